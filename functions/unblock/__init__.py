@@ -1,0 +1,1 @@
+"""unblock: remediation workflow for 403 Forbidden reports from an AI API gateway."""

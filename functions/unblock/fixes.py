@@ -1,0 +1,137 @@
+"""The fix catalogue and its guardrails (DESIGN.md "Guardrails on fixes").
+
+Every attempt is audited as a FixRecord (before, after, actor, time). A fix is keyed by
+case and fix name, so a retry after a half-done fix never applies it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from unblock.checks import AUTO_LIFT_COOLDOWN
+from unblock.clock import Clock
+from unblock.models import FixName, FixRecord, Finding
+from unblock.platform.port import FixConflict, Platform
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    dry_run: bool = False  # approval mode: every fix becomes a proposal staff approve
+    max_auto_lifts_per_hour: int = 20
+
+
+class FixLedger(Protocol):
+    """Where fix records are kept (the cases table on AWS)."""
+
+    def find(self, case_id: str, fix: FixName) -> FixRecord | None: ...
+    def record(self, rec: FixRecord) -> None: ...
+    def lifts_since(self, since: datetime) -> int: ...
+
+
+def _snapshot(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> dict[str, Any]:
+    if fix == "clear_billing_hold":
+        return {"hold": platform.get_billing(team_id).hold.model_dump(mode="json")}
+    if fix == "resync_key":
+        key = next((k for k in platform.get_keys(team_id) if k.key_id == key_id), None)
+        return {"key_id": key_id, "edge_synced": key.edge_synced if key else None}
+    if fix == "resync_entitlements":
+        return {"entitlements": platform.get_entitlements(team_id).model_dump(mode="json")}
+    return {"restrictions": [r.flag for r in platform.get_restrictions(team_id)]}
+
+
+def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
+             policy: FixPolicy, now: datetime) -> str | None:
+    if fix != "lift_risk_hold":
+        return None
+    if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in platform.get_auto_lifts(team_id)):
+        return "A risk hold was already lifted automatically for this team in the last 30 days."
+    if ledger.lifts_since(now - timedelta(hours=1)) >= policy.max_auto_lifts_per_hour:
+        return f"MAX_AUTO_LIFTS_PER_HOUR ({policy.max_auto_lifts_per_hour}) reached across teams."
+    return None
+
+
+# Escalations whose remedy is known: what staff approve when they approve the proposal.
+STAFF_FIXES: dict[str, FixName] = {"restrictions.risk_hold": "lift_risk_hold", "billing.hold": "clear_billing_hold"}
+
+
+def fix_of(f: Finding) -> FixName | None:
+    return f.fix or STAFF_FIXES.get(f.code)
+
+
+def proposed_fixes(findings: list[Finding]) -> list[FixName]:
+    return [fix for f in findings if (fix := fix_of(f))]
+
+
+def apply_fixes(
+    platform: Platform,
+    ledger: FixLedger,
+    clock: Clock,
+    *,
+    case_id: str,
+    team_id: str,
+    findings: list[Finding],
+    fixes: list[FixName],
+    policy: FixPolicy,
+    actor: str,
+    approved: bool = False,
+) -> list[FixRecord]:
+    """Apply (or, in approval mode, propose) the named fixes, in check order.
+
+    `approved` means staff approved these fixes from the queue: the automatic guardrails
+    (approval mode, auto-lift limits) are for fixes nobody looked at, so they do not apply.
+    """
+    records: list[FixRecord] = []
+    for f in findings:
+        fix = fix_of(f)
+        if fix is None or fix not in fixes:
+            continue
+        done = ledger.find(case_id, fix)
+        if done is not None and done.status in ("applied", "already_done"):
+            records.append(done)  # a retry: the fix was applied before, never apply it twice
+            continue
+        now = clock.now()
+        key_id = f.evidence.get("key_id")
+        before = _snapshot(platform, team_id, fix, key_id)
+        base = {"case_id": case_id, "team_id": team_id, "fix": fix, "actor": actor, "at": now, "before": before}
+        refusal = None if approved else _refusal(platform, ledger, team_id, fix, policy, now)
+        if refusal:
+            rec = FixRecord(**base, status="refused", after=before, reason=refusal)
+        elif policy.dry_run and not approved:
+            rec = FixRecord(**base, status="proposed", after=before, reason="Approval mode: waiting for staff.")
+        else:
+            idem = f"{case_id}:{team_id}:{fix}"
+            status: Any = "applied"
+            reason = f.summary
+            try:
+                if fix == "clear_billing_hold":
+                    platform.clear_billing_hold(team_id, idempotency_key=idem)
+                elif fix == "resync_key":
+                    platform.resync_key(team_id, str(key_id), idempotency_key=idem)
+                elif fix == "resync_entitlements":
+                    platform.resync_entitlements(team_id, idempotency_key=idem)
+                else:
+                    platform.lift_risk_hold(team_id, at=now, idempotency_key=idem)
+            except FixConflict as conflict:
+                status, reason = "already_done", f"Nothing to do: {conflict}."
+            rec = FixRecord(**base, status=status, after=_snapshot(platform, team_id, fix, key_id), reason=reason)
+        ledger.record(rec)
+        records.append(rec)
+    return records
+
+
+class MemoryLedger:
+    """An in-memory FixLedger: the fake for unit tests."""
+
+    def __init__(self) -> None:
+        self.records: list[FixRecord] = []
+
+    def find(self, case_id: str, fix: FixName) -> FixRecord | None:
+        return next((r for r in reversed(self.records) if r.case_id == case_id and r.fix == fix), None)
+
+    def record(self, rec: FixRecord) -> None:
+        self.records.append(rec)
+
+    def lifts_since(self, since: datetime) -> int:
+        return sum(1 for r in self.records if r.fix == "lift_risk_hold" and r.status == "applied" and r.at >= since)

@@ -1,0 +1,123 @@
+"""The support domain: reports, cases, findings, fixes, escalations and the result (DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Check = Literal["billing", "key", "restrictions"]
+CHECKS: tuple[Check, ...] = ("billing", "key", "restrictions")
+Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
+Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
+FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
+CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
+CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "closed"]
+
+# escalate before auto_fix before customer_action (DESIGN.md "Findings").
+SEVERITY: dict[str, int] = {"escalate": 3, "auto_fix": 2, "customer_action": 1, "ok": 0}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Finding(_Model):
+    check: Check
+    code: str = Field(pattern=r"^(billing|key|restrictions)\.[a-z_]+$")
+    disposition: Disposition
+    summary: str
+    evidence: dict[str, Any] = {}
+    fix: FixName | None = None
+
+
+class ProbeResult(_Model):
+    """What the gateway answers for a request now (DESIGN.md "Probe")."""
+
+    status: int
+    error_type: str | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+class Report(_Model):
+    """A reported 403, already redacted: the only form in which ticket text enters the workflow."""
+
+    case_id: str = Field(min_length=1, max_length=200)
+    source: CaseSource
+    ticket_id: str | None = None
+    channel: str | None = None
+    requested_by: str | None = None
+    requester_email: str | None = None
+    subject: str = ""
+    text: str = ""
+    team_id: str | None = None
+    team_hint: str | None = None
+    key_prefix: str | None = None
+    note: str | None = None
+    facts: dict[str, list[str]] = {}
+    secrets_redacted: int = 0
+    received_at: AwareDatetime | None = None
+
+    @property
+    def must_rotate_key(self) -> bool:
+        return self.secrets_redacted > 0
+
+
+class Plan(_Model):
+    """What Decide chose: the next step of the workflow and why."""
+
+    action: Literal["needs_info", "escalate", "auto_fix", "customer_action", "already_working"]
+    reason: str
+    fixes: list[FixName] = []
+
+
+class FixRecord(_Model):
+    """The audit of one fix: before, after, who or what, when."""
+
+    case_id: str
+    team_id: str
+    fix: FixName
+    status: Literal["applied", "proposed", "already_done", "refused"]
+    actor: str
+    at: AwareDatetime
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    reason: str = ""
+
+
+class Escalation(_Model):
+    reason: str
+    priority: Literal["normal", "high", "urgent"] = "normal"
+    findings: list[Finding] = []
+    proposed_fixes: list[FixName] = []
+    must_rotate_key: bool = False
+    queued_at: AwareDatetime | None = None
+
+
+class Trace(_Model):
+    states: list[str] = []
+    state_transitions: int = 0
+    lambda_invocations: int = 0
+
+
+class Result(_Model):
+    """`unblock run --json` prints exactly this (DESIGN.md "Result")."""
+
+    case_id: str
+    outcome: Outcome | None
+    team_id: str | None
+    findings: list[Finding]
+    fixes_applied: list[FixName]
+    verified: bool
+    escalation: dict[str, Any] | None
+    customer_reply: str | None
+    trace: Trace
+
+
+def now_iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")

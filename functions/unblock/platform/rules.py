@@ -1,0 +1,85 @@
+"""What the gateway answers for a team and key right now (DESIGN.md "Probe").
+
+Pure functions over the read model, shared by the sandbox platform's probe and the
+sandbox gateway's HTTP face, so both answer exactly alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from unblock.models import ProbeResult
+from unblock.seed import Billing, Key, Team
+
+PROPAGATION_WINDOW = timedelta(minutes=10)
+
+
+def card_ok(billing: Billing) -> bool:
+    pm = billing.payment_method
+    return pm.status == "valid" and pm.verified
+
+
+def credits_gone(billing: Billing) -> bool:
+    c = billing.credits
+    return c.balance_cents <= 0 and not (c.auto_topup and card_ok(billing))
+
+
+def needs_verification(billing: Billing) -> bool:
+    return billing.credits.tier == "free" and not card_ok(billing)
+
+
+def key_usable(key: Key, now: datetime) -> bool:
+    return not key_problems(key, now)
+
+
+def key_problems(key: Key, now: datetime) -> list[str]:
+    """Problems of one key, as key.* code suffixes, in the order the key check weighs them."""
+    problems: list[str] = []
+    if key.status == "revoked":
+        problems.append("revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        problems.append("expired")
+    budget = key.budget
+    if budget.limit_cents is not None and budget.used_cents >= budget.limit_cents:
+        problems.append("budget_exhausted")
+    if key.status == "active" and not key.edge_synced:
+        young = now - key.created_at < PROPAGATION_WINDOW
+        problems.append("propagating" if young else "not_propagated")
+    return problems
+
+
+def active_keys(keys: tuple[Key, ...], now: datetime) -> list[Key]:
+    return [k for k in keys if k.status == "active" and not (k.expires_at and k.expires_at <= now)]
+
+
+def overdue_invoices(billing: Billing, now: datetime) -> list[str]:
+    return [i.id for i in billing.invoices if i.status == "open" and i.due_at < now]
+
+
+def answer(team: Team, key: Key | None, now: datetime, *, key_named: bool) -> ProbeResult:
+    """The gateway's answer to a request from `team` with `key` (or its best key if none is named)."""
+    if key_named and key is None:
+        return ProbeResult(status=401, error_type="authentication_error", message="Invalid API key.")
+    billing = team.billing
+    if needs_verification(billing):
+        return ProbeResult(
+            status=403,
+            error_type="customer_verification_required",
+            message="Add a verified payment method to use the free tier.",
+        )
+    if credits_gone(billing):
+        return ProbeResult(status=402, error_type="insufficient_funds", message="Insufficient funds.")
+    denied = (
+        billing.hold.active
+        or bool(overdue_invoices(billing, now))
+        or (billing.credits.tier == "free" and billing.credits.free_credits_restricted)
+        or bool(team.restrictions)
+        or not team.entitlements.ai_gateway
+    )
+    if key is None:
+        denied = denied or not any(key_usable(k, now) for k in team.keys)
+    else:
+        denied = denied or not key_usable(key, now)
+    if denied:
+        return ProbeResult(status=403, error_type="access_denied", message="Forbidden.")
+    return ProbeResult(status=200)

@@ -1,0 +1,175 @@
+"""The sandbox platform: the seed's teams kept in a DynamoDB table.
+
+One table, partition key `pk`: `team#<id>` holds the team document (the seed model as JSON)
+with a version for optimistic writes; `slug#`, `email#` and `key#` items point at a team;
+`fix#<idempotency key>` marks a fix already applied, so a retried fix is a no-op.
+The table resource is handed in: moto in tests and the local stack, the real table on AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from unblock.clock import Clock
+from unblock.models import ProbeResult
+from unblock.platform import rules
+from unblock.platform.port import FixConflict, PlatformUnavailable, TeamNotFound
+from unblock.seed import AutoLift, Billing, Entitlements, Key, Restriction, Seed, Team
+
+_TRANSIENT = {"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
+              "RequestLimitExceeded", "ServiceUnavailable"}
+
+
+class SandboxPlatform:
+    def __init__(self, table: Any, clock: Clock) -> None:
+        self._table = table
+        self._clock = clock
+
+    # --- seeding -------------------------------------------------------------------------
+    def load(self, seed: Seed) -> None:
+        with self._table.batch_writer(overwrite_by_pkeys=["pk"]) as batch:
+            for team in seed.teams:
+                batch.put_item(Item=self._team_item(team, version=1))
+                batch.put_item(Item={"pk": f"slug#{team.slug}", "team_id": team.team_id})
+                batch.put_item(Item={"pk": f"email#{team.owner_email}", "team_id": team.team_id})
+                for key in team.keys:
+                    batch.put_item(Item={"pk": f"key#{key.prefix}", "team_id": team.team_id})
+
+    @staticmethod
+    def _team_item(team: Team, version: int) -> dict[str, Any]:
+        return {"pk": f"team#{team.team_id}", "doc": team.model_dump_json(), "version": version}
+
+    # --- reads ---------------------------------------------------------------------------
+    def _get(self, pk: str) -> dict[str, Any] | None:
+        try:
+            item: dict[str, Any] | None = self._table.get_item(Key={"pk": pk}, ConsistentRead=True).get("Item")
+        except ClientError as err:  # throttling and 5xx are the platform being unavailable
+            if err.response["Error"]["Code"] in _TRANSIENT:
+                raise PlatformUnavailable(str(err)) from err
+            raise
+        return item
+
+    def _load(self, team_id: str) -> tuple[Team, int]:
+        item = self._get(f"team#{team_id}")
+        if item is None:
+            raise TeamNotFound(team_id)
+        return Team.model_validate_json(item["doc"]), int(item["version"])
+
+    def get_team(self, team_id: str) -> Team:
+        return self._load(team_id)[0]
+
+    def find_team(
+        self, *, team_id: str | None = None, slug: str | None = None, owner_email: str | None = None
+    ) -> Team | None:
+        if team_id:
+            item = self._get(f"team#{team_id}")
+            return Team.model_validate_json(item["doc"]) if item else None
+        pointer = None
+        if slug:
+            pointer = self._get(f"slug#{slug.lower()}")
+        elif owner_email:
+            pointer = self._get(f"email#{owner_email.lower()}")
+        return self.get_team(pointer["team_id"]) if pointer else None
+
+    def find_key_owner(self, prefix: str) -> str | None:
+        pointer = self._get(f"key#{prefix}")
+        return str(pointer["team_id"]) if pointer else None
+
+    def get_billing(self, team_id: str) -> Billing:
+        return self.get_team(team_id).billing
+
+    def get_keys(self, team_id: str) -> tuple[Key, ...]:
+        return self.get_team(team_id).keys
+
+    def get_restrictions(self, team_id: str) -> tuple[Restriction, ...]:
+        return self.get_team(team_id).restrictions
+
+    def get_entitlements(self, team_id: str) -> Entitlements:
+        return self.get_team(team_id).entitlements
+
+    def get_auto_lifts(self, team_id: str) -> tuple[AutoLift, ...]:
+        return self.get_team(team_id).auto_lifts
+
+    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult:
+        team = self.get_team(team_id)
+        key = next((k for k in team.keys if k.prefix == key_prefix), None) if key_prefix else None
+        return rules.answer(team, key, self._clock.now(), key_named=key_prefix is not None)
+
+    def authenticate(self, secret_sha256: str) -> tuple[Team, Key] | None:
+        """The team and key a bearer secret belongs to (the sandbox gateway's auth)."""
+        scan_kwargs: dict[str, Any] = {"FilterExpression": "begins_with(pk, :t)",
+                                       "ExpressionAttributeValues": {":t": "team#"}}
+        while True:
+            page = self._table.scan(**scan_kwargs)
+            for item in page.get("Items", []):
+                team = Team.model_validate_json(item["doc"])
+                for key in team.keys:
+                    if key.secret_sha256 == secret_sha256:
+                        return team, key
+            if "LastEvaluatedKey" not in page:
+                return None
+            scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- fixes ---------------------------------------------------------------------------
+    def _mutate(self, team_id: str, idempotency_key: str, change: Callable[[Team], Team]) -> None:
+        """Apply `change` once per idempotency key, with an optimistic version check."""
+        if self._get(f"fix#{idempotency_key}") is not None:
+            return
+        team, version = self._load(team_id)
+        updated = change(team)
+        try:
+            self._table.put_item(
+                Item=self._team_item(updated, version + 1),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": version},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise PlatformUnavailable(f"team {team_id} changed during the fix; retry") from err
+            raise
+        self._table.put_item(Item={"pk": f"fix#{idempotency_key}", "team_id": team_id})
+
+    def clear_billing_hold(self, team_id: str, *, idempotency_key: str) -> None:
+        def change(team: Team) -> Team:
+            if not team.billing.hold.active:
+                raise FixConflict("no billing hold is active")
+            billing = team.billing.model_copy(update={"hold": team.billing.hold.model_copy(update={"active": False})})
+            return team.model_copy(update={"billing": billing})
+
+        self._mutate(team_id, idempotency_key, change)
+
+    def resync_key(self, team_id: str, key_id: str, *, idempotency_key: str) -> None:
+        def change(team: Team) -> Team:
+            if not any(k.key_id == key_id and not k.edge_synced for k in team.keys):
+                raise FixConflict(f"key {key_id} is already synced or gone")
+            keys = tuple(k.model_copy(update={"edge_synced": True}) if k.key_id == key_id else k for k in team.keys)
+            return team.model_copy(update={"keys": keys})
+
+        self._mutate(team_id, idempotency_key, change)
+
+    def resync_entitlements(self, team_id: str, *, idempotency_key: str) -> None:
+        def change(team: Team) -> Team:
+            if team.entitlements.ai_gateway:
+                raise FixConflict("the ai_gateway entitlement is already on")
+            return team.model_copy(update={"entitlements": Entitlements(ai_gateway=True)})
+
+        self._mutate(team_id, idempotency_key, change)
+
+    def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None:
+        def change(team: Team) -> Team:
+            kept = tuple(r for r in team.restrictions if r.flag != "risk_hold")
+            if len(kept) == len(team.restrictions):
+                raise FixConflict("no risk hold is active")
+            lifts = (*team.auto_lifts, AutoLift(flag="risk_hold", at=at))
+            return team.model_copy(update={"restrictions": kept, "auto_lifts": lifts})
+
+        self._mutate(team_id, idempotency_key, change)
+
+    # --- staff and customer actions on the sandbox (tests, demo) ----------------------------
+    def replace_team(self, team: Team) -> None:
+        _, version = self._load(team.team_id)
+        self._table.put_item(Item=self._team_item(team, version + 1))

@@ -1,0 +1,137 @@
+"""The sandbox platform's seed format (DESIGN.md "Sandbox seed format").
+
+These models are also the platform port's read model: every adapter returns a `Team`.
+Unknown values and malformed dates fail validation with the offending field named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Plan = Literal["hobby", "pro", "enterprise"]
+Source = Literal["automated", "staff"]
+RestrictionFlag = Literal["risk_hold", "abuse", "fraud_review", "sanctions", "staff_hold"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PaymentMethod(_Model):
+    status: Literal["none", "valid", "expired", "declined"] = "none"
+    verified: bool = False
+
+
+class Hold(_Model):
+    active: bool = False
+    source: Source = "automated"
+    reason: str = ""
+    since: AwareDatetime | None = None
+
+
+class Invoice(_Model):
+    id: str
+    status: Literal["open", "paid", "void", "uncollectible"]
+    due_at: AwareDatetime
+    amount_cents: int = 0
+
+
+class Credits(_Model):
+    tier: Literal["free", "paid"] = "paid"
+    balance_cents: int = 0
+    free_credits_restricted: bool = False
+    auto_topup: bool = False
+
+
+class Billing(_Model):
+    payment_method: PaymentMethod = PaymentMethod()
+    hold: Hold = Hold()
+    invoices: tuple[Invoice, ...] = ()
+    credits: Credits = Credits()
+
+
+class Budget(_Model):
+    limit_cents: int | None = None
+    used_cents: int = 0
+
+
+class Key(_Model):
+    key_id: str
+    prefix: str = Field(pattern=r"^vck_[A-Za-z0-9]{4,}$")
+    status: Literal["active", "revoked"] = "active"
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    edge_synced: bool = True
+    budget: Budget = Budget()
+    # Only a hash is ever kept: a seed may give a test `secret`, hashed here on load.
+    secret_sha256: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_secret(cls, data: object) -> object:
+        if isinstance(data, dict) and "secret" in data:
+            data = dict(data)
+            data["secret_sha256"] = hash_secret(str(data.pop("secret")))
+        return data
+
+
+class Restriction(_Model):
+    flag: RestrictionFlag
+    source: Source = "automated"
+    risk_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    reason: str = ""
+    created_at: AwareDatetime | None = None
+
+
+class AutoLift(_Model):
+    flag: RestrictionFlag
+    at: AwareDatetime
+
+
+class Entitlements(_Model):
+    ai_gateway: bool = True
+
+
+class Team(_Model):
+    team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    plan: Plan
+    created_at: AwareDatetime
+    owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    billing: Billing = Billing()
+    keys: tuple[Key, ...] = ()
+    restrictions: tuple[Restriction, ...] = ()
+    entitlements: Entitlements = Entitlements()
+    auto_lifts: tuple[AutoLift, ...] = ()
+
+    @field_validator("owner_email")
+    @classmethod
+    def _lower_email(cls, v: str) -> str:
+        return v.lower()
+
+
+class Seed(_Model):
+    teams: tuple[Team, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Seed:
+        for field in ("team_id", "slug"):
+            seen: set[str] = set()
+            for i, team in enumerate(self.teams):
+                value = getattr(team, field)
+                if value in seen:
+                    raise ValueError(f"teams.{i}.{field}: duplicate {field} {value!r}")
+                seen.add(value)
+        return self
+
+
+def load_seed_text(text: str | bytes) -> Seed:
+    """Parse a seed file; raises pydantic.ValidationError naming the bad field."""
+    return Seed.model_validate_json(text)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
