@@ -159,10 +159,13 @@ def check_key(platform: Platform, team_id: str, key_prefix: str | None, now: dat
         return finding("key.none_active", evidence)
     if any(rules.key_usable(k, now) for k in active):
         return finding("key.ok", evidence)
-    # every active key has a problem: report the key whose problem decides the outcome
-    per_key = [(f"key.{rules.key_problems(k, now)[0]}", k) for k in active]
-    code, key = max(per_key, key=lambda ck: SEVERITY[CATALOGUE[ck[0]][0]])
-    return finding(code, {**evidence, **_key_evidence(key, now)})
+    # every active key has a problem: report the key whose problem decides the outcome,
+    # weighing all of each key's problems as for a named key (not just its first one)
+    per_key = [
+        _pick([f"key.{p}" for p in rules.key_problems(k, now)], {**evidence, **_key_evidence(k, now)})
+        for k in active
+    ]
+    return max(per_key, key=lambda f: SEVERITY[f.disposition])
 
 
 # --- restrictions ----------------------------------------------------------------------------

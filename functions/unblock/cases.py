@@ -1,0 +1,73 @@
+"""The case: one reported 403, from intake to close, and the store port that keeps it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from unblock.models import (
+    CaseStatus,
+    Escalation,
+    Finding,
+    FixName,
+    FixRecord,
+    Outcome,
+    Plan,
+    Report,
+)
+
+Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str
+    status: CaseStatus = "open"
+    outcome: Outcome | None = None
+    resolution: Resolution = None
+    team_id: str | None = None
+    key_prefix: str | None = None
+    report: Report
+    findings: list[Finding] = []
+    plan: Plan | None = None
+    fixes: list[FixRecord] = []
+    verified: bool = False
+    verification: dict[str, Any] | None = None
+    escalation: Escalation | None = None
+    customer_reply: str | None = None
+    internal_note: str | None = None
+    execution_arn: str | None = None
+    task_token: str | None = None
+    priority: Literal["normal", "high", "urgent"] = "normal"
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    next_check_at: AwareDatetime | None = None
+    checks_run: int = 0
+    version: int = 0
+
+    @property
+    def fixes_applied(self) -> list[FixName]:
+        return [f.fix for f in self.fixes if f.status == "applied"]
+
+
+class CaseConflict(Exception):
+    """The case changed under us (a conditional write lost): re-read and try again."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class CaseStore(Protocol):
+    def get(self, case_id: str) -> Case | None: ...
+    def create(self, case: Case) -> bool:
+        """Store a new case; False if it already exists (idempotent intake)."""
+        ...
+    def save(self, case: Case) -> Case:
+        """Conditional write on `version`; raises CaseConflict if someone else wrote first."""
+        ...
+    def due(self, now: datetime, limit: int = 100) -> list[Case]: ...
+    def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]: ...

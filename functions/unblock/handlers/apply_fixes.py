@@ -1,0 +1,30 @@
+"""ApplyFixes: apply (or propose) the safe fixes, each audited and idempotent per case and fix."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from unblock import runtime, steps
+from unblock.handlers.events import ApplyFixesInput
+from unblock.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=ApplyFixesInput)
+def handler(event: ApplyFixesInput, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(case_id=event.case.case_id, team_id=event.case.team_id)
+    records = steps.apply_case_fixes(runtime.platform(), runtime.case_store(), runtime.cases(), runtime.clock(),
+                                     event.case.case_id, event.fixes, runtime.fix_policy(), event.actor,
+                                     event.approved)
+    held = [r for r in records if r.status in ("proposed", "refused")]
+    for r in records:
+        logger.info("fix", extra={"fix": r.fix, "status": r.status, "actor": r.actor})
+    metrics.add_metric(name="FixesApplied", unit="Count", value=sum(r.status == "applied" for r in records))
+    return {
+        "applied": [r.fix for r in records if r.status in ("applied", "already_done")],
+        "held": [{"fix": r.fix, "status": r.status, "reason": r.reason} for r in held],
+        "needs_staff": bool(held),
+    }

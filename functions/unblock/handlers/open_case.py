@@ -1,0 +1,24 @@
+"""OpenCase: identify the team from the redacted report and open the case (idempotent)."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from unblock import runtime, steps
+from unblock.handlers.events import CaseRef, OpenCaseInput
+from unblock.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=OpenCaseInput)
+def handler(event: OpenCaseInput, context: LambdaContext) -> dict[str, Any]:
+    case = steps.open_case(runtime.platform(), runtime.case_store(), runtime.clock(), event.report,
+                           execution_arn=event.execution_arn)
+    logger.append_keys(case_id=case.case_id, team_id=case.team_id)
+    logger.info("case opened", extra={"source": case.report.source, "team_identified": case.team_id is not None})
+    metrics.add_metric(name="CasesOpened", unit=MetricUnit.Count, value=1)
+    return CaseRef(case_id=case.case_id, team_id=case.team_id, key_prefix=case.key_prefix).model_dump()

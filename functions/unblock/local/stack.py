@@ -1,0 +1,248 @@
+"""The embedded local stack: template.yaml and the .asl.json files, run on moto in this process.
+
+Tables, queues, functions and state machines are created from what template.yaml says
+(names derive from the logical ids, keys, indexes and substitutions are read from it).
+moto's Step Functions interpreter runs the real ASL; every Lambda invoke reaches
+`LambdaSimpleBackend.invoke`, which is patched here to call the handler the template
+names, in-process, with Lambda's error shape so Retry/Catch match on the exception class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unblock.local.template import Resolver, load_template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROOT = Path(__file__).resolve().parents[3]
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class FakeContext:
+    """The parts of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    deadline_ms: int = field(default_factory=lambda: int(time.time() * 1000) + 30_000)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
+
+
+@dataclass
+class Invocation:
+    function: str
+    ok: bool
+    error_type: str | None = None
+
+
+class LocalStack:
+    """One embedded stack; start it once per process (or test session) and reuse it."""
+
+    def __init__(self, template: Path | None = None, *, stack_name: str = "unblock-local",
+                 parameters: dict[str, str] | None = None) -> None:
+        self.template_path = template or ROOT / "template.yaml"
+        self.template = load_template(self.template_path)
+        self.stack_name = stack_name
+        self.resolver = Resolver(self.template, parameters or {}, stack_name, REGION, ACCOUNT)
+        self.handlers: dict[str, str] = {}  # function name -> "module.function"
+        self.outputs: dict[str, str] = {}
+        self.invocations: list[Invocation] = []
+        self.faults: dict[str, list[Exception]] = {}  # function logical id -> errors to raise first
+        self._mock: Any = None
+        self._saved_invoke: Any = None
+        self._lock = threading.Lock()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        from moto import mock_aws
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        for var, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
+                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                           "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}.items():
+            os.environ[var] = value
+        os.environ.pop("AWS_PROFILE", None)
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "lambda": {"use_docker": False}})
+        self._mock.start()
+        self._saved_invoke = LambdaSimpleBackend.invoke
+        stack = self
+
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                   response_headers: Any) -> bytes:
+            return stack._dispatch(function_name, body, response_headers)
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        self._create()
+        from unblock import runtime
+
+        runtime.reset()
+        return self
+
+    def stop(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        if self._mock is not None:
+            LambdaSimpleBackend.invoke = self._saved_invoke  # type: ignore[method-assign]
+            self._mock.stop()
+            self._mock = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- resources -------------------------------------------------------------------------
+    def _resources(self, *types: str) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for logical_id, res in self.template["Resources"].items():
+            if res["Type"] in types and ("Condition" not in res or self.resolver.condition(res["Condition"])):
+                out.append((logical_id, res.get("Properties", {})))
+        return out
+
+    def _name(self, logical_id: str) -> str:
+        return f"{self.stack_name}-{logical_id}"
+
+    def _create(self) -> None:
+        import boto3
+
+        r = self.resolver
+        ddb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+        iam, lam, sfn = boto3.client("iam"), boto3.client("lambda"), boto3.client("stepfunctions")
+
+        for lid, props in self._resources("AWS::DynamoDB::Table"):
+            name = props.get("TableName") or self._name(lid)
+            kwargs: dict[str, Any] = {
+                "TableName": name, "KeySchema": props["KeySchema"],
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if props.get("GlobalSecondaryIndexes"):
+                kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            if props.get("SSESpecification"):
+                kwargs["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
+            ddb.create_table(**kwargs)
+            r.refs[lid] = name
+            r.attrs[(lid, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+        queues = self._resources("AWS::SQS::Queue")
+        for lid, props in queues:
+            name = props.get("QueueName") or self._name(lid)
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            r.refs[lid] = url
+            r.attrs[(lid, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            r.attrs[(lid, "QueueName")] = name
+        for lid, props in queues:
+            attrs = {k: json.dumps(r.resolve(v)) if isinstance(v, dict) else str(r.resolve(v))
+                     for k, v in props.items() if k in ("RedrivePolicy", "VisibilityTimeout", "MessageRetentionPeriod")}
+            if attrs:
+                sqs.set_queue_attributes(QueueUrl=r.refs[lid], Attributes=attrs)
+
+        functions = self._resources("AWS::Serverless::Function")
+        machines = self._resources("AWS::Serverless::StateMachine")
+        for lid, _ in functions:
+            name = self._name(lid)
+            r.refs[lid] = name
+            r.attrs[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        for lid, _ in machines:
+            name = self._name(lid)
+            r.refs[lid] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+            r.attrs[(lid, "Name")] = name
+            r.attrs[(lid, "Arn")] = r.refs[lid]
+
+        role = iam.create_role(RoleName=f"{self.stack_name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as zf:
+            zf.writestr("README", "handlers run in-process from functions/")
+        globals_fn = self.template.get("Globals", {}).get("Function", {})
+        env: dict[str, str] = {}
+        for lid, props in functions:
+            merged = {**globals_fn.get("Environment", {}).get("Variables", {}),
+                      **props.get("Environment", {}).get("Variables", {})}
+            for k, v in r.resolve(merged).items():
+                env[k] = str(v)
+            self.handlers[r.refs[lid]] = props["Handler"]
+            lam.create_function(FunctionName=r.refs[lid], Runtime=props.get("Runtime", globals_fn.get("Runtime")),
+                                Role=role, Handler=props["Handler"], Code={"ZipFile": code.getvalue()})
+        os.environ.update(env)  # one process: the union of every function's environment
+
+        for lid, props in machines:
+            definition = (self.template_path.parent / props["DefinitionUri"]).read_text()
+            for key, value in r.resolve(props.get("DefinitionSubstitutions", {})).items():
+                definition = definition.replace("${" + key + "}", str(value))
+            sfn.create_state_machine(name=r.attrs[(lid, "Name")], definition=definition, roleArn=role,
+                                     type=props.get("Type", "STANDARD"))
+
+        self.outputs = {name: str(r.resolve(out["Value"])) for name, out in self.template.get("Outputs", {}).items()
+                        if "Condition" not in out or r.condition(out["Condition"])}
+
+    # --- Lambda dispatch -------------------------------------------------------------------
+    def logical_id(self, function_name: str) -> str:
+        return function_name.removeprefix(f"{self.stack_name}-")
+
+    def _dispatch(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        name = function_name.split(":function:")[-1].split(":")[0]
+        handler_path = self.handlers[name]
+        module_name, func_name = handler_path.rsplit(".", 1)
+        handler: Handler = getattr(importlib.import_module(module_name), func_name)
+        event = json.loads(body) if body else {}
+        lid = self.logical_id(name)
+        try:
+            with self._lock:
+                pending = self.faults.get(lid)
+                fault = pending.pop(0) if pending else None
+            if fault is not None:
+                raise fault
+            result = handler(event, FakeContext(function_name=name))
+        except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
+            self.invocations.append(Invocation(lid, ok=False, error_type=type(err).__name__))
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err)[:1000],
+                               "stackTrace": []}).encode()
+        self.invocations.append(Invocation(lid, ok=True))
+        return json.dumps(result).encode()
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function through the Lambda API, as EventBridge or a Function URL would."""
+        import boto3
+
+        resp = boto3.client("lambda").invoke(FunctionName=self.resolver.refs[logical_id],
+                                             Payload=json.dumps(event).encode())
+        payload = json.loads(resp["Payload"].read() or b"null")
+        if resp.get("FunctionError"):
+            raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
+        return payload
+
+
+class InvocationFailed(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message

@@ -1,0 +1,36 @@
+"""From a ticket (the normalized event) to a redacted Report: the only form that enters the workflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from unblock.intake.extract import extract, redact
+from unblock.intake.webhooks import TicketEvent
+from unblock.models import Report
+
+# The normalized event has no provider field: help-desk channels map to the help desk that
+# serves them, so a Zendesk ticket 4711 is case "zendesk:4711" whichever way it arrived.
+CASE_PREFIX = {"email": "zendesk", "web": "zendesk", "forum": "discourse", "api": "api"}
+
+
+def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = "eventbridge") -> Report:
+    d = event.detail
+    subject, n_subject = redact(d.subject or "")
+    text, n_text = redact(d.text or "")
+    facts = extract(subject, text)
+    ticket_id = str(d.ticket_id)
+    prefix = CASE_PREFIX.get(d.channel or "", "ticket")
+    case_id = ticket_id if ":" in ticket_id else f"{prefix}:{ticket_id}"
+    key_prefix = d.key_prefix
+    return Report(
+        case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,  # type: ignore[arg-type]
+        requester_email=d.requester_email, subject=subject, text=text[:4000],
+        team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
+        facts=facts_dict(facts), secrets_redacted=n_subject + n_text, received_at=received_at,
+    )
+
+
+def facts_dict(facts: Any) -> dict[str, list[str]]:
+    data = facts.model_dump() if hasattr(facts, "model_dump") else dict(vars(facts))
+    return {k: [str(x) for x in v] for k, v in data.items() if isinstance(v, list | tuple) and v}

@@ -1,0 +1,99 @@
+"""Adapters built from the Lambda environment, once per container (module-level caches).
+
+Handlers ask here for their platform, case store, queue and clock; the embedded local
+stack calls `reset()` when it starts and may swap the clock (a movable one for tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from unblock.cases import CaseStore
+from unblock.clock import Clock, SystemClock
+from unblock.fixes import FixPolicy
+from unblock.platform.port import Platform
+from unblock.store import DynamoCaseStore
+
+_clock: Clock = SystemClock()
+
+
+def clock() -> Clock:
+    return _clock
+
+
+def set_clock(new: Clock) -> None:
+    global _clock
+    _clock = new
+
+
+@cache
+def _dynamodb() -> Any:
+    import boto3
+
+    return boto3.resource("dynamodb")
+
+
+@cache
+def platform() -> Platform:
+    from unblock.platform.sandbox import SandboxPlatform
+
+    return SandboxPlatform(_dynamodb().Table(os.environ["PLATFORM_TABLE"]), _ClockProxy())
+
+
+@cache
+def cases() -> DynamoCaseStore:
+    return DynamoCaseStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+def case_store() -> CaseStore:
+    return cases()
+
+
+def fix_policy() -> FixPolicy:
+    return FixPolicy(
+        dry_run=os.environ.get("DRY_RUN", "false").lower() == "true",
+        max_auto_lifts_per_hour=int(os.environ.get("MAX_AUTO_LIFTS_PER_HOUR", "20")),
+    )
+
+
+class SqsHumanQueue:
+    """The human queue: escalated cases with their evidence, for staff."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self._client, self._url = client, url
+
+    def send(self, message: dict[str, Any], *, priority: str) -> None:
+        self._client.send_message(
+            QueueUrl=self._url, MessageBody=json.dumps(message),
+            MessageAttributes={"priority": {"DataType": "String", "StringValue": priority},
+                               "case_id": {"DataType": "String", "StringValue": str(message["case_id"])}},
+        )
+
+
+@cache
+def human_queue() -> SqsHumanQueue:
+    import boto3
+
+    return SqsHumanQueue(boto3.client("sqs"), os.environ["HUMAN_QUEUE_URL"])
+
+
+@cache
+def stepfunctions() -> Any:
+    import boto3
+
+    return boto3.client("stepfunctions")
+
+
+class _ClockProxy:
+    """Lets adapters built once follow a clock swapped later (the local stack's movable clock)."""
+
+    def now(self) -> Any:
+        return _clock.now()
+
+
+def reset() -> None:
+    for f in (_dynamodb, platform, cases, human_queue, stepfunctions):
+        f.cache_clear()

@@ -1,0 +1,141 @@
+"""Staff tooling over a stack's resources (deployed, or the embedded local one).
+
+Everything is found from the stack's Outputs; staff actions use the caller's IAM identity.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Literal
+
+from unblock.cases import Case
+from unblock.models import Finding, Result, Trace
+from unblock.store import DynamoCaseStore
+
+Decision = Literal["approve", "resolve", "reject"]
+
+
+class StaffError(Exception):
+    """A staff request that cannot be done; the message says why (CLI exit status 2)."""
+
+
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    import boto3
+
+    try:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except Exception as err:  # noqa: BLE001 - any failure here is "cannot reach that stack"
+        raise StaffError(f"cannot read stack {stack_name!r}: {err}") from err
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def execution_name(case_id: str) -> str:
+    """Step Functions execution names allow [A-Za-z0-9-_] up to 80 characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[:80]
+
+
+class Console:
+    def __init__(self, outputs: dict[str, str]) -> None:
+        import boto3
+
+        self.outputs = outputs
+        self.sfn = boto3.client("stepfunctions")
+        self.sqs = boto3.client("sqs")
+        self.store = DynamoCaseStore(boto3.resource("dynamodb").Table(outputs["CasesTableName"]))
+
+    # --- start -----------------------------------------------------------------------------
+    def start(self, report: dict[str, Any]) -> str:
+        """StartExecution for a report (already redacted); the execution name is the case id."""
+        try:
+            resp = self.sfn.start_execution(stateMachineArn=self.outputs["StateMachineArn"],
+                                            name=execution_name(report["case_id"]),
+                                            input=json.dumps({"report": report}))
+        except self.sfn.exceptions.ExecutionAlreadyExists:
+            return self.execution_arn(report["case_id"])
+        return str(resp["executionArn"])
+
+    def execution_arn(self, case_id: str) -> str:
+        machine = self.outputs["StateMachineArn"]
+        return machine.replace(":stateMachine:", ":execution:") + ":" + execution_name(case_id)
+
+    # --- wait and read ---------------------------------------------------------------------
+    def wait(self, case_id: str, timeout: float = 120.0) -> Case:
+        """Until the execution ends or the case waits on the human queue."""
+        arn = self.execution_arn(case_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.sfn.describe_execution(executionArn=arn)["status"]
+            case = self.store.get(case_id)
+            if status != "RUNNING" or (case and case.status == "awaiting_staff" and case.task_token):
+                if case is None:
+                    raise StaffError(f"execution for {case_id} ended {status} without a case")
+                return case
+            time.sleep(0.05)
+        raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s")
+
+    def trace(self, case_id: str) -> Trace:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(case_id), "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+        invocations = sum(1 for e in events if e["type"] == "LambdaFunctionScheduled"
+                          or (e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resourceType"] == "lambda"))
+        # a retried task is billed as another transition
+        task_states = sum(1 for e in events if e["type"] == "TaskStateEntered")
+        retries = max(0, invocations - task_states)
+        return Trace(states=states, state_transitions=len(states) + retries, lambda_invocations=invocations)
+
+    def queued_evidence(self, case_id: str) -> dict[str, Any] | None:
+        """The escalation message as staff see it on the human queue (left in place)."""
+        resp = self.sqs.receive_message(QueueUrl=self.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
+                                        VisibilityTimeout=0, MessageAttributeNames=["All"])
+        for msg in resp.get("Messages", []):
+            body: dict[str, Any] = json.loads(msg["Body"])
+            if body.get("case_id") == case_id:
+                return body
+        return None
+
+    def result(self, case: Case) -> Result:
+        escalation = None
+        if case.outcome == "escalated" and case.escalation is not None:
+            escalation = self.queued_evidence(case.case_id) if case.status == "awaiting_staff" else None
+            escalation = escalation or {"reason": case.escalation.reason, "priority": case.escalation.priority,
+                                        "proposed_fixes": case.escalation.proposed_fixes}
+        first_pass: list[Finding] = case.findings
+        return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
+                      fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
+                      customer_reply=case.customer_reply, trace=self.trace(case.case_id))
+
+    def cases(self, status: str | None = None) -> list[Case]:
+        return self.store.list(status)  # type: ignore[arg-type]
+
+    # --- decide ----------------------------------------------------------------------------
+    def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None) -> Case:
+        case = self.store.get(case_id)
+        if case is None:
+            raise StaffError(f"no case {case_id!r}")
+        if case.status != "awaiting_staff" or not case.task_token:
+            raise StaffError(f"case {case_id} is not waiting for staff (status: {case.status})")
+        token = case.task_token
+        try:
+            if decision == "reject":
+                self.sfn.send_task_failure(taskToken=token, error="StaffRejected",
+                                           cause=json.dumps({"actor": actor, "note": note}))
+            else:
+                fixes = case.escalation.proposed_fixes if case.escalation else []
+                if decision == "approve" and not fixes:
+                    raise StaffError(f"case {case_id} has no proposed fix to approve; use --resolve once mended")
+                self.sfn.send_task_success(taskToken=token, output=json.dumps(
+                    {"decision": decision, "actor": actor, "fixes": fixes, "note": note}))
+        except (self.sfn.exceptions.TaskTimedOut, self.sfn.exceptions.InvalidToken,
+                self.sfn.exceptions.TaskDoesNotExist) as err:
+            raise StaffError(f"case {case_id}: the waiting task is gone ({err.response['Error']['Code']}); "
+                             "it was already decided or timed out") from err
+        return case

@@ -1,0 +1,179 @@
+"""The workflow's steps as plain functions: each state of the state machine calls one.
+
+They take their platform, store, queue and clock as arguments and know nothing of Lambda
+or Step Functions; the handlers in unblock.handlers parse events and call these.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+
+from unblock import checks, replies
+from unblock.cases import Case, CaseStore
+from unblock.clock import Clock
+from unblock.decision import decide, verdict
+from unblock.fixes import FixLedger, FixPolicy, apply_fixes, proposed_fixes
+from unblock.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
+from unblock.platform.port import Platform
+from unblock.seed import Team
+
+RECHECK_FIRST = timedelta(minutes=15)
+
+
+class HumanQueue(Protocol):
+    def send(self, message: dict[str, Any], *, priority: str) -> None: ...
+
+
+def identify_team(platform: Platform, report: Report) -> Team | None:
+    """DESIGN.md order: team_id; a team_... id in the text; a slug given as the team; the owner's email."""
+    candidates: list[dict[str, str]] = []
+    if report.team_id:
+        candidates.append({"team_id": report.team_id})
+    candidates += [{"team_id": t} for t in report.facts.get("team_ids", [])]
+    if report.team_hint:
+        candidates.append({"slug": report.team_hint})
+    candidates += [{"slug": s} for s in report.facts.get("slugs", [])]
+    if report.requester_email:
+        candidates.append({"owner_email": report.requester_email})
+    for lookup in candidates:
+        team = platform.find_team(**lookup)
+        if team is not None:
+            return team
+    return None
+
+
+def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
+              execution_arn: str | None = None) -> Case:
+    """Open the case for a report; a redelivered report finds the case already open."""
+    existing = store.get(report.case_id)
+    if existing is not None:
+        return existing
+    team = identify_team(platform, report)
+    now = clock.now()
+    key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
+                key_prefix=key_prefix, created_at=now, updated_at=now, execution_arn=execution_arn)
+    if not store.create(case):
+        return store.get(report.case_id) or case
+    return store.get(report.case_id) or case
+
+
+def run_check(platform: Platform, clock: Clock, check: str, team_id: str, key_prefix: str | None) -> Finding:
+    now = clock.now()
+    if check == "billing":
+        return checks.check_billing(platform, team_id, now)
+    if check == "key":
+        return checks.check_key(platform, team_id, key_prefix, now)
+    return checks.check_restrictions(platform, team_id, now)
+
+
+def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: str | None) -> list[Finding]:
+    return [run_check(platform, clock, c, team_id, key_prefix) for c in CHECKS]
+
+
+def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
+                findings: list[Finding]) -> Plan:
+    case = _get(store, case_id)
+    plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
+    _update(store, clock, case_id, findings=findings, plan=plan, checks_run=case.checks_run + 1)
+    return plan
+
+
+def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
+                     fixes: list[FixName], policy: FixPolicy, actor: str, approved: bool) -> list[FixRecord]:
+    case = _get(store, case_id)
+    records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
+                          findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved)
+    kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
+    _update(store, clock, case_id, fixes=kept + records)
+    return records
+
+
+def verify_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str) -> tuple[Outcome, str, list[Finding], ProbeResult]:
+    case = _get(store, case_id)
+    team_id = str(case.team_id)
+    after = run_all_checks(platform, clock, team_id, case.key_prefix)
+    probe = platform.probe(team_id, case.key_prefix)
+    outcome, reason = verdict(after, probe)
+    _update(store, clock, case_id, verified=outcome == "auto_fixed",
+            verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
+                          "findings": [f.model_dump(mode="json") for f in after]})
+    return outcome, reason, after, probe
+
+
+def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: str, reason: str,
+                  task_token: str, report: dict[str, Any] | None = None,
+                  partial: list[Finding] | None = None) -> Case:
+    """Record the case as awaiting staff (with its task token) and queue the evidence bundle.
+
+    `report` opens the case if even OpenCase failed; `partial` is evidence gathered before a failure.
+    """
+    if store.get(case_id) is None and report is not None:
+        now = clock.now()
+        store.create(Case(case_id=case_id, report=Report.model_validate(report), created_at=now, updated_at=now))
+    case = _get(store, case_id)
+    findings = case.findings or (partial or [])
+    proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
+    priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
+    escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
+                            must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
+    case = _update(store, clock, case_id, status="awaiting_staff", outcome="escalated", findings=findings,
+                   escalation=escalation, task_token=task_token, priority=priority,
+                   next_check_at=clock.now() + RECHECK_FIRST)
+    queue.send(evidence_bundle(case), priority=priority)
+    return case
+
+
+def evidence_bundle(case: Case) -> dict[str, Any]:
+    """What staff see on the human queue: everything collected, never a secret."""
+    assert case.escalation is not None
+    return {
+        "case_id": case.case_id, "team_id": case.team_id, "key_prefix": case.key_prefix,
+        "reason": case.escalation.reason, "priority": case.escalation.priority,
+        "findings": [f.model_dump(mode="json") for f in case.escalation.findings],
+        "proposed_fixes": case.escalation.proposed_fixes,
+        "fixes": [r.model_dump(mode="json") for r in case.fixes],
+        "must_rotate_key": case.escalation.must_rotate_key,
+        "report": {"source": case.report.source, "ticket_id": case.report.ticket_id, "subject": case.report.subject,
+                   "facts": case.report.facts},
+        "decide_with": f"unblock decide {case.case_id} --approve|--resolve|--reject",
+    }
+
+
+def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
+               resolution: str | None = None) -> Case:
+    """Final (or waiting) state and the customer's reply for the outcome."""
+    case = _get(store, case_id)
+    now = clock.now()
+    left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
+    waiting = outcome == "customer_action"
+    updates: dict[str, Any] = {
+        "outcome": outcome, "resolution": resolution,
+        "status": "awaiting_customer" if waiting else "closed",
+        "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
+    }
+    draft = case.model_copy(update=updates)
+    updates["customer_reply"] = replies.customer_reply(draft, left)
+    updates["internal_note"] = replies.internal_note(draft)
+    return _update(store, clock, case_id, **updates)
+
+
+def _get(store: CaseStore, case_id: str) -> Case:
+    case = store.get(case_id)
+    if case is None:
+        raise LookupError(f"case {case_id} not found")
+    return case
+
+
+def _update(store: CaseStore, clock: Clock, case_id: str, **changes: Any) -> Case:
+    """Read-modify-write with the version check; a lost race re-reads and re-applies."""
+    from unblock.cases import CaseConflict
+
+    for _ in range(5):
+        case = _get(store, case_id)
+        try:
+            return store.save(case.model_copy(update={**changes, "updated_at": clock.now()}))
+        except CaseConflict:
+            continue
+    raise RuntimeError(f"case {case_id}: too many concurrent updates")

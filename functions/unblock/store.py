@@ -1,0 +1,112 @@
+"""DynamoDB adapter for cases and the fix ledger (one table, keys `pk`/`sk`).
+
+- `case#<id>` / `case`            the case document (JSON) with its status and version
+- `case#<id>` / `fix#<name>`      the audit record of one fix (idempotency per case and fix)
+- `lifts#<YYYY-MM-DDTHH>` / `<at>#<case>`   one row per automatic risk-hold lift, for the hourly cap
+
+Pending cases carry `pending = "PENDING"` and `next_check_at`; the sparse `pending-by-next-check`
+index holds only them, so the scheduled re-check queries due cases and never scans.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from unblock.cases import Case, CaseConflict
+from unblock.models import CaseStatus, FixName, FixRecord
+
+PENDING_INDEX = "pending-by-next-check"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+class DynamoCaseStore:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    # --- cases ---------------------------------------------------------------------------
+    def _item(self, case: Case) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": f"case#{case.case_id}", "sk": "case", "doc": case.model_dump_json(),
+            "status": case.status, "version": case.version, "updated_at": _iso(case.updated_at),
+        }
+        if case.team_id:
+            item["team_id"] = case.team_id
+        if case.status in ("awaiting_customer", "awaiting_staff") and case.next_check_at:
+            item["pending"] = "PENDING"
+            item["next_check_at"] = _iso(case.next_check_at)
+        return item
+
+    def get(self, case_id: str) -> Case | None:
+        item = self._table.get_item(Key={"pk": f"case#{case_id}", "sk": "case"}, ConsistentRead=True).get("Item")
+        return Case.model_validate_json(item["doc"]) if item else None
+
+    def create(self, case: Case) -> bool:
+        try:
+            self._table.put_item(Item=self._item(case.model_copy(update={"version": 1})),
+                                 ConditionExpression=Attr("pk").not_exists())
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def save(self, case: Case) -> Case:
+        new = case.model_copy(update={"version": case.version + 1})
+        try:
+            self._table.put_item(Item=self._item(new), ConditionExpression=Attr("version").eq(case.version))
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CaseConflict(case.case_id) from err
+            raise
+        return new
+
+    def due(self, now: datetime, limit: int = 100) -> list[Case]:
+        resp = self._table.query(
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression=Key("pending").eq("PENDING") & Key("next_check_at").lte(_iso(now)),
+            Limit=limit,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self.last_query_items = len(resp.get("Items", []))
+        return [c for c in (self.get(i["pk"].split("#", 1)[1]) for i in resp.get("Items", [])) if c]
+
+    def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]:
+        # staff tooling only: a filtered scan is fine at support-queue sizes
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("sk").eq("case")}
+        if status:
+            kwargs["FilterExpression"] = Attr("sk").eq("case") & Attr("status").eq(status)
+        cases: list[Case] = []
+        while True:
+            page = self._table.scan(**kwargs)
+            cases.extend(Case.model_validate_json(i["doc"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page or len(cases) >= limit:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(cases, key=lambda c: c.created_at)[:limit]
+
+    # --- fix ledger ----------------------------------------------------------------------
+    def find(self, case_id: str, fix: FixName) -> FixRecord | None:
+        item = self._table.get_item(Key={"pk": f"case#{case_id}", "sk": f"fix#{fix}"}, ConsistentRead=True).get("Item")
+        return FixRecord.model_validate_json(item["doc"]) if item else None
+
+    def record(self, rec: FixRecord) -> None:
+        self._table.put_item(Item={"pk": f"case#{rec.case_id}", "sk": f"fix#{rec.fix}", "doc": rec.model_dump_json()})
+        if rec.fix == "lift_risk_hold" and rec.status == "applied" and rec.actor == "unblock":
+            self._table.put_item(Item={"pk": f"lifts#{rec.at:%Y-%m-%dT%H}", "sk": f"{_iso(rec.at)}#{rec.case_id}"})
+
+    def lifts_since(self, since: datetime) -> int:
+        count = 0
+        for hour in (since, since + timedelta(hours=1)):
+            resp = self._table.query(
+                KeyConditionExpression=Key("pk").eq(f"lifts#{hour:%Y-%m-%dT%H}") & Key("sk").gte(_iso(since)),
+                Select="COUNT",
+            )
+            count += int(resp["Count"])
+        return count
