@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.models import SEVERITY, Disposition, FixName, Finding
+from unblock.models import SEVERITY, Disposition, Finding, FixName
 from unblock.platform import rules
 from unblock.platform.port import Platform
 from unblock.seed import Billing, Key

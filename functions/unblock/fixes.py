@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from unblock.checks import AUTO_LIFT_COOLDOWN
 from unblock.clock import Clock
-from unblock.models import FixName, FixRecord, Finding
+from unblock.models import Finding, FixName, FixRecord
 from unblock.platform.port import FixConflict, Platform
 
 
@@ -45,7 +45,8 @@ def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
              policy: FixPolicy, now: datetime) -> str | None:
     if fix != "lift_risk_hold":
         return None
-    if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in platform.get_auto_lifts(team_id)):
+    lifts = platform.get_auto_lifts(team_id)
+    if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in lifts):
         return "A risk hold was already lifted automatically for this team in the last 30 days."
     if ledger.lifts_since(now - timedelta(hours=1)) >= policy.max_auto_lifts_per_hour:
         return f"MAX_AUTO_LIFTS_PER_HOUR ({policy.max_auto_lifts_per_hour}) reached across teams."

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from unblock.intake.events import TicketEvent
 from unblock.intake.extract import extract, redact
-from unblock.intake.webhooks import TicketEvent
 from unblock.models import Report
 
 # The normalized event has no provider field: help-desk channels map to the help desk that
@@ -24,7 +24,7 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     case_id = ticket_id if ":" in ticket_id else f"{prefix}:{ticket_id}"
     key_prefix = d.key_prefix
     return Report(
-        case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,  # type: ignore[arg-type]
+        case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,
         requester_email=d.requester_email, subject=subject, text=text[:4000],
         team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
         facts=facts_dict(facts), secrets_redacted=n_subject + n_text, received_at=received_at,

@@ -76,7 +76,7 @@ class Console:
         raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s")
 
     def trace(self, case_id: str) -> Trace:
-        events: list[dict[str, Any]] = []
+        events: list[Any] = []
         kwargs: dict[str, Any] = {"executionArn": self.execution_arn(case_id), "maxResults": 1000}
         while True:
             page = self.sfn.get_execution_history(**kwargs)
@@ -85,8 +85,8 @@ class Console:
                 break
             kwargs["nextToken"] = page["nextToken"]
         states = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-        invocations = sum(1 for e in events if e["type"] == "LambdaFunctionScheduled"
-                          or (e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resourceType"] == "lambda"))
+        invocations = sum(1 for e in events if e["type"] == "LambdaFunctionScheduled" or (
+            e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resourceType"] == "lambda"))
         # a retried task is billed as another transition
         task_states = sum(1 for e in events if e["type"] == "TaskStateEntered")
         retries = max(0, invocations - task_states)

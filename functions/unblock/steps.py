@@ -33,7 +33,7 @@ def identify_team(platform: Platform, report: Report) -> Team | None:
     candidates += [{"team_id": t} for t in report.facts.get("team_ids", [])]
     if report.team_hint:
         candidates.append({"slug": report.team_hint})
-    candidates += [{"slug": s} for s in report.facts.get("slugs", [])]
+    candidates += [{"slug": s} for s in report.facts.get("team_slugs", [])]
     if report.requester_email:
         candidates.append({"owner_email": report.requester_email})
     for lookup in candidates:
@@ -90,7 +90,9 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
     return records
 
 
-def verify_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str) -> tuple[Outcome, str, list[Finding], ProbeResult]:
+def verify_case(
+    platform: Platform, store: CaseStore, clock: Clock, case_id: str
+) -> tuple[Outcome, str, list[Finding], ProbeResult]:
     case = _get(store, case_id)
     team_id = str(case.team_id)
     after = run_all_checks(platform, clock, team_id, case.key_prefix)

@@ -43,6 +43,7 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
     case = steps.escalate_case(runtime.case_store(), runtime.human_queue(), runtime.clock(), case_id,
                                _reason(event.state), str(event.task_token), report=event.state.get("report"),
                                partial=_partial_findings(event.state))
-    logger.info("escalated", extra={"priority": case.priority, "reason": case.escalation.reason if case.escalation else None})
+    reason = case.escalation.reason if case.escalation else None
+    logger.info("escalated", extra={"priority": case.priority, "reason": reason})
     metrics.add_metric(name="Escalations", unit="Count", value=1)
     return {"case_id": case_id, "status": case.status}

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import runtime
-from unblock.intake.webhooks import TicketEvent
+from unblock.intake.events import TicketEvent
 from unblock.models import Report
 from unblock.observability import logger, metrics, tracer
 from unblock.reports import report_from_ticket

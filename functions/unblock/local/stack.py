@@ -98,7 +98,7 @@ class LocalStack:
                    response_headers: Any) -> bytes:
             return stack._dispatch(function_name, body, response_headers)
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         self._create()
         from unblock import runtime
 
@@ -134,7 +134,8 @@ class LocalStack:
         import boto3
 
         r = self.resolver
-        ddb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+        ddb: Any = boto3.client("dynamodb")
+        sqs: Any = boto3.client("sqs")
         iam, lam, sfn = boto3.client("iam"), boto3.client("lambda"), boto3.client("stepfunctions")
 
         for lid, props in self._resources("AWS::DynamoDB::Table"):

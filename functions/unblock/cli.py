@@ -1,0 +1,265 @@
+"""`unblock`: run trigger events on the embedded stack, and staff tools for a deployed one.
+
+Exit status: 0 done, 2 bad input or a request that cannot be done (one line on stderr,
+no traceback). With --json, stdout carries exactly one JSON object; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from pydantic import ValidationError
+
+from unblock.models import Result
+
+
+class UsageError(Exception):
+    pass
+
+
+def _fail(message: str) -> NoReturn:
+    raise UsageError(message)
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        _fail(f"cannot read {what} {path}: {err.strerror}")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        _fail(f"{what} {path} is not valid UTF-8")
+    except json.JSONDecodeError as err:
+        _fail(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
+
+
+def _load_seed(path: str | None) -> Any:
+    from unblock.local.app import DEFAULT_SEED
+    from unblock.seed import Seed
+
+    source = path or str(DEFAULT_SEED)
+    data = _read_json(source, "seed")
+    try:
+        return Seed.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        _fail(f"seed {source}: {loc}: {first['msg']} ({err.error_count()} error(s))")
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        _fail(f"--now {value!r} is not an ISO-8601 time")
+
+
+# --- rendering --------------------------------------------------------------------------------
+def render(result: Result, out: TextIO) -> None:
+    r = result
+    out.write(f"case {r.case_id}: {r.outcome}   team {r.team_id or '(not identified)'}\n")
+    out.write(f"path: {' -> '.join(r.trace.states)}\n")
+    out.write(f"      {r.trace.state_transitions} state transitions, {r.trace.lambda_invocations} Lambda invocations\n")
+    for f in r.findings:
+        out.write(f"  [{f.disposition:<15}] {f.code:<40} {f.summary}\n")
+    if r.fixes_applied:
+        out.write(f"fixes applied: {', '.join(r.fixes_applied)}   verified: {'yes' if r.verified else 'no'}\n")
+    if r.escalation:
+        out.write(f"escalated ({r.escalation.get('priority', 'normal')}): {r.escalation.get('reason')}\n")
+        if r.escalation.get("proposed_fixes"):
+            out.write(f"  proposed for staff approval: {', '.join(r.escalation['proposed_fixes'])}\n")
+        out.write(f"  decide with: unblock decide {r.case_id} --approve|--resolve|--reject\n")
+    if r.customer_reply:
+        out.write("reply to customer:\n" + "\n".join("  | " + line for line in r.customer_reply.splitlines()) + "\n")
+
+
+def _emit(result: Result, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(result.model_dump_json() + "\n")
+    else:
+        render(result, out)
+
+
+# --- commands ---------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from unblock.local.app import BadEvent, LocalApp, event_kind, event_time
+
+    event = _read_json(args.event, "event")
+    try:
+        event_kind(event)
+    except BadEvent as err:
+        _fail(f"{args.event}: {err}")
+    seed = _load_seed(args.platform)
+    now = _parse_now(args.now) or event_time(event)
+    app = LocalApp(seed, now=now, parameters=_parameters(args))
+    _quiet(args)
+    try:
+        try:
+            result = app.run(event)
+        except BadEvent as err:
+            _fail(f"{args.event}: {err}")
+        if args.decide and result.outcome == "escalated":
+            result = app.decide(result.case_id, args.decide, actor="staff:cli")
+        _emit(result, args.json, out)
+    finally:
+        app.close()
+    return 0
+
+
+def _quiet(args: argparse.Namespace) -> None:
+    """Handler logs and EMF metrics are for CloudWatch; on a terminal only warnings, unless --verbose."""
+    import os
+
+    if not getattr(args, "verbose", False):
+        from unblock.observability import logger
+
+        logger.setLevel("WARNING")
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - EMF metrics lines; the result has its own stream
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    return {"DryRun": "true"} if getattr(args, "dry_run", False) else {}
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from unblock.demo import run_demo
+
+    _quiet(args)
+    return run_demo(out, _load_seed(args.platform))
+
+
+def _console(args: argparse.Namespace) -> Any:
+    from unblock.staff import Console, stack_outputs
+
+    if not args.stack:
+        _fail("--stack NAME is required: the embedded stack lives only inside `unblock run` and `unblock demo`")
+    return Console(stack_outputs(args.stack))
+
+
+def cmd_decide(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    console = console or _console(args)
+    decision = "approve" if args.approve else "resolve" if args.resolve else "reject"
+    case = console.decide(args.case, decision, args.actor, args.note)
+    out.write(f"case {case.case_id}: {decision} sent (was waiting for staff)\n")
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    console = console or _console(args)
+    cases = console.cases(args.status)
+    if args.json:
+        out.write(json.dumps([json.loads(c.model_dump_json(exclude={"task_token"})) for c in cases]) + "\n")
+        return 0
+    out.write(f"{'case':<34} {'status':<18} {'outcome':<16} {'priority':<8} team\n")
+    for c in cases:
+        out.write(f"{c.case_id:<34} {c.status:<18} {c.outcome or '-':<16} {c.priority:<8} {c.team_id or '-'}\n")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    from unblock.models import Report
+
+    console = console or _console(args)
+    stamp = datetime.now(UTC)
+    report = Report(case_id=f"staff:{args.team}:{stamp:%Y%m%dT%H%M%S}", source="staff", team_id=None,
+                    team_hint=None, key_prefix=args.key, note=args.note, requested_by=args.actor, received_at=stamp)
+    report = report.model_copy(update=_team_fields(args.team))
+    arn = console.start(report.model_dump(mode="json"))
+    out.write(f"case {report.case_id} started: {arn}\n")
+    return 0
+
+
+def _team_fields(team: str) -> dict[str, Any]:
+    return {"team_id": team} if team.startswith("team_") else {"team_hint": team}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unblock", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one trigger event through the state machine on the embedded stack")
+    run.add_argument("event", help="a normalized ticket event, a StartExecution input or a webhook sample (JSON)")
+    run.add_argument("--platform", help="sandbox seed (default events/platform.json)")
+    run.add_argument("--json", action="store_true", help="print exactly one JSON object (the Result)")
+    run.add_argument("--now", help="the clock for the checks (default: the event's time, else now)")
+    run.add_argument("--dry-run", action="store_true", help="approval mode: fixes become proposals")
+    run.add_argument("--decide", choices=["approve", "resolve", "reject"],
+                     help="if the case escalates, resume it with this staff decision")
+    run.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run every scenario in events/ and print a summary")
+    demo.add_argument("--platform", help="sandbox seed (default events/platform.json)")
+    demo.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
+    demo.set_defaults(func=cmd_demo)
+
+    for name, helptext in (("decide", "resume a case waiting for staff"), ("cases", "list cases"),
+                           ("start", "start a check by hand for a team")):
+        sp = sub.add_parser(name, help=helptext)
+        sp.add_argument("--stack", help="the deployed stack's name (resources come from its outputs)")
+        sp.add_argument("--actor", default=_whoami(), help="who is acting (recorded in the audit)")
+        if name == "decide":
+            sp.add_argument("case")
+            group = sp.add_mutually_exclusive_group(required=True)
+            group.add_argument("--approve", action="store_true", help="apply the proposed fix, then verify")
+            group.add_argument("--resolve", action="store_true", help="mended by hand: close as resolved")
+            group.add_argument("--reject", action="store_true", help="keep the restriction: close as rejected")
+            sp.add_argument("--note")
+            sp.set_defaults(func=cmd_decide)
+        elif name == "cases":
+            sp.add_argument("--status", choices=["open", "awaiting_customer", "awaiting_staff", "closed"])
+            sp.add_argument("--json", action="store_true")
+            sp.set_defaults(func=cmd_cases)
+        else:
+            sp.add_argument("--team", required=True, help="team id (team_...) or slug")
+            sp.add_argument("--key", help="key prefix (vck_...)")
+            sp.add_argument("--note")
+            sp.set_defaults(func=cmd_start)
+    return p
+
+
+def _whoami() -> str:
+    import getpass
+
+    try:
+        return f"staff:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "staff:unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    out = sys.stdout
+    # everything else printed (Powertools logs and metrics) goes to stderr: stdout is the result
+    sys.stdout = sys.stderr
+    try:
+        return int(args.func(args, out))
+    except UsageError as err:
+        print(f"unblock: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - one line, no traceback, for anything a user can cause
+        from unblock.staff import StaffError
+
+        if isinstance(err, StaffError | ValidationError):
+            print(f"unblock: {err}".splitlines()[0], file=sys.stderr)
+            return 2
+        raise
+    finally:
+        sys.stdout = out
+        out.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""unblock on the embedded stack: seed the sandbox, submit trigger events, read results."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from unblock.cases import Case
+from unblock.clock import FixedClock
+from unblock.local.stack import ROOT, InvocationFailed, LocalStack
+from unblock.models import Result
+from unblock.seed import Seed, load_seed_text
+from unblock.staff import Console, StaffError
+
+DEFAULT_SEED = ROOT / "events" / "platform.json"
+
+
+class BadEvent(ValueError):
+    """The trigger event cannot be processed; the message names the problem."""
+
+
+def event_kind(event: Any) -> str:
+    if not isinstance(event, dict):
+        raise BadEvent("event must be a JSON object")
+    if "detail-type" in event:
+        return "ticket"
+    if "report" in event:
+        return "staff"
+    if "headers" in event and "body" in event:
+        return "webhook"
+    raise BadEvent("unrecognized event: expected a normalized ticket event (with detail-type), a StartExecution "
+                   'input ({"report": ...}, like events/staff-manual.json) or a webhook sample ({"headers", "body"})')
+
+
+def event_time(event: dict[str, Any]) -> datetime | None:
+    raw = event.get("time")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+class LocalApp:
+    """One embedded stack, seeded once; events run against it one after another."""
+
+    def __init__(self, seed: Seed | None = None, *, now: datetime | None = None,
+                 parameters: dict[str, str] | None = None) -> None:
+        from unblock import runtime
+
+        self.clock = FixedClock(now or datetime.now(UTC))
+        runtime.set_clock(self.clock)
+        self.stack = LocalStack(parameters=parameters).start()
+        self.console = Console(self.stack.outputs)
+        self.platform = runtime.platform()
+        if seed is not None:
+            self.seed(seed)
+
+    @classmethod
+    def from_seed_file(cls, path: Path | None = None, **kwargs: Any) -> LocalApp:
+        return cls(load_seed_text((path or DEFAULT_SEED).read_text()), **kwargs)
+
+    def seed(self, seed: Seed) -> None:
+        self.platform.load(seed)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.stack.stop()
+
+    # --- triggers --------------------------------------------------------------------------
+    def submit(self, event: dict[str, Any]) -> str:
+        """Hand a trigger event to the intake, as EventBridge or StartExecution would; returns the case id."""
+        kind = event_kind(event)
+        logical = "WebhookFunction" if kind == "webhook" else "IntakeFunction"
+        payload = event if kind != "webhook" else webhook_request(event)
+        try:
+            out = self.stack.invoke(logical, payload)
+        except InvocationFailed as err:
+            raise BadEvent(f"{err.error_type}: {err.message}") from err
+        if kind == "webhook":
+            body = json.loads(out.get("body") or "{}")
+            if out.get("statusCode", 500) >= 300:
+                raise BadEvent(f"webhook refused ({out.get('statusCode')}): {body.get('error', body)}")
+            return str(body["case_id"])
+        return str(out["case_id"])
+
+    def run(self, event: dict[str, Any], timeout: float = 120.0) -> Result:
+        if (at := event_time(event)) is not None:
+            self.clock.set(at)
+        case_id = self.submit(event)
+        return self.console.result(self.wait(case_id, timeout))
+
+    def wait(self, case_id: str, timeout: float = 120.0) -> Case:
+        return self.console.wait(case_id, timeout)
+
+    def decide(self, case_id: str, decision: str, actor: str = "staff:local", timeout: float = 60.0) -> Result:
+        """A staff decision, then wait until the execution ends or waits on staff again."""
+        import time
+
+        old = self.console.decide(case_id, decision, actor)  # type: ignore[arg-type]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.console.sfn.describe_execution(executionArn=self.console.execution_arn(case_id))["status"]
+            case = self.console.store.get(case_id)
+            if case and (status != "RUNNING" or (case.task_token and case.task_token != old.task_token)):
+                return self.console.result(case)
+            time.sleep(0.05)
+        raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s after the decision")
+
+
+def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
+    """A webhook sample ({"headers", "body"}) as the Lambda Function URL event it arrives as."""
+    body = sample["body"]
+    raw = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    headers = {k.lower(): v for k, v in sample["headers"].items()}
+    return {"version": "2.0", "rawPath": sample.get("path", "/"), "headers": headers,
+            "body": raw, "isBase64Encoded": False,
+            "requestContext": {"http": {"method": "POST", "path": sample.get("path", "/")}}}

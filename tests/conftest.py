@@ -1,0 +1,33 @@
+"""Shared fixtures. The embedded stack is started once per session (it takes a few seconds)
+and reseeded per test; tests/unit runs first and uses its own short-lived moto mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import EVENTS
+
+
+
+@pytest.fixture(scope="session")
+def stack_app() -> Iterator[object]:
+    from unblock.local.app import LocalApp
+
+    app = LocalApp.from_seed_file()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def app(stack_app):  # type: ignore[no-untyped-def]
+    """The session's embedded stack, reseeded from events/platform.json, clock at the events' time."""
+    from datetime import UTC, datetime
+
+    from unblock.seed import load_seed_text
+
+    stack_app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
+    stack_app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    stack_app.stack.faults.clear()
+    return stack_app
