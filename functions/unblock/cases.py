@@ -46,6 +46,7 @@ class Case(BaseModel):
     updated_at: AwareDatetime
     next_check_at: AwareDatetime | None = None
     checks_run: int = 0
+    rechecks: int = 0
     version: int = 0
 
     @property

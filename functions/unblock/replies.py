@@ -59,6 +59,10 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
         if case.status != "closed":
             parts.append("Thanks for the report. Your case needs a review by our team; we have passed it on "
                          "with everything we found and will get back to you here.")
+        elif case.resolution == "checks_pass":
+            parts.append(access_restored_reply())
+        elif case.resolution == "stale":
+            parts.append(stale_reply())
         elif case.resolution == "resolved":
             parts.append("Our team has resolved the issue on your account. Please retry your requests.")
         elif case.resolution in ("rejected", "timed_out"):

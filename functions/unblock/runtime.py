@@ -38,6 +38,12 @@ def _dynamodb() -> Any:
 
 @cache
 def platform() -> Platform:
+    """PLATFORM_ADAPTER selects the sandbox table (default) or the operator's admin API over HTTP."""
+    if os.environ.get("PLATFORM_ADAPTER", "sandbox") == "http":
+        from unblock.platform.http import HttpPlatform  # type: ignore[import-not-found,unused-ignore]
+
+        http_platform: Platform = HttpPlatform.from_env()
+        return http_platform
     from unblock.platform.sandbox import SandboxPlatform
 
     return SandboxPlatform(_dynamodb().Table(os.environ["PLATFORM_TABLE"]), _ClockProxy())

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from unblock import checks, replies
-from unblock.cases import Case, CaseStore
+from unblock.cases import Case, CaseConflict, CaseStore
 from unblock.clock import Clock
 from unblock.decision import decide, verdict
 from unblock.fixes import FixLedger, FixPolicy, apply_fixes, proposed_fixes
@@ -168,10 +168,13 @@ def _get(store: CaseStore, case_id: str) -> Case:
     return case
 
 
+def save_if_unchanged(store: CaseStore, case: Case, **changes: Any) -> Case:
+    """One conditional write over the version read: CaseConflict if anyone wrote since."""
+    return store.save(case.model_copy(update=changes))
+
+
 def _update(store: CaseStore, clock: Clock, case_id: str, **changes: Any) -> Case:
     """Read-modify-write with the version check; a lost race re-reads and re-applies."""
-    from unblock.cases import CaseConflict
-
     for _ in range(5):
         case = _get(store, case_id)
         try:

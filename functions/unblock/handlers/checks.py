@@ -20,7 +20,7 @@ def _run(check: str, event: CheckInput) -> dict[str, Any]:
     return finding.model_dump(mode="json")
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=CheckInput)
@@ -28,7 +28,7 @@ def billing(event: CheckInput, context: LambdaContext) -> dict[str, Any]:
     return _run("billing", event)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=CheckInput)
@@ -36,7 +36,7 @@ def key(event: CheckInput, context: LambdaContext) -> dict[str, Any]:
     return _run("key", event)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=CheckInput)

@@ -16,7 +16,9 @@ def outcome_of(state: dict[str, Any]) -> tuple[Outcome, str | None]:
     staff = state.get("staff") or {}
     decision = staff.get("decision")
     if decision in ("resolve", "reject", "timed_out"):
-        return "escalated", {"resolve": "resolved", "reject": "rejected"}.get(decision, decision)
+        # the re-check resolves with its own reason (checks_pass, stale); staff with "resolved"
+        default = {"resolve": "resolved", "reject": "rejected"}.get(decision, decision)
+        return "escalated", staff.get("resolution") or default
     if not (state.get("case") or {}).get("team_id"):
         return "needs_info", None
     if "verification" in state:
@@ -28,7 +30,7 @@ def outcome_of(state: dict[str, Any]) -> tuple[Outcome, str | None]:
     return "escalated", None
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=StateInput)

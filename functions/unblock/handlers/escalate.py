@@ -33,7 +33,7 @@ def _partial_findings(state: dict[str, Any]) -> list[Finding]:
     return [Finding.model_validate(state[c]) for c in CHECKS if isinstance(state.get(c), dict) and "code" in state[c]]
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=StateInput)

@@ -32,7 +32,7 @@ def start_workflow(report: Report) -> dict[str, Any]:
     return {"case_id": report.case_id, "execution_arn": arn, "started": started}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from unblock.handlers.events import CheckInput
 from unblock.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=CheckInput)

@@ -110,6 +110,26 @@ class LocalApp:
         raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s after the decision")
 
 
+    def recheck(self) -> dict[str, Any]:
+        """One pass of the scheduled re-check, invoked as EventBridge Scheduler would."""
+        result: dict[str, Any] = self.stack.invoke("RecheckFunction", {"source": "aws.scheduler",
+                                                                       "time": self.clock.now().isoformat()})
+        return result
+
+    def wait_for(self, case_id: str, done: Any, timeout: float = 60.0) -> Case:
+        """Poll the case until `done(case)` holds (executions run in moto's threads)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            case = self.console.store.get(case_id)
+            if case is not None and done(case):
+                return case
+            if time.monotonic() > deadline:
+                raise StaffError(f"case {case_id} did not reach the expected state within {timeout:.0f}s")
+            time.sleep(0.05)
+
+
 def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
     """A webhook sample ({"headers", "body"}) as the Lambda Function URL event it arrives as."""
     body = sample["body"]

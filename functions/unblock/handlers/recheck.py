@@ -1,0 +1,25 @@
+"""Recheck: every 15 minutes, re-check the pending cases that are due (query, never scan)."""
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from unblock import runtime
+from unblock.observability import logger, metrics, tracer
+from unblock.recheck import StepFunctionsWorkflow, recheck_due
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    workflow = StepFunctionsWorkflow(runtime.stepfunctions(), os.environ["STATE_MACHINE_ARN"])
+    sla = timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
+    report = recheck_due(runtime.platform(), runtime.case_store(), runtime.human_queue(), workflow,
+                         runtime.clock(), sla=sla, limit=int(os.environ.get("RECHECK_BATCH", "100")))
+    for case_id, action in report.actions.items():
+        logger.info("rechecked", extra={"case_id": case_id, "action": action})
+    metrics.add_metric(name="CasesRechecked", unit="Count", value=report.due)
+    return {"due": report.due, "actions": report.actions}

@@ -1,0 +1,143 @@
+"""The scheduled re-check of pending cases (every 15 minutes; `unblock recheck` runs one pass).
+
+Due cases come from a query on the pending-cases index, never a scan. For each:
+- pending for more than 14 days: closed as stale, with a reply;
+- checks and probe now pass: a customer case closes with "access is back"; a staff case
+  completes its waiting task (resolved externally) and the execution closes it;
+- a customer case whose checks now find only safe fixes (the customer mended billing, the
+  automated hold is now stale): the workflow runs again for the case, to fix and verify;
+- a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
+- otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal, Protocol
+
+from unblock import replies, steps
+from unblock.cases import Case, CaseStore
+from unblock.clock import Clock
+from unblock.models import Finding
+from unblock.platform.port import Platform
+
+STALE_AFTER = timedelta(days=14)
+FIRST_BACKOFF = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(hours=24)
+PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
+
+Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off"]
+
+
+class Workflow(Protocol):
+    """What the re-check needs of Step Functions."""
+
+    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
+    def heartbeat(self, token: str) -> None: ...
+    def rerun(self, case: Case) -> None: ...
+
+
+@dataclass
+class RecheckReport:
+    due: int = 0
+    actions: dict[str, str] = field(default_factory=dict)  # case id -> action
+
+
+def backoff(rechecks: int) -> timedelta:
+    """15 min after the first re-check, doubling each time, capped at 24 h."""
+    return min(FIRST_BACKOFF * (2 ** max(0, rechecks - 1)), MAX_BACKOFF)
+
+
+def recheck_due(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow,
+                clock: Clock, *, sla: timedelta, limit: int = 100) -> RecheckReport:
+    now = clock.now()
+    report = RecheckReport()
+    for case in store.due(now, limit):
+        report.due += 1
+        try:
+            report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla)
+        except steps.CaseConflict:
+            report.actions[case.case_id] = "skipped_conflict"  # someone else moved it; next pass sees it
+    return report
+
+
+def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow, clock: Clock,
+             case: Case, sla: timedelta) -> str:
+    now = clock.now()
+    if now - case.created_at > STALE_AFTER:
+        if case.status == "awaiting_staff" and case.task_token:
+            workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
+                                                           "resolution": "stale"})
+        else:
+            steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
+                                    customer_reply=replies.stale_reply(), updated_at=now)
+        return "closed_stale"
+
+    team_id = str(case.team_id)
+    findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
+    probe = platform.probe(team_id, case.key_prefix)
+    passing = probe.ok and all(f.disposition == "ok" for f in findings)
+    evidence = {"recheck_at": now.isoformat(), "codes": [f.code for f in findings], "probe_status": probe.status}
+
+    if case.status == "awaiting_staff" and case.task_token:
+        if passing:
+            workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
+                                                           "resolution": "checks_pass"})
+            return "staff_task_completed"
+        workflow.heartbeat(case.task_token)
+        queued_at = case.escalation.queued_at if case.escalation and case.escalation.queued_at else case.updated_at
+        if now - queued_at > sla and case.escalation is not None:
+            priority = PRIORITY_UP[case.priority]
+            escalation = case.escalation.model_copy(update={"priority": priority, "queued_at": now})
+            saved = steps.save_if_unchanged(store, case, priority=priority, escalation=escalation,
+                                            rechecks=case.rechecks + 1, updated_at=now,
+                                            next_check_at=now + backoff(case.rechecks + 1))
+            queue.send(steps.evidence_bundle(saved) | {"requeued": True, "recheck": evidence}, priority=priority)
+            return "requeued"
+        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                                next_check_at=now + backoff(case.rechecks + 1))
+        return "backed_off"
+
+    # waiting for the customer
+    if passing:
+        steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None,
+                                customer_reply=replies.access_restored_reply(), updated_at=now)
+        return "closed_access_back"
+    if _only_safe_fixes(findings):
+        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                                next_check_at=now + backoff(case.rechecks + 1))
+        workflow.rerun(case)
+        return "rerun"
+    steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                            next_check_at=now + backoff(case.rechecks + 1))
+    return "backed_off"
+
+
+def _only_safe_fixes(findings: list[Finding]) -> bool:
+    return any(f.disposition == "auto_fix" for f in findings) and not any(
+        f.disposition == "escalate" for f in findings)
+
+
+class StepFunctionsWorkflow:
+    """The Workflow port over Step Functions."""
+
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        self._sfn, self._arn = client, state_machine_arn
+
+    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
+        self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+
+    def heartbeat(self, token: str) -> None:
+        self._sfn.send_task_heartbeat(taskToken=token)
+
+    def rerun(self, case: Case) -> None:
+        from unblock.staff import execution_name
+
+        name = f"{execution_name(case.case_id)[:70]}-r{case.rechecks}"
+        try:
+            self._sfn.start_execution(stateMachineArn=self._arn, name=name,
+                                      input=json.dumps({"report": case.report.model_dump(mode="json")}))
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            pass  # this re-run already started (a retried re-check)

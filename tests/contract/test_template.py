@@ -1,0 +1,60 @@
+"""template.yaml, the ASL and the handlers agree: what moto runs here is what `sam deploy` ships."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+
+import pytest
+
+from tests.support import ROOT
+from unblock.local.template import load_template
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+FUNCTIONS = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+MACHINES = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::StateMachine"}
+
+
+def _asl(machine: dict) -> str:
+    return (ROOT / machine["Properties"]["DefinitionUri"]).read_text()
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_function_handler_imports(logical_id):
+    module_name, func = FUNCTIONS[logical_id]["Properties"]["Handler"].rsplit(".", 1)
+    handler = getattr(importlib.import_module(module_name), func)
+    assert callable(handler)
+
+
+@pytest.mark.parametrize("machine_id", sorted(MACHINES))
+def test_every_substitution_is_defined_and_every_lambda_exists(machine_id):
+    machine = MACHINES[machine_id]
+    subs = machine["Properties"]["DefinitionSubstitutions"]
+    used = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", _asl(machine)))
+    assert used == set(subs), f"used but undefined: {used - set(subs)}; defined but unused: {set(subs) - used}"
+    for name, value in subs.items():
+        if name.endswith("FunctionArn"):
+            target = value["Fn::GetAtt"][0]
+            assert target in FUNCTIONS, f"{name} names {target}, which template.yaml does not define"
+
+
+@pytest.mark.parametrize("machine_id", sorted(MACHINES))
+def test_the_state_machine_may_invoke_exactly_the_functions_it_names(machine_id):
+    machine = MACHINES[machine_id]
+    named = {v["Fn::GetAtt"][0] for k, v in machine["Properties"]["DefinitionSubstitutions"].items()
+             if k.endswith("FunctionArn")}
+    allowed = {p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in machine["Properties"]["Policies"]
+               if isinstance(p, dict) and "LambdaInvokePolicy" in p}
+    assert named == allowed
+
+
+def test_asl_is_jsonpath_with_a_catch_on_every_task():
+    for machine in MACHINES.values():
+        definition = json.loads(_asl(machine))
+        assert definition.get("QueryLanguage", "JSONPath") == "JSONPath"
+        for name, state in definition["States"].items():
+            if state["Type"] == "Task":
+                assert state.get("Catch"), f"task {name} has no Catch: a failure would end the case silently"
+                assert state.get("Retry"), f"task {name} has no Retry"

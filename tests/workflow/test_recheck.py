@@ -1,0 +1,96 @@
+"""The scheduled re-check on the embedded stack, with a movable clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.support import load_event
+from unblock.seed import PaymentMethod
+
+
+def _mend_card(app, team_id: str) -> None:
+    team = app.platform.get_team(team_id)
+    billing = team.billing.model_copy(update={"payment_method": PaymentMethod(status="valid", verified=True)})
+    app.platform.replace_team(team.model_copy(update={"billing": billing}))
+
+
+def test_customer_adds_a_card_and_the_case_closes_with_access_back(app):
+    result = app.run(load_event("ticket-free-tier-no-card.json"))
+    assert result.outcome == "customer_action"
+
+    _mend_card(app, result.team_id)
+    app.clock.advance(timedelta(minutes=16))
+    report = app.recheck()
+
+    assert report["actions"][result.case_id] == "closed_access_back"
+    case = app.console.store.get(result.case_id)
+    assert case.status == "closed" and case.resolution == "checks_pass"
+    assert "succeed again" in case.customer_reply
+
+
+def test_customer_mends_billing_then_the_stale_hold_is_cleared_by_a_rerun(app):
+    result = app.run(load_event("ticket-expired-card.json"))
+    assert result.findings[0].code == "billing.payment_method_expired"
+
+    _mend_card(app, result.team_id)  # the automated hold is now stale
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][result.case_id] == "rerun"
+
+    case = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert case.outcome == "auto_fixed" and case.verified
+    assert case.fixes_applied == ["clear_billing_hold"]
+    assert app.platform.probe(result.team_id).status == 200
+
+
+def test_staff_mend_the_team_by_hand_and_the_waiting_execution_completes(app):
+    result = app.run(load_event("ticket-fraud-review.json"))
+    team = app.platform.get_team(result.team_id)
+    app.platform.replace_team(team.model_copy(update={"restrictions": ()}))  # staff cleared the review
+
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][result.case_id] == "staff_task_completed"
+
+    case = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert case.outcome == "escalated" and case.resolution == "checks_pass"
+    assert case.task_token is None
+    states = app.console.trace(result.case_id).states
+    assert states[-3:] == ["Escalate", "StaffDecision", "CloseCase"]
+
+
+def test_a_staff_case_past_its_sla_is_requeued_with_higher_priority(app):
+    result = app.run(load_event("ticket-staff-billing-hold.json"))
+    app.clock.advance(timedelta(hours=5))
+
+    assert app.recheck()["actions"][result.case_id] == "requeued"
+
+    case = app.console.store.get(result.case_id)
+    assert case.priority == "high" and case.status == "awaiting_staff"
+    messages = app.console.sqs.receive_message(QueueUrl=app.stack.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
+                                               VisibilityTimeout=0, MessageAttributeNames=["All"])["Messages"]
+    requeued = [m for m in messages if result.case_id in m["Body"] and '"requeued": true' in m["Body"]]
+    assert requeued and requeued[0]["MessageAttributes"]["priority"]["StringValue"] == "high"
+
+
+def test_the_next_recheck_backs_off_and_a_case_closes_as_stale_after_14_days(app):
+    result = app.run(load_event("ticket-expired-card.json"))  # nobody mends it
+    waits = []
+    for _ in range(4):
+        case = app.console.store.get(result.case_id)
+        app.clock.set(case.next_check_at)
+        assert app.recheck()["actions"][result.case_id] == "backed_off"
+        after = app.console.store.get(result.case_id)
+        waits.append(after.next_check_at - case.next_check_at)
+    assert waits == [timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
+
+    app.clock.advance(timedelta(days=15))
+    assert app.recheck()["actions"][result.case_id] == "closed_stale"
+    case = app.console.store.get(result.case_id)
+    assert case.status == "closed" and case.resolution == "stale"
+    assert "14 days" in case.customer_reply
+
+
+def test_a_case_not_yet_due_is_not_read(app):
+    result = app.run(load_event("ticket-expired-card.json"))
+    app.clock.advance(timedelta(minutes=5))  # first re-check is due after 15 minutes
+
+    assert result.case_id not in app.recheck()["actions"]
