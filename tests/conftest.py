@@ -10,7 +10,6 @@ import pytest
 from tests.support import EVENTS
 
 
-
 @pytest.fixture(scope="session")
 def stack_app() -> Iterator[object]:
     from unblock.local.app import LocalApp

@@ -12,6 +12,7 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -136,8 +137,7 @@ class StepFunctionsWorkflow:
         from unblock.staff import execution_name
 
         name = f"{execution_name(case.case_id)[:70]}-r{case.rechecks}"
-        try:
+        # ExecutionAlreadyExists: this re-run already started (a retried re-check)
+        with contextlib.suppress(self._sfn.exceptions.ExecutionAlreadyExists):
             self._sfn.start_execution(stateMachineArn=self._arn, name=name,
                                       input=json.dumps({"report": case.report.model_dump(mode="json")}))
-        except self._sfn.exceptions.ExecutionAlreadyExists:
-            pass  # this re-run already started (a retried re-check)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support import load_event
 from unblock.seed import PaymentMethod
+
+from tests.support import load_event
 
 
 def _mend_card(app, team_id: str) -> None:
