@@ -143,7 +143,7 @@ def _key_evidence(key: Key, now: datetime) -> dict[str, Any]:
 def check_key(platform: Platform, team_id: str, key_prefix: str | None, now: datetime) -> Finding:
     keys = platform.get_keys(team_id)
     if key_prefix:
-        key = next((k for k in keys if k.prefix == key_prefix), None)
+        key = rules.find_key(keys, key_prefix)
         if key is None:
             owner = platform.find_key_owner(key_prefix)
             code = "key.wrong_team" if owner and owner != team_id else "key.not_found"

@@ -35,7 +35,13 @@ def event_kind(event: Any) -> str:
 
 
 def event_time(event: dict[str, Any]) -> datetime | None:
+    """When the report was made: the event's time, or a signed webhook's timestamp."""
     raw = event.get("time")
+    if "headers" in event:
+        headers = {k.lower(): v for k, v in event["headers"].items()}
+        raw = headers.get("x-zendesk-webhook-signature-timestamp") or (event.get("body") or {}).get("time")
+        if raw is None and isinstance(event.get("body"), dict):
+            raw = (event["body"].get("post") or {}).get("created_at")
     if not isinstance(raw, str):
         return None
     try:
@@ -133,8 +139,20 @@ class LocalApp:
 def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
     """A webhook sample ({"headers", "body"}) as the Lambda Function URL event it arrives as."""
     body = sample["body"]
-    raw = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    raw = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if "path" not in sample:
+        names = {k.lower() for k in sample["headers"]}
+        sample = sample | {"path": "/zendesk" if any(n.startswith("x-zendesk") for n in names) else "/discourse"}
     headers = {k.lower(): v for k, v in sample["headers"].items()}
-    return {"version": "2.0", "rawPath": sample.get("path", "/"), "headers": headers,
-            "body": raw, "isBase64Encoded": False,
-            "requestContext": {"http": {"method": "POST", "path": sample.get("path", "/")}}}
+    path = sample["path"]
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "local", "domainName": "local.lambda-url.on.aws",
+            "domainPrefix": "local", "requestId": "local", "routeKey": "$default", "stage": "$default",
+            "time": "26/Nov/2026:10:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": headers.get("user-agent", "")},
+        },
+        "body": raw, "isBase64Encoded": False,
+    }

@@ -24,6 +24,7 @@ from typing import Any
 
 from unblock.local.template import Resolver, load_template
 
+SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known test value, signs events/
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,11 +66,12 @@ class LocalStack:
     """One embedded stack; start it once per process (or test session) and reuse it."""
 
     def __init__(self, template: Path | None = None, *, stack_name: str = "unblock-local",
-                 parameters: dict[str, str] | None = None) -> None:
+                 parameters: dict[str, str] | None = None, secret_values: dict[str, str] | None = None) -> None:
         self.template_path = template or ROOT / "template.yaml"
         self.template = load_template(self.template_path)
         self.stack_name = stack_name
         self.resolver = Resolver(self.template, parameters or {}, stack_name, REGION, ACCOUNT)
+        self.secret_values = secret_values or {}
         self.handlers: dict[str, str] = {}  # function name -> "module.function"
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
@@ -166,12 +168,20 @@ class LocalStack:
             if attrs:
                 sqs.set_queue_attributes(QueueUrl=r.refs[lid], Attributes=attrs)
 
+        secrets: Any = boto3.client("secretsmanager")
+        for lid, props in self._resources("AWS::SecretsManager::Secret"):
+            # generated secrets get the sample value locally, so the signed samples in events/ verify
+            value = props.get("SecretString") or self.secret_values.get(lid, SAMPLE_SECRET)
+            r.refs[lid] = secrets.create_secret(Name=self._name(lid), SecretString=value)["ARN"]
+
         functions = self._resources("AWS::Serverless::Function")
         machines = self._resources("AWS::Serverless::StateMachine")
-        for lid, _ in functions:
+        for lid, props in functions:
             name = self._name(lid)
             r.refs[lid] = name
             r.attrs[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            if "FunctionUrlConfig" in props:
+                r.attrs[(f"{lid}Url", "FunctionUrl")] = f"https://{name.lower()}.lambda-url.{REGION}.on.aws/"
         for lid, _ in machines:
             name = self._name(lid)
             r.refs[lid] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"

@@ -37,15 +37,25 @@ def key_problems(key: Key, now: datetime) -> list[str]:
     problems: list[str] = []
     if key.status == "revoked":
         problems.append("revoked")
-    if key.expires_at is not None and key.expires_at <= now:
+    expired = key.expires_at is not None and key.expires_at <= now
+    if expired:
         problems.append("expired")
     budget = key.budget
     if budget.limit_cents is not None and budget.used_cents >= budget.limit_cents:
         problems.append("budget_exhausted")
-    if key.status == "active" and not key.edge_synced:
+    # only a live key (active, not expired) is worth propagating: never resync a dead key
+    if key.status == "active" and not expired and not key.edge_synced:
         young = now - key.created_at < PROPAGATION_WINDOW
         problems.append("propagating" if young else "not_propagated")
     return problems
+
+
+def find_key(keys: tuple[Key, ...], named: str) -> Key | None:
+    """The key a customer named by prefix. Tickets quote prefixes of any length (`vck_3f9a`, or
+    the first characters of a pasted, since redacted, key), so the stored prefix and the named
+    one match when either starts with the other; the longest stored prefix wins."""
+    matches = [k for k in keys if named.startswith(k.prefix) or k.prefix.startswith(named)]
+    return max(matches, key=lambda k: len(k.prefix), default=None)
 
 
 def active_keys(keys: tuple[Key, ...], now: datetime) -> list[Key]:

@@ -77,7 +77,15 @@ class SandboxPlatform:
 
     def find_key_owner(self, prefix: str) -> str | None:
         pointer = self._get(f"key#{prefix}")
-        return str(pointer["team_id"]) if pointer else None
+        if pointer:
+            return str(pointer["team_id"])
+        # a longer or shorter quote of the prefix (rules.find_key): the sandbox may scan its pointers
+        scan = self._table.scan(FilterExpression="begins_with(pk, :k)", ExpressionAttributeValues={":k": "key#"})
+        for item in scan.get("Items", []):
+            stored = str(item["pk"]).removeprefix("key#")
+            if prefix.startswith(stored) or stored.startswith(prefix):
+                return str(item["team_id"])
+        return None
 
     def get_billing(self, team_id: str) -> Billing:
         return self.get_team(team_id).billing
@@ -96,7 +104,7 @@ class SandboxPlatform:
 
     def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult:
         team = self.get_team(team_id)
-        key = next((k for k in team.keys if k.prefix == key_prefix), None) if key_prefix else None
+        key = rules.find_key(team.keys, key_prefix) if key_prefix else None
         return rules.answer(team, key, self._clock.now(), key_named=key_prefix is not None)
 
     def authenticate(self, secret_sha256: str) -> tuple[Team, Key] | None:

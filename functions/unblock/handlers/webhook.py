@@ -1,0 +1,94 @@
+"""Webhook: Zendesk and Discourse deliveries over a Lambda Function URL.
+
+Each delivery is verified (HMAC, constant-time compare, Zendesk's 5-minute window) before
+anything is stored; then mapped to the normalized ticket event, redacted, and started like
+any ticket (the execution name is the case id, so a retried delivery makes one case).
+Signing secrets come from Secrets Manager through Powertools Parameters, cached.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from unblock import runtime
+from unblock.handlers.intake import start_workflow
+from unblock.intake import webhooks
+from unblock.intake.events import TicketEvent
+from unblock.observability import logger, metrics, tracer
+from unblock.reports import report_from_ticket
+
+app = LambdaFunctionUrlResolver()
+SECRET_MAX_AGE = 300  # seconds a signing secret stays cached in the container
+
+
+def signing_secret(env_name: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    name = os.environ.get(env_name)
+    if not name:
+        raise webhooks.WebhookRejected(500, f"{env_name} is not configured")
+    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE))
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[Any]:
+    import json
+
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.decoded_body if event.is_base64_encoded else (event.body or "")
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
+    report = report_from_ticket(ticket, runtime.clock().now(), source=source)
+    logger.append_keys(case_id=report.case_id)
+    started = start_workflow(report)
+    logger.info("webhook accepted", extra={"source": source, "started": started["started"]})
+    metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
+    return _json(202, {"case_id": report.case_id, "execution_arn": started["execution_arn"],
+                       "duplicate": not started["started"]})
+
+
+@app.post("/zendesk")
+def zendesk() -> Response[Any]:
+    headers = app.current_event.headers
+    raw = _raw_body()
+    webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), runtime.clock().now())
+    return _accept(webhooks.map_zendesk(webhooks.parse_json(raw)), "zendesk")
+
+
+@app.post("/discourse")
+def discourse() -> Response[Any]:
+    headers = app.current_event.headers
+    raw = _raw_body()
+    webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
+    if webhooks.is_ping(headers):
+        return _json(200, {"pong": True})
+    return _accept(webhooks.map_discourse(headers, webhooks.parse_json(raw)), "discourse")
+
+
+@app.exception_handler(webhooks.WebhookRejected)
+def rejected(err: webhooks.WebhookRejected) -> Response[Any]:
+    logger.warning("webhook rejected", extra={"status": err.status, "reason": err.reason})
+    metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
+    return _json(err.status, {"error": err.reason})
+
+
+@app.exception_handler(webhooks.WebhookIgnored)
+def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
+    logger.info("webhook ignored", extra={"reason": err.reason})
+    return _json(200, {"ignored": err.reason})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,173 @@
+"""The normalized ticket event (DESIGN.md "Triggers"): what every help-desk adapter produces.
+
+```json
+{"version": "0", "id": "uuid", "source": "unblock.tickets", "detail-type": "Access Denied Reported",
+ "time": "2026-11-26T10:00:00Z",
+ "detail": {"ticket_id": "4711", "channel": "email|web|forum|api", "subject": "text",
+            "text": "the customer's own words", "requester_email": "dev@acme.test",
+            "team_id": null, "team_slug": null, "key_prefix": null}}
+```
+
+Decisions:
+- `source` is `unblock.tickets` for an event put on the bus (or given to `unblock run`), and
+  `zendesk` / `discourse` for an event a webhook adapter made; `case_source` maps it onto the
+  case's `CaseSource` (`unblock.tickets` -> `eventbridge`). The adapters' ticket ids are the
+  Zendesk ticket id and the Discourse topic id, so their cases are `zendesk:4711` and
+  `discourse:8812` (see unblock.reports for how a case id is formed).
+- The envelope also accepts the fields EventBridge itself adds when it delivers an event to a
+  target (`account`, `region`, `resources`, `replay-name`); any other field, in the envelope or
+  in `detail`, is refused.
+- Validation errors never echo the input (`hide_input_in_errors`): an event may still hold an
+  unredacted secret when it is validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from unblock.intake.extract import redact_secrets
+from unblock.models import CaseSource
+
+__all__ = [
+    "DETAIL_TYPE",
+    "EVENT_SOURCE",
+    "MAX_TEXT_BYTES",
+    "InvalidTicketEvent",
+    "TicketDetail",
+    "TicketEvent",
+    "Channel",
+    "TicketSource",
+    "clip_text",
+    "parse_ticket_event",
+    "redact_event",
+]
+
+EVENT_SOURCE: Final = "unblock.tickets"
+DETAIL_TYPE: Final = "Access Denied Reported"
+MAX_TEXT_BYTES = 256 * 1024
+MAX_SUBJECT_CHARS = 1000
+TRUNCATED = "\n[… truncated]"
+
+TicketSource = Literal["unblock.tickets", "zendesk", "discourse"]
+Channel = Literal["email", "web", "forum", "api"]
+
+_CASE_SOURCE: dict[str, CaseSource] = {
+    "unblock.tickets": "eventbridge",
+    "zendesk": "zendesk",
+    "discourse": "discourse",
+}
+
+
+class TicketDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=False)
+
+    ticket_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/-]+$")
+    channel: Channel
+    subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
+    text: str = ""
+    requester_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    team_id: str | None = Field(default=None, pattern=r"^team_[A-Za-z0-9]{24}$")
+    team_slug: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+    # A prefix, never a key: `vck_` + 4..12 characters.
+    key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9]{4,12}$")
+
+    @field_validator("text")
+    @classmethod
+    def _text_size(cls, value: str) -> str:
+        size = len(value.encode("utf-8"))
+        if size > MAX_TEXT_BYTES:
+            raise ValueError(f"text is {size} bytes; at most {MAX_TEXT_BYTES} (256 KB) are accepted")
+        return value
+
+
+class TicketEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
+
+    version: Literal["0"] = "0"
+    id: str = Field(min_length=1, max_length=200)
+    source: TicketSource = EVENT_SOURCE
+    detail_type: Literal["Access Denied Reported"] = Field(default=DETAIL_TYPE, alias="detail-type")
+    time: AwareDatetime
+    detail: TicketDetail
+    # Added by EventBridge on delivery; accepted, never required.
+    account: str | None = None
+    region: str | None = None
+    resources: list[str] | None = None
+    replay_name: str | None = Field(default=None, alias="replay-name")
+
+    @property
+    def case_source(self) -> CaseSource:
+        return _CASE_SOURCE[self.source]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data with its wire names (`detail-type`); EventBridge's
+        delivery fields are left out when unset, the `detail` nulls are kept."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for name in ("account", "region", "resources", "replay-name"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+class InvalidTicketEvent(ValueError):
+    """A ticket event that does not follow the contract; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid ticket event: " + "; ".join(problems))
+
+
+_ALLOWED = {
+    (): sorted(f.alias or name for name, f in TicketEvent.model_fields.items()),
+    ("detail",): sorted(TicketDetail.model_fields),
+}
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(str(part) for part in error["loc"])
+    where = ".".join(loc) or "event"
+    if error["type"] == "extra_forbidden":
+        allowed = ", ".join(_ALLOWED.get(loc[:-1], []))
+        return f"{where}: unknown field (allowed: {allowed})"
+    if error["type"] == "missing":
+        return f"{where}: required"
+    return f"{where}: {error['msg']}"
+
+
+def parse_ticket_event(data: Mapping[str, Any] | str | bytes) -> TicketEvent:
+    """Validate a normalized ticket event (an object or its JSON text).
+
+    Raises InvalidTicketEvent with one line per problem, never with the values themselves.
+    """
+    try:
+        if isinstance(data, str | bytes):
+            return TicketEvent.model_validate_json(data)
+        return TicketEvent.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidTicketEvent([_describe(e) for e in exc.errors(include_input=False)]) from None
+
+
+def clip_text(text: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """Cut `text` to at most `max_bytes` UTF-8 bytes, at whitespace, with a visible mark.
+
+    Cutting at whitespace never splits a secret (secrets hold none), so whatever is cut off
+    cannot leave half a key behind for redaction to miss.
+    """
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    budget = max_bytes - len(TRUNCATED.encode("utf-8"))
+    head = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    return (head[:cut] if cut > 0 else "") + TRUNCATED
+
+
+def redact_event(event: TicketEvent) -> tuple[TicketEvent, int]:
+    """The event with secrets redacted from its subject and text, and how many were found."""
+    subject = redact_secrets(event.detail.subject)
+    text = redact_secrets(event.detail.text)
+    detail = event.detail.model_copy(
+        update={"subject": subject.text[:MAX_SUBJECT_CHARS], "text": clip_text(text.text)})
+    return event.model_copy(update={"detail": detail}), subject.count + text.count

@@ -1,0 +1,353 @@
+"""Help-desk webhooks: verify the signature, then map the payload to the normalized ticket event.
+
+Pure functions: the signing secret and the clock are passed in; nothing here reads the
+environment, logs or stores. A handler does, in this order:
+
+    verify_zendesk(headers, raw_body, secret, now)      # or verify_discourse(headers, raw_body, secret)
+    if is_ping(headers): answer 200                      # Discourse only
+    event = map_zendesk(parse_json(raw_body))            # or map_discourse(headers, parse_json(raw_body))
+    event, secrets = redact_event(event)                 # before anything is logged or stored
+
+and answers `WebhookRejected.status` for a WebhookRejected, 200 for a WebhookIgnored.
+
+Outcomes:
+- `WebhookRejected(status, reason)`: the request is refused. 401 for a missing, malformed or
+  wrong signature or a timestamp more than five minutes away; 413 for a body over
+  MAX_BODY_BYTES; 400 for a signed body that is not the JSON it should be; 500 when no signing
+  secret is configured (an empty secret would accept any sender's signature).
+- `WebhookIgnored(reason)`: signed and well-formed, but not a ticket to open. Answered 200 so
+  the sender neither marks the delivery failed nor retries it: Zendesk event types other than
+  `ticket.created`; Discourse events other than `post_created` (a webhook subscribed to "all
+  post events" also sends `post_edited`, `post_destroyed`, ...); and the Discourse posts that
+  are not the opening post of a regular, visible topic by a non-staff user (replies, whispers,
+  small actions, staff announcements, private messages, hidden or deleted posts). Replies are
+  ignored because a topic is one case: our own reply post and "same here" replies must not
+  open or restart it.
+
+Case identity (stable across redelivery, both senders retry): the case id is
+`<source>:<ticket_id>` with ticket_id the Zendesk ticket id (`zendesk:4711`) or the Discourse
+topic id (`discourse:8812`), and the envelope id is a UUID derived from the same identity, so a
+redelivered webhook yields the very same event.
+
+Signed body: both senders sign the exact bytes sent; verification therefore runs on the raw
+body, before it is parsed. The sample events in events/ keep the payload as an object; their
+signatures are over `canonical_body(payload)` (compact JSON, UTF-8, keys in file order).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+from unblock.intake.events import (
+    Channel,
+    TicketDetail,
+    TicketEvent,
+    clip_text,
+)
+
+__all__ = [
+    "DISCOURSE_EVENT",
+    "DISCOURSE_SIGNATURE",
+    "MAX_BODY_BYTES",
+    "TIMESTAMP_TOLERANCE",
+    "ZENDESK_SIGNATURE",
+    "ZENDESK_TIMESTAMP",
+    "ZENDESK_TICKET_CREATED",
+    "WebhookIgnored",
+    "WebhookRejected",
+    "canonical_body",
+    "discourse_event_name",
+    "discourse_signature",
+    "header",
+    "is_ping",
+    "map_discourse",
+    "map_zendesk",
+    "parse_json",
+    "verify_discourse",
+    "verify_zendesk",
+    "zendesk_channel",
+    "zendesk_signature",
+]
+
+ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
+ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
+ZENDESK_TICKET_CREATED = "zen:event-type:ticket.created"
+DISCOURSE_SIGNATURE = "X-Discourse-Event-Signature"
+DISCOURSE_EVENT = "X-Discourse-Event"
+DISCOURSE_INSTANCE = "X-Discourse-Instance"
+TIMESTAMP_TOLERANCE = timedelta(minutes=5)
+MAX_BODY_BYTES = 1024 * 1024
+
+_NAMESPACE = uuid.UUID("6f3c1f9e-2a7b-4b8e-9a51-0c5d7e2b4a10")  # unblock's own uuid5 namespace
+
+
+class WebhookRejected(Exception):
+    """Refuse the request with this HTTP status; `reason` is safe to log and to answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class WebhookIgnored(Exception):
+    """A genuine delivery that opens no case: acknowledge it (200) and do nothing."""
+
+    status = 200
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (Function URLs and API Gateway v2
+    lower-case them, API Gateway v1 keeps them as sent)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _check_size(raw_body: bytes) -> None:
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
+
+
+def _check_secret(secret: str) -> None:
+    if not secret:
+        raise WebhookRejected(500, "webhook signing secret is not configured")
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", errors="replace"))
+
+
+def parse_json(raw_body: bytes) -> dict[str, Any]:
+    """The body as a JSON object (400 otherwise). Call it after verifying the signature."""
+    try:
+        data = json.loads(raw_body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WebhookRejected(400, "body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    return data
+
+
+def canonical_body(payload: Any) -> bytes:
+    """Compact UTF-8 JSON, keys in the given order: how the sample events' bodies are sent and signed."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _event_id(*identity: object) -> str:
+    return str(uuid.uuid5(_NAMESPACE, ":".join(str(part) for part in identity)))
+
+
+# --- Zendesk ------------------------------------------------------------------------------
+
+
+def zendesk_signature(raw_body: bytes, secret: str, timestamp: str) -> str:
+    """base64(HMAC-SHA256(secret, timestamp + raw body)), as Zendesk sends it."""
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("utf-8") + raw_body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verify_zendesk(headers: Mapping[str, str], raw_body: bytes, secret: str, now: datetime,
+                   *, tolerance: timedelta = TIMESTAMP_TOLERANCE) -> None:
+    """Accept the request only if Zendesk signed it, recently. Raises WebhookRejected."""
+    _check_secret(secret)
+    _check_size(raw_body)
+    signature = header(headers, ZENDESK_SIGNATURE)
+    timestamp = header(headers, ZENDESK_TIMESTAMP)
+    if not signature:
+        raise WebhookRejected(401, f"missing {ZENDESK_SIGNATURE} header")
+    if not timestamp:
+        raise WebhookRejected(401, f"missing {ZENDESK_TIMESTAMP} header")
+    sent_at = _time(timestamp.strip())
+    if sent_at is None:
+        raise WebhookRejected(401, "signature timestamp is not an ISO-8601 time")
+    current = now if now.tzinfo else now.replace(tzinfo=UTC)
+    if abs(current - sent_at) > tolerance:
+        raise WebhookRejected(401, "signature timestamp is more than 5 minutes away")
+    if not _same(zendesk_signature(raw_body, secret, timestamp.strip()), signature.strip()):
+        raise WebhookRejected(401, "signature does not match")
+
+
+# Zendesk `via.channel` -> our channel. Anything else a customer types into (web form, widget,
+# messaging, chat, mobile SDK, social) is `web`.
+_ZENDESK_CHANNELS: dict[str, Channel] = {"email": "email", "api": "api", "web_service": "api"}
+
+
+def zendesk_channel(via_channel: Any) -> Channel:
+    return _ZENDESK_CHANNELS.get(str(via_channel or "").strip().lower(), "web")
+
+
+def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = None) -> TicketEvent:
+    """A `zen:event-type:ticket.created` event-subscription payload as a normalized event.
+
+    The payload names the requester only by `requester_id`; a handler that looks the user up
+    passes `requester_email`. The ticket text is the ticket's `description` (its first comment).
+    """
+    event_type = payload.get("type")
+    if event_type != ZENDESK_TICKET_CREATED:
+        raise WebhookIgnored(f"Zendesk event {str(event_type)[:80]!r} opens no case")
+    detail = payload.get("detail")
+    if not isinstance(detail, Mapping) or detail.get("id") in (None, ""):
+        raise WebhookRejected(400, "Zendesk payload has no detail.id")
+    ticket_id = str(detail["id"])
+    time = _time(payload.get("time")) or _time(detail.get("created_at"))
+    if time is None:
+        raise WebhookRejected(400, "Zendesk payload has no valid time")
+    via = detail.get("via")
+    channel = zendesk_channel(via.get("channel") if isinstance(via, Mapping) else None)
+    try:
+        ticket = TicketDetail(
+            ticket_id=ticket_id,
+            channel=channel,
+            subject=str(detail.get("subject") or "")[:1000],
+            text=clip_text(str(detail.get("description") or "")),
+            requester_email=requester_email,
+        )
+    except ValueError:
+        raise WebhookRejected(400, "Zendesk ticket does not map to a ticket event") from None
+    return TicketEvent(
+        id=_event_id("zendesk", payload.get("account_id", ""), "ticket", ticket_id, "created"),
+        source="zendesk",
+        time=time,
+        detail=ticket,
+    )
+
+
+# --- Discourse ----------------------------------------------------------------------------
+
+
+def discourse_signature(raw_body: bytes, secret: str) -> str:
+    """`sha256=` + hex HMAC-SHA256(secret, raw body), as Discourse sends it."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_discourse(headers: Mapping[str, str], raw_body: bytes, secret: str) -> None:
+    """Accept the request only if Discourse signed it (pings are signed too). Raises WebhookRejected.
+
+    Discourse sends no timestamp, so there is no replay window: a replayed delivery maps to
+    the same case id and intake's idempotency makes it a no-op.
+    """
+    _check_secret(secret)
+    _check_size(raw_body)
+    signature = header(headers, DISCOURSE_SIGNATURE)
+    if not signature:
+        raise WebhookRejected(401, f"missing {DISCOURSE_SIGNATURE} header")
+    scheme, _, digest = signature.strip().partition("=")
+    if scheme.lower() != "sha256" or not digest:
+        raise WebhookRejected(401, "signature is not of the form sha256=<hex>")
+    if not _same(discourse_signature(raw_body, secret), f"sha256={digest.lower()}"):
+        raise WebhookRejected(401, "signature does not match")
+
+
+def discourse_event_name(headers: Mapping[str, str]) -> str | None:
+    value = header(headers, DISCOURSE_EVENT)
+    return value.strip().lower() if value else None
+
+
+def is_ping(headers: Mapping[str, str]) -> bool:
+    """Discourse's "Ping" button: answer 200 (after verifying the signature), open nothing."""
+    return discourse_event_name(headers) == "ping"
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"p", "br", "pre", "li", "div", "blockquote", "h1", "h2", "h3", "tr"}:
+            self.parts.append("\n")
+
+
+def _cooked_text(cooked: str) -> str:
+    parser = _Text()
+    parser.feed(cooked)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _ignore_reason(post: Mapping[str, Any]) -> str | None:
+    if post.get("post_number", 1) != 1:
+        return "a reply, not the opening post of a topic"
+    if post.get("post_type", 1) != 1:
+        return "not a regular post (whisper, moderator action or small action)"
+    if post.get("topic_archetype", "regular") not in ("regular", None):
+        return "not a regular topic (private message)"
+    if post.get("hidden") or post.get("deleted_at") or post.get("user_deleted"):
+        return "a hidden or deleted post"
+    if post.get("staff") or post.get("admin") or post.get("moderator"):
+        return "posted by staff"
+    return None
+
+
+def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> TicketEvent:
+    """A `post_created` payload (`{"post": {...}}`) as a normalized event, channel `forum`.
+
+    ticket_id is the topic id (case `discourse:<topic_id>`, where the reply goes); subject the
+    topic title; text the post's markdown `raw` (or the text of `cooked` HTML when `raw` is
+    absent). Discourse gives no e-mail address, so `requester_email` stays null.
+    """
+    name = discourse_event_name(headers)
+    if name is None:
+        raise WebhookRejected(400, f"missing {DISCOURSE_EVENT} header")
+    if name == "ping":
+        raise WebhookIgnored("ping")
+    if name != "post_created":
+        raise WebhookIgnored(f"Discourse event {name[:80]!r} opens no case")
+    post = payload.get("post")
+    if not isinstance(post, Mapping) or post.get("id") in (None, "") or post.get("topic_id") in (None, ""):
+        raise WebhookRejected(400, "Discourse payload has no post.id and post.topic_id")
+    reason = _ignore_reason(post)
+    if reason:
+        raise WebhookIgnored(reason)
+    raw = post.get("raw")
+    text = str(raw) if isinstance(raw, str) and raw.strip() else _cooked_text(str(post.get("cooked") or ""))
+    time = _time(post.get("created_at"))
+    if time is None:
+        raise WebhookRejected(400, "Discourse post has no valid created_at")
+    instance = (header(headers, DISCOURSE_INSTANCE) or "").rstrip("/")
+    try:
+        ticket = TicketDetail(
+            ticket_id=str(post["topic_id"]),
+            channel="forum",
+            subject=str(post.get("topic_title") or "")[:1000],
+            text=clip_text(text),
+        )
+    except ValueError:
+        raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
+    return TicketEvent(
+        id=_event_id("discourse", instance, "post", post["id"]),
+        source="discourse",
+        time=time,
+        detail=ticket,
+    )
