@@ -164,21 +164,56 @@ def cmd_cases(args: argparse.Namespace, out: TextIO, console: Any = None) -> int
     return 0
 
 
-def cmd_start(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+def staff_report(team: str, key: str | None, note: str | None, actor: str) -> dict[str, Any]:
+    """The StartExecution input for a check started by hand (events/staff-manual.json's shape)."""
     from unblock.models import Report
 
-    console = console or _console(args)
+    if key is not None and not key.startswith("vck_"):
+        _fail(f"--key {key!r} is not a key prefix (vck_...)")
     stamp = datetime.now(UTC)
-    report = Report(case_id=f"staff:{args.team}:{stamp:%Y%m%dT%H%M%S}", source="staff", team_id=None,
-                    team_hint=None, key_prefix=args.key, note=args.note, requested_by=args.actor, received_at=stamp)
-    report = report.model_copy(update=_team_fields(args.team))
-    arn = console.start(report.model_dump(mode="json"))
-    out.write(f"case {report.case_id} started: {arn}\n")
+    fields: dict[str, Any] = {"team_id": team} if team.startswith("team_") else {"team_hint": team}
+    try:
+        report = Report(case_id=f"staff:{team}:{stamp:%Y%m%dT%H%M%S}", source="staff", key_prefix=key, note=note,
+                        requested_by=actor, received_at=stamp, **fields)
+    except ValidationError as err:
+        _fail(f"invalid staff start: {err.errors()[0]['msg']}")
+    return {"report": report.model_dump(mode="json")}
+
+
+def cmd_start(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    event = staff_report(args.team, args.key, args.note, args.actor)
+    if console is None and not args.stack:  # on the embedded stack: start, wait, show
+        from unblock.local.app import LocalApp
+
+        app = LocalApp(_load_seed(args.platform))
+        _quiet(args)
+        try:
+            _emit(app.run(event), args.json, out)
+        finally:
+            app.close()
+        return 0
+    console = console or _console(args)
+    arn = console.start(event["report"])
+    out.write(f"case {event['report']['case_id']} started: {arn}\n")
     return 0
 
 
-def _team_fields(team: str) -> dict[str, Any]:
-    return {"team_id": team} if team.startswith("team_") else {"team_hint": team}
+def cmd_replay(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    console = console or _console(args)
+    outcomes = console.replay()
+    for o in outcomes:
+        out.write(f"{'replayed' if o.ok else 'still kept':<11} {o.kind:<10} {o.detail}\n")
+    out.write(f"{sum(o.ok for o in outcomes)} replayed, {sum(not o.ok for o in outcomes)} still kept\n")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def cmd_recheck(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    console = console or _console(args)
+    report = console.recheck()
+    out.write(f"{report.get('due', 0)} due case(s) re-checked\n")
+    for case_id, action in report.get("actions", {}).items():
+        out.write(f"  {case_id:<40} {action}\n")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     for name, helptext in (("decide", "resume a case waiting for staff"), ("cases", "list cases"),
-                           ("start", "start a check by hand for a team")):
+                           ("start", "start a check by hand for a team"),
+                           ("replay", "re-drive the events kept on the intake dead-letter queue"),
+                           ("recheck", "run one pass of the scheduled re-check now")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("--stack", help="the deployed stack's name (resources come from its outputs)")
         sp.add_argument("--actor", default=_whoami(), help="who is acting (recorded in the audit)")
@@ -218,10 +255,16 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--status", choices=["open", "awaiting_customer", "awaiting_staff", "closed"])
             sp.add_argument("--json", action="store_true")
             sp.set_defaults(func=cmd_cases)
+        elif name == "replay":
+            sp.set_defaults(func=cmd_replay)
+        elif name == "recheck":
+            sp.set_defaults(func=cmd_recheck)
         else:
             sp.add_argument("--team", required=True, help="team id (team_...) or slug")
             sp.add_argument("--key", help="key prefix (vck_...)")
             sp.add_argument("--note")
+            sp.add_argument("--platform", help="sandbox seed, on the embedded stack (default events/platform.json)")
+            sp.add_argument("--json", action="store_true", help="on the embedded stack: print the Result")
             sp.set_defaults(func=cmd_start)
     return p
 

@@ -45,6 +45,10 @@ def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
              policy: FixPolicy, now: datetime) -> str | None:
     if fix != "lift_risk_hold":
         return None
+    if not any(r.flag == "risk_hold" for r in platform.get_restrictions(team_id)):
+        # nothing left to lift (a retry of this very lift, or mended by hand): the guardrails
+        # would only refuse on our own lift; the platform call reports it done instead
+        return None
     lifts = platform.get_auto_lifts(team_id)
     if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in lifts):
         return "A risk hold was already lifted automatically for this team in the last 30 days."

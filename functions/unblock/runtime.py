@@ -87,6 +87,15 @@ def human_queue() -> SqsHumanQueue:
 
 
 @cache
+def intake_dead_letters() -> Any:
+    import boto3
+
+    from unblock.intake.deadletter import IntakeDeadLetters
+
+    return IntakeDeadLetters(boto3.client("sqs"), os.environ["INTAKE_DLQ_URL"])
+
+
+@cache
 def stepfunctions() -> Any:
     import boto3
 
@@ -101,5 +110,5 @@ class _ClockProxy:
 
 
 def reset() -> None:
-    for f in (_dynamodb, platform, cases, human_queue, stepfunctions):
+    for f in (_dynamodb, platform, cases, human_queue, stepfunctions, intake_dead_letters):
         f.cache_clear()

@@ -113,8 +113,36 @@ class Console:
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, trace=self.trace(case.case_id))
 
+    def recheck(self) -> dict[str, Any]:
+        """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""
+        import boto3
+
+        resp = boto3.client("lambda").invoke(FunctionName=self.outputs["RecheckFunctionName"], Payload=b"{}")
+        payload: dict[str, Any] = json.loads(resp["Payload"].read() or b"{}")
+        if resp.get("FunctionError"):
+            raise StaffError(f"re-check failed: {payload.get('errorMessage')}")
+        return payload
+
     def cases(self, status: str | None = None) -> list[Case]:
         return self.store.list(status)  # type: ignore[arg-type]
+
+    # --- replay ----------------------------------------------------------------------------
+    def replay(self) -> list[Any]:
+        """Re-drive the events kept on the intake dead-letter queue through the intake function."""
+        import boto3
+
+        from unblock.intake.deadletter import IntakeDeadLetters
+
+        lam = boto3.client("lambda")
+
+        def redrive(event: dict[str, Any]) -> Any:
+            resp = lam.invoke(FunctionName=self.outputs["IntakeFunctionName"], Payload=json.dumps(event).encode())
+            payload = json.loads(resp["Payload"].read() or b"null")
+            if resp.get("FunctionError"):
+                raise StaffError(str(payload.get("errorMessage")))
+            return payload
+
+        return IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
 
     # --- decide ----------------------------------------------------------------------------
     def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None) -> Case:

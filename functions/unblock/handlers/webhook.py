@@ -8,6 +8,7 @@ Signing secrets come from Secrets Manager through Powertools Parameters, cached.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import runtime
 from unblock.handlers.intake import start_workflow
 from unblock.intake import webhooks
+from unblock.intake.deadletter import Kind
 from unblock.intake.events import TicketEvent
 from unblock.observability import logger, metrics, tracer
 from unblock.reports import report_from_ticket
@@ -35,14 +37,12 @@ def signing_secret(env_name: str) -> str:
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
-    import json
-
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 def _raw_body() -> bytes:
     event = app.current_event
-    body = event.decoded_body if event.is_base64_encoded else (event.body or "")
+    body = (event.decoded_body if event.is_base64_encoded else event.body) or ""
     return body.encode("utf-8") if isinstance(body, str) else body
 
 
@@ -56,12 +56,32 @@ def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
                        "duplicate": not started["started"]})
 
 
+def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, build: Any) -> Response[Any]:
+    """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: 400, nothing lost."""
+    try:
+        return _accept(build(), kind)
+    except webhooks.WebhookRejected as err:
+        if err.status >= 500:
+            raise
+        kept_headers = {k: v for k, v in headers.items() if k.lower().startswith(("x-discourse-event", "x-zendesk"))
+                        and "signature" not in k.lower()}
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", errors="replace")
+        runtime.intake_dead_letters().keep(kind, {"headers": kept_headers, "body": body}, err.reason,
+                                           runtime.clock().now())
+        metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
+        logger.warning("webhook kept on the intake dead-letter queue", extra={"reason": err.reason})
+        return _json(err.status, {"error": err.reason, "kept": True})
+
+
 @app.post("/zendesk")
 def zendesk() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), runtime.clock().now())
-    return _accept(webhooks.map_zendesk(webhooks.parse_json(raw)), "zendesk")
+    return _keep_if_unprocessable("zendesk", headers, raw, lambda: webhooks.map_zendesk(webhooks.parse_json(raw)))
 
 
 @app.post("/discourse")
@@ -71,7 +91,8 @@ def discourse() -> Response[Any]:
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
     if webhooks.is_ping(headers):
         return _json(200, {"pong": True})
-    return _accept(webhooks.map_discourse(headers, webhooks.parse_json(raw)), "discourse")
+    return _keep_if_unprocessable("discourse", headers, raw,
+                                  lambda: webhooks.map_discourse(headers, webhooks.parse_json(raw)))
 
 
 @app.exception_handler(webhooks.WebhookRejected)

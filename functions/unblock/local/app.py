@@ -90,6 +90,9 @@ class LocalApp:
             if out.get("statusCode", 500) >= 300:
                 raise BadEvent(f"webhook refused ({out.get('statusCode')}): {body.get('error', body)}")
             return str(body["case_id"])
+        if out.get("error"):
+            raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
+                           "re-drives it once the cause is fixed)")
         return str(out["case_id"])
 
     def run(self, event: dict[str, Any], timeout: float = 120.0) -> Result:

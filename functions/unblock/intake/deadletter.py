@@ -1,0 +1,86 @@
+"""Events that cannot be processed are never dropped: they are kept, redacted, with the reason.
+
+The intake dead-letter queue holds `{"kind", "reason", "received_at", "payload"}`, where the
+payload is the event with every string redacted (a pasted key never reaches the queue).
+`unblock replay` re-drives each kept event through the intake once the cause is fixed;
+webhook payloads were verified when they arrived, so a replay maps them without a signature.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from unblock.intake.extract import redact
+
+Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope
+
+
+def redact_payload(value: Any) -> tuple[Any, int]:
+    """Every string in a JSON value redacted; returns the value and how many secrets were removed."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        pairs = [redact_payload(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for k, v in value.items():
+            out[k], n = redact_payload(v)
+            total += n
+        return out, total
+    return value, 0
+
+
+def kept_message(kind: Kind, payload: Any, reason: str, received_at: datetime) -> str:
+    redacted, _ = redact_payload(payload)
+    body = json.dumps({"kind": kind, "reason": reason[:1000], "received_at": received_at.isoformat(),
+                       "payload": redacted}, ensure_ascii=False)
+    if len(body.encode()) > MAX_KEPT_BYTES:  # an oversized event: keep what fits, say so
+        text = json.dumps(redacted, ensure_ascii=False)[: MAX_KEPT_BYTES // 2]
+        body = json.dumps({"kind": kind, "reason": reason[:1000], "received_at": received_at.isoformat(),
+                           "payload": None, "payload_truncated": text}, ensure_ascii=False)
+    return body
+
+
+class IntakeDeadLetters:
+    def __init__(self, sqs: Any, url: str) -> None:
+        self._sqs, self._url = sqs, url
+
+    def keep(self, kind: Kind, payload: Any, reason: str, received_at: datetime) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=kept_message(kind, payload, reason, received_at),
+                               MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}})
+
+    def replay(self, redrive: Callable[[dict[str, Any]], Any], max_messages: int = 100) -> list[ReplayOutcome]:
+        """Re-drive kept events; each one that goes through is deleted, the others stay with the new reason."""
+        outcomes: list[ReplayOutcome] = []
+        while len(outcomes) < max_messages:
+            resp = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+            messages = resp.get("Messages", [])
+            if not messages:
+                break
+            for msg in messages:
+                kept = json.loads(msg["Body"])
+                try:
+                    result = redrive({"replay": kept})
+                except Exception as err:  # noqa: BLE001 - reported, and the message stays kept
+                    outcomes.append(ReplayOutcome(kept["kind"], False, f"{type(err).__name__}: {err}"))
+                    continue
+                if isinstance(result, dict) and result.get("error"):
+                    outcomes.append(ReplayOutcome(kept["kind"], False, str(result["error"])))
+                    continue
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=msg["ReceiptHandle"])
+                outcomes.append(ReplayOutcome(kept["kind"], True, str(result.get("case_id", ""))))
+        return outcomes
+
+
+@dataclass
+class ReplayOutcome:
+    kind: str
+    ok: bool
+    detail: str
