@@ -132,8 +132,11 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from unblock.demo import run_demo
 
+    from unblock.local.app import DEFAULT_SEED
+
+    seed = _load_seed(args.platform)
     _quiet(args)
-    return run_demo(out, _load_seed(args.platform))
+    return run_demo(out, seed, _read_json(args.platform or str(DEFAULT_SEED), "seed"))
 
 
 def _console(args: argparse.Namespace) -> Any:
@@ -219,6 +222,9 @@ def cmd_recheck(args: argparse.Namespace, out: TextIO, console: Any = None) -> i
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unblock", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
+    from unblock.gateway import register as register_gateway
+
+    register_gateway(sub)
 
     run = sub.add_parser("run", help="run one trigger event through the state machine on the embedded stack")
     run.add_argument("event", help="a normalized ticket event, a StartExecution input or a webhook sample (JSON)")

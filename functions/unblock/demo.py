@@ -1,12 +1,17 @@
-"""`unblock demo`: every scenario in events/ on one embedded stack, then a staff decision."""
+"""`unblock demo`: every scenario in events/ on one embedded stack, then a staff decision.
+
+For each auto-fixed scenario it also shows the customer's own call through the sandbox
+gateway with the real OpenAI SDK: the exception before, the completion after.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from unblock.local.app import LocalApp, event_time
 from unblock.local.stack import ROOT
+from unblock.models import Result
 from unblock.seed import Seed
 
 EVENTS = ROOT / "events"
@@ -17,9 +22,33 @@ def scenarios() -> list[str]:
     return [n for n in names if n.startswith(("ticket-", "staff-", "zendesk-", "discourse-"))]
 
 
-def run_demo(out: TextIO, seed: Seed) -> int:
+class CustomerView:
+    """The customer's SDK call through the sandbox gateway, served on the demo's own stack."""
+
+    def __init__(self, app: LocalApp, raw_seed: Any) -> None:
+        from unblock.gateway import make_gateway_server, seed_secrets, start_in_thread
+
+        self.server = make_gateway_server(app.platform, app.clock, probe_token="")  # type: ignore[arg-type]
+        start_in_thread(self.server)
+        self.secrets = seed_secrets(raw_seed)
+
+    def call(self, team_id: str | None) -> str | None:
+        from unblock.gateway import sdk_call
+
+        secret = next((s for s in self.secrets.get(team_id or "", {}).values() if s), None)
+        return sdk_call(self.server.base_url, secret) if secret else None
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
+    from unblock.cli import render
+
     app = LocalApp(seed)
-    rows = []
+    view = CustomerView(app, raw_seed) if raw_seed is not None else None
+    rows: list[tuple[str, Result]] = []
     try:
         for name in scenarios():
             event = json.loads((EVENTS / name).read_text())
@@ -27,11 +56,14 @@ def run_demo(out: TextIO, seed: Seed) -> int:
             result = app.run(event)
             rows.append((name, result))
             out.write(f"== {name}\n")
-            from unblock.cli import render
-
             render(result, out)
+            if view is not None and result.outcome == "auto_fixed":
+                after = view.call(result.team_id)
+                app.seed(seed)
+                before = view.call(result.team_id)
+                out.write(f"customer's call before: {before}\ncustomer's call after:  {after}\n")
             out.write("\n")
-        # the escalation resumed by a staff decision: approve the proposed risk-hold lift
+        # the escalation resumed by a staff decision: approve the proposed fix
         escalated = [(n, r) for n, r in rows if r.outcome == "escalated" and r.escalation
                      and r.escalation.get("proposed_fixes")]
         if escalated:
@@ -40,20 +72,23 @@ def run_demo(out: TextIO, seed: Seed) -> int:
             app.clock.set(event_time(json.loads((EVENTS / name).read_text())) or app.clock.now())
             again = app.run({"report": {"case_id": f"{first.case_id}-approval-demo", "source": "staff",
                                         "team_id": first.team_id, "requested_by": "staff:demo"}})
-            out.write(f"== staff approves {again.case_id}: {', '.join(again.escalation['proposed_fixes'])}\n"
+            out.write(f"== {name}, then staff approve: {', '.join(again.escalation['proposed_fixes'])}\n"
                       if again.escalation else "")
+            before = view.call(again.team_id) if view else None
             final = app.decide(again.case_id, "approve", actor="staff:demo")
-            from unblock.cli import render
-
             render(final, out)
+            if view is not None:
+                out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(final.team_id)}\n")
             rows.append((f"{name} + staff approve", final))
     finally:
+        if view is not None:
+            view.close()
         app.close()
     out.write("\nSummary\n")
     out.write(f"{'scenario':<44} {'outcome':<16} {'fixes':<40} {'verified':<8} transitions\n")
     for name, r in rows:
         out.write(f"{name:<44} {r.outcome or '-':<16} {','.join(r.fixes_applied) or '-':<40} "
                   f"{'yes' if r.verified else 'no':<8} {r.trace.state_transitions}\n")
-    outcomes = {r.outcome for _, r in rows}
-    out.write(f"\noutcomes seen: {', '.join(sorted(o for o in outcomes if o))}\n")
+    outcomes = sorted({r.outcome for _, r in rows if r.outcome})
+    out.write(f"\noutcomes seen: {', '.join(outcomes)}\n")
     return 0

@@ -42,11 +42,14 @@ def platform() -> Platform:
     if os.environ.get("PLATFORM_ADAPTER", "sandbox") == "http":
         from unblock.platform.http import HttpPlatform  # type: ignore[import-not-found,unused-ignore]
 
-        http_platform: Platform = HttpPlatform.from_env()
-        return http_platform
-    from unblock.platform.sandbox import SandboxPlatform
+        inner: Platform = HttpPlatform.from_env()
+    else:
+        from unblock.platform.sandbox import SandboxPlatform
 
-    return SandboxPlatform(_dynamodb().Table(os.environ["PLATFORM_TABLE"]), _ClockProxy())
+        inner = SandboxPlatform(_dynamodb().Table(os.environ["PLATFORM_TABLE"]), _ClockProxy())
+    from unblock.platform.http_probe import wrap_with_http_probe  # probes over HTTP when GATEWAY_URL is set
+
+    return wrap_with_http_probe(inner)
 
 
 @cache

@@ -1,0 +1,273 @@
+"""The customer's view: the real `openai` SDK against the sandbox gateway, before and after unblock runs.
+
+The gateway serves the `app` fixture's sandbox platform and clock (the embedded stack's own),
+so what the workflow mends is what the customer's next call sees.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from io import StringIO
+
+import openai
+import pytest
+import urllib3
+from unblock.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
+from unblock.platform.http_probe import HttpProbePlatform, ProbeRefused, wrap_with_http_probe
+from unblock.platform.port import PlatformUnavailable, TeamNotFound
+from unblock.seed import PaymentMethod
+
+from tests.support import EVENTS, load_event
+
+SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
+LOWRISK = "team_R1skH0ldL1ftab1e00000000"
+HOBBY = "team_FreeT1erNoCard0000000000"
+ORBIT = "team_H1ghR1skHo1d000000000000"
+HAPPY = "team_A11G00dTeam0000000000000"
+MESSAGES = [{"role": "user", "content": "Say hello."}]
+
+
+def secret(team_id: str) -> str:
+    value = next(iter(SECRETS[team_id].values()))
+    assert value
+    return value
+
+
+@pytest.fixture
+def gateway(app):  # type: ignore[no-untyped-def]
+    server = make_gateway_server(app.platform, app.clock, probe_token="")
+    thread = start_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def client(gateway, team_id: str | None = None, key: str | None = None) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+    return openai.OpenAI(base_url=gateway.base_url, api_key=key or secret(str(team_id)), max_retries=0, timeout=10)
+
+
+def chat(c: openai.OpenAI) -> str:
+    completion = c.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    assert completion.object == "chat.completion" and completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None and completion.usage.total_tokens > 0
+    return completion.choices[0].message.content or ""
+
+
+def staff_report(team_id: str) -> dict[str, object]:
+    return {"report": {"case_id": f"staff:{team_id}:{uuid.uuid4().hex[:8]}", "source": "staff", "team_id": team_id,
+                       "requested_by": "staff:test"}}
+
+
+# --- the customer's SDK, before and after --------------------------------------------------
+def test_automated_risk_hold_forbidden_then_the_workflow_lifts_it_and_the_same_call_works(app, gateway):
+    c = client(gateway, LOWRISK)
+    with pytest.raises(openai.PermissionDeniedError) as denied:
+        chat(c)
+    assert denied.value.status_code == 403
+    assert denied.value.body == {"message": "Forbidden.", "type": "access_denied"}
+    assert "Error code: 403" in str(denied.value)
+
+    result = app.run(load_event("ticket-risk-hold-lift.json"))
+    assert result.outcome == "auto_fixed" and result.fixes_applied == ["lift_risk_hold"]
+
+    assert "lowrisk-labs" in chat(c)
+
+
+def test_unknown_or_missing_key_is_an_authentication_error(gateway):
+    with pytest.raises(openai.AuthenticationError) as unknown:
+        chat(client(gateway, key="vck_nope01thisisnotarealkey"))
+    assert unknown.value.status_code == 401 and unknown.value.body["type"] == "authentication_error"  # type: ignore[index]
+
+    http = urllib3.PoolManager()
+    resp = http.request("POST", f"{gateway.base_url}/chat/completions", body=b"{}")
+    assert resp.status == 401 and resp.json()["error"]["type"] == "authentication_error"
+
+
+def test_free_tier_without_a_card_stays_blocked_until_the_card_is_added_and_rechecked(app, gateway):
+    c = client(gateway, HOBBY)
+    with pytest.raises(openai.PermissionDeniedError) as denied:
+        chat(c)
+    assert denied.value.body["type"] == "customer_verification_required"  # type: ignore[index]
+
+    result = app.run(load_event("ticket-free-tier-no-card.json"))
+    assert result.outcome == "customer_action" and result.fixes_applied == []
+    with pytest.raises(openai.PermissionDeniedError):
+        chat(c)
+
+    # the customer adds a verified card; the scheduled re-check finds access back and closes the case
+    team = app.platform.get_team(HOBBY)
+    card = PaymentMethod(status="valid", verified=True)
+    app.platform.replace_team(team.model_copy(update={"billing": team.billing.model_copy(
+        update={"payment_method": card})}))
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][result.case_id] == "closed_access_back"
+
+    assert "hobby-hacker" in chat(c)
+
+
+def test_escalated_case_keeps_failing_until_staff_approve_the_proposed_fix(app, gateway):
+    c = client(gateway, ORBIT)
+    result = app.run(load_event("ticket-high-risk-hold.json"))
+    assert result.outcome == "escalated"
+    assert result.escalation and result.escalation["proposed_fixes"] == ["lift_risk_hold"]
+    with pytest.raises(openai.PermissionDeniedError) as denied:
+        chat(c)
+    assert denied.value.body["type"] == "access_denied"  # type: ignore[index]
+
+    final = app.decide(result.case_id, "approve")
+    assert final.verified is True
+
+    assert "orbit-studio" in chat(c)
+
+
+def test_credits_gone_is_a_402_insufficient_funds(app, gateway):
+    team = app.platform.get_team(HAPPY)
+    credits = team.billing.credits.model_copy(update={"balance_cents": 0})
+    app.platform.replace_team(team.model_copy(update={"billing": team.billing.model_copy(update={"credits": credits})}))
+
+    with pytest.raises(openai.APIStatusError) as gone:
+        chat(client(gateway, HAPPY))
+    assert gone.value.status_code == 402 and gone.value.body["type"] == "insufficient_funds"  # type: ignore[index]
+
+
+def test_sdk_call_gives_one_line_as_the_customer_sees_it(gateway):
+    denied = sdk_call(gateway.base_url, secret(LOWRISK))
+    assert denied.startswith("openai.PermissionDeniedError: Error code: 403 - ")
+    assert "'message': 'Forbidden.', 'type': 'access_denied'" in denied and "\n" not in denied
+
+    assert sdk_call(gateway.base_url, "vck_bogus").startswith("openai.AuthenticationError: Error code: 401")
+    assert "happy-path" in sdk_call(gateway.base_url, secret(HAPPY))
+
+
+def test_models_credits_and_streaming_speak_the_openai_shape(gateway):
+    c = client(gateway, HAPPY)
+    assert "openai/gpt-4o" in [m.id for m in c.models.list()]
+    stream = c.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
+    assert "happy-path" in "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+
+    http = urllib3.PoolManager()
+    credits = http.request("GET", f"{gateway.base_url}/credits", headers={"Authorization": f"Bearer {secret(HAPPY)}"})
+    assert credits.status == 200 and set(credits.json()) == {"balance", "total_used"}
+    assert http.request("GET", f"{gateway.base_url}/nowhere").status == 404
+
+
+# --- the HTTP probe adapter ---------------------------------------------------------------
+def test_http_probe_answers_like_the_in_process_probe(app, gateway):
+    probe = HttpProbePlatform(app.platform, gateway.base_url)
+    assert probe.probe(HAPPY).status == 200
+    denied = probe.probe(LOWRISK, "vck_lowr01")
+    assert (denied.status, denied.error_type, denied.message) == (403, "access_denied", "Forbidden.")
+    assert probe.probe(HOBBY).error_type == "customer_verification_required"
+    assert probe.probe(LOWRISK) == app.platform.probe(LOWRISK)
+    with pytest.raises(TeamNotFound):
+        probe.probe("team_N0SuchTeam00000000000000")
+    # everything else goes to the wrapped platform
+    assert probe.get_team(HAPPY).slug == "happy-path"
+    assert probe.authenticate("0" * 64) is None
+
+
+def test_http_probe_unavailable_on_a_closed_port_or_a_5xx(app):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(PlatformUnavailable):
+        HttpProbePlatform(app.platform, f"http://127.0.0.1:{port}", timeout=1).probe(HAPPY)
+
+    class Broken:  # a gateway whose platform fails: the server answers 500
+        def get_team(self, team_id: str) -> None:
+            raise RuntimeError("boom")
+
+        def authenticate(self, secret_sha256: str) -> None:
+            return None
+
+    server = make_gateway_server(Broken(), app.clock, probe_token="")  # type: ignore[arg-type]
+    thread = start_in_thread(server)
+    try:
+        with pytest.raises(PlatformUnavailable, match="HTTP 500"):
+            HttpProbePlatform(app.platform, server.base_url, timeout=2).probe(HAPPY)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_probe_route_needs_the_operator_token_when_one_is_set(app):
+    server = make_gateway_server(app.platform, app.clock, probe_token="s3cret-operator")
+    thread = start_in_thread(server)
+    try:
+        assert HttpProbePlatform(app.platform, server.base_url, token="s3cret-operator").probe(HAPPY).status == 200
+        with pytest.raises(ProbeRefused, match="401"):
+            HttpProbePlatform(app.platform, server.base_url, token="wrong").probe(HAPPY)
+        with pytest.raises(ProbeRefused):
+            HttpProbePlatform(app.platform, server.base_url).probe(HAPPY)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_wrap_with_http_probe_only_when_gateway_url_is_set(app, monkeypatch):
+    monkeypatch.delenv("GATEWAY_URL", raising=False)
+    assert wrap_with_http_probe(app.platform) is app.platform
+    monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("GATEWAY_PROBE_TOKEN", "t")
+    wrapped = wrap_with_http_probe(app.platform)
+    assert isinstance(wrapped, HttpProbePlatform)
+    assert wrapped.url == "http://127.0.0.1:9/unblock/probe" and wrapped.inner is app.platform
+
+
+def test_the_workflow_verifies_through_the_gateway_when_wrapped(app, gateway, monkeypatch):
+    from unblock import runtime
+
+    monkeypatch.setattr(runtime, "platform", lambda: HttpProbePlatform(app.platform, gateway.base_url))
+    result = app.run(load_event("ticket-risk-hold-lift.json"))
+
+    assert result.outcome == "auto_fixed" and result.verified
+    assert gateway.served["POST /unblock/probe"] >= 1
+
+
+# --- `unblock gateway` --------------------------------------------------------------------
+def test_gateway_command_is_registered_and_prints_keys_per_team(app):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="unblock")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["gateway", "--port", "0", "--platform", "events/platform.json"])
+    assert args.port == 0 and callable(args.func)
+
+    server = make_gateway_server(app.platform, app.clock, probe_token="", workflow=app)
+    out, stop = StringIO(), threading.Event()
+    raw = json.loads((EVENTS / "platform.json").read_text())
+    serving = threading.Thread(target=serve_gateway, args=(server, app.platform, app.clock, raw, out, stop))
+    serving.start()
+    try:
+        c = client(server, LOWRISK)
+        with pytest.raises(openai.PermissionDeniedError):
+            chat(c)
+        # the operator route runs the workflow on the same embedded stack
+        http = urllib3.PoolManager()
+        root = server.base_url.removesuffix("/v1")
+        resp = http.request("POST", f"{root}/unblock/run", body=json.dumps(load_event("ticket-risk-hold-lift.json")))
+        assert resp.status == 200 and resp.json()["outcome"] == "auto_fixed"
+        assert "lowrisk-labs" in chat(c)
+    finally:
+        stop.set()
+        serving.join(timeout=10)
+    text = out.getvalue()
+    assert server.base_url in text
+    assert "vck_lowr01sandboxlowrisklabstestsecret" in text
+    assert "vck_lone02: no test secret in the seed" in text
+
+
+def test_a_refused_request_does_not_spoil_the_kept_alive_connection(gateway):
+    http = urllib3.PoolManager(maxsize=1)
+    url = f"{gateway.base_url}/chat/completions"
+    body = json.dumps({"model": "openai/gpt-4o", "messages": MESSAGES})
+    assert http.request("POST", url, body=body, headers={"Authorization": "Bearer vck_bogus"}).status == 401
+    ok = http.request("POST", url, body=body, headers={"Authorization": f"Bearer {secret(HAPPY)}"})
+    assert ok.status == 200 and ok.json()["object"] == "chat.completion"
