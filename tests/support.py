@@ -15,9 +15,8 @@ def load_event(name: str, *, unique: bool = True) -> dict[str, Any]:
     """A sample event; by default with a fresh ticket or case id, so each test opens its own case."""
     data: dict[str, Any] = json.loads((EVENTS / name).read_text())
     if unique:
-        suffix = uuid.uuid4().hex[:8]
-        if "detail" in data:
-            data["detail"]["ticket_id"] += f"-{suffix}"
+        if "detail" in data:  # help-desk ticket ids are numbers
+            data["detail"]["ticket_id"] += str(uuid.uuid4().int)[:8]
         elif "report" in data:
-            data["report"]["case_id"] += f"-{suffix}"
+            data["report"]["case_id"] += f"-{uuid.uuid4().hex[:8]}"
     return data

@@ -131,7 +131,6 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from unblock.demo import run_demo
-
     from unblock.local.app import DEFAULT_SEED
 
     seed = _load_seed(args.platform)

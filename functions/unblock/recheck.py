@@ -52,28 +52,29 @@ def backoff(rechecks: int) -> timedelta:
 
 
 def recheck_due(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow,
-                clock: Clock, *, sla: timedelta, limit: int = 100) -> RecheckReport:
+                clock: Clock, *, sla: timedelta, outbox: steps.Outbox, limit: int = 100) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
         report.due += 1
         try:
-            report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla)
+            report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
         except steps.CaseConflict:
             report.actions[case.case_id] = "skipped_conflict"  # someone else moved it; next pass sees it
     return report
 
 
 def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow, clock: Clock,
-             case: Case, sla: timedelta) -> str:
+             case: Case, sla: timedelta, outbox: steps.Outbox) -> str:
     now = clock.now()
     if now - case.created_at > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
             workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
                                                            "resolution": "stale"})
         else:
-            steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
-                                    customer_reply=replies.stale_reply(), updated_at=now)
+            closed = steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
+                                             customer_reply=replies.stale_reply(), updated_at=now)
+            steps.send_reply(outbox, closed)
         return "closed_stale"
 
     team_id = str(case.team_id)
@@ -103,8 +104,9 @@ def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, work
 
     # waiting for the customer
     if passing:
-        steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None,
-                                customer_reply=replies.access_restored_reply(), updated_at=now)
+        closed = steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None,
+                                         customer_reply=replies.access_restored_reply(), updated_at=now)
+        steps.send_reply(outbox, closed)
         return "closed_access_back"
     if _only_safe_fixes(findings):
         steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,

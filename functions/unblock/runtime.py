@@ -82,6 +82,23 @@ class SqsHumanQueue:
         )
 
 
+class SqsOutbox:
+    """Replies on their way back to the help desk: the NotifyFunction delivers them, SQS retries."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self._client, self._url = client, url
+
+    def send(self, reply: Any) -> None:
+        self._client.send_message(QueueUrl=self._url, MessageBody=reply.model_dump_json())
+
+
+@cache
+def outbox() -> SqsOutbox:
+    import boto3
+
+    return SqsOutbox(boto3.client("sqs"), os.environ["OUTBOX_QUEUE_URL"])
+
+
 @cache
 def human_queue() -> SqsHumanQueue:
     import boto3
@@ -113,5 +130,5 @@ class _ClockProxy:
 
 
 def reset() -> None:
-    for f in (_dynamodb, platform, cases, human_queue, stepfunctions, intake_dead_letters):
+    for f in (_dynamodb, platform, cases, human_queue, stepfunctions, intake_dead_letters, outbox):
         f.cache_clear()

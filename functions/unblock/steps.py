@@ -25,6 +25,25 @@ class HumanQueue(Protocol):
     def send(self, message: dict[str, Any], *, priority: str) -> None: ...
 
 
+class Outbox(Protocol):
+    def send(self, reply: Any) -> None: ...
+
+
+def send_reply(outbox: Outbox, case: Case) -> bool:
+    """Queue the case's reply (and internal note) for its help desk; False when it has none.
+
+    The reply is already kept on the case; the queue retries delivery and its DLQ keeps
+    what never got through, so a reply is never lost.
+    """
+    from unblock.notify import reply_for
+
+    reply = reply_for(case, f"{case.case_id}:{case.version}")
+    if reply is None:
+        return False
+    outbox.send(reply)
+    return True
+
+
 def identify_team(platform: Platform, report: Report) -> Team | None:
     """DESIGN.md order: team_id; a team_... id in the text; a slug given as the team; the owner's email."""
     candidates: list[dict[str, str]] = []
@@ -120,9 +139,13 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
-    case = _update(store, clock, case_id, status="awaiting_staff", outcome="escalated", findings=findings,
-                   escalation=escalation, task_token=task_token, priority=priority,
-                   next_check_at=clock.now() + RECHECK_FIRST)
+    updates: dict[str, Any] = {"status": "awaiting_staff", "outcome": "escalated", "findings": findings,
+                               "escalation": escalation, "task_token": task_token, "priority": priority,
+                               "next_check_at": clock.now() + RECHECK_FIRST}
+    draft = case.model_copy(update=updates)
+    updates["customer_reply"] = replies.customer_reply(draft, findings)
+    updates["internal_note"] = replies.internal_note(draft)
+    case = _update(store, clock, case_id, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
 

@@ -39,6 +39,7 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(case_id=case_id)
     outcome, resolution = outcome_of(event.state)
     case = steps.close_case(runtime.case_store(), runtime.clock(), case_id, outcome, resolution)
+    steps.send_reply(runtime.outbox(), case)
     logger.info("case closed", extra={"outcome": outcome, "status": case.status, "resolution": resolution})
     metrics.add_dimension(name="outcome", value=outcome)
     metrics.add_metric(name="CasesClosed", unit="Count", value=1)

@@ -44,6 +44,7 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
                                _reason(event.state), str(event.task_token), report=event.state.get("report"),
                                partial=_partial_findings(event.state))
     reason = case.escalation.reason if case.escalation else None
+    steps.send_reply(runtime.outbox(), case)
     logger.info("escalated", extra={"priority": case.priority, "reason": reason})
     metrics.add_metric(name="Escalations", unit="Count", value=1)
     return {"case_id": case_id, "status": case.status}

@@ -17,8 +17,9 @@ from unblock.recheck import StepFunctionsWorkflow, recheck_due
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workflow = StepFunctionsWorkflow(runtime.stepfunctions(), os.environ["STATE_MACHINE_ARN"])
     sla = timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
+    batch = int(os.environ.get("RECHECK_BATCH", "100"))
     report = recheck_due(runtime.platform(), runtime.case_store(), runtime.human_queue(), workflow,
-                         runtime.clock(), sla=sla, limit=int(os.environ.get("RECHECK_BATCH", "100")))
+                         runtime.clock(), sla=sla, outbox=runtime.outbox(), limit=batch)
     for case_id, action in report.actions.items():
         logger.info("rechecked", extra={"case_id": case_id, "action": action})
     metrics.add_metric(name="CasesRechecked", unit="Count", value=report.due)

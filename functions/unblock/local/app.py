@@ -125,6 +125,36 @@ class LocalApp:
                                                                        "time": self.clock.now().isoformat()})
         return result
 
+    def deliver_replies(self, max_rounds: int = 10) -> dict[str, int]:
+        """What the SQS event source mapping does: outbox batches to the NotifyFunction, deleting
+        what it delivered and leaving its reported failures for a later receive."""
+        import uuid
+
+        url = self.stack.outputs["OutboxQueueUrl"]
+        arn = f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[-1]}"
+        sqs = self.console.sqs
+        counts = {"delivered": 0, "failed": 0}
+        for _ in range(max_rounds):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=0,
+                                           AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                break
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                        "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1"}
+                       for m in messages]
+            out = self.stack.invoke("NotifyFunction", {"Records": records, "_batch": str(uuid.uuid4())})
+            failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] in failed:
+                    counts["failed"] += 1
+                else:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    counts["delivered"] += 1
+            if failed:
+                break  # the rest waits for the next poll, as the visibility timeout would make it
+        return counts
+
     def wait_for(self, case_id: str, done: Any, timeout: float = 60.0) -> Case:
         """Poll the case until `done(case)` holds (executions run in moto's threads)."""
         import time

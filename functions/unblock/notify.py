@@ -1,0 +1,411 @@
+"""Replies go back where the ticket came from: the notifier port and its help-desk adapters.
+
+A closed (or re-checked) case has a `customer_reply` for the customer and an `internal_note`
+with the evidence for staff. `reply_for(case, reply_id)` turns them into one OutgoingReply,
+the body of one message on the outbox queue; the NotifyFunction hands it to the notifier of
+its destination:
+
+- Zendesk (`ZendeskNotifier`): the internal note, then the public reply, each as a ticket
+  comment (`PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment": {"body", "public"}}}`),
+  basic auth `{email}/token:{api_token}`.
+- Discourse (`DiscourseNotifier`): the public reply as a post in the topic
+  (`POST /posts.json` with `{"topic_id", "raw"}`, headers `Api-Key` / `Api-Username`).
+  Discourse has no internal notes (a whisper needs whispers enabled and a staff API user),
+  so the evidence stays on the case, where staff read it; `reply_for` leaves it out.
+
+Errors (both mean "not delivered"; the handler reports the message as failed either way, so
+SQS keeps it and the redrive policy moves it to the dead-letter queue after maxReceiveCount):
+- `DeliveryFailed`: worth retrying as is: timeouts, dropped or refused connections, 429, 5xx,
+  a Secrets Manager error. SQS redelivers after the visibility timeout.
+- `DeliveryRejected`: the help desk refused the request (4xx other than 429: bad credentials,
+  ticket or topic gone, a closed Zendesk ticket, validation) or the adapter is misconfigured.
+  Retrying cannot mend it; it is logged as an error and ends in the DLQ, from where it can
+  be redriven once the cause is fixed. The reply is never dropped silently.
+
+Delivery is at least once. No HTTP request is retried inside the adapter (urllib3 retries
+off): SQS is the only retry, so a request the help desk may have applied is not repeated at
+once. Each adapter remembers, per warm container, the parts of a reply (by `reply_id`) it
+has delivered, so a redelivered message whose internal note went through and whose public
+reply failed sends only the public reply. Across containers, or after a read timeout on a
+request the help desk did apply, a part can be posted twice; the Zendesk order (note first,
+public reply last) keeps such a duplicate on the staff side where it can be.
+
+Errors, logs and exceptions never carry a reply's text (it may quote the customer): only
+the case id, the destination, the HTTP status and the help desk's short error code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
+
+import urllib3
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from unblock.cases import Case
+
+__all__ = [
+    "DeliveryError",
+    "DeliveryFailed",
+    "DeliveryRejected",
+    "Destination",
+    "DiscourseNotifier",
+    "Misconfigured",
+    "Notifier",
+    "OutgoingReply",
+    "SecretValue",
+    "ZendeskNotifier",
+    "destination_of",
+    "notifiers_from_env",
+    "reply_for",
+    "secret_reader",
+]
+
+Destination = Literal["zendesk", "discourse"]
+DESTINATIONS: tuple[Destination, ...] = ("zendesk", "discourse")
+CONNECT_TIMEOUT = 2.0  # seconds
+READ_TIMEOUT = 5.0  # seconds
+SECRET_MAX_AGE = 300  # seconds a token read from Secrets Manager is reused
+USER_AGENT = "unblock-notifier/1"
+_TICKET_ID = r"^[1-9][0-9]{0,19}$"
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
+_REMEMBERED = 1000  # delivered parts kept per adapter (per warm container)
+
+
+# --- the message ---------------------------------------------------------------------------
+
+
+class OutgoingReply(BaseModel):
+    """One reply to deliver: the body of one outbox message (`reply.model_dump_json()`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=200)
+    destination: Destination
+    ticket_id: str = Field(pattern=_TICKET_ID, description="the Zendesk ticket id or the Discourse topic id")
+    public_body: str | None = None
+    internal_note: str | None = None
+    reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
+
+    @model_validator(mode="after")
+    def _has_text(self) -> OutgoingReply:
+        if not (self.public_body or self.internal_note):
+            raise ValueError("an outgoing reply needs a public_body or an internal_note")
+        return self
+
+
+def destination_of(case: Case) -> tuple[Destination, str] | None:
+    """Where the case's replies go, and the ticket (or topic) id there; None if nowhere.
+
+    Webhook cases answer their own help desk; cases from the normalized EventBridge event go
+    by their case id (`zendesk:4711`, `discourse:8812`, DESIGN.md / reports.CASE_PREFIX).
+    Staff, API, schedule and other cases have no help desk to answer.
+    """
+    prefix, _, rest = case.case_id.partition(":")
+    source: str = case.report.source
+    if source in DESTINATIONS:
+        # "api:4711" when Zendesk says the ticket came in through its API (reports.CASE_PREFIX)
+        destination, ticket_id = source, (rest if prefix == source else (case.report.ticket_id or ""))
+    elif source == "eventbridge" and prefix in DESTINATIONS:
+        destination, ticket_id = prefix, rest
+    else:
+        return None
+    if not re.fullmatch(_TICKET_ID, ticket_id):
+        return None
+    return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id
+
+
+def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
+    """The outbox message for the case's current reply and note, or None when there is nothing
+    to send: no help desk to answer (staff cases, an unrecognised case id), or no text for it.
+    Discourse gets the public reply only (no internal notes there)."""
+    where = destination_of(case)
+    if where is None:
+        return None
+    destination, ticket_id = where
+    public = case.customer_reply or None
+    note = (case.internal_note or None) if destination == "zendesk" else None
+    if not (public or note):
+        return None
+    return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
+                         public_body=public, internal_note=note, reply_id=reply_id)
+
+
+# --- the port ------------------------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """Not delivered. The message is safe to log: no reply text, no credentials."""
+
+    def __init__(self, message: str, *, destination: str, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.destination = destination
+        self.status = status
+        self.code = code
+
+
+class DeliveryFailed(DeliveryError):
+    """Retry later as is: timeout, connection error, 429, 5xx, secret unreadable."""
+
+    def __init__(self, message: str, *, destination: str, status: int | None = None,
+                 code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, destination=destination, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class DeliveryRejected(DeliveryError):
+    """The help desk refused it (4xx other than 429) or the adapter is misconfigured: a retry
+    would fail the same way. Ends in the dead-letter queue."""
+
+
+class Notifier(Protocol):
+    def deliver(self, reply: OutgoingReply) -> None:
+        """Deliver the reply; raises DeliveryFailed or DeliveryRejected."""
+        ...
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+SecretValue = str | Callable[[], str]
+
+
+def _from_secret_string(value: object) -> str:
+    """A secret's value: the credential itself, or a JSON object with `token`, `api_token` or
+    `api_key`."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+        else:
+            value = text
+    if isinstance(value, dict):
+        value = next((value[k] for k in ("token", "api_token", "api_key") if value.get(k)), None)
+    return value if isinstance(value, str) else ""
+
+
+def secret_reader(secret_name: str, destination: str, max_age: int = SECRET_MAX_AGE) -> Callable[[], str]:
+    """Reads the credential from Secrets Manager through Powertools Parameters (cached for
+    `max_age` seconds, so a rotated secret is picked up without a redeploy)."""
+
+    def read() -> str:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            value = parameters.get_secret(secret_name, max_age=max_age)
+        except Exception as err:  # noqa: BLE001 - Secrets Manager down or denied: try again later
+            raise DeliveryFailed(f"cannot read secret {secret_name!r}: {type(err).__name__}",
+                                 destination=destination) from err
+        return _from_secret_string(value)
+
+    return read
+
+
+def _credential(value: SecretValue, what: str, destination: str) -> str:
+    text = value() if callable(value) else value
+    if not text:
+        raise DeliveryRejected(f"the {what} is empty", destination=destination)
+    return text
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+def _error_code(data: bytes) -> str | None:
+    """The help desk's error code (Zendesk `error`, Discourse `error_type`) if it is a code: never
+    details or free text, which may echo what we sent."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    for key in ("error_type", "error"):
+        value = body.get(key)
+        if isinstance(value, dict):
+            value = value.get("title")
+        if isinstance(value, str) and _ERROR_CODE.fullmatch(value):
+            return value
+    return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+class _Http:
+    """urllib3 with connect/read timeouts, no retries and no redirects; maps failures to the port."""
+
+    def __init__(self, destination: str, base_url: str, http: urllib3.PoolManager | None,
+                 connect_timeout: float, read_timeout: float) -> None:
+        if not base_url.startswith(("https://", "http://")):
+            raise ValueError(f"the {destination} API URL must start with https://: {base_url!r}")
+        self.destination = destination
+        self.base_url = base_url.rstrip("/")
+        self.pool = http or urllib3.PoolManager(num_pools=2, maxsize=4)
+        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+
+    def send(self, method: str, path: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
+        dest = self.destination
+        try:
+            response = self.pool.request(
+                method, self.base_url + path,
+                body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+                         "User-Agent": USER_AGENT, **headers},
+                timeout=self.timeout, retries=False, redirect=False, preload_content=True,
+            )
+        except urllib3.exceptions.HTTPError as err:  # timeouts, refused or dropped connections, TLS
+            raise DeliveryFailed(f"{dest} {method} {path} failed: {type(err).__name__}", destination=dest) from None
+        status = response.status
+        if 200 <= status < 300:
+            return status
+        code = _error_code(response.data)
+        detail = f"{dest} {method} {path} answered {status}" + (f" ({code})" if code else "")
+        if status == 429 or status >= 500:
+            raise DeliveryFailed(detail, destination=dest, status=status, code=code,
+                                 retry_after=_retry_after(response.headers))
+        raise DeliveryRejected(detail, destination=dest, status=status, code=code)
+
+
+class _Delivered:
+    """The parts of replies this adapter delivered (bounded; per warm container)."""
+
+    def __init__(self, size: int = _REMEMBERED) -> None:
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._seen
+
+    def add(self, key: tuple[str, str]) -> None:
+        self._seen[key] = None
+        self._seen.move_to_end(key)
+        while len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+
+
+# --- adapters ------------------------------------------------------------------------------
+
+
+class ZendeskNotifier:
+    """Zendesk Support: the internal note, then the public reply, as ticket comments."""
+
+    destination: Destination = "zendesk"
+
+    def __init__(self, base_url: str, email: str, api_token: SecretValue, http: urllib3.PoolManager | None = None,
+                 *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> None:
+        self._http = _Http("zendesk", base_url, http, connect_timeout, read_timeout)
+        self.email = email
+        self._token = api_token
+        self._delivered = _Delivered()
+
+    def _auth(self) -> dict[str, str]:
+        token = _credential(self._token, "Zendesk API token", "zendesk")
+        credentials = base64.b64encode(f"{self.email}/token:{token}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {credentials}"}
+
+    def deliver(self, reply: OutgoingReply) -> None:
+        if reply.destination != "zendesk":
+            raise DeliveryRejected(f"a {reply.destination} reply sent to Zendesk", destination="zendesk")
+        # Note first, public reply last: if a retry repeats a part, it is the one staff see.
+        parts = (("internal_note", reply.internal_note, False), ("public", reply.public_body, True))
+        for part, body, public in parts:
+            if not body or (reply.reply_id, part) in self._delivered:
+                continue
+            self._http.send("PUT", f"/api/v2/tickets/{reply.ticket_id}.json",
+                            {"ticket": {"comment": {"body": body, "public": public}}}, self._auth())
+            self._delivered.add((reply.reply_id, part))
+
+
+class DiscourseNotifier:
+    """Discourse: the public reply as a post in the topic (no internal notes on Discourse)."""
+
+    destination: Destination = "discourse"
+
+    def __init__(self, base_url: str, api_key: SecretValue, api_username: str,
+                 http: urllib3.PoolManager | None = None, *, connect_timeout: float = CONNECT_TIMEOUT,
+                 read_timeout: float = READ_TIMEOUT) -> None:
+        self._http = _Http("discourse", base_url, http, connect_timeout, read_timeout)
+        self._key = api_key
+        self.api_username = api_username
+        self._delivered = _Delivered()
+
+    def deliver(self, reply: OutgoingReply) -> None:
+        if reply.destination != "discourse":
+            raise DeliveryRejected(f"a {reply.destination} reply sent to Discourse", destination="discourse")
+        if not reply.public_body or (reply.reply_id, "public") in self._delivered:
+            return
+        headers = {"Api-Key": _credential(self._key, "Discourse API key", "discourse"),
+                   "Api-Username": self.api_username}
+        self._http.send("POST", "/posts.json", {"topic_id": int(reply.ticket_id), "raw": reply.public_body}, headers)
+        self._delivered.add((reply.reply_id, "public"))
+
+
+class Misconfigured:
+    """A help desk whose URL is set but whose other settings are missing: every delivery is
+    rejected (so replies end in the DLQ, to be redriven once the settings are fixed)."""
+
+    def __init__(self, destination: Destination, problem: str) -> None:
+        self.destination = destination
+        self.problem = problem
+
+    def deliver(self, reply: OutgoingReply) -> None:
+        raise DeliveryRejected(f"{self.destination} notifier is misconfigured: {self.problem}",
+                               destination=self.destination)
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def notifiers_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Notifier]:
+    """The notifiers the environment configures, by destination.
+
+    Zendesk: ZENDESK_API_URL (https://<subdomain>.zendesk.com), ZENDESK_API_EMAIL (the agent
+    the comments are posted as) and ZENDESK_API_TOKEN_SECRET (Secrets Manager secret holding
+    the API token). Discourse: DISCOURSE_API_URL, DISCOURSE_API_USERNAME (e.g. `system`) and
+    DISCOURSE_API_KEY_SECRET. A help desk without its URL is absent (its replies stay on the
+    case); one with the URL but not the rest is `Misconfigured`. Secrets are read at delivery,
+    not here, through Powertools Parameters (cached for SECRET_MAX_AGE seconds).
+    """
+    from unblock.observability import logger
+
+    env = os.environ if environ is None else environ
+    found: dict[str, Notifier] = {}
+    specs: tuple[tuple[Destination, str, str, str], ...] = (
+        ("zendesk", "ZENDESK_API_URL", "ZENDESK_API_EMAIL", "ZENDESK_API_TOKEN_SECRET"),
+        ("discourse", "DISCOURSE_API_URL", "DISCOURSE_API_USERNAME", "DISCOURSE_API_KEY_SECRET"),
+    )
+    for destination, url_var, user_var, secret_var in specs:
+        url = env.get(url_var, "").strip()
+        if not url:
+            logger.info("help desk not configured: its replies stay on the case",
+                        extra={"destination": destination, "missing": url_var})
+            continue
+        user = env.get(user_var, "").strip()
+        secret = env.get(secret_var, "").strip()
+        missing = [name for name, value in ((user_var, user), (secret_var, secret)) if not value]
+        if missing or not url.startswith(("https://", "http://")):
+            problem = f"missing {', '.join(missing)}" if missing else f"{url_var} is not an http(s) URL"
+            logger.error("help desk misconfigured", extra={"destination": destination, "problem": problem})
+            found[destination] = Misconfigured(destination, problem)
+            continue
+        if destination == "zendesk":
+            found[destination] = ZendeskNotifier(url, user, secret_reader(secret, destination))
+        else:
+            found[destination] = DiscourseNotifier(url, secret_reader(secret, destination), user)
+    return found
