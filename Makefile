@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy functions/unblock
 
 cfn-lint: $(STAMP)
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -96,6 +96,8 @@ class Resolver:
             return self.pseudo[name]
         if name in self.params:
             return self.params[name]
+        if name not in self.refs and name in self.template.get("Resources", {}):
+            return f"local:{name}"  # a resource the local stack does not create (alarms, log groups, topics)
         return self.refs[name]
 
     def _sub(self, arg: Any) -> str:
