@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from unblock.fixes import fixes_for
 from unblock.models import Finding, Outcome, Plan, ProbeResult
 
 
@@ -15,7 +16,7 @@ def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], Pro
     if escalating:
         # safety rule: no automatic fix while any finding needs a human
         return Plan(action="escalate", reason="Needs a person: " + ", ".join(escalating) + ".")
-    fixes = [f.fix for f in findings if f.disposition == "auto_fix" and f.fix]
+    fixes = [fix for f in findings if f.disposition == "auto_fix" for fix in fixes_for(f)]
     if fixes:
         return Plan(action="auto_fix", reason="Safe automatic fixes apply.", fixes=fixes)
     actions = [f.code for f in findings if f.disposition == "customer_action"]

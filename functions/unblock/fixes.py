@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from unblock.checks import AUTO_LIFT_COOLDOWN
+from unblock.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
 from unblock.clock import Clock
 from unblock.models import Finding, FixName, FixRecord
 from unblock.platform.port import FixConflict, Platform
@@ -61,12 +61,23 @@ def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
 STAFF_FIXES: dict[str, FixName] = {"restrictions.risk_hold": "lift_risk_hold", "billing.hold": "clear_billing_hold"}
 
 
-def fix_of(f: Finding) -> FixName | None:
-    return f.fix or STAFF_FIXES.get(f.code)
+def fixes_for(f: Finding) -> list[FixName]:
+    """The fixes a finding calls for: a safe finding's own fix and those of the other safe problems
+    it lists (a liftable risk hold and an entitlement out of sync on one team are both mended);
+    for an escalation, the remedy staff can approve, if one is known."""
+    if f.disposition != "auto_fix":
+        staff_fix = STAFF_FIXES.get(f.code)
+        return [staff_fix] if staff_fix else []
+    out: list[FixName] = [f.fix] if f.fix else []
+    for code in f.evidence.get("other_problems", []):
+        disposition, fix, _ = CATALOGUE.get(code, ("ok", None, ""))
+        if disposition == "auto_fix" and fix and fix not in out:
+            out.append(fix)
+    return out
 
 
 def proposed_fixes(findings: list[Finding]) -> list[FixName]:
-    return [fix for f in findings if (fix := fix_of(f))]
+    return [fix for f in findings for fix in fixes_for(f)]
 
 
 def apply_fixes(
@@ -88,10 +99,8 @@ def apply_fixes(
     (approval mode, auto-lift limits) are for fixes nobody looked at, so they do not apply.
     """
     records: list[FixRecord] = []
-    for f in findings:
-        fix = fix_of(f)
-        if fix is None or fix not in fixes:
-            continue
+    todo = [(f, fix) for f in findings for fix in fixes_for(f) if fix in fixes]
+    for f, fix in todo:
         done = ledger.find(case_id, fix)
         if done is not None and done.status in ("applied", "already_done"):
             records.append(done)  # a retry: the fix was applied before, never apply it twice

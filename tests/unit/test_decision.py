@@ -120,8 +120,10 @@ def test_a_fix_followed_by_a_customer_action(platform: SandboxPlatform, seed: Se
         ({**UNSYNCED_KEY, **LOW_RISK_HOLD}, ["resync_key", "lift_risk_hold"]),
         ({**STALE_HOLD, **UNSYNCED_KEY, **LOW_RISK_HOLD},
          ["clear_billing_hold", "resync_key", "lift_risk_hold"]),
+        # two safe problems in one check: the second is listed in the evidence and mended too
+        ({**LOW_RISK_HOLD, **ENTITLEMENT_OFF}, ["lift_risk_hold", "resync_entitlements"]),
     ],
-    ids=["hold+entitlement", "key+risk-hold", "three-fixes"],
+    ids=["hold+entitlement", "key+risk-hold", "three-fixes", "risk-hold+entitlement-same-check"],
 )
 def test_several_fixes_in_one_case(platform: SandboxPlatform, seed: Seeder, ledger: MemoryLedger,
                                    clock: FixedClock, team: dict[str, Any], fixes: list[str]) -> None:
@@ -207,6 +209,8 @@ def test_all_ok_and_probe_200_is_already_working(platform: SandboxPlatform, seed
 
 
 def test_all_ok_but_probe_denied_escalates_cause_unknown(platform: SandboxPlatform, seed: Seeder) -> None:
+    # the sandbox never denies a team whose checks all pass (test_properties proves it), so the
+    # gateway's unexplained 403 is stood in by a probe that says so
     team_id = seed(make_team())
     found = run_checks(platform, team_id, None, NOW)
     asked: list[bool] = []

@@ -243,7 +243,7 @@ def test_every_check_returns_one_catalogued_finding(platform: SandboxPlatform) -
 def test_key_check_weighs_every_problem_of_a_key(platform: SandboxPlatform) -> None:
     """Naming the team's only key, or naming none, gives the same finding (the deciding problem)."""
 
-    @FAST
+    @settings(max_examples=100, deadline=None)
     @given(body=key_bodies)
     @example(body=TWO_KEY_PROBLEMS)
     def prop(body: dict[str, Any]) -> None:
