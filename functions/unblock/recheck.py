@@ -6,6 +6,7 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
   completes its waiting task (resolved externally) and the execution closes it;
 - a customer case whose checks now find only safe fixes (the customer mended billing, the
   automated hold is now stale): the workflow runs again for the case, to fix and verify;
+- an open case whose execution died (a crash, a failed escalation): the workflow runs again;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
 - otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h.
 """
@@ -29,7 +30,8 @@ FIRST_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=24)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
-Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off"]
+Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
+                 "skipped_conflict"]
 
 
 class Workflow(Protocol):
@@ -38,12 +40,13 @@ class Workflow(Protocol):
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def heartbeat(self, token: str) -> None: ...
     def rerun(self, case: Case) -> None: ...
+    def is_running(self, case: Case) -> bool: ...
 
 
 @dataclass
 class RecheckReport:
     due: int = 0
-    actions: dict[str, str] = field(default_factory=dict)  # case id -> action
+    actions: dict[str, Action] = field(default_factory=dict)  # case id -> action
 
 
 def backoff(rechecks: int) -> timedelta:
@@ -65,7 +68,7 @@ def recheck_due(platform: Platform, store: CaseStore, queue: steps.HumanQueue, w
 
 
 def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow, clock: Clock,
-             case: Case, sla: timedelta, outbox: steps.Outbox) -> str:
+             case: Case, sla: timedelta, outbox: steps.Outbox) -> Action:
     now = clock.now()
     if now - case.created_at > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
@@ -76,6 +79,17 @@ def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, work
                                              customer_reply=replies.stale_reply(), updated_at=now)
             steps.send_reply(outbox, closed)
         return "closed_stale"
+
+    if case.status == "open":
+        # an open case past its first re-check time: its execution died before the case settled
+        if workflow.is_running(case):
+            steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                                    next_check_at=now + backoff(case.rechecks + 1))
+            return "backed_off"
+        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                                next_check_at=now + backoff(case.rechecks + 1))
+        workflow.rerun(case)
+        return "rerun"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
@@ -134,6 +148,12 @@ class StepFunctionsWorkflow:
 
     def heartbeat(self, token: str) -> None:
         self._sfn.send_task_heartbeat(taskToken=token)
+
+    def is_running(self, case: Case) -> bool:
+        if not case.execution_arn:
+            return False
+        status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
+        return bool(status == "RUNNING")
 
     def rerun(self, case: Case) -> None:
         from unblock.staff import execution_name

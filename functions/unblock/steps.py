@@ -71,8 +71,10 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     team = identify_team(platform, report)
     now = clock.now()
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    # an open case is due for a re-check too: should its execution die, the re-check runs it again
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
-                key_prefix=key_prefix, created_at=now, updated_at=now, execution_arn=execution_arn)
+                key_prefix=key_prefix, created_at=now, updated_at=now, execution_arn=execution_arn,
+                next_check_at=now + RECHECK_FIRST)
     if not store.create(case):
         return store.get(report.case_id) or case
     return store.get(report.case_id) or case

@@ -4,7 +4,8 @@
 - `case#<id>` / `fix#<name>`      the audit record of one fix (idempotency per case and fix)
 - `lifts#<YYYY-MM-DDTHH>` / `<at>#<case>`   one row per automatic risk-hold lift, for the hourly cap
 
-Pending cases carry `pending = "PENDING"` and `next_check_at`; the sparse `pending-by-next-check`
+Cases not closed carry `pending = "PENDING"` and `next_check_at` (an open case too: if its
+execution dies, the re-check finds it); the sparse `pending-by-next-check`
 index holds only them, so the scheduled re-check queries due cases and never scans.
 """
 
@@ -12,9 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-
-from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
 
 from unblock.cases import Case, CaseConflict
 from unblock.models import CaseStatus, FixName, FixRecord
@@ -38,7 +36,7 @@ class DynamoCaseStore:
         }
         if case.team_id:
             item["team_id"] = case.team_id
-        if case.status in ("awaiting_customer", "awaiting_staff") and case.next_check_at:
+        if case.status != "closed" and case.next_check_at:
             item["pending"] = "PENDING"
             item["next_check_at"] = _iso(case.next_check_at)
         return item
@@ -48,6 +46,9 @@ class DynamoCaseStore:
         return Case.model_validate_json(item["doc"]) if item else None
 
     def create(self, case: Case) -> bool:
+        from boto3.dynamodb.conditions import Attr  # boto3 on first use: handlers import light (cold start)
+        from botocore.exceptions import ClientError
+
         try:
             self._table.put_item(Item=self._item(case.model_copy(update={"version": 1})),
                                  ConditionExpression=Attr("pk").not_exists())
@@ -58,6 +59,9 @@ class DynamoCaseStore:
         return True
 
     def save(self, case: Case) -> Case:
+        from boto3.dynamodb.conditions import Attr
+        from botocore.exceptions import ClientError
+
         new = case.model_copy(update={"version": case.version + 1})
         try:
             self._table.put_item(Item=self._item(new), ConditionExpression=Attr("version").eq(case.version))
@@ -68,6 +72,8 @@ class DynamoCaseStore:
         return new
 
     def due(self, now: datetime, limit: int = 100) -> list[Case]:
+        from boto3.dynamodb.conditions import Key
+
         resp = self._table.query(
             IndexName=PENDING_INDEX,
             KeyConditionExpression=Key("pending").eq("PENDING") & Key("next_check_at").lte(_iso(now)),
@@ -78,6 +84,8 @@ class DynamoCaseStore:
         return [c for c in (self.get(i["pk"].split("#", 1)[1]) for i in resp.get("Items", [])) if c]
 
     def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]:
+        from boto3.dynamodb.conditions import Attr
+
         # staff tooling only: a filtered scan is fine at support-queue sizes
         kwargs: dict[str, Any] = {"FilterExpression": Attr("sk").eq("case")}
         if status:
@@ -102,6 +110,8 @@ class DynamoCaseStore:
             self._table.put_item(Item={"pk": f"lifts#{rec.at:%Y-%m-%dT%H}", "sk": f"{_iso(rec.at)}#{rec.case_id}"})
 
     def lifts_since(self, since: datetime) -> int:
+        from boto3.dynamodb.conditions import Key
+
         count = 0
         for hour in (since, since + timedelta(hours=1)):
             resp = self._table.query(

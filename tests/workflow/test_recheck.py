@@ -95,3 +95,21 @@ def test_a_case_not_yet_due_is_not_read(app):
     app.clock.advance(timedelta(minutes=5))  # first re-check is due after 15 minutes
 
     assert result.case_id not in app.recheck()["actions"]
+
+
+def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
+    from unblock.platform.port import PlatformUnavailable
+
+    # Decide keeps failing, and so does the escalation that should catch it: the execution fails
+    app.stack.faults["DecideFunction"] = [PlatformUnavailable("down")] * 3
+    app.stack.faults["EscalateFunction"] = [RuntimeError("queue unreachable")] * 3
+    result = app.run(load_event("ticket-entitlement-off.json"))
+    status = app.console.sfn.describe_execution(executionArn=app.console.execution_arn(result.case_id))["status"]
+    assert status == "FAILED"
+    assert app.console.store.get(result.case_id).status == "open"
+
+    app.clock.advance(timedelta(minutes=16))  # the platform is back; the schedule fires
+    assert app.recheck()["actions"][result.case_id] == "rerun"
+
+    case = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert case.outcome == "auto_fixed" and case.fixes_applied == ["resync_entitlements"]
