@@ -20,6 +20,7 @@ from unblock import runtime
 from unblock.intake import webhooks
 from unblock.intake.deadletter import Kind
 from unblock.intake.events import InvalidTicketEvent, parse_ticket_event
+from unblock.intake.extract import redact
 from unblock.models import Report
 from unblock.observability import logger, metrics, tracer
 from unblock.reports import report_from_ticket
@@ -62,8 +63,14 @@ def to_report(kind: Kind, payload: Any, now: datetime) -> Report:
     try:
         if kind == "ticket":
             return report_from_ticket(parse_ticket_event(payload), now)
-        if kind == "report":
-            return Report.model_validate(payload.get("report", payload))
+        if kind == "report":  # staff type notes too, and paste keys into them
+            report = Report.model_validate(payload.get("report", payload))
+            note, n_note = redact(report.note or "")
+            text, n_text = redact(report.text)
+            subject, n_subject = redact(report.subject)
+            return report.model_copy(update={
+                "note": note or None, "text": text, "subject": subject,
+                "secrets_redacted": report.secrets_redacted + n_note + n_text + n_subject})
         if kind == "zendesk":
             return report_from_ticket(webhooks.map_zendesk(payload["body"]), now, source="zendesk")
         if kind == "discourse":
