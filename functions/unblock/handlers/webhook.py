@@ -41,9 +41,12 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
 
 
 def _raw_body() -> bytes:
+    """The body's exact bytes, as they were signed (not decoded: invalid UTF-8 must reach the 400)."""
+    import base64
+
     event = app.current_event
-    body = (event.decoded_body if event.is_base64_encoded else event.body) or ""
-    return body.encode("utf-8") if isinstance(body, str) else body
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:

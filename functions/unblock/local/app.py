@@ -172,7 +172,13 @@ class LocalApp:
 def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
     """A webhook sample ({"headers", "body"}) as the Lambda Function URL event it arrives as."""
     body = sample["body"]
-    raw = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(body, bytes):  # exact bytes, as signed: Function URLs pass non-text bodies in base64
+        import base64
+
+        raw, encoded = base64.b64encode(body).decode("ascii"), True
+    else:
+        raw = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        encoded = False
     if "path" not in sample:
         names = {k.lower() for k in sample["headers"]}
         sample = sample | {"path": "/zendesk" if any(n.startswith("x-zendesk") for n in names) else "/discourse"}
@@ -187,5 +193,5 @@ def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
             "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
                      "userAgent": headers.get("user-agent", "")},
         },
-        "body": raw, "isBase64Encoded": False,
+        "body": raw, "isBase64Encoded": encoded,
     }

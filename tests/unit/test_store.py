@@ -1,0 +1,82 @@
+"""The cases table: conditional writes, the pending index, and the fix ledger's hourly count."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from moto import mock_aws
+from unblock import steps
+from unblock.cases import Case, CaseConflict
+from unblock.clock import FixedClock
+from unblock.models import FixRecord, Report
+from unblock.store import PENDING_INDEX, DynamoCaseStore
+from unit_support import NOW
+
+
+@pytest.fixture
+def store(boto_session):
+    with mock_aws():
+        table = boto_session.resource("dynamodb").create_table(
+            TableName=f"unblock-unit-cases-{uuid.uuid4().hex[:12]}",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                  for n in ("pk", "sk", "pending", "next_check_at")],
+            GlobalSecondaryIndexes=[{"IndexName": PENDING_INDEX, "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                     "KeySchema": [{"AttributeName": "pending", "KeyType": "HASH"},
+                                                   {"AttributeName": "next_check_at", "KeyType": "RANGE"}]}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield DynamoCaseStore(table)
+        table.delete()
+
+
+def _case(case_id: str, **fields) -> Case:
+    return Case(case_id=case_id, report=Report(case_id=case_id, source="staff"), created_at=NOW, updated_at=NOW,
+                **fields)
+
+
+def test_opening_a_case_twice_keeps_the_first(store):
+    assert store.create(_case("zendesk:1", team_id="team_A")) is True
+    assert store.create(_case("zendesk:1", team_id="team_B")) is False
+    assert store.get("zendesk:1").team_id == "team_A"
+
+
+def test_a_write_over_a_stale_read_loses_and_the_retry_keeps_both_changes(store):
+    clock = FixedClock(NOW)
+    store.create(_case("zendesk:2", status="awaiting_staff", next_check_at=NOW))
+    staff_view = store.get("zendesk:2")
+    recheck_view = store.get("zendesk:2")
+
+    store.save(staff_view.model_copy(update={"priority": "high"}))  # the re-check's requeue lands first...
+    with pytest.raises(CaseConflict):
+        store.save(recheck_view.model_copy(update={"internal_note": "staff: mended by hand"}))
+    # ...and the read-modify-write the workflow uses re-reads and re-applies: nothing is lost
+    steps._update(store, clock, "zendesk:2", internal_note="staff: mended by hand")
+    case = store.get("zendesk:2")
+    assert (case.priority, case.internal_note) == ("high", "staff: mended by hand")
+
+
+def test_only_due_cases_are_read_and_closed_cases_leave_the_index(store):
+    for i in range(30):
+        store.create(_case(f"c:{i}", status="awaiting_customer", next_check_at=NOW + timedelta(minutes=i - 10)))
+    store.create(_case("c:closed", status="closed", next_check_at=NOW - timedelta(hours=1)))
+
+    due = store.due(NOW)
+
+    assert sorted(c.case_id for c in due) == sorted(f"c:{i}" for i in range(11))
+    assert store.last_query_items == 11
+
+
+def test_lifts_are_counted_per_rolling_hour(store):
+    for minutes in (5, 50, 70, 200):
+        at = NOW - timedelta(minutes=minutes)
+        store.record(FixRecord(case_id=f"c:{minutes}", team_id="team_A", fix="lift_risk_hold", status="applied",
+                               actor="unblock", at=at))
+    store.record(FixRecord(case_id="c:staff", team_id="team_A", fix="lift_risk_hold", status="applied",
+                           actor="staff:alice", at=NOW))  # staff lifts are not automatic ones
+
+    assert store.lifts_since(NOW - timedelta(hours=1)) == 2
+    assert store.find("c:5", "lift_risk_hold").status == "applied"
+

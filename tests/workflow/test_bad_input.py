@@ -1,0 +1,240 @@
+"""Bad input at every entry gets a clear error that names the problem, and nothing is lost.
+
+The cases are tables; `test_reliability_doc_matches` checks that docs/reliability.md reports
+exactly these figures, so the document cannot drift from what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from unblock import cli
+from unblock.intake.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock.local.app import BadEvent, webhook_request
+from unblock.local.stack import SAMPLE_SECRET
+
+from tests.support import ROOT, load_event
+
+DOC = ROOT / "docs" / "reliability.md"
+
+
+# --- the normalized ticket event (EventBridge -> intake) ---------------------------------------
+def _ticket(**detail: Any) -> dict[str, Any]:
+    event = load_event("ticket-stale-billing-hold.json")
+    event["detail"].update(detail)
+    return event
+
+
+def _drop(field: str) -> dict[str, Any]:
+    event = load_event("ticket-stale-billing-hold.json")
+    del event["detail"][field]
+    return event
+
+
+TICKET_CASES = [
+    ("wrong type", _ticket(team_id=42), "detail.team_id"),
+    ("wrong type", _ticket(channel=["email"]), "detail.channel"),
+    ("wrong type", {**load_event("ticket-expired-card.json"), "time": "yesterday"}, "time"),
+    ("missing field", _drop("channel"), "detail.channel: required"),
+    ("missing field", _drop("ticket_id"), "detail.ticket_id: required"),
+    ("extra field", _ticket(priority="urgent"), "detail.priority: unknown field"),
+    ("unknown event type", {**load_event("ticket-expired-card.json"), "detail-type": "Ticket Closed"}, "detail-type"),
+    ("unknown event type", {**load_event("ticket-expired-card.json"), "source": "aws.ec2"}, "source"),
+    ("oversized text", _ticket(text="403 Forbidden. " * 20_000), "detail.text"),
+    ("bad value", _ticket(team_id="team_short"), "detail.team_id"),
+    ("bad value", _ticket(key_prefix="sk-not-a-prefix"), "detail.key_prefix"),
+]
+
+
+def _kept(app) -> list[dict]:
+    url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
+    out = []
+    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in messages:
+            out.append(json.loads(m["Body"]))
+            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return out
+
+
+@pytest.mark.parametrize(("kind", "event", "names"), TICKET_CASES, ids=[f"{k}-{i}" for i, (k, *_ ) in
+                                                                         enumerate(TICKET_CASES)])
+def test_a_bad_ticket_event_names_the_problem_and_is_kept(app, kind, event, names):
+    _kept(app)
+    with pytest.raises(BadEvent) as refused:
+        app.submit(event)
+
+    assert names in str(refused.value)
+    [kept] = _kept(app)
+    assert names.split(":")[0] in kept["reason"]
+    assert kept["payload"] is not None or kept["payload_truncated"]
+
+
+def test_an_unknown_team_is_not_an_error_but_a_question(app):
+    result = app.run(_ticket(team_id="team_N0SuchTeam00000000000000", text="403", subject="403",
+                             requester_email="nobody@nowhere.test"))
+    assert result.outcome == "needs_info" and "team ID" in result.customer_reply
+
+
+# --- webhooks (Function URL -> WebhookFunction) ------------------------------------------------
+def _zendesk(body: Any = None, *, raw: bytes | None = None, sign: bool = True, **headers: str) -> dict[str, Any]:
+    sample = load_event("zendesk-ticket-created.json", unique=False)
+    payload = raw if raw is not None else canonical_body(sample["body"] if body is None else body)
+    ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
+    hdrs = dict(sample["headers"])
+    if sign:
+        hdrs["X-Zendesk-Webhook-Signature"] = zendesk_signature(payload, SAMPLE_SECRET, ts)
+    hdrs.update(headers)
+    return {"headers": hdrs, "body": payload, "path": "/zendesk"}
+
+
+def _discourse(body: Any = None, *, raw: bytes | None = None, event: str = "post_created") -> dict[str, Any]:
+    sample = load_event("discourse-post-created.json", unique=False)
+    payload = raw if raw is not None else canonical_body(sample["body"] if body is None else body)
+    hdrs = dict(sample["headers"]) | {"X-Discourse-Event": event,
+                                      "X-Discourse-Event-Signature": discourse_signature(payload, SAMPLE_SECRET)}
+    return {"headers": hdrs, "body": payload, "path": "/discourse"}
+
+
+def _zendesk_without(field: str) -> dict[str, Any]:
+    body = load_event("zendesk-ticket-created.json", unique=False)["body"]
+    del body["detail"][field]
+    return _zendesk(body)
+
+
+WEBHOOK_CASES = [
+    ("malformed JSON", "zendesk", _zendesk(raw=b'{"type": "zen:event-type:ticket.created", '), 400, "not valid JSON"),
+    ("malformed JSON", "discourse", _discourse(raw=b"{post: 1}"), 400, "not valid JSON"),
+    ("wrong type", "zendesk", _zendesk(raw=b"[1, 2, 3]"), 400, "not a JSON object"),
+    ("wrong type", "discourse", _discourse({"post": "a string"}), 400, "post"),
+    ("missing field", "zendesk", _zendesk_without("id"), 400, "detail.id"),
+    ("missing field", "discourse", _discourse({"nothing": True}), 400, "post"),
+    ("unknown event type", "zendesk", _zendesk({"type": "zen:event-type:ticket.deleted", "detail": {}}), 200,
+     "opens no case"),
+    ("unknown event type", "discourse", _discourse(event="user_created"), 200, "opens no case"),
+    ("oversized body", "zendesk", _zendesk(raw=b" " * (1024 * 1024 + 1)), 413, "body larger than"),
+    ("invalid UTF-8", "zendesk", _zendesk(raw=b'{"type": "\xff\xfe"}'), 400, "not valid JSON"),
+    ("unsigned", "zendesk", _zendesk(sign=False, **{"X-Zendesk-Webhook-Signature": "bm9wZQ=="}), 401,
+     "signature does not match"),
+    ("unsigned", "discourse", {**_discourse(), "headers": {"X-Discourse-Event": "post_created"}}, 401,
+     "missing X-Discourse-Event-Signature"),
+    ("unknown route", "zendesk", {**_zendesk(), "path": "/jira"}, 404, ""),
+]
+
+
+@pytest.mark.parametrize(("kind", "source", "sample", "status", "names"), WEBHOOK_CASES,
+                         ids=[f"{s}-{k}-{i}" for i, (k, s, *_ ) in enumerate(WEBHOOK_CASES)])
+def test_a_bad_webhook_gets_a_json_error_with_the_right_status(app, kind, source, sample, status, names):
+    _kept(app)
+    response = app.stack.invoke("WebhookFunction", webhook_request(sample))
+
+    assert response["statusCode"] == status
+    body = json.loads(response["body"])
+    assert names in json.dumps(body)
+    kept = _kept(app)
+    if status == 400:  # signed, but not what it should be: kept, redacted, for replay
+        assert [k["kind"] for k in kept] == [source] and names.split(" ")[0] in kept[0]["reason"] or kept
+    else:
+        assert kept == []  # unauthenticated, oversized or ignored: nothing of theirs is stored
+
+
+# --- staff: decisions and starts ---------------------------------------------------------------
+def test_decide_on_an_unknown_case_is_a_clear_error(app, capsys):
+    args = cli.build_parser().parse_args(["decide", "zendesk:0", "--resolve"])
+    with pytest.raises(Exception, match="no case 'zendesk:0'"):
+        cli.cmd_decide(args, __import__("sys").stdout, console=app.console)
+
+
+def test_decide_on_a_closed_case_and_a_reused_token_are_refused(app):
+    from unblock.staff import StaffError
+
+    done = app.run(load_event("ticket-stale-billing-hold.json"))
+    with pytest.raises(StaffError, match="not waiting for staff \\(status: closed\\)"):
+        app.console.decide(done.case_id, "approve", "staff:eve")
+
+    waiting = app.run(load_event("ticket-fraud-review.json"))
+    token = app.console.store.get(waiting.case_id).task_token
+    app.decide(waiting.case_id, "resolve")
+    spent = (app.console.sfn.exceptions.TaskTimedOut, app.console.sfn.exceptions.InvalidToken)
+    with pytest.raises(spent):  # the token is spent
+        app.console.sfn.send_task_success(taskToken=token, output="{}")
+
+
+def test_a_staff_start_with_a_bad_report_is_kept(app):
+    _kept(app)
+    with pytest.raises(BadEvent, match="case_id"):
+        app.submit({"report": {"source": "staff", "team_id": "team_Q3xr89YFWHvqTRO0X0bmHkoU"}})
+    assert [k["kind"] for k in _kept(app)] == ["report"]
+
+
+# --- the CLI: exit status 2 and one line, no traceback -------------------------------------------
+CLI_CASES = [
+    ("missing file", ["run", "events/no-such-event.json"], "cannot read event"),
+    ("malformed JSON", ["run", "{tmp}/broken.json"], "is not valid JSON"),
+    ("invalid UTF-8", ["run", "{tmp}/latin1.json"], "is not valid UTF-8"),
+    ("unknown event type", ["run", "{tmp}/other.json"], "unrecognized event"),
+    ("bad seed", ["run", "events/ticket-no-team.json", "--platform", "{tmp}/seed.json"], "teams.0.plan"),
+    ("bad seed", ["run", "events/ticket-no-team.json", "--platform", "{tmp}/dupes.json"], "duplicate team_id"),
+    ("bad argument", ["run", "events/ticket-no-team.json", "--now", "tomorrow"], "--now 'tomorrow'"),
+    ("bad argument", ["start", "--team", "acme", "--key", "sk-123"], "is not a key prefix"),
+    ("bad argument", ["decide", "zendesk:1", "--approve"], "--stack NAME is required"),
+    ("bad argument", ["frobnicate"], "invalid choice"),
+    ("bad argument", ["decide", "zendesk:1"], "one of the arguments"),
+]
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    (tmp_path / "broken.json").write_text('{"detail-type": "Access Denied Reported",')
+    (tmp_path / "latin1.json").write_bytes('{"text": "Grüße"}'.encode("latin-1"))
+    (tmp_path / "other.json").write_text('{"kind": "something else"}')
+    seed = json.loads((ROOT / "events" / "platform.json").read_text())
+    seed["teams"][0]["plan"] = "platinum"
+    (tmp_path / "seed.json").write_text(json.dumps(seed))
+    seed = json.loads((ROOT / "events" / "platform.json").read_text())
+    seed["teams"].append(dict(seed["teams"][0], slug="copy-of-acme"))
+    (tmp_path / "dupes.json").write_text(json.dumps(seed))
+    return tmp_path
+
+
+@pytest.mark.parametrize(("kind", "argv", "names"), CLI_CASES, ids=[f"{k}-{i}" for i, (k, *_ ) in
+                                                                    enumerate(CLI_CASES)])
+def test_cli_bad_input_exits_2_with_one_line(bad_files, capsys, monkeypatch, kind, argv, names):
+    monkeypatch.chdir(ROOT)
+    code = cli.main([a.replace("{tmp}", str(bad_files)) for a in argv])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert names in err
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("unblock:")]) == 1 or "usage:" in err
+
+
+# --- the figures -------------------------------------------------------------------------------
+def figures() -> str:
+    rows = Counter()
+    for kind, *_ in TICKET_CASES:
+        rows[("normalized ticket event", kind)] += 1
+    for kind, source, *_ in WEBHOOK_CASES:
+        rows[(f"{source} webhook", kind)] += 1
+    for kind, *_ in CLI_CASES:
+        rows[("command line", kind)] += 1
+    rows[("staff decide", "unknown case")] += 1
+    rows[("staff decide", "closed case")] += 1
+    rows[("staff decide", "reused task token")] += 1
+    rows[("staff start", "missing field")] += 1
+    rows[("normalized ticket event", "unknown team")] += 1
+    lines = ["| entry | kind of bad input | cases |", "|---|---|---|"]
+    lines += [f"| {entry} | {kind} | {n} |" for (entry, kind), n in sorted(rows.items())]
+    lines.append(f"| **all** | | **{sum(rows.values())}** |")
+    return "\n".join(lines)
+
+
+def test_reliability_doc_matches_the_tested_figures():
+    text = DOC.read_text()
+    table = re.search(r"<!-- bad-input:begin -->\n(.*?)\n<!-- bad-input:end -->", text, re.S)
+    assert table, "docs/reliability.md lost its bad-input table markers"
+    assert table.group(1).strip() == figures(), "docs/reliability.md is stale; expected:\n" + figures()
