@@ -19,7 +19,7 @@ def _references() -> list[tuple[str, str]]:
         text = doc.read_text()
         refs += REF.findall(text)
         # `::name` right after a full reference points into the same file
-        for path, first, rest in re.findall(r"`(tests/[\w/]+\.py)::(\w+)`((?:\s*(?:and|,)\s*`::\w+`)+)", text):
+        for path, _first, rest in re.findall(r"`(tests/[\w/]+\.py)::(\w+)`((?:\s*(?:and|,)\s*`::\w+`)+)", text):
             refs += [(path, name) for name in re.findall(r"`::(\w+)`", rest)]
     return refs
 
