@@ -110,7 +110,7 @@ def error_body(error_type: str, message: str) -> dict[str, Any]:
 
 
 def completion_body(model: str, messages: list[Any], team: Team, now: float) -> dict[str, Any]:
-    text = f"Hello from the unblock sandbox gateway: team {team.slug} is served by {model}."
+    text = f"Hello from the unblock sandbox gateway: team {team.slug or team.team_id} is served by {model}."
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict)) or 1
     completion_tokens = len(text.split())
     return {
@@ -205,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         team, _ = caller
         if path == "/v1/models":
-            created = int(team.created_at.timestamp())
+            created = int(team.created_at.timestamp()) if team.created_at else 0
             self._send(200, {"object": "list", "data": [
                 {"id": m, "object": "model", "created": created, "owned_by": m.split("/", 1)[0]} for m in MODELS]})
         else:
@@ -459,7 +459,7 @@ def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: A
             team = platform.get_team(team_id)
         except TeamNotFound:
             continue
-        lines.append(f"{team.slug:<16} {team.team_id}")
+        lines.append(f"{team.slug or '-':<16} {team.team_id}")
         for key in team.keys:
             answer = rules.answer(team, key, now, key_named=True)
             verdict = "200 ok" if answer.ok else f"{answer.status} {answer.error_type}"

@@ -60,9 +60,9 @@ class Budget(_Model):
 
 class Key(_Model):
     key_id: str
-    prefix: str = Field(pattern=r"^vck_[A-Za-z0-9]{4,}$")
+    prefix: str = Field(pattern=r"^[A-Za-z0-9_-]{4,64}$")
     status: Literal["active", "revoked"] = "active"
-    created_at: AwareDatetime
+    created_at: AwareDatetime | None = None  # unknown: an old key (past any propagation window)
     expires_at: AwareDatetime | None = None
     edge_synced: bool = True
     budget: Budget = Budget()
@@ -97,20 +97,20 @@ class Entitlements(_Model):
 
 class Team(_Model):
     team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    slug: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     plan: Plan
-    created_at: AwareDatetime
-    owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    created_at: AwareDatetime | None = None
+    owner_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     billing: Billing = Billing()
     keys: tuple[Key, ...] = ()
     restrictions: tuple[Restriction, ...] = ()
     entitlements: Entitlements = Entitlements()
     auto_lifts: tuple[AutoLift, ...] = ()
 
-    @field_validator("owner_email")
+    @field_validator("owner_email", "slug")
     @classmethod
-    def _lower_email(cls, v: str) -> str:
-        return v.lower()
+    def _lower(cls, v: str | None) -> str | None:
+        return v.lower() if v else v
 
 
 class Seed(_Model):
@@ -122,6 +122,8 @@ class Seed(_Model):
             seen: set[str] = set()
             for i, team in enumerate(self.teams):
                 value = getattr(team, field)
+                if value is None:
+                    continue
                 if value in seen:
                     raise ValueError(f"teams.{i}.{field}: duplicate {field} {value!r}")
                 seen.add(value)

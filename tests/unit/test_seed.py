@@ -82,7 +82,7 @@ def assert_names_field(text: str, field: str) -> None:
         (make_team(auto_lifts=[{"flag": "risk_hold", "at": "not a date"}]), "at"),
         (make_team(team_id="team_short"), "team_id"),
         (make_team(keys=[make_key(status="paused")]), "status"),
-        (make_team(keys=[make_key(prefix="sk-abcdef")]), "prefix"),
+        (make_team(keys=[make_key(prefix="vck_ 3f9a")]), "prefix"),
         (make_team(restrictions=[{"flag": "suspicious"}]), "flag"),
         (make_team(restrictions=[{"flag": "risk_hold", "risk_score": 1.5}]), "risk_score"),
         (make_team(billing={"payment_method": {"status": "valid", "verifed": True}}), "verifed"),

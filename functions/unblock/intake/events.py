@@ -23,6 +23,7 @@ Decisions:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
@@ -87,10 +88,10 @@ class TicketEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     version: Literal["0"] = "0"
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=200)
     source: TicketSource = EVENT_SOURCE
     detail_type: Literal["Access Denied Reported"] = Field(default=DETAIL_TYPE, alias="detail-type")
-    time: AwareDatetime
+    time: AwareDatetime | None = None  # EventBridge always sets it; a hand-written event may not
     detail: TicketDetail
     # Added by EventBridge on delivery; accepted, never required.
     account: str | None = None

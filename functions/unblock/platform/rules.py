@@ -45,7 +45,7 @@ def key_problems(key: Key, now: datetime) -> list[str]:
         problems.append("budget_exhausted")
     # only a live key (active, not expired) is worth propagating: never resync a dead key
     if key.status == "active" and not expired and not key.edge_synced:
-        young = now - key.created_at < PROPAGATION_WINDOW
+        young = key.created_at is not None and now - key.created_at < PROPAGATION_WINDOW
         problems.append("propagating" if young else "not_propagated")
     return problems
 

@@ -34,8 +34,10 @@ class SandboxPlatform:
         with self._table.batch_writer(overwrite_by_pkeys=["pk"]) as batch:
             for team in seed.teams:
                 batch.put_item(Item=self._team_item(team, version=1))
-                batch.put_item(Item={"pk": f"slug#{team.slug}", "team_id": team.team_id})
-                batch.put_item(Item={"pk": f"email#{team.owner_email}", "team_id": team.team_id})
+                if team.slug:
+                    batch.put_item(Item={"pk": f"slug#{team.slug}", "team_id": team.team_id})
+                if team.owner_email:
+                    batch.put_item(Item={"pk": f"email#{team.owner_email}", "team_id": team.team_id})
                 for key in team.keys:
                     batch.put_item(Item={"pk": f"key#{key.prefix}", "team_id": team.team_id})
 
