@@ -1,0 +1,66 @@
+"""The command line as users run it: `unblock run --json` prints exactly one JSON object."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+from tests.support import ROOT, load_event
+from unblock import cli
+
+RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
+               "customer_reply", "trace"}
+
+
+def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}"}
+    for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
+        env.pop(var)  # a user's shell: nothing set up by the test session's stack
+    return subprocess.run([sys.executable, "-m", "unblock.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_run_json_prints_exactly_one_result_object():
+    done = _unblock("run", "events/ticket-high-risk-hold.json", "--json")
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # one object, nothing else on stdout
+    assert set(result) == RESULT_KEYS
+    assert result["case_id"] == "zendesk:4720" and result["outcome"] == "escalated"
+    assert [f["code"] for f in result["findings"]] == ["billing.ok", "key.ok", "restrictions.risk_hold"]
+    assert result["escalation"]["proposed_fixes"] == ["lift_risk_hold"]
+    assert result["trace"]["states"][0] == "OpenCase" and result["trace"]["states"][-1] == "Escalate"
+
+
+def test_run_readable_output_shows_path_findings_fix_and_reply():
+    done = _unblock("run", "events/ticket-two-fixes.json", "--decide", "approve")
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "auto_fixed" in out and "CheckBilling -> CheckKey -> CheckRestrictions" in out
+    assert "billing.stale_hold" in out and "restrictions.entitlement_out_of_sync" in out
+    assert "fixes applied: clear_billing_hold, resync_entitlements   verified: yes" in out
+    assert "reply to customer:" in out
+
+
+def test_cases_and_decide_against_the_stack(app):
+    waiting = app.run(load_event("ticket-staff-billing-hold.json"))
+    out = io.StringIO()
+
+    cli.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "awaiting_staff"]), out, console=app.console)
+    assert waiting.case_id in out.getvalue()
+
+    args = cli.build_parser().parse_args(["decide", waiting.case_id, "--resolve", "--actor", "staff:dana"])
+    assert cli.cmd_decide(args, out, console=app.console) == 0
+    closed = app.wait_for(waiting.case_id, lambda c: c.status == "closed")
+    assert closed.resolution == "resolved"
+
+    listing = io.StringIO()
+    cli.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "closed", "--json"]), listing,
+                  console=app.console)
+    cases = json.loads(listing.getvalue())
+    assert waiting.case_id in {c["case_id"] for c in cases}
+    assert all("task_token" not in c for c in cases)
