@@ -97,7 +97,7 @@ def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str
                 findings: list[Finding]) -> Plan:
     case = _get(store, case_id)
     plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
-    _update(store, clock, case_id, findings=findings, plan=plan, checks_run=case.checks_run + 1)
+    _update(store, clock, case, findings=findings, plan=plan, checks_run=case.checks_run + 1)
     return plan
 
 
@@ -107,7 +107,7 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
     records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved)
     kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
-    _update(store, clock, case_id, fixes=kept + records)
+    _update(store, clock, case, fixes=kept + records)
     return records
 
 
@@ -119,7 +119,7 @@ def verify_case(
     after = run_all_checks(platform, clock, team_id, case.key_prefix)
     probe = platform.probe(team_id, case.key_prefix)
     outcome, reason = verdict(after, probe)
-    _update(store, clock, case_id, verified=outcome == "auto_fixed",
+    _update(store, clock, case, verified=outcome == "auto_fixed",
             verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
                           "findings": [f.model_dump(mode="json") for f in after]})
     return outcome, reason, after, probe
@@ -147,7 +147,7 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, findings)
     updates["internal_note"] = replies.internal_note(draft)
-    case = _update(store, clock, case_id, **updates)
+    case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
 
@@ -183,7 +183,7 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
-    return _update(store, clock, case_id, **updates)
+    return _update(store, clock, case, **updates)
 
 
 def _get(store: CaseStore, case_id: str) -> Case:
@@ -198,12 +198,12 @@ def save_if_unchanged(store: CaseStore, case: Case, **changes: Any) -> Case:
     return store.save(case.model_copy(update=changes))
 
 
-def _update(store: CaseStore, clock: Clock, case_id: str, **changes: Any) -> Case:
-    """Read-modify-write with the version check; a lost race re-reads and re-applies."""
+def _update(store: CaseStore, clock: Clock, read: Case, **changes: Any) -> Case:
+    """Write changes over the case as read; a lost race re-reads and re-applies them."""
+    case = read
     for _ in range(5):
-        case = _get(store, case_id)
         try:
             return store.save(case.model_copy(update={**changes, "updated_at": clock.now()}))
         except CaseConflict:
-            continue
-    raise RuntimeError(f"case {case_id}: too many concurrent updates")
+            case = _get(store, read.case_id)
+    raise RuntimeError(f"case {read.case_id}: too many concurrent updates")

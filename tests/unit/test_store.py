@@ -53,7 +53,7 @@ def test_a_write_over_a_stale_read_loses_and_the_retry_keeps_both_changes(store)
     with pytest.raises(CaseConflict):
         store.save(recheck_view.model_copy(update={"internal_note": "staff: mended by hand"}))
     # ...and the read-modify-write the workflow uses re-reads and re-applies: nothing is lost
-    steps._update(store, clock, "zendesk:2", internal_note="staff: mended by hand")
+    steps._update(store, clock, recheck_view, internal_note="staff: mended by hand")
     case = store.get("zendesk:2")
     assert (case.priority, case.internal_note) == ("high", "staff: mended by hand")
 
