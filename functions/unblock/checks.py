@@ -135,7 +135,8 @@ def _key_evidence(key: Key, now: datetime) -> dict[str, Any]:
         "key_id": key.key_id, "prefix": key.prefix, "status": key.status,
         "created_at": key.created_at.isoformat() if key.created_at else None,
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-        "edge_synced": key.edge_synced, "age_minutes": int((now - key.created_at).total_seconds() // 60) if key.created_at else None,
+        "edge_synced": key.edge_synced,
+        "age_minutes": int((now - key.created_at).total_seconds() // 60) if key.created_at else None,
         "budget_limit_cents": key.budget.limit_cents, "budget_used_cents": key.budget.used_cents,
     }
 

@@ -224,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     from unblock.gateway import register as register_gateway
 
     register_gateway(sub)
+    from unblock.platform.api_server import register as register_platform
+
+    register_platform(sub)
 
     run = sub.add_parser("run", help="run one trigger event through the state machine on the embedded stack")
     run.add_argument("event", help="a normalized ticket event, a StartExecution input or a webhook sample (JSON)")

@@ -35,11 +35,19 @@ def transformed() -> dict[str, Any]:
     return transform(template, params, _NoManagedPolicies())  # type: ignore[arg-type]
 
 
+def _branches(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy, or both branches of a conditional one (each deployment gets one of them)."""
+    if "Fn::If" in policy:
+        _, yes, no = policy["Fn::If"]
+        return [p for branch in (yes, no) for p in _branches(branch) if "PolicyDocument" in p]
+    return [policy]
+
+
 def _statements(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for lid, res in doc["Resources"].items():
         if res["Type"] == "AWS::IAM::Role":
-            for policy in res["Properties"].get("Policies", []):
+            for policy in (p for entry in res["Properties"].get("Policies", []) for p in _branches(entry)):
                 statements = policy["PolicyDocument"]["Statement"]
                 out += [(lid, s) for s in (statements if isinstance(statements, list) else [statements])]
         if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
