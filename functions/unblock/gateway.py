@@ -387,22 +387,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.cli import _fail, _parse_now, _quiet, _read_json
+    from unblock.cli import _fail, _load_seed, _parse_now, _quiet, _read_json
     from unblock.local.app import DEFAULT_SEED, LocalApp
-    from unblock.seed import Seed
 
     if not 0 <= args.port <= 65535:
         _fail(f"--port {args.port} is not a port number")
-    source = args.platform or str(DEFAULT_SEED)
-    raw = _read_json(source, "seed")
-    from pydantic import ValidationError
-
-    try:
-        seed = Seed.model_validate(raw)
-    except ValidationError as err:
-        first = err.errors()[0]
-        _fail(f"seed {source}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']} "
-              f"({err.error_count()} error(s))")
+    seed = _load_seed(args.platform)  # validated, with the field named on error
+    raw = _read_json(args.platform or str(DEFAULT_SEED), "seed")  # the test secrets, before hashing
     now = _parse_now(args.now)
     app = LocalApp(seed, now=now)
     _quiet(args)

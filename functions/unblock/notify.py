@@ -48,6 +48,7 @@ import urllib3
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.cases import Case
+from unblock.credentials import credential_from_secret
 
 __all__ = [
     "DeliveryError",
@@ -175,25 +176,6 @@ class Notifier(Protocol):
 SecretValue = str | Callable[[], str]
 
 
-def _from_secret_string(value: object) -> str:
-    """A secret's value: the credential itself, or a JSON object with `token`, `api_token` or
-    `api_key`."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                value = text
-        else:
-            value = text
-    if isinstance(value, dict):
-        value = next((value[k] for k in ("token", "api_token", "api_key") if value.get(k)), None)
-    return value if isinstance(value, str) else ""
-
-
 def secret_reader(secret_name: str, destination: str, max_age: int = SECRET_MAX_AGE) -> Callable[[], str]:
     """Reads the credential from Secrets Manager through Powertools Parameters (cached for
     `max_age` seconds, so a rotated secret is picked up without a redeploy)."""
@@ -206,7 +188,7 @@ def secret_reader(secret_name: str, destination: str, max_age: int = SECRET_MAX_
         except Exception as err:  # noqa: BLE001 - Secrets Manager down or denied: try again later
             raise DeliveryFailed(f"cannot read secret {secret_name!r}: {type(err).__name__}",
                                  destination=destination) from err
-        return _from_secret_string(value)
+        return credential_from_secret(value)
 
     return read
 

@@ -29,6 +29,7 @@ import urllib3
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from urllib3.util.retry import Retry
 
+from unblock.credentials import credential_from_secret
 from unblock.models import ProbeResult
 from unblock.platform.port import FixConflict, PlatformUnavailable, TeamNotFound
 from unblock.seed import AutoLift, Billing, Entitlements, Key, Restriction, Team
@@ -95,22 +96,10 @@ class SecretToken:
 
 
 def _token_from_secret(value: object) -> str:
-    if isinstance(value, bytes):
-        value = value.decode()
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                value = text
-        else:
-            value = text
-    if isinstance(value, dict):
-        value = value.get("token")
-    if not isinstance(value, str) or not value:
+    token = credential_from_secret(value)
+    if not token:
         raise PlatformConfigError('the platform API token secret holds neither a token nor {"token": ...}')
-    return value
+    return token
 
 
 class _Backoff(Retry):
