@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from unblock.cases import CaseStore
 from unblock.clock import Clock, SystemClock
-from unblock.fixes import FixPolicy
-from unblock.platform.port import Platform
-from unblock.store import DynamoCaseStore
+
+if TYPE_CHECKING:  # imported where used: the intake and webhook handlers need none of them (cold start)
+    from unblock.cases import CaseStore
+    from unblock.fixes import FixPolicy
+    from unblock.platform.port import Platform
+    from unblock.store import DynamoCaseStore
 
 _clock: Clock = SystemClock()
 
@@ -54,6 +56,8 @@ def platform() -> Platform:
 
 @cache
 def cases() -> DynamoCaseStore:
+    from unblock.store import DynamoCaseStore
+
     return DynamoCaseStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
@@ -62,6 +66,8 @@ def case_store() -> CaseStore:
 
 
 def fix_policy() -> FixPolicy:
+    from unblock.fixes import FixPolicy
+
     return FixPolicy(
         dry_run=os.environ.get("DRY_RUN", "false").lower() == "true",
         max_auto_lifts_per_hour=int(os.environ.get("MAX_AUTO_LIFTS_PER_HOUR", "20")),

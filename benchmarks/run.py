@@ -1,0 +1,79 @@
+"""`make bench`: run every benchmark and write BENCHMARKS.md at the repository root.
+
+    python -m benchmarks.run            # the full run (a few minutes on 2 cores)
+    python -m benchmarks.run --quick    # fewer repetitions, for trying the harness
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.common import ROOT, log, template
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": sys.version.split()[0] + f" ({platform.python_implementation()})",
+        "platform": platform.platform(),
+        "load": load,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (not for the record)")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    runs, reps, tickets = (2, 1, 30) if args.quick else (5, 2, 200)
+
+    from benchmarks import coldstart, cost, recheck, report, throughput
+    from benchmarks.embedded import Recorder, start_app
+
+    info = machine()
+    t0 = time.perf_counter()
+    log(f"machine: {info['cpus']} CPUs, Python {info['python']}, load {info['load']}")
+    cold = coldstart.measure(runs)
+    app = start_app()
+    try:
+        rec = Recorder(app.stack)
+        first = cost.measure(app, rec, reps)
+        flow = throughput.run(app, rec, tickets)
+    finally:
+        app.close()
+    # a stack of its own: 10,000 cases in moto's tables would slow every later query there (moto serves a
+    # query by walking the table), and the cases of the runs above would add to the pending ones
+    app = start_app()
+    try:
+        scaling = recheck.measure(app)
+    finally:
+        app.close()
+    prices = cost.report(first.runs, template(), flow.calls)
+    info["elapsed"] = f"{time.perf_counter() - t0:.0f} s"
+    info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
+    args.out.write_text(report.render(info, cold, prices, scaling, flow, quick=args.quick))
+    log(f"wrote {args.out} in {info['elapsed']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
