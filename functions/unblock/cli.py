@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -123,6 +125,30 @@ def _quiet(args: argparse.Namespace) -> None:
 
         logger.setLevel("WARNING")
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - EMF metrics lines; the result has its own stream
+
+
+@contextmanager
+def serving(args: argparse.Namespace, seed: Any, make_server: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
+    """An embedded stack seeded with `seed` and a server on 127.0.0.1:--port over it, for
+    `unblock gateway` and `unblock platform serve`; the stack stops when the block ends."""
+    import logging
+
+    from unblock.local.app import LocalApp
+
+    if not 0 <= args.port <= 65535:
+        _fail(f"--port {args.port} is not a port number")
+    app = LocalApp(seed, now=_parse_now(args.now))
+    _quiet(args)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        try:
+            server = make_server(app)
+        except OSError as err:
+            _fail(f"cannot listen on 127.0.0.1:{args.port}: {err.strerror}")
+        yield app, server
+    finally:
+        app.close()
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, str]:

@@ -387,30 +387,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.cli import _fail, _load_seed, _parse_now, _quiet, _read_json
-    from unblock.local.app import DEFAULT_SEED, LocalApp
+    from unblock.cli import _load_seed, _read_json, serving
+    from unblock.local.app import DEFAULT_SEED
 
-    if not 0 <= args.port <= 65535:
-        _fail(f"--port {args.port} is not a port number")
     seed = _load_seed(args.platform)  # validated, with the field named on error
     raw = _read_json(args.platform or str(DEFAULT_SEED), "seed")  # the test secrets, before hashing
-    now = _parse_now(args.now)
-    app = LocalApp(seed, now=now)
-    _quiet(args)
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
+    with serving(args, seed, lambda app: make_gateway_server(app.platform, app.clock, port=args.port,
+                                                             workflow=app)) as (app, server):
         try:
-            server = make_gateway_server(app.platform, app.clock, port=args.port, workflow=app)  # type: ignore[arg-type]
-        except OSError as err:
-            _fail(f"cannot listen on 127.0.0.1:{args.port}: {err.strerror}")
-        stop = threading.Event()
-        try:
-            serve_gateway(server, app.platform, app.clock, raw, out, stop)  # type: ignore[arg-type]
+            serve_gateway(server, app.platform, app.clock, raw, out, threading.Event())
         except KeyboardInterrupt:
             out.write("\nstopped\n")
-    finally:
-        app.close()
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -369,26 +370,31 @@ def secrets(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     parameters.clear_caches()
 
 
+def _secret_name() -> str:
+    # a name of its own: moto keeps secrets across tests when a session-wide mock is running
+    return f"unblock/platform-api-token-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.mark.parametrize("stored", [TOKEN, json.dumps({"token": TOKEN})], ids=["plain", "json"])
 def test_the_token_comes_from_secrets_manager_and_is_cached(
     secrets: Any, server: Any, seed: Any, stored: str
 ) -> None:
     team_id = seed()
-    secrets.create_secret(Name="unblock/platform-api-token", SecretString=stored)
-    api = HttpPlatform.from_env({"PLATFORM_API_URL": server.url,
-                                 "PLATFORM_API_TOKEN_SECRET": "unblock/platform-api-token"})
+    name = _secret_name()
+    secrets.create_secret(Name=name, SecretString=stored)
+    api = HttpPlatform.from_env({"PLATFORM_API_URL": server.url, "PLATFORM_API_TOKEN_SECRET": name})
     assert api.get_team(team_id).team_id == team_id
-    secrets.put_secret_value(SecretId="unblock/platform-api-token", SecretString="changed")
+    secrets.put_secret_value(SecretId=name, SecretString="changed")
     assert api.get_billing(team_id)  # still the cached token (max_age 300 s)
 
 
 def test_a_rotated_token_is_read_again_after_a_401(secrets: Any, server: Any, seed: Any) -> None:
     team_id = seed()
-    secrets.create_secret(Name="unblock/platform-api-token", SecretString=TOKEN)
-    api = HttpPlatform.from_env({"PLATFORM_API_URL": server.url,
-                                 "PLATFORM_API_TOKEN_SECRET": "unblock/platform-api-token"})
+    name = _secret_name()
+    secrets.create_secret(Name=name, SecretString=TOKEN)
+    api = HttpPlatform.from_env({"PLATFORM_API_URL": server.url, "PLATFORM_API_TOKEN_SECRET": name})
     assert api.get_team(team_id)
-    secrets.put_secret_value(SecretId="unblock/platform-api-token", SecretString="rotated-token")
+    secrets.put_secret_value(SecretId=name, SecretString="rotated-token")
     server.token = "rotated-token"  # the operator rotated the token on both sides
     assert api.get_team(team_id).team_id == team_id
 

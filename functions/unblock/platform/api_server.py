@@ -16,7 +16,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
@@ -339,26 +338,14 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | Non
     import os
     import secrets
 
-    from unblock.cli import _fail, _load_seed, _parse_now, _quiet
-    from unblock.local.app import LocalApp
+    from unblock.cli import _load_seed, serving
 
-    if not 0 <= args.port <= 65535:
-        _fail(f"--port {args.port} is not a port number")
     seed = _load_seed(args.platform)
-    now: datetime | None = _parse_now(args.now)
     token = args.token or os.environ.get("PLATFORM_API_TOKEN") or secrets.token_urlsafe(24)
     # what is served is the sandbox itself, whatever this shell points a stack at
     os.environ["PLATFORM_ADAPTER"] = "sandbox"
     os.environ.pop("GATEWAY_URL", None)
-    app = LocalApp(seed, now=now)
-    _quiet(args)
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        try:
-            server = make_api_server(app.platform, "127.0.0.1", args.port, token)
-        except OSError as err:
-            _fail(f"cannot listen on 127.0.0.1:{args.port}: {err.strerror}")
+    with serving(args, seed, lambda app: make_api_server(app.platform, "127.0.0.1", args.port, token)) as (_, server):
         server.start()
         try:
             out.write(f"sandbox platform API on {server.url} ({len(seed.teams)} teams; docs/platform-api.yaml); "
@@ -374,6 +361,4 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | Non
             out.write("\nstopped\n")
         finally:
             server.close()
-    finally:
-        app.close()
     return 0
