@@ -210,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {"id": m, "object": "model", "created": created, "owned_by": m.split("/", 1)[0]} for m in MODELS]})
         else:
             used = sum(k.budget.used_cents for k in team.keys)
-            self._send(200, {"balance": f"{team.billing.credits.balance_cents / 100:.2f}",
+            self._send(200, {"balance": f"{(team.billing.credits.balance_cents or 0) / 100:.2f}",
                              "total_used": f"{used / 100:.2f}"})
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name

@@ -7,7 +7,7 @@ Unknown values and malformed dates fail validation with the offending field name
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,8 +40,8 @@ class Invoice(_Model):
 
 
 class Credits(_Model):
-    tier: Literal["free", "paid"] = "paid"
-    balance_cents: int = 0
+    tier: Literal["free", "paid"] = "paid"  # when not given: free on the hobby plan (Team._tier_from_plan)
+    balance_cents: int | None = None  # not given: credits are not what limits this team
     free_credits_restricted: bool = False
     auto_topup: bool = False
 
@@ -106,6 +106,20 @@ class Team(_Model):
     restrictions: tuple[Restriction, ...] = ()
     entitlements: Entitlements = Entitlements()
     auto_lifts: tuple[AutoLift, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tier_from_plan(cls, data: object) -> object:
+        """A seed that does not say the credit tier: the hobby plan is the free tier, others pay."""
+        if not isinstance(data, dict) or not isinstance(data.get("billing", {}), dict):
+            return data  # not a team at all: let validation say what is wrong
+        billing: dict[str, Any] = data.get("billing", {})
+        raw_credits = billing.get("credits")
+        credits: dict[str, Any] = raw_credits if isinstance(raw_credits, dict) else {}
+        if "tier" in credits:
+            return data
+        tier = "free" if data.get("plan") == "hobby" else "paid"
+        return {**data, "billing": {**billing, "credits": {**credits, "tier": tier}}}
 
     @field_validator("owner_email", "slug")
     @classmethod

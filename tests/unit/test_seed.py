@@ -45,6 +45,18 @@ def test_missing_optional_fields_take_the_obvious_default() -> None:
     assert team.keys == ()
     assert team.entitlements.ai_gateway is True
     assert team.owner_email == "me@minimal.test"
+    # credits not given: not what limits the team; the hobby plan is the free tier
+    assert team.billing.credits.balance_cents is None and team.billing.credits.tier == "free"
+
+
+@pytest.mark.parametrize(("plan", "tier"), [("hobby", "free"), ("pro", "paid"), ("enterprise", "paid")])
+def test_a_team_without_credits_is_not_blocked_on_credits(plan: str, tier: str) -> None:
+    from unblock.platform import rules
+
+    [team] = load_seed_text(seed_json({"team_id": "team_" + "N0Cred1ts".ljust(24, "0"), "plan": plan})).teams
+    assert team.billing.credits.tier == tier
+    assert rules.credits_gone(team.billing) is False
+    assert team.slug is None and team.owner_email is None and team.created_at is None
 
 
 def test_key_secret_is_kept_only_as_a_hash() -> None:

@@ -21,7 +21,7 @@ def card_ok(billing: Billing) -> bool:
 
 def credits_gone(billing: Billing) -> bool:
     c = billing.credits
-    return c.balance_cents <= 0 and not (c.auto_topup and card_ok(billing))
+    return c.balance_cents is not None and c.balance_cents <= 0 and not (c.auto_topup and card_ok(billing))
 
 
 def needs_verification(billing: Billing) -> bool:
