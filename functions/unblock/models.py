@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -117,7 +116,3 @@ class Result(_Model):
     escalation: dict[str, Any] | None
     customer_reply: str | None
     trace: Trace
-
-
-def now_iso(dt: datetime) -> str:
-    return dt.isoformat().replace("+00:00", "Z")
