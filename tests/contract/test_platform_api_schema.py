@@ -76,6 +76,7 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
     the same properties, the same required ones, the same patterns, the same nullability."""
     import yaml
     from pydantic import BaseModel
+
     from unblock.models import ProbeResult
     from unblock.seed import AutoLift, Billing, Entitlements, Invoice, Key, Restriction, Team
 

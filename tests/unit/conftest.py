@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from unblock.clock import FixedClock
 from unblock.fixes import MemoryLedger
 from unblock.platform.sandbox import SandboxPlatform

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from unblock import checks
 from unblock.checks import CATALOGUE, check_billing, check_key, check_restrictions
 from unblock.clock import FixedClock

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from unblock import checks
 from unblock.clock import FixedClock
 from unblock.decision import decide, verdict

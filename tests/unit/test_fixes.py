@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from unblock.clock import FixedClock
 from unblock.fixes import FixPolicy, MemoryLedger, apply_fixes
 from unblock.models import Finding, FixName, FixRecord

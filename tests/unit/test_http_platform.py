@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import urllib3
+
 from unblock.platform.api_server import make_api_server, register
 from unblock.platform.http import (
     HttpPlatform,

@@ -23,6 +23,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
+
 from unblock.cases import Case
 from unblock.handlers import notify as notify_handler
 from unblock.local.stack import FakeContext

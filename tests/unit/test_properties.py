@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
 from unblock.checks import CATALOGUE, check_billing, check_key, check_restrictions
 from unblock.clock import FixedClock
 from unblock.decision import decide

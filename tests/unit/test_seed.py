@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from unblock.platform.sandbox import SandboxPlatform
 from unblock.seed import Seed, hash_secret, load_seed_text
 from unit_support import KEY_PREFIX, KEY_SECRET, make_key, make_team, other_team

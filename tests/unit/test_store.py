@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from moto import mock_aws
+
 from unblock import steps
 from unblock.cases import Case, CaseConflict
 from unblock.clock import FixedClock

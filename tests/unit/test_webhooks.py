@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from unblock.intake.events import (
     MAX_TEXT_BYTES,
     InvalidTicketEvent,

@@ -12,12 +12,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
+from tests.support import ROOT, load_event
 from unblock import cli
 from unblock.intake.webhooks import canonical_body, discourse_signature, zendesk_signature
 from unblock.local.app import BadEvent, webhook_request
 from unblock.local.stack import SAMPLE_SECRET
-
-from tests.support import ROOT, load_event
 
 DOC = ROOT / "docs" / "reliability.md"
 

@@ -16,12 +16,12 @@ from io import StringIO
 import openai
 import pytest
 import urllib3
+
+from tests.support import EVENTS, load_event
 from unblock.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
 from unblock.platform.http_probe import HttpProbePlatform, ProbeRefused, wrap_with_http_probe
 from unblock.platform.port import PlatformUnavailable, TeamNotFound
 from unblock.seed import PaymentMethod
-
-from tests.support import EVENTS, load_event
 
 SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
 LOWRISK = "team_R1skH0ldL1ftab1e00000000"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from unblock.platform.port import PlatformUnavailable
-
 from tests.support import load_event
+from unblock.platform.port import PlatformUnavailable
 
 
 def test_a_check_that_fails_twice_then_succeeds_is_retried(app):

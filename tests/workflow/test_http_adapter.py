@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
+from tests.support import EVENTS, load_event
 from unblock import runtime
 from unblock.models import Result
 from unblock.platform.api_server import make_api_server
 from unblock.platform.sandbox import SandboxPlatform
 from unblock.seed import load_seed_text
-
-from tests.support import EVENTS, load_event
 
 TOKEN = "workflow-test-token"
 ENV = ("PLATFORM_ADAPTER", "PLATFORM_API_URL", "PLATFORM_API_TOKEN", "PLATFORM_API_TOKEN_SECRET", "GATEWAY_URL")

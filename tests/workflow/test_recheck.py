@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from unblock.seed import PaymentMethod
-
 from tests.support import load_event
+from unblock.seed import PaymentMethod
 
 
 def _mend_card(app, team_id: str) -> None:
