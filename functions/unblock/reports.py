@@ -22,13 +22,24 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     ticket_id = str(d.ticket_id)
     prefix = CASE_PREFIX.get(d.channel or "", "ticket")
     case_id = ticket_id if ":" in ticket_id else f"{prefix}:{ticket_id}"
-    key_prefix = d.key_prefix
+    key_prefix, n_key = _prefix_only(d.key_prefix)
     return Report(
         case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,
         requester_email=d.requester_email, subject=subject, text=text[:4000],
         team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
-        facts=facts_dict(facts), secrets_redacted=n_subject + n_text, received_at=received_at,
+        facts=facts_dict(facts), secrets_redacted=n_subject + n_text + n_key, received_at=received_at,
     )
+
+
+def _prefix_only(key_prefix: str | None) -> tuple[str | None, int]:
+    """The key prefix field as a prefix: a whole key pasted there is cut down (and counted)."""
+    if not key_prefix:
+        return None, 0
+    redacted, n = redact(key_prefix)
+    if not n:
+        return key_prefix, 0
+    prefixes = extract("", redacted).key_prefixes
+    return (prefixes[0] if prefixes else None), n
 
 
 def facts_dict(facts: Any) -> dict[str, list[str]]:

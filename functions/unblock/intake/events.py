@@ -71,9 +71,20 @@ class TicketDetail(BaseModel):
     text: str = ""
     requester_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     team_id: str | None = Field(default=None, pattern=r"^team_[A-Za-z0-9]{24}$")
-    team_slug: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
-    # A prefix, never a key: `vck_` + 4..12 characters.
-    key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9]{4,12}$")
+    team_slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
+    # A prefix (`vck_` + 4..12 characters); a whole key pasted here is cut to its prefix when the
+    # report is built, and counted as a pasted secret.
+    key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,200}$")
+
+    @field_validator("ticket_id", mode="before")
+    @classmethod
+    def _ticket_number(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("team_slug", mode="before")
+    @classmethod
+    def _slug_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("text")
     @classmethod
