@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/unblock demo
 
 test: $(STAMP) lint typecheck cfn-lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests
