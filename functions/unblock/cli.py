@@ -195,6 +195,7 @@ def cmd_cases(args: argparse.Namespace, out: TextIO, console: Any = None) -> int
 def staff_report(team: str, key: str | None, note: str | None, actor: str) -> dict[str, Any]:
     """The StartExecution input for a check started by hand (events/staff-manual.json's shape)."""
     from unblock.models import Report
+    from unblock.reports import redact_report
 
     if key is not None and not key.startswith("vck_"):
         _fail(f"--key {key!r} is not a key prefix (vck_...)")
@@ -205,7 +206,8 @@ def staff_report(team: str, key: str | None, note: str | None, actor: str) -> di
                         requested_by=actor, received_at=stamp, **fields)
     except ValidationError as err:
         _fail(f"invalid staff start: {err.errors()[0]['msg']}")
-    return {"report": report.model_dump(mode="json")}
+    # with --stack this goes straight to StartExecution: redact here, as the intake does
+    return {"report": redact_report(report).model_dump(mode="json")}
 
 
 def cmd_start(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:

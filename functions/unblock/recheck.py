@@ -13,13 +13,12 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, Protocol
 
-from unblock import replies, steps
+from unblock import executions, replies, steps
 from unblock.cases import Case, CaseStore
 from unblock.clock import Clock
 from unblock.models import Finding
@@ -156,10 +155,5 @@ class StepFunctionsWorkflow:
         return bool(status == "RUNNING")
 
     def rerun(self, case: Case) -> None:
-        from unblock.staff import execution_name
-
-        name = f"{execution_name(case.case_id)[:70]}-r{case.rechecks}"
-        # ExecutionAlreadyExists: this re-run already started (a retried re-check)
-        with contextlib.suppress(self._sfn.exceptions.ExecutionAlreadyExists):
-            self._sfn.start_execution(stateMachineArn=self._arn, name=name,
-                                      input=json.dumps({"report": case.report.model_dump(mode="json")}))
+        # a name of its own per re-run; a retried re-check finds it already started
+        executions.start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")

@@ -31,6 +31,17 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     )
 
 
+def redact_report(report: Report) -> Report:
+    """A report written by hand (a staff start): staff type notes too, and paste keys into them."""
+    note, n_note = redact(report.note or "")
+    text, n_text = redact(report.text)
+    subject, n_subject = redact(report.subject)
+    key_prefix, n_key = _prefix_only(report.key_prefix)
+    return report.model_copy(update={
+        "note": note or None, "text": text, "subject": subject, "key_prefix": key_prefix,
+        "secrets_redacted": report.secrets_redacted + n_note + n_text + n_subject + n_key})
+
+
 def _prefix_only(key_prefix: str | None) -> tuple[str | None, int]:
     """The key prefix field as a prefix: a whole key pasted there is cut down (and counted)."""
     if not key_prefix:

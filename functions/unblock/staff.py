@@ -6,10 +6,10 @@ Everything is found from the stack's Outputs; staff actions use the caller's IAM
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any, Literal
 
+from unblock import executions
 from unblock.cases import Case
 from unblock.models import Finding, Result, Trace
 from unblock.store import DynamoCaseStore
@@ -31,11 +31,6 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def execution_name(case_id: str) -> str:
-    """Step Functions execution names allow [A-Za-z0-9-_] up to 80 characters."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[:80]
-
-
 class Console:
     def __init__(self, outputs: dict[str, str]) -> None:
         import boto3
@@ -48,17 +43,10 @@ class Console:
     # --- start -----------------------------------------------------------------------------
     def start(self, report: dict[str, Any]) -> str:
         """StartExecution for a report (already redacted); the execution name is the case id."""
-        try:
-            resp = self.sfn.start_execution(stateMachineArn=self.outputs["StateMachineArn"],
-                                            name=execution_name(report["case_id"]),
-                                            input=json.dumps({"report": report}))
-        except self.sfn.exceptions.ExecutionAlreadyExists:
-            return self.execution_arn(report["case_id"])
-        return str(resp["executionArn"])
+        return executions.start(self.sfn, self.outputs["StateMachineArn"], report)[0]
 
     def execution_arn(self, case_id: str) -> str:
-        machine = self.outputs["StateMachineArn"]
-        return machine.replace(":stateMachine:", ":execution:") + ":" + execution_name(case_id)
+        return executions.execution_arn(self.outputs["StateMachineArn"], executions.execution_name(case_id))
 
     # --- wait and read ---------------------------------------------------------------------
     def wait(self, case_id: str, timeout: float = 120.0) -> Case:

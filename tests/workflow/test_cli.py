@@ -64,3 +64,11 @@ def test_cases_and_decide_against_the_stack(app):
     cases = json.loads(listing.getvalue())
     assert waiting.case_id in {c["case_id"] for c in cases}
     assert all("task_token" not in c for c in cases)
+
+
+def test_a_staff_start_sent_straight_to_step_functions_is_redacted_first():
+    secret = "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ"
+    report = cli.staff_report("acme-projects", None, f"customer read me their key {secret}", "staff:ann")["report"]
+
+    assert secret[12:] not in json.dumps(report)
+    assert report["secrets_redacted"] == 1 and report["team_hint"] == "acme-projects"

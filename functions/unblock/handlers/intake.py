@@ -8,7 +8,6 @@ async retry would only keep it twice.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 from typing import Any
@@ -16,14 +15,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from unblock import runtime
+from unblock import executions, runtime
 from unblock.intake import webhooks
 from unblock.intake.deadletter import Kind
 from unblock.intake.events import InvalidTicketEvent, parse_ticket_event
-from unblock.intake.extract import redact
 from unblock.models import Report
 from unblock.observability import logger, metrics, tracer
-from unblock.reports import report_from_ticket
+from unblock.reports import redact_report, report_from_ticket
 
 
 class UnprocessableEvent(ValueError):
@@ -31,18 +29,9 @@ class UnprocessableEvent(ValueError):
 
 
 def start_workflow(report: Report) -> dict[str, Any]:
-    from unblock.staff import execution_name
-
-    sfn = runtime.stepfunctions()
-    name = execution_name(report.case_id)
-    machine = os.environ["STATE_MACHINE_ARN"]
-    try:
-        arn = sfn.start_execution(stateMachineArn=machine, name=name,
-                                  input=json.dumps({"report": report.model_dump(mode="json")}))["executionArn"]
-        started = True
-    except sfn.exceptions.ExecutionAlreadyExists:  # a redelivered ticket: one case, one execution
-        arn = machine.replace(":stateMachine:", ":execution:") + ":" + name
-        started = False
+    """Start the case's execution; a redelivered ticket finds it started (one case, one execution)."""
+    arn, started = executions.start(runtime.stepfunctions(), os.environ["STATE_MACHINE_ARN"],
+                                    report.model_dump(mode="json"))
     return {"case_id": report.case_id, "execution_arn": arn, "started": started}
 
 
@@ -63,14 +52,8 @@ def to_report(kind: Kind, payload: Any, now: datetime) -> Report:
     try:
         if kind == "ticket":
             return report_from_ticket(parse_ticket_event(payload), now)
-        if kind == "report":  # staff type notes too, and paste keys into them
-            report = Report.model_validate(payload.get("report", payload))
-            note, n_note = redact(report.note or "")
-            text, n_text = redact(report.text)
-            subject, n_subject = redact(report.subject)
-            return report.model_copy(update={
-                "note": note or None, "text": text, "subject": subject,
-                "secrets_redacted": report.secrets_redacted + n_note + n_text + n_subject})
+        if kind == "report":
+            return redact_report(Report.model_validate(payload.get("report", payload)))
         if kind == "zendesk":
             return report_from_ticket(webhooks.map_zendesk(payload["body"]), now, source="zendesk")
         if kind == "discourse":

@@ -1,0 +1,26 @@
+"""One execution per case: its name is the case id, so a redelivered ticket starts nothing new."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+
+def execution_name(case_id: str, suffix: str = "") -> str:
+    """Step Functions execution names allow [A-Za-z0-9-_] up to 80 characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[: 80 - len(suffix)] + suffix
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
+
+
+def start(sfn: Any, state_machine_arn: str, report: dict[str, Any], suffix: str = "") -> tuple[str, bool]:
+    """StartExecution for a (redacted) report; returns the execution ARN and whether it is new."""
+    name = execution_name(report["case_id"], suffix)
+    try:
+        resp = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps({"report": report}))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return execution_arn(state_machine_arn, name), False
+    return str(resp["executionArn"]), True
