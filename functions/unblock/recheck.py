@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from unblock import executions, replies, steps
@@ -81,12 +81,9 @@ def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, work
 
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
+        _back_off(store, case, now)
         if workflow.is_running(case):
-            steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                                    next_check_at=now + backoff(case.rechecks + 1))
             return "backed_off"
-        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                                next_check_at=now + backoff(case.rechecks + 1))
         workflow.rerun(case)
         return "rerun"
 
@@ -106,13 +103,10 @@ def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, work
         if now - queued_at > sla and case.escalation is not None:
             priority = PRIORITY_UP[case.priority]
             escalation = case.escalation.model_copy(update={"priority": priority, "queued_at": now})
-            saved = steps.save_if_unchanged(store, case, priority=priority, escalation=escalation,
-                                            rechecks=case.rechecks + 1, updated_at=now,
-                                            next_check_at=now + backoff(case.rechecks + 1))
+            saved = _back_off(store, case, now, priority=priority, escalation=escalation)
             queue.send(steps.evidence_bundle(saved) | {"requeued": True, "recheck": evidence}, priority=priority)
             return "requeued"
-        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                                next_check_at=now + backoff(case.rechecks + 1))
+        _back_off(store, case, now)
         return "backed_off"
 
     # waiting for the customer
@@ -121,14 +115,17 @@ def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, work
                                          customer_reply=replies.access_restored_reply(), updated_at=now)
         steps.send_reply(outbox, closed)
         return "closed_access_back"
+    _back_off(store, case, now)
     if _only_safe_fixes(findings):
-        steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                                next_check_at=now + backoff(case.rechecks + 1))
         workflow.rerun(case)
         return "rerun"
-    steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                            next_check_at=now + backoff(case.rechecks + 1))
     return "backed_off"
+
+
+def _back_off(store: CaseStore, case: Case, now: datetime, **changes: object) -> Case:
+    """Count the re-check and set the next one further off (with any other changes)."""
+    return steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
+                                   next_check_at=now + backoff(case.rechecks + 1), **changes)
 
 
 def _only_safe_fixes(findings: list[Finding]) -> bool:

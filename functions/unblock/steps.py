@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from unblock import checks, replies
-from unblock.cases import Case, CaseConflict, CaseStore
+from unblock.cases import Case, CaseConflict, CaseNotFound, CaseStore
 from unblock.clock import Clock
 from unblock.decision import decide, verdict
 from unblock.fixes import FixLedger, FixPolicy, apply_fixes, proposed_fixes
@@ -65,9 +65,6 @@ def identify_team(platform: Platform, report: Report) -> Team | None:
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
               execution_arn: str | None = None) -> Case:
     """Open the case for a report; a redelivered report finds the case already open."""
-    existing = store.get(report.case_id)
-    if existing is not None:
-        return existing
     team = identify_team(platform, report)
     now = clock.now()
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
@@ -75,9 +72,7 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 key_prefix=key_prefix, created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
-    if not store.create(case):
-        return store.get(report.case_id) or case
-    return store.get(report.case_id) or case
+    return case if store.create(case) else _get(store, report.case_id)
 
 
 def run_check(platform: Platform, clock: Clock, check: str, team_id: str, key_prefix: str | None) -> Finding:
@@ -132,10 +127,13 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
 
     `report` opens the case if even OpenCase failed; `partial` is evidence gathered before a failure.
     """
-    if store.get(case_id) is None and report is not None:
+    case = store.get(case_id)
+    if case is None and report is not None:
         now = clock.now()
-        store.create(Case(case_id=case_id, report=Report.model_validate(report), created_at=now, updated_at=now))
-    case = _get(store, case_id)
+        case = Case(case_id=case_id, report=Report.model_validate(report), created_at=now, updated_at=now)
+        if not store.create(case):
+            case = None
+    case = case or _get(store, case_id)
     findings = case.findings or (partial or [])
     proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
@@ -189,7 +187,7 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
 def _get(store: CaseStore, case_id: str) -> Case:
     case = store.get(case_id)
     if case is None:
-        raise LookupError(f"case {case_id} not found")
+        raise CaseNotFound(f"case {case_id} not found")
     return case
 
 

@@ -50,8 +50,7 @@ class DynamoCaseStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._table.put_item(Item=self._item(case.model_copy(update={"version": 1})),
-                                 ConditionExpression=Attr("pk").not_exists())
+            self._table.put_item(Item=self._item(case), ConditionExpression=Attr("pk").not_exists())
         except ClientError as err:
             if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
