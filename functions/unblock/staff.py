@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from unblock import executions
 from unblock.cases import Case
@@ -15,6 +16,7 @@ from unblock.models import Finding, Result, Trace
 from unblock.store import DynamoCaseStore
 
 Decision = Literal["approve", "resolve", "reject"]
+T = TypeVar("T")
 
 
 class StaffError(Exception):
@@ -29,6 +31,16 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     except Exception as err:  # noqa: BLE001 - any failure here is "cannot reach that stack"
         raise StaffError(f"cannot read stack {stack_name!r}: {err}") from err
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """`check()` until it returns something (executions run asynchronously), or StaffError."""
+    deadline = time.monotonic() + timeout
+    while (found := check()) is None:
+        if time.monotonic() > deadline:
+            raise StaffError(f"{what} within {timeout:.0f}s")
+        time.sleep(0.05)
+    return found
 
 
 class Console:
@@ -49,19 +61,24 @@ class Console:
         return executions.execution_arn(self.outputs["StateMachineArn"], executions.execution_name(case_id))
 
     # --- wait and read ---------------------------------------------------------------------
-    def wait(self, case_id: str, timeout: float = 120.0) -> Case:
-        """Until the execution ends or the case waits on the human queue."""
-        arn = self.execution_arn(case_id)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.sfn.describe_execution(executionArn=arn)["status"]
+    def execution_status(self, case_id: str) -> str:
+        return str(self.sfn.describe_execution(executionArn=self.execution_arn(case_id))["status"])
+
+    def wait(self, case_id: str, timeout: float = 120.0, *, after_token: str | None = None) -> Case:
+        """Until the execution ends or the case waits on staff (with a task token other than
+        `after_token`: after a decision, the next wait if the workflow escalates again)."""
+
+        def settled() -> Case | None:
+            status = self.execution_status(case_id)
             case = self.store.get(case_id)
-            if status != "RUNNING" or (case and case.status == "awaiting_staff" and case.task_token):
-                if case is None:
-                    raise StaffError(f"execution for {case_id} ended {status} without a case")
+            if status != "RUNNING" and case is None:
+                raise StaffError(f"execution for {case_id} ended {status} without a case")
+            waiting = case is not None and case.status == "awaiting_staff" and bool(case.task_token)
+            if case is not None and (status != "RUNNING" or (waiting and case.task_token != after_token)):
                 return case
-            time.sleep(0.05)
-        raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s")
+            return None
+
+        return poll(settled, timeout, f"case {case_id} did not settle")
 
     def trace(self, case_id: str) -> Trace:
         events: list[Any] = []

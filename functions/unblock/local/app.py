@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from unblock.clock import FixedClock
 from unblock.local.stack import ROOT, InvocationFailed, LocalStack
 from unblock.models import Result
 from unblock.seed import Seed, load_seed_text
-from unblock.staff import Console, StaffError
+from unblock.staff import Console, poll
 
 DEFAULT_SEED = ROOT / "events" / "platform.json"
 
@@ -106,18 +107,8 @@ class LocalApp:
 
     def decide(self, case_id: str, decision: str, actor: str = "staff:local", timeout: float = 60.0) -> Result:
         """A staff decision, then wait until the execution ends or waits on staff again."""
-        import time
-
         old = self.console.decide(case_id, decision, actor)  # type: ignore[arg-type]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.console.sfn.describe_execution(executionArn=self.console.execution_arn(case_id))["status"]
-            case = self.console.store.get(case_id)
-            if case and (status != "RUNNING" or (case.task_token and case.task_token != old.task_token)):
-                return self.console.result(case)
-            time.sleep(0.05)
-        raise StaffError(f"case {case_id} did not settle within {timeout:.0f}s after the decision")
-
+        return self.console.result(self.console.wait(case_id, timeout, after_token=old.task_token))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, invoked as EventBridge Scheduler would."""
@@ -128,10 +119,8 @@ class LocalApp:
     def deliver_replies(self, max_rounds: int = 10) -> dict[str, int]:
         """What the SQS event source mapping does: outbox batches to the NotifyFunction, deleting
         what it delivered and leaving its reported failures for a later receive."""
-        import uuid
-
         url = self.stack.outputs["OutboxQueueUrl"]
-        arn = f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[-1]}"
+        arn = self.stack.resolver.attrs[("OutboxQueue", "Arn")]
         sqs = self.console.sqs
         counts = {"delivered": 0, "failed": 0}
         for _ in range(max_rounds):
@@ -143,7 +132,7 @@ class LocalApp:
                         "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
                         "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1"}
                        for m in messages]
-            out = self.stack.invoke("NotifyFunction", {"Records": records, "_batch": str(uuid.uuid4())})
+            out = self.stack.invoke("NotifyFunction", {"Records": records})
             failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}
             for m in messages:
                 if m["MessageId"] in failed:
@@ -155,18 +144,14 @@ class LocalApp:
                 break  # the rest waits for the next poll, as the visibility timeout would make it
         return counts
 
-    def wait_for(self, case_id: str, done: Any, timeout: float = 60.0) -> Case:
+    def wait_for(self, case_id: str, done: Callable[[Case], bool], timeout: float = 60.0) -> Case:
         """Poll the case until `done(case)` holds (executions run in moto's threads)."""
-        import time
 
-        deadline = time.monotonic() + timeout
-        while True:
+        def reached() -> Case | None:
             case = self.console.store.get(case_id)
-            if case is not None and done(case):
-                return case
-            if time.monotonic() > deadline:
-                raise StaffError(f"case {case_id} did not reach the expected state within {timeout:.0f}s")
-            time.sleep(0.05)
+            return case if case is not None and done(case) else None
+
+        return poll(reached, timeout, f"case {case_id} did not reach the expected state")
 
 
 def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
