@@ -27,6 +27,7 @@ def _iso(dt: datetime) -> str:
 class DynamoCaseStore:
     def __init__(self, table: Any) -> None:
         self._table = table
+        self.last_query_items = 0  # items the last due() query returned (tests, benchmarks)
 
     # --- cases ---------------------------------------------------------------------------
     def _item(self, case: Case) -> dict[str, Any]:
@@ -79,8 +80,10 @@ class DynamoCaseStore:
             Limit=limit,
             ReturnConsumedCapacity="TOTAL",
         )
-        self.last_query_items = len(resp.get("Items", []))
-        return [c for c in (self.get(i["pk"].split("#", 1)[1]) for i in resp.get("Items", [])) if c]
+        items = resp.get("Items", [])
+        self.last_query_items = len(items)
+        # the index carries the case document: no read per case (a stale copy only loses a conditional write)
+        return [Case.model_validate_json(i["doc"]) for i in items]
 
     def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]:
         from boto3.dynamodb.conditions import Attr

@@ -8,26 +8,24 @@ from datetime import timedelta
 import pytest
 from moto import mock_aws
 
+from tests.support import ROOT
 from unblock import steps
 from unblock.cases import Case, CaseConflict
 from unblock.clock import FixedClock
+from unblock.local.template import load_template
 from unblock.models import FixRecord, Report
-from unblock.store import PENDING_INDEX, DynamoCaseStore
+from unblock.store import DynamoCaseStore
 from unit_support import NOW
 
 
 @pytest.fixture
 def store(boto_session):
+    """The cases table exactly as template.yaml defines it (keys, index, projection)."""
+    props = load_template(ROOT / "template.yaml")["Resources"]["CasesTable"]["Properties"]
     with mock_aws():
         table = boto_session.resource("dynamodb").create_table(
-            TableName=f"unblock-unit-cases-{uuid.uuid4().hex[:12]}",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
-                                  for n in ("pk", "sk", "pending", "next_check_at")],
-            GlobalSecondaryIndexes=[{"IndexName": PENDING_INDEX, "Projection": {"ProjectionType": "KEYS_ONLY"},
-                                     "KeySchema": [{"AttributeName": "pending", "KeyType": "HASH"},
-                                                   {"AttributeName": "next_check_at", "KeyType": "RANGE"}]}],
-            BillingMode="PAY_PER_REQUEST",
+            TableName=f"unblock-unit-cases-{uuid.uuid4().hex[:12]}", BillingMode="PAY_PER_REQUEST",
+            **{k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")},
         )
         yield DynamoCaseStore(table)
         table.delete()
