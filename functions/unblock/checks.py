@@ -62,14 +62,6 @@ def finding(code: str, evidence: dict[str, Any], *, summary: str | None = None) 
     )
 
 
-def unavailable(check: str, error: str) -> Finding:
-    return Finding.model_validate(
-        {"check": check, "code": f"{check}.unavailable", "disposition": "escalate",
-         "summary": f"The platform did not answer the {check} check after retries.",
-         "evidence": {"error": error[:500]}}
-    )
-
-
 def _pick(candidates: list[str], evidence: dict[str, Any]) -> Finding:
     """The problem that decides the outcome; the rest go into the evidence."""
     # stable sort keeps the listed order within one disposition

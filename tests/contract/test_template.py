@@ -50,6 +50,21 @@ def test_the_state_machine_may_invoke_exactly_the_functions_it_names(machine_id)
     assert named == allowed
 
 
+def test_a_check_that_never_answers_becomes_the_contract_finding():
+    from unblock.models import CHECKS, Finding
+
+    for machine in MACHINES.values():
+        states = json.loads(_asl(machine))["States"]
+        for check in CHECKS:
+            catch = states[f"Check{check.capitalize()}"]["Catch"][0]
+            unavailable = states[catch["Next"]]
+            assert catch["ResultPath"] == unavailable["ResultPath"] == f"$.{check}"
+            params = dict(unavailable["Parameters"])
+            params["evidence"] = {k.removesuffix(".$"): "PlatformUnavailable" for k in params["evidence"]}
+            finding = Finding.model_validate(params)
+            assert (finding.check, finding.code, finding.disposition) == (check, f"{check}.unavailable", "escalate")
+
+
 def test_asl_is_jsonpath_with_a_catch_on_every_task():
     for machine in MACHINES.values():
         definition = json.loads(_asl(machine))
