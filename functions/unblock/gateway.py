@@ -289,16 +289,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, answer.model_dump())
 
-    def _run(self) -> None:
+    def _operator_request(self, route: str) -> tuple[Workflow, Any] | None:
+        """The workflow and the JSON body of an operator route; None once an error is answered."""
         workflow = self.server.workflow
         if workflow is None:
-            self._error(404, "not_found", "No workflow here: /unblock/run is served by `unblock gateway`.")
-            return
+            self._error(404, "not_found", f"No workflow here: {route} is served by `unblock gateway`.")
+            return None
         if not self._operator():
+            return None
+        body = self._json_body()
+        return None if body is None else (workflow, body)
+
+    def _run(self) -> None:
+        request = self._operator_request("/unblock/run")
+        if request is None:
             return
-        event = self._json_body()
-        if event is None:
-            return
+        workflow, event = request
         if not isinstance(event, dict):
             self._error(400, "invalid_request_error", "Expected a trigger event (JSON object).")
             return
@@ -313,15 +319,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.loads(result.model_dump_json()))
 
     def _decide(self) -> None:
-        workflow = self.server.workflow
-        if workflow is None:
-            self._error(404, "not_found", "No workflow here: /unblock/decide is served by `unblock gateway`.")
+        request = self._operator_request("/unblock/decide")
+        if request is None:
             return
-        if not self._operator():
-            return
-        body = self._json_body()
-        if body is None:
-            return
+        workflow, body = request
         case_id = body.get("case_id") if isinstance(body, dict) else None
         decision = body.get("decision") if isinstance(body, dict) else None
         if not isinstance(case_id, str) or decision not in ("approve", "resolve", "reject"):

@@ -42,7 +42,7 @@ def _dynamodb() -> Any:
 def platform() -> Platform:
     """PLATFORM_ADAPTER selects the sandbox table (default) or the operator's admin API over HTTP."""
     if os.environ.get("PLATFORM_ADAPTER", "sandbox") == "http":
-        from unblock.platform.http import HttpPlatform  # type: ignore[import-not-found,unused-ignore]
+        from unblock.platform.http import HttpPlatform
 
         inner: Platform = HttpPlatform.from_env()
     else:
@@ -99,26 +99,27 @@ class SqsOutbox:
 
 
 @cache
-def outbox() -> SqsOutbox:
+def _sqs() -> Any:
     import boto3
 
-    return SqsOutbox(boto3.client("sqs"), os.environ["OUTBOX_QUEUE_URL"])
+    return boto3.client("sqs")
+
+
+@cache
+def outbox() -> SqsOutbox:
+    return SqsOutbox(_sqs(), os.environ["OUTBOX_QUEUE_URL"])
 
 
 @cache
 def human_queue() -> SqsHumanQueue:
-    import boto3
-
-    return SqsHumanQueue(boto3.client("sqs"), os.environ["HUMAN_QUEUE_URL"])
+    return SqsHumanQueue(_sqs(), os.environ["HUMAN_QUEUE_URL"])
 
 
 @cache
 def intake_dead_letters() -> Any:
-    import boto3
-
     from unblock.intake.deadletter import IntakeDeadLetters
 
-    return IntakeDeadLetters(boto3.client("sqs"), os.environ["INTAKE_DLQ_URL"])
+    return IntakeDeadLetters(_sqs(), os.environ["INTAKE_DLQ_URL"])
 
 
 @cache
@@ -136,5 +137,5 @@ class _ClockProxy:
 
 
 def reset() -> None:
-    for f in (_dynamodb, platform, cases, human_queue, stepfunctions, intake_dead_letters, outbox):
+    for f in (_dynamodb, _sqs, platform, cases, human_queue, stepfunctions, intake_dead_letters, outbox):
         f.cache_clear()
