@@ -136,16 +136,21 @@ def test_a_bad_webhook_gets_a_json_error_with_the_right_status(app, kind, source
     assert names in json.dumps(body)
     kept = _kept(app)
     if status == 400:  # signed, but not what it should be: kept, redacted, for replay
-        assert [k["kind"] for k in kept] == [source] and names.split(" ")[0] in kept[0]["reason"] or kept
+        assert [k["kind"] for k in kept] == [source]
+        assert names in kept[0]["reason"]
     else:
         assert kept == []  # unauthenticated, oversized or ignored: nothing of theirs is stored
 
 
 # --- staff: decisions and starts ---------------------------------------------------------------
-def test_decide_on_an_unknown_case_is_a_clear_error(app, capsys):
+def test_decide_on_an_unknown_case_is_a_clear_error(app):
+    import io
+
+    from unblock.staff import StaffError
+
     args = cli.build_parser().parse_args(["decide", "zendesk:0", "--resolve"])
-    with pytest.raises(Exception, match="no case 'zendesk:0'"):
-        cli.cmd_decide(args, __import__("sys").stdout, console=app.console)
+    with pytest.raises(StaffError, match="no case 'zendesk:0'"):
+        cli.cmd_decide(args, io.StringIO(), console=app.console)
 
 
 def test_decide_on_a_closed_case_and_a_reused_token_are_refused(app):
