@@ -42,13 +42,19 @@ def _read_json(path: str, what: str) -> Any:
 
 
 def _load_seed(path: str | None) -> Any:
+    return seed_file(path)[0]
+
+
+def seed_file(path: str | None) -> tuple[Any, Any]:
+    """The seed (default events/platform.json), validated, and its JSON as read (test secrets in clear,
+    for the gateway and demo to show); a bad seed exits 2 naming the field."""
     from unblock.local.app import DEFAULT_SEED
     from unblock.seed import Seed
 
     source = path or str(DEFAULT_SEED)
     data = _read_json(source, "seed")
     try:
-        return Seed.model_validate(data)
+        return Seed.model_validate(data), data
     except ValidationError as err:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -157,11 +163,10 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from unblock.demo import run_demo
-    from unblock.local.app import DEFAULT_SEED
 
-    seed = _load_seed(args.platform)
+    seed, raw = seed_file(args.platform)
     _quiet(args)
-    return run_demo(out, seed, _read_json(args.platform or str(DEFAULT_SEED), "seed"))
+    return run_demo(out, seed, raw)
 
 
 def _console(args: argparse.Namespace) -> Any:

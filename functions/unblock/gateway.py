@@ -388,11 +388,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.cli import _load_seed, _read_json, serving
-    from unblock.local.app import DEFAULT_SEED
+    from unblock.cli import seed_file, serving
 
-    seed = _load_seed(args.platform)  # validated, with the field named on error
-    raw = _read_json(args.platform or str(DEFAULT_SEED), "seed")  # the test secrets, before hashing
+    seed, raw = seed_file(args.platform)  # raw: the test secrets, before hashing
     with serving(args, seed, lambda app: make_gateway_server(app.platform, app.clock, port=args.port,
                                                              workflow=app)) as (app, server):
         try:

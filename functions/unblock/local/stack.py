@@ -66,12 +66,11 @@ class LocalStack:
     """One embedded stack; start it once per process (or test session) and reuse it."""
 
     def __init__(self, template: Path | None = None, *, stack_name: str = "unblock-local",
-                 parameters: dict[str, str] | None = None, secret_values: dict[str, str] | None = None) -> None:
+                 parameters: dict[str, str] | None = None) -> None:
         self.template_path = template or ROOT / "template.yaml"
         self.template = load_template(self.template_path)
         self.stack_name = stack_name
         self.resolver = Resolver(self.template, parameters or {}, stack_name, REGION, ACCOUNT)
-        self.secret_values = secret_values or {}
         self.handlers: dict[str, str] = {}  # function name -> "module.function"
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
@@ -171,7 +170,7 @@ class LocalStack:
         secrets: Any = boto3.client("secretsmanager")
         for lid, props in self._resources("AWS::SecretsManager::Secret"):
             # generated secrets get the sample value locally, so the signed samples in events/ verify
-            value = props.get("SecretString") or self.secret_values.get(lid, SAMPLE_SECRET)
+            value = props.get("SecretString") or SAMPLE_SECRET
             r.refs[lid] = secrets.create_secret(Name=self._name(lid), SecretString=value)["ARN"]
 
         functions = self._resources("AWS::Serverless::Function")
