@@ -34,7 +34,6 @@ class Case(BaseModel):
     findings: list[Finding] = []
     plan: Plan | None = None
     fixes: list[FixRecord] = []
-    verified: bool = False
     verification: dict[str, Any] | None = None
     escalation: Escalation | None = None
     customer_reply: str | None = None
@@ -45,9 +44,13 @@ class Case(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     next_check_at: AwareDatetime | None = None
-    checks_run: int = 0
     rechecks: int = 0
     version: int = 0
+
+    @property
+    def verified(self) -> bool:
+        """Only a fix that the checks and the probe confirmed closes a case as auto_fixed."""
+        return (self.verification or {}).get("outcome") == "auto_fixed"
 
     @property
     def fixes_applied(self) -> list[FixName]:

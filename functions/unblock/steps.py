@@ -92,7 +92,7 @@ def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str
                 findings: list[Finding]) -> Plan:
     case = _get(store, case_id)
     plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
-    _update(store, clock, case, findings=findings, plan=plan, checks_run=case.checks_run + 1)
+    _update(store, clock, case, findings=findings, plan=plan)
     return plan
 
 
@@ -114,9 +114,8 @@ def verify_case(
     after = run_all_checks(platform, clock, team_id, case.key_prefix)
     probe = platform.probe(team_id, case.key_prefix)
     outcome, reason = verdict(after, probe)
-    _update(store, clock, case, verified=outcome == "auto_fixed",
-            verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
-                          "findings": [f.model_dump(mode="json") for f in after]})
+    _update(store, clock, case, verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
+                                              "findings": [f.model_dump(mode="json") for f in after]})
     return outcome, reason, after, probe
 
 
