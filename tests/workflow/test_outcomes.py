@@ -12,10 +12,6 @@ CHECKS = ["OpenCase", "TeamKnown", "CheckBilling", "CheckKey", "CheckRestriction
 FIXED_PATH = [*CHECKS, "ApplyFixes", "FixesApplied", "Verify", "Verified", "CloseCase"]
 
 
-def history_states(app, case_id: str) -> list[str]:
-    return app.console.trace(case_id).states
-
-
 @pytest.mark.parametrize(
     ("event", "outcome", "codes", "fixes"),
     [
