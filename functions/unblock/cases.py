@@ -22,7 +22,9 @@ Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out"
 
 
 class Case(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a stored document: tolerate fields another version of the code wrote (a deploy's warm
+    # containers read what the new code writes, and the other way round)
+    model_config = ConfigDict(extra="ignore")
 
     case_id: str
     status: CaseStatus = "open"
