@@ -19,10 +19,10 @@ test: $(STAMP) lint typecheck cfn-lint
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests
+	$(BIN)/ruff check functions tools tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy functions/unblock
+	$(BIN)/mypy functions/unblock tools/unblock_dev
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules

@@ -176,10 +176,11 @@ t0 = time.perf_counter()
 import {module}
 t1 = time.perf_counter()
 # what a step handler's first invocation loads before its first request (no I/O): the Tracer, boto3
-# with the DynamoDB resource model (unblock.runtime._dynamodb), pydantic validation of its input.
-from unblock import observability, runtime
+# with the DynamoDB resource model (unblock.composition._dynamodb), pydantic validation of its input.
+from unblock import observability
+from unblock import composition
 getattr(observability.tracer, "provider", None)
-runtime._dynamodb().Table("bench")
+composition._dynamodb().Table("bench")
 t2 = time.perf_counter()
 sys.stdout.write(f"{{int((t1 - t0) * 1e6)}} {{int((t2 - t0) * 1e6)}}")
 """

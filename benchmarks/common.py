@@ -27,7 +27,7 @@ use_functions_path()
 
 
 def template() -> dict[str, Any]:
-    from unblock.local.template import load_template
+    from unblock_dev.local.template import load_template
 
     return load_template(TEMPLATE)
 

@@ -127,7 +127,7 @@ def _collect_states(definition: dict[str, Any], out: dict[str, str]) -> None:
 
 
 def run_case(app: Any, rec: Recorder, name: str, *, staff_decision: str | None = "resolve") -> CaseRun:
-    from unblock.local.app import event_time
+    from unblock_dev.local.app import event_time
 
     reseed(app)
     event = load_event(name)

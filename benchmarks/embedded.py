@@ -92,8 +92,9 @@ def load_event(name: str) -> dict[str, Any]:
 
     event = _load(name)
     if "headers" in event and isinstance(event.get("body"), dict):
-        from unblock.intake.webhooks import canonical_body, discourse_signature, zendesk_signature
-        from unblock.local.stack import SAMPLE_SECRET
+        from unblock_dev.local.stack import SAMPLE_SECRET
+
+        from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
 
         body, headers = event["body"], event["headers"]
         fresh = str(uuid.uuid4().int)[:9]
@@ -114,7 +115,7 @@ def scenario_names() -> list[str]:
 
 
 def start_app() -> Any:
-    from unblock.local.app import LocalApp
+    from unblock_dev.local.app import LocalApp
 
     return LocalApp.from_seed_file(now=EVENT_TIME)
 
@@ -122,7 +123,7 @@ def start_app() -> Any:
 def reseed(app: Any) -> None:
     """Back to events/platform.json: a fix mends the sandbox, and the next case of that team must
     find the same problem again."""
-    from unblock.seed import load_seed_text
+    from unblock.domain.platform_model import load_seed_text
 
     app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
     app.clock.set(EVENT_TIME)

@@ -6,7 +6,7 @@ a table adapter so that 10,000 cases take seconds (no workflow runs). The due on
 customer whose checks still fail, so a re-check backs them off (they stay pending, in the
 future) and the 10,000 run has exactly 100 due again.
 
-Measured on the domain function `unblock.recheck.recheck_due` and on the store's `due()`:
+Measured on the domain function `unblock.domain.recheck.recheck_due` and on the store's `due()`:
 items the index query returns, cases loaded (GetItem), the query's ConsumedCapacity, and time.
 Baseline: the 1,000-case figures; for contrast, the items a Scan of the table would read.
 """
@@ -119,8 +119,8 @@ class Scaling:
 def _waiting_team(platform: Any, clock: Any) -> tuple[str, list[str]]:
     """A seeded team whose checks still need the customer: its re-check backs the case off."""
     from benchmarks.common import EVENTS
-    from unblock import steps
-    from unblock.seed import load_seed_text
+    from unblock.domain.platform_model import load_seed_text
+    from unblock.workflow import states as steps
 
     for team in load_seed_text((EVENTS / "platform.json").read_text()).teams:
         findings = steps.run_all_checks(platform, clock, team.team_id, None)
@@ -132,9 +132,9 @@ def _waiting_team(platform: Any, clock: Any) -> tuple[str, list[str]]:
 
 
 def _create(table: Any, team_id: str, start: int, count: int, due: int) -> None:
-    from unblock.cases import Case
-    from unblock.models import Report
-    from unblock.store import DynamoCaseStore
+    from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.domain.cases import Case
+    from unblock.domain.models import Report
 
     now = EVENT_TIME
     with table.batch_writer() as writer:
@@ -160,9 +160,9 @@ def _scan_count(table: Any) -> int:
 
 
 def _point(app: Any, table: Any, pending: int) -> Point:
-    from unblock import runtime
-    from unblock.recheck import recheck_due
-    from unblock.store import DynamoCaseStore
+    from unblock import composition
+    from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.workflow.recheck import recheck_due
 
     counting = CountingTable(table)
     store = DynamoCaseStore(counting)
@@ -174,8 +174,8 @@ def _point(app: Any, table: Any, pending: int) -> Point:
     workflow = RecordingWorkflow()
     t = time.perf_counter()
     with quiet_stdout():
-        report = recheck_due(runtime.platform(), store, runtime.human_queue(), workflow, app.clock,
-                             sla=timedelta(hours=4), outbox=runtime.outbox(), limit=DUE)
+        report = recheck_due(composition.platform(), store, composition.human_queue(), workflow, app.clock,
+                             sla=timedelta(hours=4), outbox=composition.outbox(), limit=DUE)
     recheck_s = time.perf_counter() - t
     actions: dict[str, int] = {}
     for action in report.actions.values():

@@ -69,7 +69,7 @@ ratio to it, so that runs on different machines compare.
 | Load average (1/5/15 min) | before {info['load']}, after {info.get('load_after', '')} |
 | Duration of the run | {info.get('elapsed', '?')} |
 
-The embedded stack is the local one (`unblock.local`): template.yaml and the real ASL on moto, handlers
+The embedded stack is the local one (`unblock_dev.local`): template.yaml and the real ASL on moto, handlers
 called in-process. Absolute times on it are this machine's and moto's; the ratios, counts and prices
 are what carries over to AWS."""
 
@@ -287,7 +287,7 @@ Cases put straight into the cases table through `DynamoCaseStore.create` (its ow
 writer, no workflow runs): 100 due (next check in the past) and the rest in the future, all waiting for
 the customer of team `{s.team_id}` ({', '.join(s.codes)}), so the re-check backs the due ones off and
 they stay pending. Then another 9,000 future and 100 due cases: 10,000 pending, 100 due. Measured on
-the store's `due()` and on the domain function `unblock.recheck.recheck_due` (batch 100, as the
+the store's `due()` and on the domain function `unblock.domain.recheck.recheck_due` (batch 100, as the
 RecheckFunction), through a table wrapper that counts the items each request returns.
 
 {RECHECK_HEADER}

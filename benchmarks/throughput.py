@@ -69,7 +69,7 @@ def _settled(calls: list[Call], case_id: str) -> Call | None:
 
 
 def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> Throughput:
-    from unblock.local.app import event_time
+    from unblock_dev.local.app import event_time
 
     names = scenario_names()
     out: list[Ticket] = []

@@ -12,7 +12,7 @@ from tests.support import EVENTS
 
 @pytest.fixture(scope="session")
 def stack_app() -> Iterator[object]:
-    from unblock.local.app import LocalApp
+    from unblock_dev.local.app import LocalApp
 
     app = LocalApp.from_seed_file()
     yield app
@@ -24,7 +24,7 @@ def app(stack_app):  # type: ignore[no-untyped-def]
     """The session's embedded stack, reseeded from events/platform.json, clock at the events' time."""
     from datetime import UTC, datetime
 
-    from unblock.seed import load_seed_text
+    from unblock.domain.platform_model import load_seed_text
 
     stack_app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
     stack_app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))

@@ -1,12 +1,17 @@
-"""The platform port: the gateway operator's systems as the checks and fixes see them."""
+"""The ports: what the domain and the workflow states need of the world, as Protocols.
+
+Adapters (unblock.adapters) implement them over AWS and HTTP; tests use fakes or moto.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from unblock.models import ProbeResult
-from unblock.seed import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.domain.cases import Case
+from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult
+from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.domain.replies import OutgoingReply
 
 
 class PlatformUnavailable(Exception):
@@ -40,3 +45,83 @@ class Platform(Protocol):
     def resync_key(self, team_id: str, key_id: str, *, idempotency_key: str) -> None: ...
     def resync_entitlements(self, team_id: str, *, idempotency_key: str) -> None: ...
     def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class CaseConflict(Exception):
+    """The case changed under us (a conditional write lost): re-read and try again."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class CaseStore(Protocol):
+    def get(self, case_id: str) -> Case | None: ...
+    def create(self, case: Case) -> bool:
+        """Store a new case; False if it already exists (idempotent intake)."""
+        ...
+    def save(self, case: Case) -> Case:
+        """Conditional write on `version`; raises CaseConflict if someone else wrote first."""
+        ...
+    def due(self, now: datetime, limit: int = 100) -> list[Case]: ...
+    def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]: ...
+
+
+class FixLedger(Protocol):
+    """Where fix records are kept (the cases table on AWS)."""
+
+    def find(self, case_id: str, fix: FixName) -> FixRecord | None: ...
+    def record(self, rec: FixRecord) -> None: ...
+    def lifts_since(self, since: datetime) -> int: ...
+
+
+class HumanQueue(Protocol):
+    def send(self, message: dict[str, Any], *, priority: str) -> None: ...
+
+
+class Outbox(Protocol):
+    def send(self, reply: OutgoingReply) -> None: ...
+
+
+class Workflow(Protocol):
+    """What the re-check needs of Step Functions."""
+
+    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
+    def heartbeat(self, token: str) -> None: ...
+    def rerun(self, case: Case) -> None: ...
+    def is_running(self, case: Case) -> bool: ...
+
+
+class DeliveryError(Exception):
+    """Not delivered. The message is safe to log: no reply text, no credentials."""
+
+    def __init__(self, message: str, *, destination: str, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.destination = destination
+        self.status = status
+        self.code = code
+
+
+class DeliveryFailed(DeliveryError):
+    """Retry later as is: timeout, connection error, 429, 5xx, secret unreadable."""
+
+    def __init__(self, message: str, *, destination: str, status: int | None = None,
+                 code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, destination=destination, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class DeliveryRejected(DeliveryError):
+    """The help desk refused it (4xx other than 429) or the adapter is misconfigured: a retry
+    would fail the same way. Ends in the dead-letter queue."""
+
+
+class Notifier(Protocol):
+    def deliver(self, reply: OutgoingReply) -> None:
+        """Deliver the reply; raises DeliveryFailed or DeliveryRejected."""
+        ...

@@ -30,10 +30,11 @@ schema.config.generation.update(max_examples=10, deterministic=True)
 def api_url() -> Iterator[str]:
     from datetime import UTC, datetime
 
-    from unblock.clock import FixedClock
-    from unblock.platform.api_server import make_api_server
-    from unblock.platform.sandbox import SandboxPlatform
-    from unblock.seed import load_seed_text
+    from unblock_dev.api_server import make_api_server
+
+    from unblock.adapters.platform_sandbox import SandboxPlatform
+    from unblock.domain.clock import FixedClock
+    from unblock.domain.platform_model import load_seed_text
 
     with mock_aws():
         table: Any = boto3.resource("dynamodb", region_name="us-east-1").create_table(
@@ -72,13 +73,13 @@ def _traits(schema: dict[str, Any], resolve: Any) -> tuple[bool, str | None]:
 
 
 def test_the_document_describes_every_field_of_the_read_models() -> None:
-    """The document and the port's read models (unblock.seed, ProbeResult) must not drift apart:
+    """The document and the port's read models (unblock.domain.platform_model, ProbeResult) must not drift apart:
     the same properties, the same required ones, the same patterns, the same nullability."""
     import yaml
     from pydantic import BaseModel
 
-    from unblock.models import ProbeResult
-    from unblock.seed import AutoLift, Billing, Entitlements, Invoice, Key, Restriction, Team
+    from unblock.domain.models import ProbeResult
+    from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Invoice, Key, Restriction, Team
 
     components = yaml.safe_load(SPEC.read_text())["components"]["schemas"]
 

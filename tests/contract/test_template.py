@@ -7,9 +7,9 @@ import json
 import re
 
 import pytest
+from unblock_dev.local.template import load_template
 
 from tests.support import ROOT
-from unblock.local.template import load_template
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES = TEMPLATE["Resources"]
@@ -51,7 +51,7 @@ def test_the_state_machine_may_invoke_exactly_the_functions_it_names(machine_id)
 
 
 def test_a_check_that_never_answers_becomes_the_contract_finding():
-    from unblock.models import CHECKS, Finding
+    from unblock.domain.models import CHECKS, Finding
 
     for machine in MACHINES.values():
         states = json.loads(_asl(machine))["States"]

@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from unblock.clock import FixedClock
-from unblock.fixes import MemoryLedger
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import Seed
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.clock import FixedClock
+from unblock.domain.fixes import MemoryLedger
+from unblock.domain.platform_model import Seed
 from unit_support import NOW, make_team, other_team
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from unblock import checks
-from unblock.checks import CATALOGUE, check_billing, check_key, check_restrictions
-from unblock.clock import FixedClock
-from unblock.decision import decide
-from unblock.models import Finding, ProbeResult
-from unblock.platform.port import PlatformUnavailable
-from unblock.platform.sandbox import SandboxPlatform
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain import checks
+from unblock.domain.checks import CATALOGUE, check_billing, check_key, check_restrictions
+from unblock.domain.clock import FixedClock
+from unblock.domain.decision import decide
+from unblock.domain.models import Finding, ProbeResult
+from unblock.ports import PlatformUnavailable
 from unit_support import (
     KEY_PREFIX,
     NOW,

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from unblock import checks
-from unblock.clock import FixedClock
-from unblock.decision import decide, verdict
-from unblock.fixes import MemoryLedger
-from unblock.models import Finding, ProbeResult
-from unblock.platform.sandbox import SandboxPlatform
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain import checks
+from unblock.domain.clock import FixedClock
+from unblock.domain.decision import decide, verdict
+from unblock.domain.fixes import MemoryLedger
+from unblock.domain.models import Finding, ProbeResult
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unblock.intake.extract import (
+from unblock.domain.platform_model import hash_secret
+from unblock.domain.tickets.extract import (
     ELLIPSIS,
     REDACTED,
     Facts,
@@ -24,7 +25,6 @@ from unblock.intake.extract import (
     redact,
     redact_secrets,
 )
-from unblock.seed import hash_secret
 
 GATEWAY_KEY = "vck_lowr01sandboxlowrisklabstestsecret"
 OTHER_KEY = "vck_3f9aQ7mZx2LpR8sT4vW6yB1nC5dE9gH0jK"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from unblock.clock import FixedClock
-from unblock.fixes import FixPolicy, MemoryLedger, apply_fixes
-from unblock.models import Finding, FixName, FixRecord
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import Entitlements, Team
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.clock import FixedClock
+from unblock.domain.fixes import FixPolicy, MemoryLedger, apply_fixes
+from unblock.domain.models import Finding, FixName, FixRecord
+from unblock.domain.platform_model import Entitlements, Team
 from unit_support import (
     ENTITLEMENT_OFF,
     LOW_RISK_HOLD,

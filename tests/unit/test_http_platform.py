@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 import urllib3
+from unblock_dev.api_server import make_api_server, register
 
-from unblock.platform.api_server import make_api_server, register
-from unblock.platform.http import (
+from unblock.adapters.platform_http import (
     HttpPlatform,
     PlatformApiError,
     PlatformConfigError,
     idempotency_header,
 )
-from unblock.platform.port import FixConflict, PlatformUnavailable, TeamNotFound
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import Team, hash_secret
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.platform_model import Team, hash_secret
+from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,
@@ -159,7 +159,7 @@ def test_no_key_secret_nor_its_hash_is_ever_served(server: Any, seed: Any) -> No
 def test_unknown_fields_in_an_answer_are_ignored(api: HttpPlatform, seed: Any, monkeypatch: Any) -> None:
     """A tolerant reader: the operator's API may say more than the document asks for."""
     team_id = seed()
-    import unblock.platform.api_server as api_server
+    import unblock_dev.api_server as api_server
 
     original = api_server._team_json
     monkeypatch.setattr(api_server, "_team_json", lambda t: {**original(t), "region": "eu", "tags": ["x"]})
@@ -325,7 +325,7 @@ def test_a_wrong_token_is_refused_and_not_retried(server: Any, faulty: Faulty, s
 def test_checks_fixes_and_verification_run_the_same_over_http(
     api: HttpPlatform, platform: SandboxPlatform, ledger: Any, clock: Any, seed: Any, problem: dict[str, Any],
 ) -> None:
-    from unblock.fixes import MemoryLedger
+    from unblock.domain.fixes import MemoryLedger
 
     team_id = seed(make_team(**problem))
     over_http = run_case(api, ledger, clock, team_id, key_prefix=KEY_PREFIX)  # type: ignore[arg-type]

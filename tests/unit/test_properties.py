@@ -18,14 +18,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from unblock.checks import CATALOGUE, check_billing, check_key, check_restrictions
-from unblock.clock import FixedClock
-from unblock.decision import decide
-from unblock.fixes import MemoryLedger
-from unblock.models import SEVERITY, Finding
-from unblock.platform import rules
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import Seed, Team, hash_secret
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain import gateway_rules as rules
+from unblock.domain.checks import CATALOGUE, check_billing, check_key, check_restrictions
+from unblock.domain.clock import FixedClock
+from unblock.domain.decision import decide
+from unblock.domain.fixes import MemoryLedger
+from unblock.domain.models import SEVERITY, Finding
+from unblock.domain.platform_model import Seed, Team, hash_secret
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from tests.support import load_event
-from unblock.intake.events import parse_ticket_event
-from unblock.reports import report_from_ticket
+from unblock.domain.tickets.reports import report_from_ticket
+from unblock.domain.tickets.ticket_event import parse_ticket_event
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import Seed, hash_secret, load_seed_text
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.platform_model import Seed, hash_secret, load_seed_text
 from unit_support import KEY_PREFIX, KEY_SECRET, make_key, make_team, other_team
 
 DEFAULT_SEED = Path(__file__).resolve().parents[2] / "events" / "platform.json"
@@ -52,7 +52,7 @@ def test_missing_optional_fields_take_the_obvious_default() -> None:
 
 @pytest.mark.parametrize(("plan", "tier"), [("hobby", "free"), ("pro", "paid"), ("enterprise", "paid")])
 def test_a_team_without_credits_is_not_blocked_on_credits(plan: str, tier: str) -> None:
-    from unblock.platform import rules
+    from unblock.domain import gateway_rules as rules
 
     [team] = load_seed_text(seed_json({"team_id": "team_" + "N0Cred1ts".ljust(24, "0"), "plan": plan})).teams
     assert team.billing.credits.tier == tier

@@ -8,14 +8,15 @@ from datetime import timedelta
 
 import pytest
 from moto import mock_aws
+from unblock_dev.local.template import load_template
 
 from tests.support import ROOT
-from unblock import steps
-from unblock.cases import Case, CaseConflict
-from unblock.clock import FixedClock
-from unblock.local.template import load_template
-from unblock.models import FixRecord, Report
-from unblock.store import DynamoCaseStore
+from unblock.adapters.dynamodb_cases import DynamoCaseStore
+from unblock.domain.cases import Case
+from unblock.domain.clock import FixedClock
+from unblock.domain.models import FixRecord, Report
+from unblock.ports import CaseConflict
+from unblock.workflow import states as steps
 from unit_support import NOW
 
 

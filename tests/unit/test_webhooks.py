@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from unblock.intake.events import (
+from unblock.domain.tickets.extract import ELLIPSIS, REDACTED, extract
+from unblock.domain.tickets.ticket_event import (
     MAX_TEXT_BYTES,
     InvalidTicketEvent,
     TicketEvent,
@@ -23,8 +24,7 @@ from unblock.intake.events import (
     parse_ticket_event,
     redact_event,
 )
-from unblock.intake.extract import ELLIPSIS, REDACTED, extract
-from unblock.intake.webhooks import (
+from unblock.domain.tickets.webhooks import (
     MAX_BODY_BYTES,
     WebhookIgnored,
     WebhookRejected,

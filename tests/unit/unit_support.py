@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from unblock.checks import check_billing, check_key, check_restrictions
-from unblock.clock import FixedClock
-from unblock.decision import decide, verdict
-from unblock.fixes import FixPolicy, MemoryLedger, apply_fixes
-from unblock.models import Finding, FixRecord, Outcome, Plan, ProbeResult
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import hash_secret
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.checks import check_billing, check_key, check_restrictions
+from unblock.domain.clock import FixedClock
+from unblock.domain.decision import decide, verdict
+from unblock.domain.fixes import FixPolicy, MemoryLedger, apply_fixes
+from unblock.domain.models import Finding, FixRecord, Outcome, Plan, ProbeResult
+from unblock.domain.platform_model import hash_secret
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TEAM_ID = "team_Hea1thyTeam0000000000000"

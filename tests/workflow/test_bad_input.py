@@ -12,12 +12,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from unblock_dev import cli
+from unblock_dev.local.app import BadEvent, webhook_request
+from unblock_dev.local.stack import SAMPLE_SECRET
 
 from tests.support import ROOT, load_event
-from unblock import cli
-from unblock.intake.webhooks import canonical_body, discourse_signature, zendesk_signature
-from unblock.local.app import BadEvent, webhook_request
-from unblock.local.stack import SAMPLE_SECRET
+from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
 
 DOC = ROOT / "docs" / "reliability.md"
 
@@ -146,7 +146,7 @@ def test_a_bad_webhook_gets_a_json_error_with_the_right_status(app, kind, source
 def test_decide_on_an_unknown_case_is_a_clear_error(app):
     import io
 
-    from unblock.staff import StaffError
+    from unblock_dev.staff import StaffError
 
     args = cli.build_parser().parse_args(["decide", "zendesk:0", "--resolve"])
     with pytest.raises(StaffError, match="no case 'zendesk:0'"):
@@ -154,7 +154,7 @@ def test_decide_on_an_unknown_case_is_a_clear_error(app):
 
 
 def test_decide_on_a_closed_case_and_a_reused_token_are_refused(app):
-    from unblock.staff import StaffError
+    from unblock_dev.staff import StaffError
 
     done = app.run(load_event("ticket-stale-billing-hold.json"))
     with pytest.raises(StaffError, match="not waiting for staff \\(status: closed\\)"):

@@ -8,8 +8,9 @@ import os
 import subprocess
 import sys
 
+from unblock_dev import cli
+
 from tests.support import ROOT, load_event
-from unblock import cli
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
                "customer_reply", "trace"}
@@ -19,7 +20,7 @@ def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}"}
     for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
         env.pop(var)  # a user's shell: nothing set up by the test session's stack
-    return subprocess.run([sys.executable, "-m", "unblock.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "unblock_dev.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 

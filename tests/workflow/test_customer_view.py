@@ -7,7 +7,6 @@ so what the workflow mends is what the customer's next call sees.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -16,12 +15,10 @@ from io import StringIO
 import openai
 import pytest
 import urllib3
+from unblock_dev.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
 
 from tests.support import EVENTS, load_event
-from unblock.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
-from unblock.platform.http_probe import HttpProbePlatform, ProbeRefused, wrap_with_http_probe
-from unblock.platform.port import PlatformUnavailable, TeamNotFound
-from unblock.seed import PaymentMethod
+from unblock.domain.platform_model import PaymentMethod
 
 SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
 LOWRISK = "team_R1skH0ldL1ftab1e00000000"
@@ -157,81 +154,6 @@ def test_models_credits_and_streaming_speak_the_openai_shape(gateway):
 
 
 # --- the HTTP probe adapter ---------------------------------------------------------------
-def test_http_probe_answers_like_the_in_process_probe(app, gateway):
-    probe = HttpProbePlatform(app.platform, gateway.base_url)
-    assert probe.probe(HAPPY).status == 200
-    denied = probe.probe(LOWRISK, "vck_lowr01")
-    assert (denied.status, denied.error_type, denied.message) == (403, "access_denied", "Forbidden.")
-    assert probe.probe(HOBBY).error_type == "customer_verification_required"
-    assert probe.probe(LOWRISK) == app.platform.probe(LOWRISK)
-    with pytest.raises(TeamNotFound):
-        probe.probe("team_N0SuchTeam00000000000000")
-    # everything else goes to the wrapped platform
-    assert probe.get_team(HAPPY).slug == "happy-path"
-    assert probe.authenticate("0" * 64) is None
-
-
-def test_http_probe_unavailable_on_a_closed_port_or_a_5xx(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(PlatformUnavailable):
-        HttpProbePlatform(app.platform, f"http://127.0.0.1:{port}", timeout=1).probe(HAPPY)
-
-    class Broken:  # a gateway whose platform fails: the server answers 500
-        def get_team(self, team_id: str) -> None:
-            raise RuntimeError("boom")
-
-        def authenticate(self, secret_sha256: str) -> None:
-            return None
-
-    server = make_gateway_server(Broken(), app.clock, probe_token="")  # type: ignore[arg-type]
-    thread = start_in_thread(server)
-    try:
-        with pytest.raises(PlatformUnavailable, match="HTTP 500"):
-            HttpProbePlatform(app.platform, server.base_url, timeout=2).probe(HAPPY)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def test_probe_route_needs_the_operator_token_when_one_is_set(app):
-    server = make_gateway_server(app.platform, app.clock, probe_token="s3cret-operator")
-    thread = start_in_thread(server)
-    try:
-        assert HttpProbePlatform(app.platform, server.base_url, token="s3cret-operator").probe(HAPPY).status == 200
-        with pytest.raises(ProbeRefused, match="401"):
-            HttpProbePlatform(app.platform, server.base_url, token="wrong").probe(HAPPY)
-        with pytest.raises(ProbeRefused):
-            HttpProbePlatform(app.platform, server.base_url).probe(HAPPY)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def test_wrap_with_http_probe_only_when_gateway_url_is_set(app, monkeypatch):
-    monkeypatch.delenv("GATEWAY_URL", raising=False)
-    assert wrap_with_http_probe(app.platform) is app.platform
-    monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("GATEWAY_PROBE_TOKEN", "t")
-    wrapped = wrap_with_http_probe(app.platform)
-    assert isinstance(wrapped, HttpProbePlatform)
-    assert wrapped.url == "http://127.0.0.1:9/unblock/probe" and wrapped.inner is app.platform
-
-
-def test_the_workflow_verifies_through_the_gateway_when_wrapped(app, gateway, monkeypatch):
-    from unblock import runtime
-
-    monkeypatch.setattr(runtime, "platform", lambda: HttpProbePlatform(app.platform, gateway.base_url))
-    result = app.run(load_event("ticket-risk-hold-lift.json"))
-
-    assert result.outcome == "auto_fixed" and result.verified
-    assert gateway.served["POST /unblock/probe"] >= 1
-
-
-# --- `unblock gateway` --------------------------------------------------------------------
 def test_gateway_command_is_registered_and_prints_keys_per_team(app):
     import argparse
 

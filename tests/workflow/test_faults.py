@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support import load_event
-from unblock.platform.port import PlatformUnavailable
+from unblock.ports import PlatformUnavailable
 
 
 def test_a_check_that_fails_twice_then_succeeds_is_retried(app):

@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from unblock_dev.api_server import make_api_server
+from unblock_dev.local.stack import fresh_adapters
 
 from tests.support import EVENTS, load_event
-from unblock import runtime
-from unblock.models import Result
-from unblock.platform.api_server import make_api_server
-from unblock.platform.sandbox import SandboxPlatform
-from unblock.seed import load_seed_text
+from unblock import composition
+from unblock.adapters.platform_sandbox import SandboxPlatform
+from unblock.domain.models import Result
+from unblock.domain.platform_model import load_seed_text
 
 TOKEN = "workflow-test-token"
 ENV = ("PLATFORM_ADAPTER", "PLATFORM_API_URL", "PLATFORM_API_TOKEN", "PLATFORM_API_TOKEN_SECRET", "GATEWAY_URL")
@@ -60,10 +61,10 @@ def http_adapter(app: Any) -> Iterator[Served]:
         os.environ.pop("PLATFORM_API_TOKEN_SECRET", None)
         os.environ.pop("GATEWAY_URL", None)  # the probe too goes through the admin API here
         os.environ.update(PLATFORM_ADAPTER="http", PLATFORM_API_URL=server.url, PLATFORM_API_TOKEN=TOKEN)
-        runtime.reset()
-        from unblock.platform.http import HttpPlatform
+        fresh_adapters()
+        from unblock.adapters.platform_http import HttpPlatform
 
-        assert isinstance(runtime.platform(), HttpPlatform)
+        assert isinstance(composition.platform(), HttpPlatform)
         yield served
     finally:
         for name, value in saved.items():
@@ -71,7 +72,7 @@ def http_adapter(app: Any) -> Iterator[Served]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        runtime.reset()
+        fresh_adapters()
         server.close()
 
 
@@ -138,7 +139,7 @@ def test_a_fix_made_by_staff_in_the_meantime_ends_verified_not_escalated(app) ->
 
 def test_the_platform_down_over_http_escalates_with_the_partial_evidence(app) -> None:
     """Every retry answered 503: the checks report `<check>.unavailable` and the case goes to a person."""
-    from unblock.platform.port import PlatformUnavailable
+    from unblock.ports import PlatformUnavailable
 
     def down(*_: Any) -> None:
         raise PlatformUnavailable("maintenance")
@@ -162,5 +163,5 @@ def test_the_handlers_use_the_sandbox_again_afterwards(app) -> None:
     with http_adapter(app):
         pass
     assert os.environ.get("PLATFORM_ADAPTER", "sandbox") != "http"
-    platform = runtime.platform()
+    platform = composition.platform()
     assert isinstance(getattr(platform, "inner", platform), SandboxPlatform)

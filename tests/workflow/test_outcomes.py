@@ -148,7 +148,7 @@ def test_staff_reject_closes_without_touching_the_team(app):
 
 
 def test_deciding_twice_is_refused(app):
-    from unblock.staff import StaffError
+    from unblock_dev.staff import StaffError
 
     escalated = app.run(load_event("ticket-fraud-review.json"))
     app.decide(escalated.case_id, "resolve")

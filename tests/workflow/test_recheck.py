@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.support import load_event
-from unblock.seed import PaymentMethod
+from unblock.domain.platform_model import PaymentMethod
 
 
 def _mend_card(app, team_id: str) -> None:
@@ -97,7 +97,7 @@ def test_a_case_not_yet_due_is_not_read(app):
 
 
 def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
-    from unblock.platform.port import PlatformUnavailable
+    from unblock.ports import PlatformUnavailable
 
     # Decide keeps failing, and so does the escalation that should catch it: the execution fails
     app.stack.faults["DecideFunction"] = [PlatformUnavailable("down")] * 3

@@ -12,11 +12,11 @@ import logging
 
 import boto3
 import pytest
+from unblock_dev.local.app import BadEvent
+from unblock_dev.local.stack import SAMPLE_SECRET
 
 from tests.support import load_event
-from unblock.intake.webhooks import canonical_body, discourse_signature
-from unblock.local.app import BadEvent
-from unblock.local.stack import SAMPLE_SECRET
+from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
 
 SECRETS = {
     "gateway key": "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ",

@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from unblock.platform.port import FixConflict, Platform, PlatformUnavailable, TeamNotFound
-from unblock.seed import Team
+from unblock.domain.platform_model import Team
+from unblock.ports import FixConflict, Platform, PlatformUnavailable, TeamNotFound
 
 log = logging.getLogger("sandbox_platform_api")  # not under "unblock": the handlers' Powertools logger
 
@@ -338,7 +338,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | Non
     import os
     import secrets
 
-    from unblock.cli import _load_seed, serving
+    from unblock_dev.cli import _load_seed, serving
 
     seed = _load_seed(args.platform)
     token = args.token or os.environ.get("PLATFORM_API_TOKEN") or secrets.token_urlsafe(24)

@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from unblock.models import Result
+from unblock.domain.models import Result
 
 
 class UsageError(Exception):
@@ -48,8 +48,8 @@ def _load_seed(path: str | None) -> Any:
 def seed_file(path: str | None) -> tuple[Any, Any]:
     """The seed (default events/platform.json), validated, and its JSON as read (test secrets in clear,
     for the gateway and demo to show); a bad seed exits 2 naming the field."""
-    from unblock.local.app import DEFAULT_SEED
-    from unblock.seed import Seed
+    from unblock.domain.platform_model import Seed
+    from unblock_dev.local.app import DEFAULT_SEED
 
     source = path or str(DEFAULT_SEED)
     data = _read_json(source, "seed")
@@ -98,7 +98,7 @@ def _emit(result: Result, as_json: bool, out: TextIO) -> None:
 
 # --- commands ---------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.local.app import BadEvent, LocalApp, event_kind, event_time
+    from unblock_dev.local.app import BadEvent, LocalApp, event_kind, event_time
 
     event = _read_json(args.event, "event")
     try:
@@ -139,7 +139,7 @@ def serving(args: argparse.Namespace, seed: Any, make_server: Callable[[Any], An
     `unblock gateway` and `unblock platform serve`; the stack stops when the block ends."""
     import logging
 
-    from unblock.local.app import LocalApp
+    from unblock_dev.local.app import LocalApp
 
     if not 0 <= args.port <= 65535:
         _fail(f"--port {args.port} is not a port number")
@@ -162,7 +162,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.demo import run_demo
+    from unblock_dev.demo import run_demo
 
     seed, raw = seed_file(args.platform)
     _quiet(args)
@@ -170,7 +170,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _console(args: argparse.Namespace) -> Any:
-    from unblock.staff import Console, stack_outputs
+    from unblock_dev.staff import Console, stack_outputs
 
     if not args.stack:
         _fail("--stack NAME is required: the embedded stack lives only inside `unblock run` and `unblock demo`")
@@ -199,8 +199,8 @@ def cmd_cases(args: argparse.Namespace, out: TextIO, console: Any = None) -> int
 
 def staff_report(team: str, key: str | None, note: str | None, actor: str) -> dict[str, Any]:
     """The StartExecution input for a check started by hand (events/staff-manual.json's shape)."""
-    from unblock.models import Report
-    from unblock.reports import redact_report
+    from unblock.domain.models import Report
+    from unblock.domain.tickets.reports import redact_report
 
     if key is not None and not key.startswith("vck_"):
         _fail(f"--key {key!r} is not a key prefix (vck_...)")
@@ -218,7 +218,7 @@ def staff_report(team: str, key: str | None, note: str | None, actor: str) -> di
 def cmd_start(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
     event = staff_report(args.team, args.key, args.note, args.actor)
     if console is None and not args.stack:  # on the embedded stack: start, wait, show
-        from unblock.local.app import LocalApp
+        from unblock_dev.local.app import LocalApp
 
         app = LocalApp(_load_seed(args.platform))
         _quiet(args)
@@ -254,10 +254,10 @@ def cmd_recheck(args: argparse.Namespace, out: TextIO, console: Any = None) -> i
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unblock", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
-    from unblock.gateway import register as register_gateway
+    from unblock_dev.gateway import register as register_gateway
 
     register_gateway(sub)
-    from unblock.platform.api_server import register as register_platform
+    from unblock_dev.api_server import register as register_platform
 
     register_platform(sub)
 
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unblock: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - one line, no traceback, for anything a user can cause
-        from unblock.staff import StaffError
+        from unblock_dev.staff import StaffError
 
         if isinstance(err, StaffError | ValidationError):
             print(f"unblock: {err}".splitlines()[0], file=sys.stderr)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from unblock.local.app import LocalApp, event_time
-from unblock.local.stack import ROOT
-from unblock.models import Result
-from unblock.seed import Seed
+from unblock.domain.models import Result
+from unblock.domain.platform_model import Seed
+from unblock_dev.local.app import LocalApp, event_time
+from unblock_dev.local.stack import ROOT
 
 EVENTS = ROOT / "events"
 
@@ -26,14 +26,14 @@ class CustomerView:
     """The customer's SDK call through the sandbox gateway, served on the demo's own stack."""
 
     def __init__(self, app: LocalApp, raw_seed: Any) -> None:
-        from unblock.gateway import make_gateway_server, seed_secrets, start_in_thread
+        from unblock_dev.gateway import make_gateway_server, seed_secrets, start_in_thread
 
         self.server = make_gateway_server(app.platform, app.clock, probe_token="")  # type: ignore[arg-type]
         start_in_thread(self.server)
         self.secrets = seed_secrets(raw_seed)
 
     def call(self, team_id: str | None) -> str | None:
-        from unblock.gateway import sdk_call
+        from unblock_dev.gateway import sdk_call
 
         secret = next((s for s in self.secrets.get(team_id or "", {}).values() if s), None)
         return sdk_call(self.server.base_url, secret) if secret else None
@@ -44,7 +44,7 @@ class CustomerView:
 
 
 def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
-    from unblock.cli import render
+    from unblock_dev.cli import render
 
     app = LocalApp(seed)
     view = CustomerView(app, raw_seed) if raw_seed is not None else None

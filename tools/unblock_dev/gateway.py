@@ -36,13 +36,12 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TextIO
 
-from unblock.clock import Clock
-from unblock.models import ProbeResult, Result
-from unblock.platform import rules
-from unblock.platform.port import TeamNotFound
-from unblock.seed import Key, Team
+from unblock.domain import gateway_rules as rules
+from unblock.domain.models import ProbeResult, Result
+from unblock.domain.platform_model import Key, Team
+from unblock.ports import Clock, TeamNotFound
 
-log = logging.getLogger("unblock.gateway")
+log = logging.getLogger("unblock_dev.gateway")
 
 MODELS = ("openai/gpt-4o", "openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash")
 DEFAULT_MODEL = MODELS[0]
@@ -308,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(event, dict):
             self._error(400, "invalid_request_error", "Expected a trigger event (JSON object).")
             return
-        from unblock.local.app import BadEvent
+        from unblock_dev.local.app import BadEvent
 
         try:
             with self.server.workflow_lock:
@@ -329,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "invalid_request_error",
                         'Expected {"case_id": str, "decision": "approve"|"resolve"|"reject"}.')
             return
-        from unblock.staff import StaffError
+        from unblock_dev.staff import StaffError
 
         try:
             with self.server.workflow_lock:
@@ -388,7 +387,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock.cli import seed_file, serving
+    from unblock_dev.cli import seed_file, serving
 
     seed, raw = seed_file(args.platform)  # raw: the test secrets, before hashing
     with serving(args, seed, lambda app: make_gateway_server(app.platform, app.clock, port=args.port,

@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from unblock import executions
-from unblock.cases import Case
-from unblock.models import Finding, Result, Trace
-from unblock.store import DynamoCaseStore
+from unblock.adapters import stepfunctions as executions
+from unblock.adapters.dynamodb_cases import DynamoCaseStore
+from unblock.domain.cases import Case
+from unblock.domain.models import Finding, Result, Trace
 
 Decision = Literal["approve", "resolve", "reject"]
 T = TypeVar("T")
@@ -136,7 +136,7 @@ class Console:
         """Re-drive the events kept on the intake dead-letter queue through the intake function."""
         import boto3
 
-        from unblock.intake.deadletter import IntakeDeadLetters
+        from unblock.adapters.dead_letters import IntakeDeadLetters
 
         lam = boto3.client("lambda")
 

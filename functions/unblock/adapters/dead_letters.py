@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from unblock.intake.extract import redact
+from unblock.domain.tickets.extract import redact
 
 Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope

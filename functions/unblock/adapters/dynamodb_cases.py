@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.cases import Case, CaseConflict
-from unblock.models import CaseStatus, FixName, FixRecord
+from unblock.domain.cases import Case
+from unblock.domain.models import CaseStatus, FixName, FixRecord
+from unblock.ports import CaseConflict
 
 PENDING_INDEX = "pending-by-next-check"
 

@@ -42,13 +42,13 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import urllib3
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from unblock.cases import Case
-from unblock.credentials import credential_from_secret
+from unblock.adapters.secrets import credential_from_secret
+from unblock.domain.replies import Destination, OutgoingReply, destination_of, reply_for
+from unblock.ports import DeliveryError, DeliveryFailed, DeliveryRejected, Notifier
 
 __all__ = [
     "DeliveryError",
@@ -67,108 +67,15 @@ __all__ = [
     "secret_reader",
 ]
 
-Destination = Literal["zendesk", "discourse"]
-DESTINATIONS: tuple[Destination, ...] = ("zendesk", "discourse")
 CONNECT_TIMEOUT = 2.0  # seconds
 READ_TIMEOUT = 5.0  # seconds
 SECRET_MAX_AGE = 300  # seconds a token read from Secrets Manager is reused
 USER_AGENT = "unblock-notifier/1"
-_TICKET_ID = r"^[1-9][0-9]{0,19}$"
 _ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 _REMEMBERED = 1000  # delivered parts kept per adapter (per warm container)
 
 
-# --- the message ---------------------------------------------------------------------------
-
-
-class OutgoingReply(BaseModel):
-    """One reply to deliver: the body of one outbox message (`reply.model_dump_json()`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: str = Field(min_length=1, max_length=200)
-    destination: Destination
-    ticket_id: str = Field(pattern=_TICKET_ID, description="the Zendesk ticket id or the Discourse topic id")
-    public_body: str | None = None
-    internal_note: str | None = None
-    reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
-
-    @model_validator(mode="after")
-    def _has_text(self) -> OutgoingReply:
-        if not (self.public_body or self.internal_note):
-            raise ValueError("an outgoing reply needs a public_body or an internal_note")
-        return self
-
-
-def destination_of(case: Case) -> tuple[Destination, str] | None:
-    """Where the case's replies go, and the ticket (or topic) id there; None if nowhere.
-
-    Webhook cases answer their own help desk; cases from the normalized EventBridge event go
-    by their case id (`zendesk:4711`, `discourse:8812`, DESIGN.md / reports.CASE_PREFIX).
-    Staff, API, schedule and other cases have no help desk to answer.
-    """
-    prefix, _, rest = case.case_id.partition(":")
-    source: str = case.report.source
-    if source in DESTINATIONS:
-        # "api:4711" when Zendesk says the ticket came in through its API (reports.CASE_PREFIX)
-        destination, ticket_id = source, (rest if prefix == source else (case.report.ticket_id or ""))
-    elif source == "eventbridge" and prefix in DESTINATIONS:
-        destination, ticket_id = prefix, rest
-    else:
-        return None
-    if not re.fullmatch(_TICKET_ID, ticket_id):
-        return None
-    return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id
-
-
-def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
-    """The outbox message for the case's current reply and note, or None when there is nothing
-    to send: no help desk to answer (staff cases, an unrecognised case id), or no text for it.
-    Discourse gets the public reply only (no internal notes there)."""
-    where = destination_of(case)
-    if where is None:
-        return None
-    destination, ticket_id = where
-    public = case.customer_reply or None
-    note = (case.internal_note or None) if destination == "zendesk" else None
-    if not (public or note):
-        return None
-    return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
-                         public_body=public, internal_note=note, reply_id=reply_id)
-
-
 # --- the port ------------------------------------------------------------------------------
-
-
-class DeliveryError(Exception):
-    """Not delivered. The message is safe to log: no reply text, no credentials."""
-
-    def __init__(self, message: str, *, destination: str, status: int | None = None,
-                 code: str | None = None) -> None:
-        super().__init__(message)
-        self.destination = destination
-        self.status = status
-        self.code = code
-
-
-class DeliveryFailed(DeliveryError):
-    """Retry later as is: timeout, connection error, 429, 5xx, secret unreadable."""
-
-    def __init__(self, message: str, *, destination: str, status: int | None = None,
-                 code: str | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, destination=destination, status=status, code=code)
-        self.retry_after = retry_after
-
-
-class DeliveryRejected(DeliveryError):
-    """The help desk refused it (4xx other than 429) or the adapter is misconfigured: a retry
-    would fail the same way. Ends in the dead-letter queue."""
-
-
-class Notifier(Protocol):
-    def deliver(self, reply: OutgoingReply) -> None:
-        """Deliver the reply; raises DeliveryFailed or DeliveryRejected."""
-        ...
 
 
 # --- credentials ---------------------------------------------------------------------------

@@ -29,10 +29,10 @@ import urllib3
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from urllib3.util.retry import Retry
 
-from unblock.credentials import credential_from_secret
-from unblock.models import ProbeResult
-from unblock.platform.port import FixConflict, PlatformUnavailable, TeamNotFound
-from unblock.seed import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.adapters.secrets import credential_from_secret
+from unblock.domain.models import ProbeResult
+from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
 
 USER_AGENT = "unblock-platform-adapter/1"
 SECRET_MAX_AGE = 300  # seconds a token read from Secrets Manager is reused

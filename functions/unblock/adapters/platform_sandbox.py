@@ -14,11 +14,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from unblock.clock import Clock
-from unblock.models import ProbeResult
-from unblock.platform import rules
-from unblock.platform.port import FixConflict, PlatformUnavailable, TeamNotFound
-from unblock.seed import AutoLift, Billing, Entitlements, Key, Restriction, Seed, Team
+from unblock.domain import gateway_rules as rules
+from unblock.domain.models import ProbeResult
+from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Seed, Team
+from unblock.ports import Clock, FixConflict, PlatformUnavailable, TeamNotFound
 
 _TRANSIENT = {"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
               "RequestLimitExceeded", "ServiceUnavailable"}

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from unblock.domain.cases import Case
+
 
 def execution_name(case_id: str, suffix: str = "") -> str:
     """Step Functions execution names allow [A-Za-z0-9-_] up to 80 characters."""
@@ -24,3 +26,26 @@ def start(sfn: Any, state_machine_arn: str, report: dict[str, Any], suffix: str 
     except sfn.exceptions.ExecutionAlreadyExists:
         return execution_arn(state_machine_arn, name), False
     return str(resp["executionArn"]), True
+
+
+class StepFunctionsWorkflow:
+    """The Workflow port over Step Functions."""
+
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        self._sfn, self._arn = client, state_machine_arn
+
+    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
+        self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+
+    def heartbeat(self, token: str) -> None:
+        self._sfn.send_task_heartbeat(taskToken=token)
+
+    def is_running(self, case: Case) -> bool:
+        if not case.execution_arn:
+            return False
+        status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
+        return bool(status == "RUNNING")
+
+    def rerun(self, case: Case) -> None:
+        # a name of its own per re-run; a retried re-check finds it already started
+        start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from unblock.models import (
+from unblock.domain.models import (
     CaseStatus,
     Escalation,
     Finding,
@@ -57,23 +56,3 @@ class Case(BaseModel):
     @property
     def fixes_applied(self) -> list[FixName]:
         return [f.fix for f in self.fixes if f.status == "applied"]
-
-
-class CaseConflict(Exception):
-    """The case changed under us (a conditional write lost): re-read and try again."""
-
-
-class CaseNotFound(LookupError):
-    pass
-
-
-class CaseStore(Protocol):
-    def get(self, case_id: str) -> Case | None: ...
-    def create(self, case: Case) -> bool:
-        """Store a new case; False if it already exists (idempotent intake)."""
-        ...
-    def save(self, case: Case) -> Case:
-        """Conditional write on `version`; raises CaseConflict if someone else wrote first."""
-        ...
-    def due(self, now: datetime, limit: int = 100) -> list[Case]: ...
-    def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]: ...

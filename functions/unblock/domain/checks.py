@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.models import SEVERITY, Disposition, Finding, FixName
-from unblock.platform import rules
-from unblock.platform.port import Platform
-from unblock.seed import Billing, Key
+from unblock.domain import gateway_rules as rules
+from unblock.domain.models import SEVERITY, Disposition, Finding, FixName
+from unblock.domain.platform_model import Billing, Key
+from unblock.ports import Platform
 
 RISK_SCORE_LIFTABLE_BELOW = 0.5
 AUTO_LIFT_COOLDOWN = timedelta(days=30)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unblock.fixes import fixes_for
-from unblock.models import Finding, Outcome, Plan, ProbeResult
+from unblock.domain.fixes import fixes_for
+from unblock.domain.models import Finding, Outcome, Plan, ProbeResult
 
 
 def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], ProbeResult]) -> Plan:

@@ -8,26 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from unblock.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
-from unblock.clock import Clock
-from unblock.models import Finding, FixName, FixRecord
-from unblock.platform.port import FixConflict, Platform
+from unblock.domain.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
+from unblock.domain.models import Finding, FixName, FixRecord
+from unblock.ports import Clock, FixConflict, FixLedger, Platform
 
 
 @dataclass(frozen=True)
 class FixPolicy:
     dry_run: bool = False  # approval mode: every fix becomes a proposal staff approve
     max_auto_lifts_per_hour: int = 20
-
-
-class FixLedger(Protocol):
-    """Where fix records are kept (the cases table on AWS)."""
-
-    def find(self, case_id: str, fix: FixName) -> FixRecord | None: ...
-    def record(self, rec: FixRecord) -> None: ...
-    def lifts_since(self, since: datetime) -> int: ...
 
 
 def _snapshot(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> dict[str, Any]:

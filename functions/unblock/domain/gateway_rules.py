@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from unblock.models import ProbeResult
-from unblock.seed import Billing, Key, Team
+from unblock.domain.models import ProbeResult
+from unblock.domain.platform_model import Billing, Key, Team
 
 PROPAGATION_WINDOW = timedelta(minutes=10)
 

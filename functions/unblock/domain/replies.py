@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from unblock.cases import Case
-from unblock.models import Finding
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from unblock.domain.cases import Case
+from unblock.domain.models import Finding
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -91,3 +96,66 @@ def internal_note(case: Case) -> str:
     if case.report.must_rotate_key:
         lines.append("A secret was pasted in the ticket and redacted: the key must be rotated.")
     return "\n".join(lines)
+
+
+# --- the outgoing message (one outbox message; the Notifier port delivers it) ------------
+
+Destination = Literal["zendesk", "discourse"]
+DESTINATIONS: tuple[Destination, ...] = ("zendesk", "discourse")
+_TICKET_ID = r"^[1-9][0-9]{0,19}$"
+
+
+class OutgoingReply(BaseModel):
+    """One reply to deliver: the body of one outbox message (`reply.model_dump_json()`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=200)
+    destination: Destination
+    ticket_id: str = Field(pattern=_TICKET_ID, description="the Zendesk ticket id or the Discourse topic id")
+    public_body: str | None = None
+    internal_note: str | None = None
+    reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
+
+    @model_validator(mode="after")
+    def _has_text(self) -> OutgoingReply:
+        if not (self.public_body or self.internal_note):
+            raise ValueError("an outgoing reply needs a public_body or an internal_note")
+        return self
+
+
+def destination_of(case: Case) -> tuple[Destination, str] | None:
+    """Where the case's replies go, and the ticket (or topic) id there; None if nowhere.
+
+    Webhook cases answer their own help desk; cases from the normalized EventBridge event go
+    by their case id (`zendesk:4711`, `discourse:8812`, DESIGN.md / reports.CASE_PREFIX).
+    Staff, API, schedule and other cases have no help desk to answer.
+    """
+    prefix, _, rest = case.case_id.partition(":")
+    source: str = case.report.source
+    if source in DESTINATIONS:
+        # "api:4711" when Zendesk says the ticket came in through its API (reports.CASE_PREFIX)
+        destination, ticket_id = source, (rest if prefix == source else (case.report.ticket_id or ""))
+    elif source == "eventbridge" and prefix in DESTINATIONS:
+        destination, ticket_id = prefix, rest
+    else:
+        return None
+    if not re.fullmatch(_TICKET_ID, ticket_id):
+        return None
+    return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id
+
+
+def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
+    """The outbox message for the case's current reply and note, or None when there is nothing
+    to send: no help desk to answer (staff cases, an unrecognised case id), or no text for it.
+    Discourse gets the public reply only (no internal notes there)."""
+    where = destination_of(case)
+    if where is None:
+        return None
+    destination, ticket_id = where
+    public = case.customer_reply or None
+    note = (case.internal_note or None) if destination == "zendesk" else None
+    if not (public or note):
+        return None
+    return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
+                         public_body=public, internal_note=note, reply_id=reply_id)

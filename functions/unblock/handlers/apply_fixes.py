@@ -5,9 +5,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import ApplyFixesInput
+from unblock import composition
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import ApplyFixesInput
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -16,9 +17,9 @@ from unblock.observability import logger, metrics, tracer
 @event_parser(model=ApplyFixesInput)
 def handler(event: ApplyFixesInput, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(case_id=event.case.case_id, team_id=event.case.team_id)
-    records = steps.apply_case_fixes(runtime.platform(), runtime.case_store(), runtime.cases(), runtime.clock(),
-                                     event.case.case_id, event.fixes, runtime.fix_policy(), event.actor,
-                                     event.approved)
+    cases = composition.cases()  # the case store keeps the fix ledger too
+    records = steps.apply_case_fixes(composition.platform(), cases, cases, composition.clock(), event.case.case_id,
+                                     event.fixes, composition.fix_policy(), event.actor, event.approved)
     held = [r for r in records if r.status in ("proposed", "refused")]
     for r in records:
         logger.info("fix", extra={"fix": r.fix, "status": r.status, "actor": r.actor})

@@ -5,15 +5,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import CheckInput
+from unblock import composition
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import CheckInput
 
 
 def _run(check: str, event: CheckInput) -> dict[str, Any]:
     case = event.case
     logger.append_keys(case_id=case.case_id, team_id=case.team_id)
-    finding = steps.run_check(runtime.platform(), runtime.clock(), check, str(case.team_id), case.key_prefix)
+    finding = steps.run_check(composition.platform(), composition.clock(), check, str(case.team_id), case.key_prefix)
     logger.info("check done", extra={"check": check, "code": finding.code, "disposition": finding.disposition})
     metrics.add_dimension(name="code", value=finding.code)
     metrics.add_metric(name="Findings", unit="Count", value=1)

@@ -5,10 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import StateInput
-from unblock.models import Outcome
+from unblock import composition
+from unblock.domain.models import Outcome
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import StateInput
 
 
 def outcome_of(state: dict[str, Any]) -> tuple[Outcome, str | None]:
@@ -38,8 +39,8 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
     case_id = event.case_id()
     logger.append_keys(case_id=case_id)
     outcome, resolution = outcome_of(event.state)
-    case = steps.close_case(runtime.case_store(), runtime.clock(), case_id, outcome, resolution)
-    steps.send_reply(runtime.outbox(), case)
+    case = steps.close_case(composition.cases(), composition.clock(), case_id, outcome, resolution)
+    steps.send_reply(composition.outbox(), case)
     logger.info("case closed", extra={"outcome": outcome, "status": case.status, "resolution": resolution})
     metrics.add_dimension(name="outcome", value=outcome)
     metrics.add_metric(name="CasesClosed", unit="Count", value=1)

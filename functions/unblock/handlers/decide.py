@@ -5,9 +5,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import DecideInput
+from unblock import composition
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import DecideInput
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -17,7 +18,7 @@ from unblock.observability import logger, metrics, tracer
 def handler(event: DecideInput, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(case_id=event.case.case_id, team_id=event.case.team_id)
     f = event.findings
-    plan = steps.decide_case(runtime.platform(), runtime.case_store(), runtime.clock(), event.case.case_id,
+    plan = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), event.case.case_id,
                              [f.billing, f.key, f.restrictions])
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
     metrics.add_dimension(name="action", value=plan.action)

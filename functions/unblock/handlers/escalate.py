@@ -10,10 +10,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import StateInput
-from unblock.models import CHECKS, Finding
+from unblock import composition
+from unblock.domain.models import CHECKS, Finding
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import StateInput
 
 
 def _reason(state: dict[str, Any]) -> str:
@@ -40,11 +41,11 @@ def _partial_findings(state: dict[str, Any]) -> list[Finding]:
 def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
     case_id = event.case_id()
     logger.append_keys(case_id=case_id)
-    case = steps.escalate_case(runtime.case_store(), runtime.human_queue(), runtime.clock(), case_id,
+    case = steps.escalate_case(composition.cases(), composition.human_queue(), composition.clock(), case_id,
                                _reason(event.state), str(event.task_token), report=event.state.get("report"),
                                partial=_partial_findings(event.state))
     reason = case.escalation.reason if case.escalation else None
-    steps.send_reply(runtime.outbox(), case)
+    steps.send_reply(composition.outbox(), case)
     logger.info("escalated", extra={"priority": case.priority, "reason": reason})
     metrics.add_metric(name="Escalations", unit="Count", value=1)
     return {"case_id": case_id, "status": case.status}

@@ -15,13 +15,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from unblock import executions, runtime
-from unblock.intake import webhooks
-from unblock.intake.deadletter import Kind
-from unblock.intake.events import InvalidTicketEvent, parse_ticket_event
-from unblock.models import Report
+from unblock import composition
+from unblock.adapters import stepfunctions as executions
+from unblock.adapters.dead_letters import Kind
+from unblock.domain.models import Report
+from unblock.domain.tickets import webhooks
+from unblock.domain.tickets.reports import redact_report, report_from_ticket
+from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
 from unblock.observability import logger, metrics, tracer
-from unblock.reports import redact_report, report_from_ticket
 
 
 class UnprocessableEvent(ValueError):
@@ -30,7 +31,7 @@ class UnprocessableEvent(ValueError):
 
 def start_workflow(report: Report) -> dict[str, Any]:
     """Start the case's execution; a redelivered ticket finds it started (one case, one execution)."""
-    arn, started = executions.start(runtime.stepfunctions(), os.environ["STATE_MACHINE_ARN"],
+    arn, started = executions.start(composition.stepfunctions(), os.environ["STATE_MACHINE_ARN"],
                                     report.model_dump(mode="json"))
     return {"case_id": report.case_id, "execution_arn": arn, "started": started}
 
@@ -75,14 +76,14 @@ def to_report(kind: Kind, payload: Any, now: datetime) -> Report:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    now = runtime.clock().now()
+    now = composition.clock().now()
     kind = kind_of(event)
     payload = event["replay"]["payload"] if "replay" in event else event
     try:
         report = to_report(kind, payload, now)
     except UnprocessableEvent as err:
         reason = str(err)
-        runtime.intake_dead_letters().keep(kind, payload, reason, now)
+        composition.intake_dead_letters().keep(kind, payload, reason, now)
         logger.warning("event kept on the intake dead-letter queue", extra={"kind": kind, "reason": reason})
         metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
         return {"error": reason, "kept": True}

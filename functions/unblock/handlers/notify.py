@@ -1,6 +1,6 @@
 """Notify: deliver the replies on the outbox queue to Zendesk or Discourse (SQS event source).
 
-Each record's body is one `unblock.notify.OutgoingReply` as JSON. Records are processed one by
+Each record's body is one `unblock.adapters.helpdesks.OutgoingReply` as JSON. Records are processed one by
 one with a partial batch response (the event source mapping needs
 `FunctionResponseTypes: [ReportBatchItemFailures]`): a record that fails is reported in
 `batchItemFailures` and SQS redelivers it alone after the visibility timeout, until the
@@ -29,8 +29,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from unblock.notify import DeliveryFailed, DeliveryRejected, Notifier, OutgoingReply, notifiers_from_env
+from unblock.adapters.helpdesks import notifiers_from_env
+from unblock.domain.replies import OutgoingReply
 from unblock.observability import logger, metrics, tracer
+from unblock.ports import DeliveryFailed, DeliveryRejected, Notifier
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -6,20 +6,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime
+from unblock import composition
+from unblock.adapters.stepfunctions import StepFunctionsWorkflow
 from unblock.observability import logger, metrics, tracer
-from unblock.recheck import StepFunctionsWorkflow, recheck_due
+from unblock.workflow.recheck import recheck_due
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    workflow = StepFunctionsWorkflow(runtime.stepfunctions(), os.environ["STATE_MACHINE_ARN"])
+    workflow = StepFunctionsWorkflow(composition.stepfunctions(), os.environ["STATE_MACHINE_ARN"])
     sla = timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
     batch = int(os.environ.get("RECHECK_BATCH", "100"))
-    report = recheck_due(runtime.platform(), runtime.case_store(), runtime.human_queue(), workflow,
-                         runtime.clock(), sla=sla, outbox=runtime.outbox(), limit=batch)
+    report = recheck_due(composition.platform(), composition.cases(), composition.human_queue(), workflow,
+                         composition.clock(), sla=sla, outbox=composition.outbox(), limit=batch)
     for case_id, action in report.actions.items():
         logger.info("rechecked", extra={"case_id": case_id, "action": action})
     metrics.add_metric(name="CasesRechecked", unit="Count", value=report.due)

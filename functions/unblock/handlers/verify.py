@@ -5,9 +5,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime, steps
-from unblock.handlers.events import CheckInput
+from unblock import composition
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import states as steps
+from unblock.workflow.models import CheckInput
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -16,7 +17,7 @@ from unblock.observability import logger, metrics, tracer
 @event_parser(model=CheckInput)
 def handler(event: CheckInput, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(case_id=event.case.case_id, team_id=event.case.team_id)
-    outcome, reason, after, probe = steps.verify_case(runtime.platform(), runtime.case_store(), runtime.clock(),
+    outcome, reason, after, probe = steps.verify_case(composition.platform(), composition.cases(), composition.clock(),
                                                       event.case.case_id)
     logger.info("verified", extra={"outcome": outcome, "probe_status": probe.status})
     metrics.add_dimension(name="outcome", value=outcome)

@@ -15,13 +15,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from unblock import runtime
+from unblock import composition
+from unblock.adapters.dead_letters import Kind
+from unblock.domain.tickets import webhooks
+from unblock.domain.tickets.reports import report_from_ticket
+from unblock.domain.tickets.ticket_event import TicketEvent
 from unblock.handlers.intake import start_workflow
-from unblock.intake import webhooks
-from unblock.intake.deadletter import Kind
-from unblock.intake.events import TicketEvent
 from unblock.observability import logger, metrics, tracer
-from unblock.reports import report_from_ticket
 
 app = LambdaFunctionUrlResolver()
 SECRET_MAX_AGE = 300  # seconds a signing secret stays cached in the container
@@ -50,7 +50,7 @@ def _raw_body() -> bytes:
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
-    report = report_from_ticket(ticket, runtime.clock().now(), source=source)
+    report = report_from_ticket(ticket, composition.clock().now(), source=source)
     logger.append_keys(case_id=report.case_id)
     started = start_workflow(report)
     logger.info("webhook accepted", extra={"source": source, "started": started["started"]})
@@ -72,8 +72,8 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", errors="replace")
-        runtime.intake_dead_letters().keep(kind, {"headers": kept_headers, "body": body}, err.reason,
-                                           runtime.clock().now())
+        composition.intake_dead_letters().keep(kind, {"headers": kept_headers, "body": body}, err.reason,
+                                           composition.clock().now())
         metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
         logger.warning("webhook kept on the intake dead-letter queue", extra={"reason": err.reason})
         return _json(err.status, {"error": err.reason, "kept": True})
@@ -83,7 +83,7 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
 def zendesk() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
-    webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), runtime.clock().now())
+    webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
     return _keep_if_unprocessable("zendesk", headers, raw, lambda: webhooks.map_zendesk(webhooks.parse_json(raw)))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from unblock.models import Finding, FixName, Report
+from unblock.domain.models import Finding, FixName, Report
 
 
 class CaseRef(BaseModel):

@@ -7,26 +7,17 @@ or Step Functions; the handlers in unblock.handlers parse events and call these.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from unblock import checks, replies
-from unblock.cases import Case, CaseConflict, CaseNotFound, CaseStore
-from unblock.clock import Clock
-from unblock.decision import decide, verdict
-from unblock.fixes import FixLedger, FixPolicy, apply_fixes, proposed_fixes
-from unblock.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
-from unblock.platform.port import Platform
-from unblock.seed import Team
+from unblock.domain import checks, replies
+from unblock.domain.cases import Case
+from unblock.domain.decision import decide, verdict
+from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
+from unblock.domain.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
+from unblock.domain.platform_model import Team
+from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
-
-
-class HumanQueue(Protocol):
-    def send(self, message: dict[str, Any], *, priority: str) -> None: ...
-
-
-class Outbox(Protocol):
-    def send(self, reply: Any) -> None: ...
 
 
 def send_reply(outbox: Outbox, case: Case) -> bool:
@@ -35,7 +26,7 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
     The reply is already kept on the case; the queue retries delivery and its DLQ keeps
     what never got through, so a reply is never lost.
     """
-    from unblock.notify import reply_for
+    from unblock.domain.replies import reply_for
 
     reply = reply_for(case, f"{case.case_id}:{case.version}")
     if reply is None:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from unblock.cases import Case
-from unblock.clock import FixedClock
-from unblock.local.stack import ROOT, InvocationFailed, LocalStack
-from unblock.models import Result
-from unblock.seed import Seed, load_seed_text
-from unblock.staff import Console, poll
+from unblock.domain.cases import Case
+from unblock.domain.clock import FixedClock
+from unblock.domain.models import Result
+from unblock.domain.platform_model import Seed, load_seed_text
+from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, fresh_adapters
+from unblock_dev.staff import Console, poll
 
 DEFAULT_SEED = ROOT / "events" / "platform.json"
 
@@ -56,13 +56,13 @@ class LocalApp:
 
     def __init__(self, seed: Seed | None = None, *, now: datetime | None = None,
                  parameters: dict[str, str] | None = None) -> None:
-        from unblock import runtime
+        from unblock import composition
 
         self.clock = FixedClock(now or datetime.now(UTC))
-        runtime.set_clock(self.clock)
         self.stack = LocalStack(parameters=parameters).start()
+        fresh_adapters(self.clock)
         self.console = Console(self.stack.outputs)
-        self.platform = runtime.platform()
+        self.platform = composition.platform()
         if seed is not None:
             self.seed(seed)
 

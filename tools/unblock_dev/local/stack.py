@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from unblock.local.template import Resolver, load_template
+from unblock.ports import Clock
+from unblock_dev.local.template import Resolver, load_template
 
 SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known test value, signs events/
 REGION = "us-east-1"
@@ -101,9 +102,7 @@ class LocalStack:
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         self._create()
-        from unblock import runtime
-
-        runtime.reset()
+        fresh_adapters()
         return self
 
     def stop(self) -> None:
@@ -249,6 +248,18 @@ class LocalStack:
         if resp.get("FunctionError"):
             raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
         return payload
+
+
+def fresh_adapters(clock: Clock | None = None) -> None:
+    """Point the composition root at this process's (moto) environment: drop the adapters it
+    built before, and with `clock`, make `composition.clock()` answer that (movable) clock."""
+    from unblock import composition
+
+    for value in vars(composition).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+    if clock is not None:
+        composition.clock = lambda: clock  # type: ignore[assignment]
 
 
 class InvocationFailed(Exception):

@@ -1,15 +1,15 @@
 """Intake, the pure part: redaction and fact extraction from ticket text, the normalized ticket
 event, and the help-desk webhooks (signature checks and payload mapping). No AWS here."""
 
-from unblock.intake.events import (
+from unblock.domain.tickets.extract import Facts, Redaction, SecretFound, extract, redact, redact_secrets
+from unblock.domain.tickets.ticket_event import (
     InvalidTicketEvent,
     TicketDetail,
     TicketEvent,
     parse_ticket_event,
     redact_event,
 )
-from unblock.intake.extract import Facts, Redaction, SecretFound, extract, redact, redact_secrets
-from unblock.intake.webhooks import (
+from unblock.domain.tickets.webhooks import (
     WebhookIgnored,
     WebhookRejected,
     is_ping,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from unblock.intake.events import TicketEvent
-from unblock.intake.extract import extract, redact
-from unblock.models import Report
+from unblock.domain.models import Report
+from unblock.domain.tickets.extract import extract, redact
+from unblock.domain.tickets.ticket_event import TicketEvent
 
 # The normalized event has no provider field: help-desk channels map to the help desk that
 # serves them, so a Zendesk ticket 4711 is case "zendesk:4711" whichever way it arrived.

@@ -13,7 +13,7 @@ Decisions:
   `zendesk` / `discourse` for an event a webhook adapter made; `case_source` maps it onto the
   case's `CaseSource` (`unblock.tickets` -> `eventbridge`). The adapters' ticket ids are the
   Zendesk ticket id and the Discourse topic id, so their cases are `zendesk:4711` and
-  `discourse:8812` (see unblock.reports for how a case id is formed).
+  `discourse:8812` (see unblock.domain.tickets.reports for how a case id is formed).
 - The envelope also accepts the fields EventBridge itself adds when it delivers an event to a
   target (`account`, `region`, `resources`, `replay-name`); any other field, in the envelope or
   in `detail`, is refused.
@@ -29,8 +29,8 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from unblock.intake.extract import redact_secrets
-from unblock.models import CaseSource
+from unblock.domain.models import CaseSource
+from unblock.domain.tickets.extract import redact_secrets
 
 __all__ = [
     "DETAIL_TYPE",

@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-from unblock.intake.events import (
+from unblock.domain.tickets.ticket_event import (
     Channel,
     TicketDetail,
     TicketEvent,

@@ -13,16 +13,15 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal
 
-from unblock import executions, replies, steps
-from unblock.cases import Case, CaseStore
-from unblock.clock import Clock
-from unblock.models import Finding
-from unblock.platform.port import Platform
+from unblock.domain import replies
+from unblock.domain.cases import Case
+from unblock.domain.models import Finding
+from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, Workflow
+from unblock.workflow import states as steps
 
 STALE_AFTER = timedelta(days=14)
 FIRST_BACKOFF = timedelta(minutes=15)
@@ -31,15 +30,6 @@ PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
                  "skipped_conflict"]
-
-
-class Workflow(Protocol):
-    """What the re-check needs of Step Functions."""
-
-    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
-    def heartbeat(self, token: str) -> None: ...
-    def rerun(self, case: Case) -> None: ...
-    def is_running(self, case: Case) -> bool: ...
 
 
 @dataclass
@@ -53,8 +43,8 @@ def backoff(rechecks: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** max(0, rechecks - 1)), MAX_BACKOFF)
 
 
-def recheck_due(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow,
-                clock: Clock, *, sla: timedelta, outbox: steps.Outbox, limit: int = 100) -> RecheckReport:
+def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
+                clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
@@ -66,8 +56,8 @@ def recheck_due(platform: Platform, store: CaseStore, queue: steps.HumanQueue, w
     return report
 
 
-def _recheck(platform: Platform, store: CaseStore, queue: steps.HumanQueue, workflow: Workflow, clock: Clock,
-             case: Case, sla: timedelta, outbox: steps.Outbox) -> Action:
+def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow, clock: Clock,
+             case: Case, sla: timedelta, outbox: Outbox) -> Action:
     now = clock.now()
     if now - case.created_at > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
@@ -131,26 +121,3 @@ def _back_off(store: CaseStore, case: Case, now: datetime, **changes: object) ->
 def _only_safe_fixes(findings: list[Finding]) -> bool:
     return any(f.disposition == "auto_fix" for f in findings) and not any(
         f.disposition == "escalate" for f in findings)
-
-
-class StepFunctionsWorkflow:
-    """The Workflow port over Step Functions."""
-
-    def __init__(self, client: Any, state_machine_arn: str) -> None:
-        self._sfn, self._arn = client, state_machine_arn
-
-    def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
-        self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
-
-    def heartbeat(self, token: str) -> None:
-        self._sfn.send_task_heartbeat(taskToken=token)
-
-    def is_running(self, case: Case) -> bool:
-        if not case.execution_arn:
-            return False
-        status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
-        return bool(status == "RUNNING")
-
-    def rerun(self, case: Case) -> None:
-        # a name of its own per re-run; a retried re-check finds it already started
-        executions.start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")
