@@ -20,6 +20,7 @@ test: $(STAMP) lint typecheck cfn-lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tools tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy functions/unblock tools/unblock_dev

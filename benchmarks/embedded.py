@@ -92,9 +92,8 @@ def load_event(name: str) -> dict[str, Any]:
 
     event = _load(name)
     if "headers" in event and isinstance(event.get("body"), dict):
-        from unblock_dev.local.stack import SAMPLE_SECRET
-
         from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+        from unblock_dev.local.stack import SAMPLE_SECRET
 
         body, headers = event["body"], event["headers"]
         fresh = str(uuid.uuid4().int)[:9]

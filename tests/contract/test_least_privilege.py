@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
-from unblock_dev.local.template import load_template
 
 from tests.support import ROOT
+from unblock_dev.local.template import load_template
 
 SCOPED_SERVICES = ("dynamodb:", "sqs:", "secretsmanager:", "states:")
 

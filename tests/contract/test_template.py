@@ -7,9 +7,9 @@ import json
 import re
 
 import pytest
-from unblock_dev.local.template import load_template
 
 from tests.support import ROOT
+from unblock_dev.local.template import load_template
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES = TEMPLATE["Resources"]

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import urllib3
-from unblock_dev.api_server import make_api_server, register
 
 from unblock.adapters.platform_http import (
     HttpPlatform,
@@ -26,6 +25,7 @@ from unblock.adapters.platform_http import (
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.platform_model import Team, hash_secret
 from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
+from unblock_dev.api_server import make_api_server, register
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,

@@ -23,7 +23,6 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
-from unblock_dev.local.stack import FakeContext
 
 from unblock.adapters.helpdesks import DiscourseNotifier, Misconfigured, ZendeskNotifier, notifiers_from_env
 from unblock.domain.cases import Case
@@ -32,6 +31,7 @@ from unblock.domain.replies import OutgoingReply, reply_for
 from unblock.handlers import notify as notify_handler
 from unblock.observability import logger
 from unblock.ports import DeliveryFailed, DeliveryRejected, Notifier
+from unblock_dev.local.stack import FakeContext
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 # Stands in for the customer's own words: it must reach the help desk and never the logs.

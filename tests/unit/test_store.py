@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from moto import mock_aws
-from unblock_dev.local.template import load_template
 
 from tests.support import ROOT
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
@@ -17,6 +16,7 @@ from unblock.domain.clock import FixedClock
 from unblock.domain.models import FixRecord, Report
 from unblock.ports import CaseConflict
 from unblock.workflow import states as steps
+from unblock_dev.local.template import load_template
 from unit_support import NOW
 
 

@@ -12,12 +12,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from unblock_dev import cli
-from unblock_dev.local.app import BadEvent, webhook_request
-from unblock_dev.local.stack import SAMPLE_SECRET
 
 from tests.support import ROOT, load_event
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock_dev import cli
+from unblock_dev.local.app import BadEvent, webhook_request
+from unblock_dev.local.stack import SAMPLE_SECRET
 
 DOC = ROOT / "docs" / "reliability.md"
 

@@ -8,9 +8,8 @@ import os
 import subprocess
 import sys
 
-from unblock_dev import cli
-
 from tests.support import ROOT, load_event
+from unblock_dev import cli
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
                "customer_reply", "trace"}

@@ -15,10 +15,10 @@ from io import StringIO
 import openai
 import pytest
 import urllib3
-from unblock_dev.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
 
 from tests.support import EVENTS, load_event
 from unblock.domain.platform_model import PaymentMethod
+from unblock_dev.gateway import make_gateway_server, register, sdk_call, seed_secrets, serve_gateway, start_in_thread
 
 SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
 LOWRISK = "team_R1skH0ldL1ftab1e00000000"

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from unblock_dev.api_server import make_api_server
-from unblock_dev.local.stack import fresh_adapters
 
 from tests.support import EVENTS, load_event
 from unblock import composition
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.models import Result
 from unblock.domain.platform_model import load_seed_text
+from unblock_dev.api_server import make_api_server
+from unblock_dev.local.stack import fresh_adapters
 
 TOKEN = "workflow-test-token"
 ENV = ("PLATFORM_ADAPTER", "PLATFORM_API_URL", "PLATFORM_API_TOKEN", "PLATFORM_API_TOKEN_SECRET", "GATEWAY_URL")

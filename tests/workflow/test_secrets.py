@@ -12,11 +12,11 @@ import logging
 
 import boto3
 import pytest
-from unblock_dev.local.app import BadEvent
-from unblock_dev.local.stack import SAMPLE_SECRET
 
 from tests.support import load_event
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+from unblock_dev.local.app import BadEvent
+from unblock_dev.local.stack import SAMPLE_SECRET
 
 SECRETS = {
     "gateway key": "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ",

@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from unblock_dev.local.app import BadEvent, webhook_request
-from unblock_dev.local.stack import SAMPLE_SECRET
 
 from tests.support import load_event
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock_dev.local.app import BadEvent, webhook_request
+from unblock_dev.local.stack import SAMPLE_SECRET
 
 
 def _resign_zendesk(sample: dict, ticket: str) -> dict:
