@@ -17,6 +17,7 @@ from unblock.domain.clock import SystemClock
 if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
     from unblock.domain.fixes import FixPolicy
     from unblock.ports import Clock, Platform
@@ -96,3 +97,30 @@ def intake_dead_letters() -> IntakeDeadLetters:
     from unblock.adapters.dead_letters import IntakeDeadLetters
 
     return IntakeDeadLetters(_sqs(), os.environ["INTAKE_DLQ_URL"])
+
+
+@cache
+def requester_directory() -> RequesterDirectory:
+    """Help-desk user lookups for requester verification, from the same settings the replies use
+    (ZENDESK_API_URL/EMAIL/TOKEN_SECRET, DISCOURSE_API_URL/USERNAME/KEY_SECRET). A help desk that is
+    not configured, or whose credential cannot be read, looks nobody up: its requesters stay
+    unverified, and the ticket goes on."""
+    from unblock.adapters.helpdesk_users import DiscourseUsers, RequesterDirectory, ZendeskUsers
+    from unblock.adapters.secrets import read_credential
+
+    env = os.environ
+
+    def credential(var: str) -> str | None:
+        try:
+            return read_credential(env[var]) or None if env.get(var) else None
+        except Exception:  # noqa: BLE001 - unreadable: nobody is verified through this help desk
+            return None
+
+    zendesk = discourse = None
+    if env.get("ZENDESK_API_URL") and env.get("ZENDESK_API_EMAIL") and (
+            token := credential("ZENDESK_API_TOKEN_SECRET")):
+        zendesk = ZendeskUsers(env["ZENDESK_API_URL"], env["ZENDESK_API_EMAIL"], token)
+    if env.get("DISCOURSE_API_URL") and env.get("DISCOURSE_API_USERNAME") and (
+            key := credential("DISCOURSE_API_KEY_SECRET")):
+        discourse = DiscourseUsers(env["DISCOURSE_API_URL"], env["DISCOURSE_API_USERNAME"], key)
+    return RequesterDirectory(zendesk=zendesk, discourse=discourse)

@@ -100,23 +100,27 @@ def _emit(result: Result, as_json: bool, out: TextIO) -> None:
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from unblock_dev.local.app import BadEvent, LocalApp, event_kind, event_time
 
-    event = _read_json(args.event, "event")
-    try:
-        event_kind(event)
-    except BadEvent as err:
-        _fail(f"{args.event}: {err}")
+    events = []
+    for path in args.events:  # every event is read and recognised before any runs
+        event = _read_json(path, "event")
+        try:
+            event_kind(event)
+        except BadEvent as err:
+            _fail(f"{path}: {err}")
+        events.append((path, event))
     seed = _load_seed(args.platform)
-    now = _parse_now(args.now) or event_time(event)
-    app = LocalApp(seed, now=now, parameters=_parameters(args))
+    now = _parse_now(args.now)
+    app = LocalApp(seed, now=now or event_time(events[0][1]), parameters=_parameters(args))
     _quiet(args)
     try:
-        try:
-            result = app.run(event)
-        except BadEvent as err:
-            _fail(f"{args.event}: {err}")
-        if args.decide and result.outcome == "escalated":
-            result = app.decide(result.case_id, args.decide, actor="staff:cli")
-        _emit(result, args.json, out)
+        for path, event in events:  # one stack: one platform, one cases table, in order
+            try:
+                result = app.run(event, at=now)
+            except BadEvent as err:
+                _fail(f"{path}: {err}")
+            if args.decide and result.outcome == "escalated":
+                result = app.decide(result.case_id, args.decide, actor="staff:cli")
+            _emit(result, args.json, out)
     finally:
         app.close()
     return 0
@@ -262,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_platform(sub)
 
     run = sub.add_parser("run", help="run one trigger event through the state machine on the embedded stack")
-    run.add_argument("event", help="a normalized ticket event, a StartExecution input or a webhook sample (JSON)")
+    run.add_argument("events", nargs="+", metavar="EVENT",
+                     help="normalized ticket events, StartExecution inputs or webhook samples (JSON), run in order "
+                          "on one embedded stack")
     run.add_argument("--platform", help="sandbox seed (default events/platform.json)")
     run.add_argument("--json", action="store_true", help="print exactly one JSON object (the Result)")
     run.add_argument("--now", help="the clock for the checks (default: the event's time, else now)")

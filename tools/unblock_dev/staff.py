@@ -95,7 +95,26 @@ class Console:
         # a retried task is billed as another transition
         task_states = sum(1 for e in events if e["type"] == "TaskStateEntered")
         retries = max(0, invocations - task_states)
-        return Trace(states=states, state_transitions=len(states) + retries, lambda_invocations=invocations)
+        return Trace(states=states, state_transitions=len(states) + retries, lambda_invocations=invocations,
+                     lambda_functions=self._functions(events))
+
+    def _functions(self, events: list[Any]) -> list[str]:
+        """The distinct functions (template logical ids) the execution invoked, in first-use order."""
+        seen: list[str] = []
+        for e in events:
+            if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resourceType"] == "lambda":
+                params = json.loads(e["taskScheduledEventDetails"].get("parameters") or "{}")
+                name = str(params.get("FunctionName", ""))
+            elif e["type"] == "LambdaFunctionScheduled":
+                name = str(e["lambdaFunctionScheduledEventDetails"].get("resource", ""))
+            else:
+                continue
+            # SAM names a function <stack>-<LogicalId>-<suffix>; the embedded stack <stack>-<LogicalId>
+            parts = name.split(":function:")[-1].split(":")[0].split("-")
+            logical = next((p for p in reversed(parts) if p.endswith("Function")), parts[-1])
+            if logical and logical not in seen:
+                seen.append(logical)
+        return seen
 
     def queued_evidence(self, case_id: str) -> dict[str, Any] | None:
         """The escalation message as staff see it on the human queue (left in place)."""
@@ -116,7 +135,8 @@ class Console:
         first_pass: list[Finding] = case.findings
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
-                      customer_reply=case.customer_reply, trace=self.trace(case.case_id))
+                      customer_reply=case.customer_reply, requester_verified=case.requester_verified,
+                      trace=self.trace(case.case_id))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""

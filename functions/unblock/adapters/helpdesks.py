@@ -46,7 +46,7 @@ from typing import Any
 
 import urllib3
 
-from unblock.adapters.secrets import credential_from_secret
+from unblock.adapters.secrets import SECRET_MAX_AGE, read_credential
 from unblock.domain.replies import Destination, OutgoingReply, destination_of, reply_for
 from unblock.ports import DeliveryError, DeliveryFailed, DeliveryRejected, Notifier
 
@@ -69,7 +69,6 @@ __all__ = [
 
 CONNECT_TIMEOUT = 2.0  # seconds
 READ_TIMEOUT = 5.0  # seconds
-SECRET_MAX_AGE = 300  # seconds a token read from Secrets Manager is reused
 USER_AGENT = "unblock-notifier/1"
 _ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 _REMEMBERED = 1000  # delivered parts kept per adapter (per warm container)
@@ -88,14 +87,11 @@ def secret_reader(secret_name: str, destination: str, max_age: int = SECRET_MAX_
     `max_age` seconds, so a rotated secret is picked up without a redeploy)."""
 
     def read() -> str:
-        from aws_lambda_powertools.utilities import parameters
-
         try:
-            value = parameters.get_secret(secret_name, max_age=max_age)
+            return read_credential(secret_name, max_age=max_age)
         except Exception as err:  # noqa: BLE001 - Secrets Manager down or denied: try again later
             raise DeliveryFailed(f"cannot read secret {secret_name!r}: {type(err).__name__}",
                                  destination=destination) from err
-        return credential_from_secret(value)
 
     return read
 
@@ -222,7 +218,8 @@ class ZendeskNotifier:
 
 
 class DiscourseNotifier:
-    """Discourse: the public reply as a post in the topic (no internal notes on Discourse)."""
+    """Discourse: the public reply as a post in the topic, the specifics as a private message to the
+    poster (`POST /posts.json` with `archetype: private_message`); no internal notes on Discourse."""
 
     destination: Destination = "discourse"
 
@@ -237,12 +234,18 @@ class DiscourseNotifier:
     def deliver(self, reply: OutgoingReply) -> None:
         if reply.destination != "discourse":
             raise DeliveryRejected(f"a {reply.destination} reply sent to Discourse", destination="discourse")
-        if not reply.public_body or (reply.reply_id, "public") in self._delivered:
-            return
         headers = {"Api-Key": _credential(self._key, "Discourse API key", "discourse"),
                    "Api-Username": self.api_username}
-        self._http.send("POST", "/posts.json", {"topic_id": int(reply.ticket_id), "raw": reply.public_body}, headers)
-        self._delivered.add((reply.reply_id, "public"))
+        if reply.private_body and reply.private_to and (reply.reply_id, "private") not in self._delivered:
+            # the specifics first, privately (a new private-message topic to the poster)
+            self._http.send("POST", "/posts.json", {
+                "title": f"About your report in topic {reply.ticket_id}", "raw": reply.private_body,
+                "target_recipients": reply.private_to, "archetype": "private_message"}, headers)
+            self._delivered.add((reply.reply_id, "private"))
+        if reply.public_body and (reply.reply_id, "public") not in self._delivered:
+            self._http.send("POST", "/posts.json", {"topic_id": int(reply.ticket_id), "raw": reply.public_body},
+                            headers)
+            self._delivered.add((reply.reply_id, "public"))
 
 
 class Misconfigured:

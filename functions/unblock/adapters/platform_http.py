@@ -29,13 +29,12 @@ import urllib3
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from urllib3.util.retry import Retry
 
-from unblock.adapters.secrets import credential_from_secret
+from unblock.adapters.secrets import SECRET_MAX_AGE, credential_from_secret, read_secret
 from unblock.domain.models import ProbeResult
 from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
 from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
 
 USER_AGENT = "unblock-platform-adapter/1"
-SECRET_MAX_AGE = 300  # seconds a token read from Secrets Manager is reused
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,10 +85,8 @@ class SecretToken:
         self.max_age = max_age
 
     def __call__(self, force: bool = False) -> str:
-        from aws_lambda_powertools.utilities import parameters
-
         try:
-            value = parameters.get_secret(self.secret_name, max_age=self.max_age, force_fetch=force)
+            value = read_secret(self.secret_name, max_age=self.max_age, force=force)
         except Exception as err:  # noqa: BLE001 - Secrets Manager down or denied: the platform cannot be reached
             raise PlatformUnavailable(f"cannot read the platform API token secret: {type(err).__name__}") from err
         return _token_from_secret(value)

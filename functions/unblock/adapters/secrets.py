@@ -24,3 +24,21 @@ def credential_from_secret(value: object) -> str:
         found = next((value[k] for k in CREDENTIAL_KEYS if value.get(k)), None)
         return found if isinstance(found, str) else ""
     return ""
+
+
+SECRET_MAX_AGE = 300  # seconds a secret stays cached in the container: a rotation lands within 5 min
+
+
+def read_secret(name: str, *, max_age: int = SECRET_MAX_AGE, force: bool = False) -> str:
+    """The secret's string from Secrets Manager through Powertools Parameters (cached for
+    `max_age` seconds per container; `force` reads it again, after a 401 say). Every
+    function reads its secrets here. Raises whatever Secrets Manager raised."""
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, max_age=max_age, force_fetch=force)
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def read_credential(name: str, *, max_age: int = SECRET_MAX_AGE, force: bool = False) -> str:
+    """The credential a secret holds (see `credential_from_secret`)."""
+    return credential_from_secret(read_secret(name, max_age=max_age, force=force))

@@ -31,6 +31,8 @@ class Case(BaseModel):
     resolution: Resolution = None
     team_id: str | None = None
     key_prefix: str | None = None
+    # the requester speaks for the team (DESIGN.md "Who may act on which team"); decided at OpenCase
+    requester_verified: bool = False
     report: Report
     findings: list[Finding] = []
     plan: Plan | None = None
@@ -38,6 +40,7 @@ class Case(BaseModel):
     verification: dict[str, Any] | None = None
     escalation: Escalation | None = None
     customer_reply: str | None = None
+    private_reply: str | None = None  # the specifics, privately, for a verified requester on a forum
     internal_note: str | None = None
     execution_arn: str | None = None
     task_token: str | None = None

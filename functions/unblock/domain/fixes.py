@@ -21,6 +21,10 @@ class FixPolicy:
     max_auto_lifts_per_hour: int = 20
 
 
+# They make the platform agree with itself, so they are safe whoever asked (DESIGN.md "Who may act").
+CONSISTENCY_REPAIRS: frozenset[FixName] = frozenset({"clear_billing_hold", "resync_key", "resync_entitlements"})
+
+
 def _snapshot(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> dict[str, Any]:
     if fix == "clear_billing_hold":
         return {"hold": platform.get_billing(team_id).hold.model_dump(mode="json")}
@@ -83,11 +87,14 @@ def apply_fixes(
     policy: FixPolicy,
     actor: str,
     approved: bool = False,
+    requester_verified: bool = True,
 ) -> list[FixRecord]:
     """Apply (or, in approval mode, propose) the named fixes, in check order.
 
     `approved` means staff approved these fixes from the queue: the automatic guardrails
     (approval mode, auto-lift limits) are for fixes nobody looked at, so they do not apply.
+    For a requester not verified as a member of the team, only the consistency repairs apply
+    by themselves; any other fix becomes a proposal for staff (DESIGN.md "Who may act").
     """
     records: list[FixRecord] = []
     todo = [(f, fix) for f in findings for fix in fixes_for(f) if fix in fixes]
@@ -105,6 +112,9 @@ def apply_fixes(
             rec = FixRecord(**base, status="refused", after=before, reason=refusal)
         elif policy.dry_run and not approved:
             rec = FixRecord(**base, status="proposed", after=before, reason="Approval mode: waiting for staff.")
+        elif not (approved or requester_verified or fix in CONSISTENCY_REPAIRS):
+            rec = FixRecord(**base, status="proposed", after=before,
+                            reason="The requester is not verified as a member of the team: waiting for staff.")
         else:
             idem = f"{case_id}:{team_id}:{fix}"
             status: Any = "applied"

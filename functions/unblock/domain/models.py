@@ -102,6 +102,7 @@ class Trace(_Model):
     states: list[str] = []
     state_transitions: int = 0
     lambda_invocations: int = 0
+    lambda_functions: list[str] = []  # distinct functions (template logical ids), in first-use order
 
 
 class Result(_Model):
@@ -115,4 +116,6 @@ class Result(_Model):
     verified: bool
     escalation: dict[str, Any] | None
     customer_reply: str | None
+    requester_verified: bool = False
+    incident_id: str | None = None
     trace: Trace

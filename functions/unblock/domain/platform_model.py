@@ -95,6 +95,19 @@ class Entitlements(_Model):
     ai_gateway: bool = True
 
 
+MemberRole = Literal["member", "billing", "admin", "viewer"]
+
+
+class Member(_Model):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    role: MemberRole = "member"
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+
 class Team(_Model):
     team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
     slug: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -106,6 +119,12 @@ class Team(_Model):
     restrictions: tuple[Restriction, ...] = ()
     entitlements: Entitlements = Entitlements()
     auto_lifts: tuple[AutoLift, ...] = ()
+    members: tuple[Member, ...] = ()  # the owner is a member without being listed
+
+    def has_member(self, email: str | None) -> bool:
+        """Whether `email` (case-insensitive) is the owner's or a listed member's."""
+        wanted = (email or "").strip().lower()
+        return bool(wanted) and (wanted == self.owner_email or any(m.email == wanted for m in self.members))
 
     @model_validator(mode="before")
     @classmethod

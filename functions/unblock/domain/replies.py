@@ -19,7 +19,8 @@ STEPS: dict[str, str] = {
     "billing.free_credits_restricted": "Free credits are restricted on this team: add a payment method and buy credits to continue.",
     "key.none_active": "Your team has no active API key: create one in the dashboard (AI Gateway → API Keys).",
     "key.not_found": "We could not find the key you used on your team: check that you copied it from this team.",
-    "key.wrong_team": "The key you used belongs to a different team: create a key on this team or use that team.",
+    # alike on purpose: a reply must not tell which key prefixes exist on other teams
+    "key.wrong_team": "We could not find the key you used on your team: check that you copied it from this team.",
     "key.revoked": "The key you used was revoked: create a new key and update your client.",
     "key.expired": "The key you used has expired: create a new key and update your client.",
     "key.budget_exhausted": "The key's spending budget is used up: raise its budget or use another key.",
@@ -41,38 +42,104 @@ def _steps(findings: list[Finding]) -> list[str]:
     return [STEPS[f.code] for f in findings if f.disposition == "customer_action" and f.code in STEPS]
 
 
+def is_public(case: Case) -> bool:
+    """A forum topic is read by anyone: its public reply stays in general terms."""
+    return case.report.channel == "forum" or case.report.source == "discourse"
+
+
 def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
-    """The reply for the case's outcome; None while staff hold the case (the note says why)."""
+    """The reply on the ticket for the case's outcome. Its specifics (which finding, which
+    fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
+    act on which team"); no reply to anyone names a restriction's reason or score."""
+    if case.requester_verified and not is_public(case):
+        return _specific(case, findings_now)
+    parts = [p for p in (_general(case), _where_details_are(case)) if p]
+    if case.report.must_rotate_key:
+        parts.append(ROTATE)
+    return "\n\n".join(parts) if parts else None
+
+
+def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
+    """The specifics for a verified requester who wrote on a public channel (a private message)."""
+    if case.requester_verified and is_public(case) and case.report.requested_by:
+        return _specific(case, findings_now)
+    return None
+
+
+def _where_details_are(case: Case) -> str | None:
+    if case.outcome in (None, "needs_info"):
+        return None
+    if not case.requester_verified:
+        return ("For details about the team's account, please ask a member of the team to write to us "
+                "from the email address they use on the team.")
+    if is_public(case) and case.report.requested_by:
+        return "We have sent you the details in a private message."
+    return None
+
+
+def _general(case: Case) -> str | None:
+    """The outcome in general terms: no finding, no billing, key or restriction fact."""
+    if case.outcome == "needs_info":
+        return NEEDS_INFO
+    if case.outcome == "already_working":
+        return ("We checked the team you named and found nothing blocking it, and a test request through the "
+                "gateway succeeds now. Please retry your requests.")
+    if case.outcome == "auto_fixed":
+        return ("We found a problem on the team's account and fixed it; a test request through the gateway "
+                "now succeeds. Please retry your requests.")
+    if case.outcome == "customer_action":
+        return ("We looked into this: something on the team's account needs a step by the team before requests "
+                "can go through. We re-check automatically and will post here once access works again.")
+    if case.outcome == "escalated":
+        return _escalated(case)
+    return None
+
+
+NEEDS_INFO = ("Thanks for reaching out. We could not tell which team you are on: please reply with your "
+              "team ID (it starts with team_, in Team Settings) or your team's slug.")
+
+
+def _escalated(case: Case) -> str | None:
+    if case.status != "closed":
+        return ("Thanks for the report. Your case needs a review by our team; we have passed it on "
+                "with everything we found and will get back to you here.")
+    if case.resolution == "checks_pass":
+        return access_restored_reply()
+    if case.resolution == "stale":
+        return stale_reply()
+    if case.resolution == "resolved":
+        return "Our team has resolved the issue on your account. Please retry your requests."
+    if case.resolution == "rejected":
+        return ("Our team reviewed your case; access stays restricted for now. "
+                "We will follow up with details by email.")
+    if case.resolution == "timed_out":
+        return ("Your case is still waiting for our team; we have raised its priority and will get back to you "
+                "here.")
+    return None
+
+
+def _specific(case: Case, findings_now: list[Finding]) -> str | None:
     parts: list[str] = []
     fixed = [FIXED[f] for f in case.fixes_applied]
     if case.outcome == "needs_info":
-        parts.append("Thanks for reaching out. We could not tell which team you are on: please reply with your "
-                     "team ID (it starts with team_, in Team Settings) or your team's slug.")
+        parts.append(NEEDS_INFO)
     elif case.outcome == "already_working":
         parts.append("We checked your team's billing, API keys and restrictions and found nothing blocking, "
                      "and a test request through the gateway succeeds now. Please retry; if you still see "
                      "403 Forbidden, reply with the X-Vercel-Id of a failing request.")
     elif case.outcome == "auto_fixed":
         parts.append(f"We found the cause and fixed it: we {' and '.join(fixed)}. "
-                     "A test request through the gateway now succeeds; please retry your requests.")
+                     "A test request through the gateway now succeeds; please retry your requests."
+                     if fixed else "We found the cause and it is fixed: a test request through the gateway now "
+                     "succeeds; please retry your requests.")
     elif case.outcome == "customer_action":
         lead = f"We {' and '.join(fixed)}, but one thing is still needed on your side:" if fixed else \
             "We found what blocks your requests; it needs a step on your side:"
-        parts.append("\n".join([lead, *[f"- {s}" for s in _steps(findings_now)],
+        steps = _steps(findings_now) or ["Check your team's billing and API keys in the dashboard."]
+        parts.append("\n".join([lead, *[f"- {s}" for s in steps],
                                 "We re-check automatically and will let you know once access works again."]))
-    elif case.outcome == "escalated":
-        if case.status != "closed":
-            parts.append("Thanks for the report. Your case needs a review by our team; we have passed it on "
-                         "with everything we found and will get back to you here.")
-        elif case.resolution == "checks_pass":
-            parts.append(access_restored_reply())
-        elif case.resolution == "stale":
-            parts.append(stale_reply())
-        elif case.resolution == "resolved":
-            parts.append("Our team has resolved the issue on your account. Please retry your requests.")
-        elif case.resolution in ("rejected", "timed_out"):
-            parts.append("Our team reviewed your case; access stays restricted for now. "
-                         "We will follow up with details by email.")
+    elif case.outcome == "escalated" and (text := _escalated(case)):
+        parts.append(text)
     if case.report.must_rotate_key:
         parts.append(ROTATE)
     return "\n\n".join(parts) if parts else None
@@ -115,12 +182,16 @@ class OutgoingReply(BaseModel):
     ticket_id: str = Field(pattern=_TICKET_ID, description="the Zendesk ticket id or the Discourse topic id")
     public_body: str | None = None
     internal_note: str | None = None
+    private_body: str | None = None  # Discourse: the specifics, as a private message to `private_to`
+    private_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}$")
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
 
     @model_validator(mode="after")
     def _has_text(self) -> OutgoingReply:
-        if not (self.public_body or self.internal_note):
-            raise ValueError("an outgoing reply needs a public_body or an internal_note")
+        if not (self.public_body or self.internal_note or self.private_body):
+            raise ValueError("an outgoing reply needs a public_body, an internal_note or a private_body")
+        if self.private_body and not self.private_to:
+            raise ValueError("a private_body needs private_to")
         return self
 
 
@@ -155,7 +226,9 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     destination, ticket_id = where
     public = case.customer_reply or None
     note = (case.internal_note or None) if destination == "zendesk" else None
-    if not (public or note):
+    private = (case.private_reply or None) if destination == "discourse" and case.report.requested_by else None
+    if not (public or note or private):
         return None
     return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
-                         public_body=public, internal_note=note, reply_id=reply_id)
+                         public_body=public, internal_note=note, reply_id=reply_id,
+                         private_body=private, private_to=case.report.requested_by if private else None)

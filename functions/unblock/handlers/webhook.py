@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.adapters.dead_letters import Kind
+from unblock.adapters.secrets import read_secret
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
 from unblock.domain.tickets.ticket_event import TicketEvent
@@ -24,16 +25,13 @@ from unblock.handlers.intake import start_workflow
 from unblock.observability import logger, metrics, tracer
 
 app = LambdaFunctionUrlResolver()
-SECRET_MAX_AGE = 300  # seconds a signing secret stays cached in the container
 
 
 def signing_secret(env_name: str) -> str:
-    from aws_lambda_powertools.utilities import parameters
-
     name = os.environ.get(env_name)
     if not name:
         raise webhooks.WebhookRejected(500, f"{env_name} is not configured")
-    return str(parameters.get_secret(name, max_age=SECRET_MAX_AGE))
+    return read_secret(name)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -79,12 +77,29 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
+def _lookup(find: Any) -> str | None:
+    """The requester's email from the help desk's user API; any failure leaves it unknown (the
+    requester is then not verified) and never drops the ticket."""
+    try:
+        email = find(composition.requester_directory())
+    except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
+        logger.warning("requester lookup failed")
+        return None
+    return email if isinstance(email, str) else None
+
+
 @app.post("/zendesk")
 def zendesk() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
-    return _keep_if_unprocessable("zendesk", headers, raw, lambda: webhooks.map_zendesk(webhooks.parse_json(raw)))
+
+    def build() -> TicketEvent:
+        payload = webhooks.parse_json(raw)
+        requester = webhooks.zendesk_requester_id(payload)
+        return webhooks.map_zendesk(payload, requester_email=_lookup(lambda d: d.zendesk_email(requester)))
+
+    return _keep_if_unprocessable("zendesk", headers, raw, build)
 
 
 @app.post("/discourse")
@@ -94,8 +109,13 @@ def discourse() -> Response[Any]:
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
     if webhooks.is_ping(headers):
         return _json(200, {"pong": True})
-    return _keep_if_unprocessable("discourse", headers, raw,
-                                  lambda: webhooks.map_discourse(headers, webhooks.parse_json(raw)))
+
+    def build() -> TicketEvent:
+        payload = webhooks.parse_json(raw)
+        poster = webhooks.discourse_username(payload)
+        return webhooks.map_discourse(headers, payload, requester_email=_lookup(lambda d: d.discourse_email(poster)))
+
+    return _keep_if_unprocessable("discourse", headers, raw, build)
 
 
 @app.exception_handler(webhooks.WebhookRejected)

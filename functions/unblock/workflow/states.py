@@ -13,8 +13,8 @@ from unblock.domain import checks, replies
 from unblock.domain.cases import Case
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
+from unblock.domain.identification import identify_team, requester_verified
 from unblock.domain.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
-from unblock.domain.platform_model import Team
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
@@ -35,24 +35,6 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
     return True
 
 
-def identify_team(platform: Platform, report: Report) -> Team | None:
-    """DESIGN.md order: team_id; a team_... id in the text; a slug given as the team; the owner's email."""
-    candidates: list[dict[str, str]] = []
-    if report.team_id:
-        candidates.append({"team_id": report.team_id})
-    candidates += [{"team_id": t} for t in report.facts.get("team_ids", [])]
-    if report.team_hint:
-        candidates.append({"slug": report.team_hint})
-    candidates += [{"slug": s} for s in report.facts.get("team_slugs", [])]
-    if report.requester_email:
-        candidates.append({"owner_email": report.requester_email})
-    for lookup in candidates:
-        team = platform.find_team(**lookup)
-        if team is not None:
-            return team
-    return None
-
-
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
               execution_arn: str | None = None) -> Case:
     """Open the case for a report; a redelivered report finds the case already open."""
@@ -61,7 +43,8 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
     # an open case is due for a re-check too: should its execution die, the re-check runs it again
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
-                key_prefix=key_prefix, created_at=now, updated_at=now, execution_arn=execution_arn,
+                requester_verified=requester_verified(report, team), key_prefix=key_prefix,
+                created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
     return case if store.create(case) else _get(store, report.case_id)
 
@@ -91,7 +74,8 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
                      fixes: list[FixName], policy: FixPolicy, actor: str, approved: bool) -> list[FixRecord]:
     case = _get(store, case_id)
     records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
-                          findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved)
+                          findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
+                          requester_verified=case.requester_verified)
     kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
     _update(store, clock, case, fixes=kept + records)
     return records
@@ -134,6 +118,7 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
                                "next_check_at": clock.now() + RECHECK_FIRST}
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, findings)
+    updates["private_reply"] = replies.private_reply(draft, findings)
     updates["internal_note"] = replies.internal_note(draft)
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
@@ -170,6 +155,7 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     }
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, left)
+    updates["private_reply"] = replies.private_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
     return _update(store, clock, case, **updates)
 

@@ -96,8 +96,9 @@ class LocalApp:
                            "re-drives it once the cause is fixed)")
         return str(out["case_id"])
 
-    def run(self, event: dict[str, Any], timeout: float = 120.0) -> Result:
-        if (at := event_time(event)) is not None:
+    def run(self, event: dict[str, Any], timeout: float = 120.0, *, at: datetime | None = None) -> Result:
+        """Run one event; the clock is `at`, else the event's own time, else where it stands."""
+        if (at := at or event_time(event)) is not None:
             self.clock.set(at)
         case_id = self.submit(event)
         return self.console.result(self.wait(case_id, timeout))

@@ -25,7 +25,7 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     key_prefix, n_key = _prefix_only(d.key_prefix)
     return Report(
         case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,
-        requester_email=d.requester_email, subject=subject, text=text[:4000],
+        requester_email=d.requester_email, requested_by=d.requester_username, subject=subject, text=text[:4000],
         team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
         facts=facts_dict(facts), secrets_redacted=n_subject + n_text + n_key, received_at=received_at,
     )

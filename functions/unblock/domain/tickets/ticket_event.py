@@ -75,6 +75,8 @@ class TicketDetail(BaseModel):
     # A prefix (`vck_` + 4..12 characters); a whole key pasted here is cut to its prefix when the
     # report is built, and counted as a pasted secret.
     key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,200}$")
+    # who wrote, as the help desk names them (a Discourse username): where private details go
+    requester_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}$")
 
     @field_validator("ticket_id", mode="before")
     @classmethod

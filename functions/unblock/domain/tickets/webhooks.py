@@ -40,6 +40,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -310,12 +311,31 @@ def _ignore_reason(post: Mapping[str, Any]) -> str | None:
     return None
 
 
-def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> TicketEvent:
+def zendesk_requester_id(payload: Mapping[str, Any]) -> str | None:
+    """The Zendesk user id of the ticket's requester (`detail.requester_id`), digits only."""
+    detail = payload.get("detail")
+    value = detail.get("requester_id") if isinstance(detail, Mapping) else None
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return text if text.isascii() and text.isdigit() and len(text) <= 20 else None
+
+
+def discourse_username(payload: Mapping[str, Any]) -> str | None:
+    """The poster's Discourse username (`post.username`), when it is a plain one."""
+    post = payload.get("post")
+    value = post.get("username") if isinstance(post, Mapping) else None
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}", value):
+        return value
+    return None
+
+
+def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any], *,
+                  requester_email: str | None = None) -> TicketEvent:
     """A `post_created` payload (`{"post": {...}}`) as a normalized event, channel `forum`.
 
     ticket_id is the topic id (case `discourse:<topic_id>`, where the reply goes); subject the
     topic title; text the post's markdown `raw` (or the text of `cooked` HTML when `raw` is
-    absent). Discourse gives no e-mail address, so `requester_email` stays null.
+    absent). The payload gives no e-mail address: a handler that looks the poster up through
+    Discourse's admin API passes `requester_email`. The username is kept for a private message.
     """
     name = discourse_event_name(headers)
     if name is None:
@@ -342,6 +362,8 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
             channel="forum",
             subject=str(post.get("topic_title") or "")[:1000],
             text=clip_text(text),
+            requester_email=requester_email,
+            requester_username=discourse_username(payload),
         )
     except ValueError:
         raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
