@@ -78,7 +78,7 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
     from pydantic import BaseModel
 
     from unblock.domain.models import ProbeResult
-    from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Invoice, Key, Restriction, Team
+    from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Invoice, Key, Member, Restriction, Team
 
     components = yaml.safe_load(SPEC.read_text())["components"]["schemas"]
 
@@ -105,6 +105,6 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
                 continue
             assert _traits(props[name], doc) == _traits(model_schema["properties"][name], own), f"{where}.{name}"
 
-    for model in (Team, Billing, Key, Restriction, AutoLift, Entitlements, ProbeResult):
+    for model in (Team, Billing, Key, Restriction, AutoLift, Member, Entitlements, ProbeResult):
         compare(model, components[model.__name__], model.__name__)
     compare(Invoice, components["Billing"]["properties"]["invoices"]["items"], "Billing.invoices[]")

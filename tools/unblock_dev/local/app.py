@@ -12,10 +12,14 @@ from unblock.domain.cases import Case
 from unblock.domain.clock import FixedClock
 from unblock.domain.models import Result
 from unblock.domain.platform_model import Seed, load_seed_text
+from unblock_dev.helpdesk import SandboxHelpDesk
 from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, fresh_adapters
 from unblock_dev.staff import Console, poll
 
 DEFAULT_SEED = ROOT / "events" / "platform.json"
+HELPDESK_PARAMETERS = {"ZendeskApiEmail": "unblock@sandbox.test", "DiscourseApiUsername": "unblock",
+                       "ZendeskApiTokenSecretName": "unblock-local/zendesk-api-token",
+                       "DiscourseApiKeySecretName": "unblock-local/discourse-api-key"}
 
 
 class BadEvent(ValueError):
@@ -59,7 +63,13 @@ class LocalApp:
         from unblock import composition
 
         self.clock = FixedClock(now or datetime.now(UTC))
+        # the sandbox help desk answers the user lookups (and takes the replies) unless the
+        # caller points the stack at help desks of its own
+        self.helpdesk = SandboxHelpDesk.from_file().start()
+        parameters = {**HELPDESK_PARAMETERS, "ZendeskApiUrl": self.helpdesk.url,
+                      "DiscourseApiUrl": self.helpdesk.url, **(parameters or {})}
         self.stack = LocalStack(parameters=parameters).start()
+        self._helpdesk_credentials(parameters)
         fresh_adapters(self.clock)
         self.console = Console(self.stack.outputs)
         self.platform = composition.platform()
@@ -75,6 +85,15 @@ class LocalApp:
 
     def close(self) -> None:
         self.stack.stop()
+        self.helpdesk.stop()
+
+    def _helpdesk_credentials(self, parameters: dict[str, str]) -> None:
+        """The help-desk API credentials the template names but does not create (an operator's)."""
+        import boto3
+
+        secrets = boto3.client("secretsmanager")
+        for name in (parameters["ZendeskApiTokenSecretName"], parameters["DiscourseApiKeySecretName"]):
+            secrets.create_secret(Name=name, SecretString="sandbox-helpdesk-token")
 
     # --- triggers --------------------------------------------------------------------------
     def submit(self, event: dict[str, Any]) -> str:

@@ -1,0 +1,84 @@
+"""The sandbox help desk: Zendesk's and Discourse's user APIs (and their reply endpoints) on
+127.0.0.1, answered from `events/helpdesk-users.json`, so the embedded stack verifies webhook
+requesters through the same adapter code as a deployed stack (unblock.adapters.helpdesk_users).
+
+Zendesk: GET /api/v2/users/{id}.json -> {"user": {"id", "email", "verified", "active"}};
+PUT /api/v2/tickets/{id}.json (a comment) -> 200. Discourse: GET /u/{username}/emails.json ->
+{"email", "secondary_emails", "unconfirmed_emails"}; POST /posts.json -> 200. Everything
+posted is kept in `posted`, for the demo and tests to read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+DEFAULT_USERS = Path(__file__).resolve().parents[2] / "events" / "helpdesk-users.json"
+
+
+class SandboxHelpDesk:
+    def __init__(self, users: dict[str, Any]) -> None:
+        self.zendesk = {str(u["id"]): u for u in users.get("zendesk", [])}
+        self.discourse = {str(u["username"]).lower(): u for u in users.get("discourse", [])}
+        self.posted: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    @classmethod
+    def from_file(cls, path: Path = DEFAULT_USERS) -> SandboxHelpDesk:
+        return cls(json.loads(path.read_text()))
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> SandboxHelpDesk:
+        desk = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet: the embedded stack logs what matters
+                pass
+
+            def _send(self, status: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                if m := re.fullmatch(r"/api/v2/users/(\d+)\.json", self.path):
+                    user = desk.zendesk.get(m.group(1))
+                    if user is None:
+                        return self._send(404, {"error": "RecordNotFound"})
+                    return self._send(200, {"user": {"active": True, "verified": True, **user}})
+                if m := re.fullmatch(r"/u/([^/]+)/emails\.json", self.path):
+                    found = desk.discourse.get(m.group(1).lower())
+                    if found is None:
+                        return self._send(404, {"errors": ["not found"]})
+                    return self._send(200, {"email": found["email"], "secondary_emails": [],
+                                            "unconfirmed_emails": [], "associated_accounts": []})
+                return self._send(404, {"error": "not found"})
+
+            def _record(self) -> None:
+                length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                desk.posted.append({"method": self.command, "path": self.path, "body": body})
+                self._send(200, {"ok": True})
+
+            do_PUT = do_POST = _record  # noqa: N815 - the stdlib's names
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
