@@ -54,9 +54,10 @@ class GatewayPlatform(Protocol):
 
     def authenticate(self, secret_sha256: str) -> tuple[Team, Key] | None: ...
     def get_team(self, team_id: str) -> Team: ...
+    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult: ...
 
 
-class Workflow(Protocol):
+class GatewayWorkflow(Protocol):
     """The embedded stack, as the operator routes of `unblock gateway` drive it."""
 
     def run(self, event: dict[str, Any], timeout: float = ...) -> Result: ...
@@ -68,7 +69,7 @@ class GatewayServer(ThreadingHTTPServer):
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], platform: GatewayPlatform, clock: Clock,
-                 probe_token: str | None, workflow: Workflow | None) -> None:
+                 probe_token: str | None, workflow: GatewayWorkflow | None) -> None:
         super().__init__(address, _Handler)
         self.platform = platform
         self.clock = clock
@@ -85,7 +86,7 @@ class GatewayServer(ThreadingHTTPServer):
 
 
 def make_gateway_server(platform: GatewayPlatform, clock: Clock, host: str = "127.0.0.1", port: int = 0, *,
-                        probe_token: str | None = None, workflow: Workflow | None = None) -> GatewayServer:
+                        probe_token: str | None = None, workflow: GatewayWorkflow | None = None) -> GatewayServer:
     """A gateway server bound to host:port (0 = a free port); run `serve_forever` in a thread.
 
     probe_token defaults to env GATEWAY_PROBE_TOKEN ("" = none); without one the operator routes
@@ -288,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, answer.model_dump())
 
-    def _operator_request(self, route: str) -> tuple[Workflow, Any] | None:
+    def _operator_request(self, route: str) -> tuple[GatewayWorkflow, Any] | None:
         """The workflow and the JSON body of an operator route; None once an error is answered."""
         workflow = self.server.workflow
         if workflow is None:
@@ -340,14 +341,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def probe_answer(platform: GatewayPlatform, clock: Clock, team_id: str, key_prefix: str | None) -> ProbeResult:
-    """The probe, answered as the gateway: the same rules as SandboxPlatform.probe, on the gateway's clock.
-
-    Reads the team rather than calling platform.probe, so a platform whose probe goes
-    over HTTP to this very server cannot loop. Raises TeamNotFound.
-    """
-    team = platform.get_team(team_id)
-    key = next((k for k in team.keys if k.prefix == key_prefix), None) if key_prefix else None
-    return rules.answer(team, key, clock.now(), key_named=key_prefix is not None)
+    """The probe, answered as the gateway: the platform's own probe, so key matching and the rules
+    are one code path (unblock.domain.gateway_rules). Raises TeamNotFound."""
+    return platform.probe(team_id, key_prefix)
 
 
 # --- the customer's view ----------------------------------------------------------------------
