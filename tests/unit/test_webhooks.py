@@ -144,7 +144,7 @@ def test_zendesk_sample_maps_to_the_normalized_event(zendesk: Any) -> None:
     assert event.case_source == "zendesk"
     assert event.time == SIGNED_AT
     detail = event.detail
-    assert (detail.ticket_id, detail.channel) == ("4711", "web")
+    assert (detail.ticket_id, detail.channel) == ("4731", "web")
     assert detail.subject == "403 Forbidden on every AI Gateway request (team_Q3xr89YFWHvqTRO0X0bmHkoU)"
     assert detail.text.startswith("Hello,\n\nsince about 09:40 UTC")
     assert (detail.requester_email, detail.team_id, detail.team_slug, detail.key_prefix) == (None,) * 4
@@ -375,8 +375,8 @@ def test_extra_fields_are_refused_with_a_clear_error() -> None:
     with pytest.raises(InvalidTicketEvent) as info:
         parse_ticket_event(bad)
     message = str(info.value)
-    assert "detail.priority: unknown field (allowed: channel, key_prefix, requester_email, subject, " \
-           "team_id, team_slug, text, ticket_id)" in message
+    assert "detail.priority: unknown field (allowed: channel, key_prefix, requester_email, requester_username, " \
+           "subject, team_id, team_slug, text, ticket_id)" in message
     assert "colour: unknown field (allowed: " in message
     assert "urgent" not in message
 

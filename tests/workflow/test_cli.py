@@ -12,7 +12,7 @@ from tests.support import ROOT, load_event
 from unblock_dev import cli
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
-               "customer_reply", "trace"}
+               "customer_reply", "requester_verified", "incident_id", "trace"}
 
 
 def _unblock(*args: str) -> subprocess.CompletedProcess[str]:

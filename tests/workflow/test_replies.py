@@ -51,6 +51,7 @@ def zendesk(app, monkeypatch):
             Name="unblock/zendesk-api-token", SecretString="zd-token")
     monkeypatch.setenv("ZENDESK_API_URL", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.setenv("ZENDESK_API_EMAIL", "support@gateway.test")
+    monkeypatch.setenv("ZENDESK_API_TOKEN_SECRET", "unblock/zendesk-api-token")
     notify._notifiers.cache_clear()
     _drain(app)
     yield server

@@ -123,6 +123,8 @@ class TicketEvent(BaseModel):
         for name in ("account", "region", "resources", "replay-name"):
             if data.get(name) is None:
                 data.pop(name, None)
+        if data["detail"].get("requester_username") is None:  # an addition to DESIGN.md's shape: only when set
+            data["detail"].pop("requester_username", None)
         return data
 
 
