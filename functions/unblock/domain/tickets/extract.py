@@ -4,9 +4,12 @@ Two steps, in this order, and nothing else in unblock ever sees the raw text:
 
 1. `redact(text)` replaces every full secret (AI gateway keys `vck_...`, access tokens
    `vca_...`/`vcp_...`, provider keys `sk-...`, `Bearer`/`Basic` credentials, credential
-   values in assignments, JSON, headers and URL query strings, passwords in URLs) with a marker that keeps only
-   a short prefix: `vck_lowr01sa…[REDACTED]`. It returns how many it replaced: a count above
-   zero means the case must tell the customer to rotate the key.
+   values in assignments, JSON, headers and URL query strings, passwords in URLs, and the
+   formats of `secret_patterns.RULES`: AWS, Stripe, GitHub, Slack, Google keys, JWTs, passwords,
+   private-key blocks) with a marker that keeps only a short prefix: `vck_lowr01sa…[REDACTED]`.
+   Invisible characters go first; secrets split by HTML tags or entities are found in the text
+   as a reader sees it (`secret_patterns.markup_view`). It returns how many it replaced: a count
+   above zero means the case must tell the customer to rotate the key.
 2. `extract(subject, text)` reads team ids, team slugs, key prefixes, endpoints, models,
    status codes, error types and request ids. It redacts its input first (redaction is
    idempotent), so no fact can ever hold a secret; the prefix kept in a redaction marker is
@@ -24,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from unblock.intake import secret_patterns
 
 __all__ = [
     "ELLIPSIS",
@@ -46,10 +51,6 @@ KEY_PREFIX_KEEP = 8
 _GENERIC_KEEP = 4
 # A gateway key prefix is `vck_` + 4..12 characters; anything longer is a full key.
 _PREFIX_MAX = 12
-
-# Zero-width characters glued into pasted text would split a secret and hide it from the
-# patterns below; they carry no meaning in a ticket, so redaction drops them.
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ def _generic_secret(value: str, kind: str) -> SecretFound | None:
     has_alpha = any(c.isalpha() for c in value)
     has_digit = any(c.isdigit() for c in value)
     mixed_case = any(c.isupper() for c in value) and any(c.islower() for c in value)
-    if not has_alpha or not (has_digit or (mixed_case and len(value) >= 20)):
+    # After `Bearer`, any long token is one (an opaque lower-case token has neither digit nor case).
+    long_bearer = kind == "bearer_credential" and len(value) >= 24
+    if not has_alpha or not (has_digit or (mixed_case and len(value) >= 20) or long_bearer):
         return None
     keep = _alnum_head(value, _GENERIC_KEEP) if len(value) >= 24 else ""
     return SecretFound(kind, keep, _sha256(value))
@@ -168,33 +171,96 @@ def _marker(secret: SecretFound) -> str:
     return f"{secret.prefix}{ELLIPSIS}{REDACTED}"
 
 
-def _sub(pattern: re.Pattern[str], text: str, found: list[SecretFound],
-         judge: Callable[[re.Match[str]], SecretFound | None], group: str | int = "value") -> str:
-    def replace(m: re.Match[str]) -> str:
+_Judge = Callable[[re.Match[str]], SecretFound | None]
+
+
+class _Views:
+    """The reader's view of the latest text redaction made (built again only when it changed)."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._view: secret_patterns.View | None = None
+
+    def of(self, text: str) -> secret_patterns.View | None:
+        if text is not self._text:
+            self._text, self._view = text, secret_patterns.markup_view(text)
+        return self._view
+
+
+def _sub(pattern: re.Pattern[str], text: str, found: list[SecretFound], judge: _Judge,
+         group: str | int | Callable[[re.Match[str]], str] = "value", views: _Views | None = None) -> str:
+    """Replace the `group` of each match `judge` takes for a secret. With `views`, match in the
+    text as a reader sees it (tags out, entities decoded) and replace the span it came from."""
+    view = views.of(text) if views else None
+    if views and view is None:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for m in pattern.finditer(view.text if view else text):
         secret = judge(m)
         if secret is None:
-            return m[0]
+            continue
         found.append(secret)
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m[0][:start] + _marker(secret) + m[0][end:]
+        start, end = m.span(group(m) if callable(group) else group)
+        if view:
+            start, end = view.original(start, end)
+        pieces += [text[last:start], _marker(secret)]
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
 
-    return pattern.sub(replace, text)
+
+def _rule_judge(rule: secret_patterns.Rule) -> _Judge:
+    def judge(m: re.Match[str]) -> SecretFound | None:
+        if not rule.accept(m):
+            return None
+        return SecretFound(rule.kind, rule.keep(m), _sha256(m[rule.group(m)]))
+
+    return judge
+
+
+_Pass = tuple[re.Pattern[str], _Judge, str | int | Callable[[re.Match[str]], str]]
+
+
+def _rule(name: str) -> _Pass:
+    rule = secret_patterns.RULES[name]
+    return rule.pattern, _rule_judge(rule), rule.group
+
+
+# Formats that are secrets wherever they appear, then credentials known by their context. Each
+# group runs on the text as it is, then as a reader sees it (when it holds markup), before the
+# next group: a context pattern never cuts through a tag-split key.
+_KNOWN: list[_Pass] = [
+    _rule("private_key"),
+    (_GATEWAY, _gateway_secret, 0),
+    (_PROVIDER, _provider_secret, 0),
+    *(_rule(name) for name in ("stripe_key", "github_token", "slack_token", "slack_webhook", "google_api_key",
+                               "aws_access_key_id", "jwt", "aws_secret_access_key")),
+]
+_CONTEXT: list[_Pass] = [
+    (_AUTH_SCHEME, lambda m: _generic_secret(m["value"], f"{m['scheme'].lower()}_credential"), "value"),
+    _rule("password_prose"),
+    _rule("password_field"),
+    (_ASSIGNMENT, lambda m: _generic_secret(m["value"], "credential"), "value"),
+    (_QUERY, lambda m: _generic_secret(m["value"], "credential"), "value"),
+    (_URL_PASSWORD, lambda m: _url_password(m["value"]), "value"),
+]
 
 
 def redact_secrets(text: str) -> Redaction:
     """Redact every full secret in `text`; the result says what was found (never the secret).
 
+    Invisible characters are dropped first. Then every pattern runs on the text as it is, and
+    again on the text as a reader sees it, when it holds HTML tags or entities: that finds a
+    secret split by tags and replaces it, with the markup inside it, in the text as it is.
     Idempotent: a marker is never taken for a secret, so redacting twice finds nothing new.
     """
     found: list[SecretFound] = []
-    out = _ZERO_WIDTH.sub("", text)
-    out = _sub(_GATEWAY, out, found, _gateway_secret, group=0)
-    out = _sub(_PROVIDER, out, found, _provider_secret, group=0)
-    out = _sub(_AUTH_SCHEME, out, found,
-               lambda m: _generic_secret(m["value"], f"{m['scheme'].lower()}_credential"))
-    out = _sub(_ASSIGNMENT, out, found, lambda m: _generic_secret(m["value"], "credential"))
-    out = _sub(_QUERY, out, found, lambda m: _generic_secret(m["value"], "credential"))
-    out = _sub(_URL_PASSWORD, out, found, lambda m: _url_password(m["value"]))
+    out = secret_patterns.normalize(text)
+    views = _Views()
+    for passes in (_KNOWN, _CONTEXT):
+        for in_view in (False, True):
+            for pattern, judge, group in passes:
+                out = _sub(pattern, out, found, judge, group, views if in_view else None)
     return Redaction(out, found)
 
 
