@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from unblock.intake import secret_patterns
+from unblock.domain.tickets import secret_patterns
 
 __all__ = [
     "ELLIPSIS",
