@@ -87,8 +87,13 @@ class Outbox(Protocol):
     def send(self, reply: OutgoingReply) -> None: ...
 
 
+class TaskGone(Exception):
+    """The waiting task's token is dead (its execution ended, or the wait timed out)."""
+
+
 class Workflow(Protocol):
-    """What the re-check needs of Step Functions."""
+    """What the re-check needs of Step Functions. `complete_staff_task` and `heartbeat` raise
+    TaskGone when the token no longer names a waiting task."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def heartbeat(self, token: str) -> None: ...
