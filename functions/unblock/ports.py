@@ -81,17 +81,33 @@ class FixLedger(Protocol):
 
 class HumanQueue(Protocol):
     def send(self, message: dict[str, Any], *, priority: str) -> None: ...
+    def remove(self, case_id: str) -> int:
+        """Delete the case's messages (found by their case_id attribute); how many were deleted."""
+        ...
 
 
 class Outbox(Protocol):
     def send(self, reply: OutgoingReply) -> None: ...
 
 
+class TaskGone(Exception):
+    """The waiting task no longer exists (decided already, timed out, or its execution ended)."""
+
+
 class Workflow(Protocol):
-    """What the re-check needs of Step Functions."""
+    """What the re-check and staff decisions need of Step Functions."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
+    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
+        """Resume the waiting task; TaskGone when it is no longer there."""
+        ...
+    def send_task_failure(self, token: str, error: str, cause: str) -> None:
+        """Fail the waiting task with `error` (Catch matches on it); TaskGone when it is no longer there."""
+        ...
     def heartbeat(self, token: str) -> None: ...
+    def path(self, case: Case) -> list[str] | None:
+        """The states the case's execution went through (None when unknown)."""
+        ...
     def rerun(self, case: Case) -> None: ...
     def is_running(self, case: Case) -> bool: ...
 

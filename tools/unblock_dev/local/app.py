@@ -61,7 +61,7 @@ class LocalApp:
         self.clock = FixedClock(now or datetime.now(UTC))
         self.stack = LocalStack(parameters=parameters).start()
         fresh_adapters(self.clock)
-        self.console = Console(self.stack.outputs)
+        self.console = Console(self.stack.outputs, self.clock)
         self.platform = composition.platform()
         if seed is not None:
             self.seed(seed)
