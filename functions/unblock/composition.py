@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
-    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
     from unblock.ports import Clock, Platform
 
@@ -48,14 +47,6 @@ def stepfunctions() -> Any:
     import boto3
 
     return boto3.client("stepfunctions")
-
-
-@cache
-def workflow() -> StepFunctionsWorkflow:
-    """The workflow port over the remediation state machine (STATE_MACHINE_ARN)."""
-    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
-
-    return StepFunctionsWorkflow(stepfunctions(), os.environ["STATE_MACHINE_ARN"])
 
 
 @cache

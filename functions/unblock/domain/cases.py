@@ -15,7 +15,6 @@ from unblock.domain.models import (
     Outcome,
     Plan,
     Report,
-    StaffDecision,
 )
 
 Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
@@ -50,7 +49,6 @@ class Case(BaseModel):
     updated_at: AwareDatetime
     next_check_at: AwareDatetime | None = None
     rechecks: int = 0
-    decisions: list[StaffDecision] = []  # every staff decision, oldest first
     version: int = 0
 
     @property

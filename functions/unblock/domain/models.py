@@ -12,9 +12,7 @@ Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
 Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
 CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
-# "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
-CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
-StaffDecisionName = Literal["approve", "resolve", "reject"]
+CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "closed"]
 
 # escalate before auto_fix before customer_action (DESIGN.md "Findings").
 SEVERITY: dict[str, int] = {"escalate": 3, "auto_fix": 2, "customer_action": 1, "ok": 0}
@@ -98,16 +96,6 @@ class Escalation(_Model):
     proposed_fixes: list[FixName] = []
     must_rotate_key: bool = False
     queued_at: AwareDatetime | None = None
-
-
-class StaffDecision(_Model):
-    """One staff decision on an escalated case: what, who (from their token or IAM identity), when, why."""
-
-    decision: StaffDecisionName
-    actor: str
-    note: str | None = None
-    decided_at: AwareDatetime
-    fixes: list[FixName] = []
 
 
 class Trace(_Model):
