@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
-from unblock.domain.models import Finding, FixName
+from unblock.domain.models import Finding
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -36,19 +36,6 @@ FIXED: dict[str, str] = {
 
 ROTATE = ("You pasted a full API key or token in your message. We removed it from our records, "
           "but please treat it as exposed: revoke it and create a new one.")
-
-
-GENERIC_STEP = "Reply here and we will tell you what to change on your team."
-
-
-def _in_place(case: Case) -> list[FixName]:
-    """The fixes now in place for the case: applied by it, or found already done (a fix whose
-    write succeeded before a failure, or another ticket's for the same team)."""
-    out: list[FixName] = []
-    for r in case.fixes:
-        if r.status in ("applied", "already_done") and r.fix not in out:
-            out.append(r.fix)
-    return out
 
 
 def _steps(findings: list[Finding]) -> list[str]:
@@ -133,7 +120,7 @@ def _escalated(case: Case) -> str | None:
 
 def _specific(case: Case, findings_now: list[Finding]) -> str | None:
     parts: list[str] = []
-    fixed = [FIXED[f] for f in _in_place(case)]
+    fixed = [FIXED[f] for f in case.fixes_applied]
     if case.outcome == "needs_info":
         parts.append(NEEDS_INFO)
     elif case.outcome == "already_working":
@@ -141,13 +128,14 @@ def _specific(case: Case, findings_now: list[Finding]) -> str | None:
                      "and a test request through the gateway succeeds now. Please retry; if you still see "
                      "403 Forbidden, reply with the X-Vercel-Id of a failing request.")
     elif case.outcome == "auto_fixed":
-        done = f"we {' and '.join(fixed)}" if fixed else "what blocked your requests has been mended"
-        parts.append(f"We found the cause and fixed it: {done}. "
-                     "A test request through the gateway now succeeds; please retry your requests.")
+        parts.append(f"We found the cause and fixed it: we {' and '.join(fixed)}. "
+                     "A test request through the gateway now succeeds; please retry your requests."
+                     if fixed else "We found the cause and it is fixed: a test request through the gateway now "
+                     "succeeds; please retry your requests.")
     elif case.outcome == "customer_action":
         lead = f"We {' and '.join(fixed)}, but one thing is still needed on your side:" if fixed else \
             "We found what blocks your requests; it needs a step on your side:"
-        steps = _steps(findings_now) or [GENERIC_STEP]
+        steps = _steps(findings_now) or ["Check your team's billing and API keys in the dashboard."]
         parts.append("\n".join([lead, *[f"- {s}" for s in steps],
                                 "We re-check automatically and will let you know once access works again."]))
     elif case.outcome == "escalated" and (text := _escalated(case)):
