@@ -44,7 +44,7 @@ def _steps(findings: list[Finding]) -> list[str]:
 
 def is_public(case: Case) -> bool:
     """A forum topic is read by anyone: its public reply stays in general terms."""
-    return case.report.channel == "forum" or case.report.source == "discourse"
+    return case.report.channel == "forum"
 
 
 def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
@@ -52,18 +52,23 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
     act on which team"); no reply to anyone names a restriction's reason or score."""
     if case.requester_verified and not is_public(case):
-        return _specific(case, findings_now)
-    parts = [p for p in (_general(case), _where_details_are(case)) if p]
-    if case.report.must_rotate_key:
-        parts.append(ROTATE)
-    return "\n\n".join(parts) if parts else None
+        return _reply(case, _specific(case, findings_now))
+    return _reply(case, _general(case), _where_details_are(case))
 
 
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """The specifics for a verified requester who wrote on a public channel (a private message)."""
     if case.requester_verified and is_public(case) and case.report.requested_by:
-        return _specific(case, findings_now)
+        return _reply(case, _specific(case, findings_now))
     return None
+
+
+def _reply(case: Case, *parts: str | None) -> str | None:
+    """The parts that have something to say, then the rotation notice when a secret was pasted."""
+    kept = [p for p in parts if p]
+    if case.report.must_rotate_key:
+        kept.append(ROTATE)
+    return "\n\n".join(kept) or None
 
 
 def _where_details_are(case: Case) -> str | None:
@@ -119,30 +124,25 @@ def _escalated(case: Case) -> str | None:
 
 
 def _specific(case: Case, findings_now: list[Finding]) -> str | None:
-    parts: list[str] = []
+    """The outcome with its facts: what was fixed, the customer's steps (a verified requester only)."""
     fixed = [FIXED[f] for f in case.fixes_applied]
-    if case.outcome == "needs_info":
-        parts.append(NEEDS_INFO)
-    elif case.outcome == "already_working":
-        parts.append("We checked your team's billing, API keys and restrictions and found nothing blocking, "
-                     "and a test request through the gateway succeeds now. Please retry; if you still see "
-                     "403 Forbidden, reply with the X-Vercel-Id of a failing request.")
-    elif case.outcome == "auto_fixed":
-        parts.append(f"We found the cause and fixed it: we {' and '.join(fixed)}. "
-                     "A test request through the gateway now succeeds; please retry your requests."
-                     if fixed else "We found the cause and it is fixed: a test request through the gateway now "
-                     "succeeds; please retry your requests.")
-    elif case.outcome == "customer_action":
+    if case.outcome == "already_working":
+        return ("We checked your team's billing, API keys and restrictions and found nothing blocking, "
+                "and a test request through the gateway succeeds now. Please retry; if you still see "
+                "403 Forbidden, reply with the X-Vercel-Id of a failing request.")
+    if case.outcome == "auto_fixed":
+        if not fixed:
+            return ("We found the cause and it is fixed: a test request through the gateway now succeeds; "
+                    "please retry your requests.")
+        return (f"We found the cause and fixed it: we {' and '.join(fixed)}. "
+                "A test request through the gateway now succeeds; please retry your requests.")
+    if case.outcome == "customer_action":
         lead = f"We {' and '.join(fixed)}, but one thing is still needed on your side:" if fixed else \
             "We found what blocks your requests; it needs a step on your side:"
         steps = _steps(findings_now) or ["Check your team's billing and API keys in the dashboard."]
-        parts.append("\n".join([lead, *[f"- {s}" for s in steps],
-                                "We re-check automatically and will let you know once access works again."]))
-    elif case.outcome == "escalated" and (text := _escalated(case)):
-        parts.append(text)
-    if case.report.must_rotate_key:
-        parts.append(ROTATE)
-    return "\n\n".join(parts) if parts else None
+        return "\n".join([lead, *[f"- {s}" for s in steps],
+                          "We re-check automatically and will let you know once access works again."])
+    return _general(case)  # needs_info and escalated read the same whoever asked
 
 
 def access_restored_reply() -> str:
