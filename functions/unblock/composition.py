@@ -101,26 +101,21 @@ def intake_dead_letters() -> IntakeDeadLetters:
 
 @cache
 def requester_directory() -> RequesterDirectory:
-    """Help-desk user lookups for requester verification, from the same settings the replies use
-    (ZENDESK_API_URL/EMAIL/TOKEN_SECRET, DISCOURSE_API_URL/USERNAME/KEY_SECRET). A help desk that is
-    not configured, or whose credential cannot be read, looks nobody up: its requesters stay
-    unverified, and the ticket goes on."""
+    """Help-desk user look-ups for requester verification, from the settings the replies use
+    (adapters.helpdesks.HELPDESK_ENV). A help desk not configured looks nobody up; its
+    credential is read at each look-up (cached by Powertools), so a rotation or a failed read
+    costs one look-up, never the container's: the requester is then unverified, the ticket goes on."""
+    from functools import partial
+
     from unblock.adapters.helpdesk_users import DiscourseUsers, RequesterDirectory, ZendeskUsers
+    from unblock.adapters.helpdesks import HELPDESK_ENV
     from unblock.adapters.secrets import read_credential
 
-    env = os.environ
-
-    def credential(var: str) -> str | None:
-        try:
-            return read_credential(env[var]) or None if env.get(var) else None
-        except Exception:  # noqa: BLE001 - unreadable: nobody is verified through this help desk
-            return None
-
-    zendesk = discourse = None
-    if env.get("ZENDESK_API_URL") and env.get("ZENDESK_API_EMAIL") and (
-            token := credential("ZENDESK_API_TOKEN_SECRET")):
-        zendesk = ZendeskUsers(env["ZENDESK_API_URL"], env["ZENDESK_API_EMAIL"], token)
-    if env.get("DISCOURSE_API_URL") and env.get("DISCOURSE_API_USERNAME") and (
-            key := credential("DISCOURSE_API_KEY_SECRET")):
-        discourse = DiscourseUsers(env["DISCOURSE_API_URL"], env["DISCOURSE_API_USERNAME"], key)
-    return RequesterDirectory(zendesk=zendesk, discourse=discourse)
+    configured = {}
+    for destination, *names in HELPDESK_ENV:
+        url, user, secret = (os.environ.get(name, "").strip() for name in names)
+        if url and user and secret:
+            configured[destination] = (url, user, partial(read_credential, secret))
+    zendesk, discourse = configured.get("zendesk"), configured.get("discourse")
+    return RequesterDirectory(zendesk=ZendeskUsers(*zendesk) if zendesk else None,
+                              discourse=DiscourseUsers(*discourse) if discourse else None)

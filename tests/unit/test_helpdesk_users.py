@@ -223,6 +223,25 @@ def test_zendesk_bad_credentials_resolve_to_none(zendesk: FakeHelpDesk) -> None:
     assert len(zendesk.seen) == 1
 
 
+def test_the_credential_is_read_at_each_look_up_so_a_rotation_or_a_failed_read_costs_one(
+        zendesk: FakeHelpDesk) -> None:
+    tokens = iter(["wrong-token", "", ZD_TOKEN])
+
+    def read() -> str:
+        token = next(tokens, None)
+        if token is None:
+            raise RuntimeError("Secrets Manager is down")
+        return token
+
+    users = ZendeskUsers(zendesk.base_url, ZD_AGENT, read, timeout=TIMEOUT)
+    assert users.email_for("4711") is None  # the old token: 401
+    assert users.email_for("4711") is None  # an empty secret: never sent
+    assert len(zendesk.seen) == 1
+    assert users.email_for("4711") == "alice@example.com"  # the rotated token, no new adapter
+    users.clear_cache()
+    assert users.email_for("4711") is None  # the read fails: this look-up only, never raised
+
+
 def test_zendesk_unverified_user_resolves_when_verification_is_not_required(zendesk: FakeHelpDesk) -> None:
     assert zd(zendesk, require_verified=False).email_for("4712") == "bob@example.com"
 

@@ -129,3 +129,23 @@ def test_a_forum_post_gets_a_general_public_reply_and_the_specifics_privately(ap
     assert private and private[0]["target_recipients"] == "lena_v"
     assert "risk hold" in private[0]["raw"]
     assert public and "risk" not in json.dumps(public).lower()
+
+
+def test_a_delivery_that_opens_no_case_looks_nobody_up(app):
+    """Each Discourse look-up lands in its staff action log: only a post that opens a case is looked up."""
+    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock_dev.local.app import webhook_request
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event("discourse-post-created.json", unique=False)
+    sample["body"]["post"]["post_number"] = 2  # a reply in the topic, not a new report
+    sample["headers"]["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(sample["body"]),
+                                                                           SAMPLE_SECRET)
+    app.helpdesk.looked_up.clear()
+    out = app.stack.invoke("WebhookFunction", webhook_request(sample))
+    assert out["statusCode"] == 200 and "ignored" in json.loads(out["body"])
+    assert app.helpdesk.looked_up == []
+
+    stranger = app.run(load_event("discourse-post-created-stranger.json", unique=False))
+    assert stranger.requester_verified is False
+    assert app.helpdesk.looked_up == ["/u/stranger_42/emails.json"]  # the one that opened a case

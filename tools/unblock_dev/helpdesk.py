@@ -5,7 +5,7 @@ requesters through the same adapter code as a deployed stack (unblock.adapters.h
 Zendesk: GET /api/v2/users/{id}.json -> {"user": {"id", "email", "verified", "active"}};
 PUT /api/v2/tickets/{id}.json (a comment) -> 200. Discourse: GET /u/{username}/emails.json ->
 {"email", "secondary_emails", "unconfirmed_emails"}; POST /posts.json -> 200. Everything
-posted is kept in `posted`, for the demo and tests to read.
+posted is kept in `posted`, and every look-up in `looked_up`, for the demo and tests to read.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class SandboxHelpDesk:
         self.zendesk = {str(u["id"]): u for u in users.get("zendesk", [])}
         self.discourse = {str(u["username"]).lower(): u for u in users.get("discourse", [])}
         self.posted: list[dict[str, Any]] = []
+        self.looked_up: list[str] = []  # the user look-ups asked, by path
         self._server: ThreadingHTTPServer | None = None
 
     @classmethod
@@ -52,6 +53,7 @@ class SandboxHelpDesk:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                desk.looked_up.append(self.path)
                 if m := re.fullmatch(r"/api/v2/users/(\d+)\.json", self.path):
                     user = desk.zendesk.get(m.group(1))
                     if user is None:

@@ -70,6 +70,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from unblock.domain.models import DISCOURSE_USERNAME
+
 __all__ = ["MAX_RESPONSE_BYTES", "DiscourseUsers", "ZendeskUsers", "looks_like_email"]
 
 log = logging.getLogger(__name__)
@@ -81,9 +83,21 @@ _CHUNK_BYTES = 64 * 1024
 _USER_AGENT = "unblock-helpdesk-users/1"
 
 _ZENDESK_ID = re.compile(r"[0-9]{1,20}")
-_DISCOURSE_USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,59}")
+_DISCOURSE_USERNAME = re.compile(DISCOURSE_USERNAME)
 # One @, no whitespace or control characters, a dot in the domain, no empty labels at the ends.
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f.]+(?:\.[^@\s\x00-\x1f\x7f.]+)+")
+
+
+# The credential itself, or how to read it at each look-up (a rotated secret is picked up, and
+# a failed read costs that look-up only)
+Credential = str | Callable[[], str]
+
+
+def _read(credential: Credential) -> str:
+    value = credential() if callable(credential) else credential
+    if not value:
+        raise _Failed("no credential")
+    return value
 
 
 def looks_like_email(value: object) -> str | None:
@@ -224,13 +238,16 @@ class ZendeskUsers(_CachedUserLookup):
 
     helpdesk = "zendesk"
 
-    def __init__(self, base_url: str, email: str, token: str, timeout: float = 3.0, *,
+    def __init__(self, base_url: str, email: str, token: Credential, timeout: float = 3.0, *,
                  now: Callable[[], float] = time.monotonic, ttl: float = DEFAULT_TTL_SECONDS,
                  max_entries: int = DEFAULT_MAX_ENTRIES, require_verified: bool = True) -> None:
         super().__init__(base_url, timeout, now, ttl, max_entries)
-        credentials = f"{email}/token:{token}".encode()
-        self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
+        self._email, self._token = email, token
         self._require_verified = require_verified
+
+    def _authorization(self) -> str:
+        credentials = f"{self._email}/token:{_read(self._token)}".encode()
+        return "Basic " + base64.b64encode(credentials).decode("ascii")
 
     def email_for(self, requester_id: str | int) -> str | None:
         """The requester's primary email, lowercased; None when it cannot be resolved."""
@@ -247,7 +264,7 @@ class ZendeskUsers(_CachedUserLookup):
 
     def _fetch(self, user_id: str) -> str | None:
         document = self._get_json(self._url("api", "v2", "users", f"{user_id}.json"),
-                                  {"Authorization": self._authorization})
+                                  {"Authorization": self._authorization()})
         user = document.get("user") if isinstance(document, dict) else None
         if not isinstance(user, dict):
             raise _Failed("no user object")
@@ -269,11 +286,11 @@ class DiscourseUsers(_CachedUserLookup):
 
     helpdesk = "discourse"
 
-    def __init__(self, base_url: str, api_username: str, api_key: str, timeout: float = 3.0, *,
+    def __init__(self, base_url: str, api_username: str, api_key: Credential, timeout: float = 3.0, *,
                  now: Callable[[], float] = time.monotonic, ttl: float = DEFAULT_TTL_SECONDS,
                  max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         super().__init__(base_url, timeout, now, ttl, max_entries)
-        self._headers = {"Api-Key": api_key, "Api-Username": api_username}
+        self._api_username, self._api_key = api_username, api_key
 
     def email_for(self, username: str) -> str | None:
         """The user's primary email, lowercased; None when it cannot be resolved."""
@@ -286,7 +303,8 @@ class DiscourseUsers(_CachedUserLookup):
             return None
 
     def _fetch(self, username: str) -> str | None:
-        document = self._get_json(self._url("u", username, "emails.json"), self._headers)
+        headers = {"Api-Key": _read(self._api_key), "Api-Username": self._api_username}
+        document = self._get_json(self._url("u", username, "emails.json"), headers)
         if not isinstance(document, dict):
             raise _Failed("no emails object")
         email = looks_like_email(document.get("email"))

@@ -263,6 +263,13 @@ class Misconfigured:
 
 # --- configuration -------------------------------------------------------------------------
 
+# (help desk, its API URL, the user unblock acts as, the secret holding its credential): read by
+# the replies here and by the requester look-ups (composition.requester_directory)
+HELPDESK_ENV: tuple[tuple[Destination, str, str, str], ...] = (
+    ("zendesk", "ZENDESK_API_URL", "ZENDESK_API_EMAIL", "ZENDESK_API_TOKEN_SECRET"),
+    ("discourse", "DISCOURSE_API_URL", "DISCOURSE_API_USERNAME", "DISCOURSE_API_KEY_SECRET"),
+)
+
 
 def notifiers_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Notifier]:
     """The notifiers the environment configures, by destination.
@@ -278,11 +285,7 @@ def notifiers_from_env(environ: Mapping[str, str] | None = None) -> dict[str, No
 
     env = os.environ if environ is None else environ
     found: dict[str, Notifier] = {}
-    specs: tuple[tuple[Destination, str, str, str], ...] = (
-        ("zendesk", "ZENDESK_API_URL", "ZENDESK_API_EMAIL", "ZENDESK_API_TOKEN_SECRET"),
-        ("discourse", "DISCOURSE_API_URL", "DISCOURSE_API_USERNAME", "DISCOURSE_API_KEY_SECRET"),
-    )
-    for destination, url_var, user_var, secret_var in specs:
+    for destination, url_var, user_var, secret_var in HELPDESK_ENV:
         url = env.get(url_var, "").strip()
         if not url:
             logger.info("help desk not configured: its replies stay on the case",

@@ -14,6 +14,10 @@ FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "li
 CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "closed"]
 
+# A Discourse username as unblock accepts one (a plain one; `.` and `..` are out): where a
+# private message goes, and the only form that reaches a URL path.
+DISCOURSE_USERNAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}"
+
 # escalate before auto_fix before customer_action (DESIGN.md "Findings").
 SEVERITY: dict[str, int] = {"escalate": 3, "auto_fix": 2, "customer_action": 1, "ok": 0}
 

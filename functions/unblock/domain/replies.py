@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
-from unblock.domain.models import Finding
+from unblock.domain.models import DISCOURSE_USERNAME, Finding
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -183,7 +183,7 @@ class OutgoingReply(BaseModel):
     public_body: str | None = None
     internal_note: str | None = None
     private_body: str | None = None  # Discourse: the specifics, as a private message to `private_to`
-    private_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}$")
+    private_to: str | None = Field(default=None, pattern=rf"^{DISCOURSE_USERNAME}$")
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
 
     @model_validator(mode="after")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,9 +21,12 @@ from unblock.adapters.dead_letters import Kind
 from unblock.adapters.secrets import read_secret
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
-from unblock.domain.tickets.ticket_event import TicketEvent
+from unblock.domain.tickets.ticket_event import TicketEvent, with_requester_email
 from unblock.handlers.intake import start_workflow
 from unblock.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from unblock.adapters.helpdesk_users import RequesterDirectory
 
 app = LambdaFunctionUrlResolver()
 
@@ -77,15 +81,16 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
-def _lookup(find: Any) -> str | None:
-    """The requester's email from the help desk's user API; any failure leaves it unknown (the
-    requester is then not verified) and never drops the ticket."""
+def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], str | None]) -> TicketEvent:
+    """The mapped ticket with the requester's email from the help desk's user API. Looked up only
+    for a delivery that opens a case; any failure leaves it unknown (the requester is then not
+    verified) and never drops the ticket."""
     try:
         email = find(composition.requester_directory())
     except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
         logger.warning("requester lookup failed")
-        return None
-    return email if isinstance(email, str) else None
+        return ticket
+    return with_requester_email(ticket, email)
 
 
 @app.post("/zendesk")
@@ -97,7 +102,7 @@ def zendesk() -> Response[Any]:
     def build() -> TicketEvent:
         payload = webhooks.parse_json(raw)
         requester = webhooks.zendesk_requester_id(payload)
-        return webhooks.map_zendesk(payload, requester_email=_lookup(lambda d: d.zendesk_email(requester)))
+        return _with_requester(webhooks.map_zendesk(payload), lambda d: d.zendesk_email(requester))
 
     return _keep_if_unprocessable("zendesk", headers, raw, build)
 
@@ -113,7 +118,7 @@ def discourse() -> Response[Any]:
     def build() -> TicketEvent:
         payload = webhooks.parse_json(raw)
         poster = webhooks.discourse_username(payload)
-        return webhooks.map_discourse(headers, payload, requester_email=_lookup(lambda d: d.discourse_email(poster)))
+        return _with_requester(webhooks.map_discourse(headers, payload), lambda d: d.discourse_email(poster))
 
     return _keep_if_unprocessable("discourse", headers, raw, build)
 

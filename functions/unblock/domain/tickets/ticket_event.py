@@ -29,7 +29,7 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from unblock.domain.models import CaseSource
+from unblock.domain.models import DISCOURSE_USERNAME, CaseSource
 from unblock.domain.tickets.extract import redact_secrets
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "clip_text",
     "parse_ticket_event",
     "redact_event",
+    "with_requester_email",
 ]
 
 EVENT_SOURCE: Final = "unblock.tickets"
@@ -76,7 +77,7 @@ class TicketDetail(BaseModel):
     # report is built, and counted as a pasted secret.
     key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,200}$")
     # who wrote, as the help desk names them (a Discourse username): where private details go
-    requester_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}$")
+    requester_username: str | None = Field(default=None, pattern=rf"^{DISCOURSE_USERNAME}$")
 
     @field_validator("ticket_id", mode="before")
     @classmethod
@@ -178,6 +179,18 @@ def clip_text(text: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
     head = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
     cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
     return (head[:cut] if cut > 0 else "") + TRUNCATED
+
+
+def with_requester_email(event: TicketEvent, email: str | None) -> TicketEvent:
+    """The event with the requester's email the help desk vouched for (unchanged when there is
+    none, or it is not an email address the event accepts)."""
+    if not email:
+        return event
+    try:
+        detail = TicketDetail.model_validate({**event.detail.model_dump(), "requester_email": email})
+    except ValidationError:
+        return event
+    return event.model_copy(update={"detail": detail})
 
 
 def redact_event(event: TicketEvent) -> tuple[TicketEvent, int]:

@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from unblock.domain.models import DISCOURSE_USERNAME
 from unblock.domain.tickets.ticket_event import (
     Channel,
     TicketDetail,
@@ -323,19 +324,19 @@ def discourse_username(payload: Mapping[str, Any]) -> str | None:
     """The poster's Discourse username (`post.username`), when it is a plain one."""
     post = payload.get("post")
     value = post.get("username") if isinstance(post, Mapping) else None
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}", value):
+    if isinstance(value, str) and re.fullmatch(DISCOURSE_USERNAME, value):
         return value
     return None
 
 
-def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any], *,
-                  requester_email: str | None = None) -> TicketEvent:
+def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> TicketEvent:
     """A `post_created` payload (`{"post": {...}}`) as a normalized event, channel `forum`.
 
     ticket_id is the topic id (case `discourse:<topic_id>`, where the reply goes); subject the
     topic title; text the post's markdown `raw` (or the text of `cooked` HTML when `raw` is
     absent). The payload gives no e-mail address: a handler that looks the poster up through
-    Discourse's admin API passes `requester_email`. The username is kept for a private message.
+    Discourse's admin API adds it (`with_requester_email`). The username is kept for a private
+    message.
     """
     name = discourse_event_name(headers)
     if name is None:
@@ -362,7 +363,6 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any], *,
             channel="forum",
             subject=str(post.get("topic_title") or "")[:1000],
             text=clip_text(text),
-            requester_email=requester_email,
             requester_username=discourse_username(payload),
         )
     except ValueError:
