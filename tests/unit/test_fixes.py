@@ -66,10 +66,11 @@ ids = [c.fix for c in FIX_CASES]
 
 def fix_all(platform: SandboxPlatform, ledger: MemoryLedger, clock: FixedClock, team_id: str,
             findings: list[Finding], *, policy: FixPolicy | None = None, case_id: str = "zendesk:4711",
-            approved: bool = False, actor: str = "unblock") -> list[FixRecord]:
+            approved: bool = False, actor: str = "unblock", requester_verified: bool = True) -> list[FixRecord]:
     fixes = [fix for f in findings if (fix := f.fix)]
     return apply_fixes(platform, ledger, clock, case_id=case_id, team_id=team_id, findings=findings,
-                       fixes=fixes, policy=policy or FixPolicy(), actor=actor, approved=approved)
+                       fixes=fixes, policy=policy or FixPolicy(), actor=actor, approved=approved,
+                       requester_verified=requester_verified)
 
 
 def version(table: Any, team_id: str) -> int:
@@ -124,7 +125,7 @@ def test_only_the_fixes_named_are_applied(platform: SandboxPlatform, seed: Seede
     team_id = seed(make_team(**STALE_HOLD, **ENTITLEMENT_OFF))
     findings = run_checks(platform, team_id, None, NOW)
     records = apply_fixes(platform, ledger, clock, case_id="c", team_id=team_id, findings=findings,
-                          fixes=["resync_entitlements"], policy=FixPolicy(), actor="unblock")
+                          fixes=["resync_entitlements"], policy=FixPolicy(), actor="unblock", requester_verified=True)
     assert [r.fix for r in records] == ["resync_entitlements"]
     assert platform.get_billing(team_id).hold.active is True
 
@@ -273,6 +274,20 @@ def test_per_hour_limit_does_not_hold_back_other_fixes(platform: SandboxPlatform
                                                    ("lift_risk_hold", "refused")]
 
 
+def test_for_an_unverified_requester_only_the_consistency_repairs_apply(
+        platform: SandboxPlatform, seed: Seeder, ledger: MemoryLedger, clock: FixedClock) -> None:
+    team_id = seed(make_team(**STALE_HOLD, **LOW_RISK_HOLD))
+    findings = run_checks(platform, team_id, None, NOW)
+    records = fix_all(platform, ledger, clock, team_id, findings, requester_verified=False)
+    assert [(r.fix, r.status) for r in records] == [("clear_billing_hold", "applied"), ("lift_risk_hold", "proposed")]
+    assert "not verified" in records[1].reason
+    assert platform.get_billing(team_id).hold.active is False
+    assert platform.get_restrictions(team_id) != ()  # the lift waits for staff
+    [approved] = fix_all(platform, ledger, clock, team_id, findings[2:], approved=True, actor="staff:carol",
+                         requester_verified=False)
+    assert approved.status == "applied" and platform.get_restrictions(team_id) == ()
+
+
 @pytest.mark.parametrize("case", FIX_CASES, ids=ids)
 def test_dry_run_proposes_and_leaves_the_platform_alone(platform: SandboxPlatform, seed: Seeder,
                                                         ledger: MemoryLedger, clock: FixedClock, table: Any,
@@ -308,12 +323,13 @@ def test_staff_approval_lifts_a_hold_the_guardrails_refuse(platform: SandboxPlat
     policy = FixPolicy(max_auto_lifts_per_hour=1)
 
     [auto] = apply_fixes(platform, ledger, clock, case_id="c-9", team_id=team_id, findings=findings,
-                         fixes=["lift_risk_hold"], policy=policy, actor="unblock")
+                         fixes=["lift_risk_hold"], policy=policy, actor="unblock", requester_verified=True)
     assert auto.status == "refused"
     assert platform.get_restrictions(team_id) != ()
 
     [staff] = apply_fixes(platform, ledger, clock, case_id="c-9", team_id=team_id, findings=findings,
-                          fixes=["lift_risk_hold"], policy=policy, actor="staff:carol", approved=True)
+                          fixes=["lift_risk_hold"], policy=policy, actor="staff:carol", approved=True,
+                          requester_verified=True)
     assert (staff.status, staff.actor) == ("applied", "staff:carol")
     assert platform.get_restrictions(team_id) == ()
     assert platform.probe(team_id).status == 200

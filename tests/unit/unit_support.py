@@ -151,7 +151,7 @@ def run_case(
         return CaseRun(findings, plan, _PLANNED_OUTCOME[plan.action])
     assert team_id is not None
     records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=team_id, findings=findings,
-                          fixes=plan.fixes, policy=policy or FixPolicy(), actor="unblock")
+                          fixes=plan.fixes, policy=policy or FixPolicy(), actor="unblock", requester_verified=True)
     recheck = run_checks(platform, team_id, key_prefix, clock.now())
     probe = platform.probe(team_id, key_prefix)
     outcome, _ = verdict(recheck, probe)

@@ -87,7 +87,7 @@ def apply_fixes(
     policy: FixPolicy,
     actor: str,
     approved: bool = False,
-    requester_verified: bool = True,
+    requester_verified: bool,
 ) -> list[FixRecord]:
     """Apply (or, in approval mode, propose) the named fixes, in check order.
 
