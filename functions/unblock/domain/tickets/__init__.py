@@ -1,43 +1,6 @@
-"""Intake, the pure part: redaction and fact extraction from ticket text, the normalized ticket
-event, and the help-desk webhooks (signature checks and payload mapping). No AWS here."""
+"""Intake, the pure part: redaction and fact extraction from ticket text (`extract`), the
+normalized ticket event (`ticket_event`), the help-desk webhooks (`webhooks`: signature checks
+and payload mapping) and the redacted report (`reports`). No AWS here.
 
-from unblock.domain.tickets.extract import Facts, Redaction, SecretFound, extract, redact, redact_secrets
-from unblock.domain.tickets.ticket_event import (
-    InvalidTicketEvent,
-    TicketDetail,
-    TicketEvent,
-    parse_ticket_event,
-    redact_event,
-)
-from unblock.domain.tickets.webhooks import (
-    WebhookIgnored,
-    WebhookRejected,
-    is_ping,
-    map_discourse,
-    map_zendesk,
-    parse_json,
-    verify_discourse,
-    verify_zendesk,
-)
-
-__all__ = [
-    "Facts",
-    "InvalidTicketEvent",
-    "Redaction",
-    "SecretFound",
-    "TicketDetail",
-    "TicketEvent",
-    "WebhookIgnored",
-    "WebhookRejected",
-    "extract",
-    "is_ping",
-    "map_discourse",
-    "map_zendesk",
-    "parse_json",
-    "parse_ticket_event",
-    "redact",
-    "redact_event",
-    "redact_secrets",
-    "verify_discourse",
-    "verify_zendesk",
-]
+Import the module you need: nothing is re-exported, so a function that only builds reports
+does not load the webhook parsers on its cold start."""
