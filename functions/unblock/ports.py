@@ -77,6 +77,17 @@ class FixLedger(Protocol):
     def find(self, case_id: str, fix: FixName) -> FixRecord | None: ...
     def record(self, rec: FixRecord) -> None: ...
     def lifts_since(self, since: datetime) -> int: ...
+    def claim_lift(self, case_id: str, at: datetime, cap: int) -> bool:
+        """Count one automatic lift for the case in `at`'s hour, unless `cap` lifts are counted
+        there already: one conditional write, so concurrent executions never pass the cap.
+        A case that holds a claim in that hour claims again without counting twice."""
+        ...
+    def release_lift(self, case_id: str, at: datetime) -> None:
+        """Give back the case's claim (the lift did not happen)."""
+        ...
+    def begin_fix(self, case_id: str, fix: FixName) -> bool:
+        """Note that the case is about to apply the fix; True if it had begun it before (a retry)."""
+        ...
 
 
 class HumanQueue(Protocol):
@@ -87,8 +98,13 @@ class Outbox(Protocol):
     def send(self, reply: OutgoingReply) -> None: ...
 
 
+class TaskGone(Exception):
+    """The waiting task's token is dead (its execution ended, or the wait timed out)."""
+
+
 class Workflow(Protocol):
-    """What the re-check needs of Step Functions."""
+    """What the re-check needs of Step Functions. `complete_staff_task` and `heartbeat` raise
+    TaskGone when the token no longer names a waiting task."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def heartbeat(self, token: str) -> None: ...

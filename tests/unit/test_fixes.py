@@ -333,3 +333,40 @@ def test_staff_approval_lifts_a_hold_the_guardrails_refuse(platform: SandboxPlat
     assert (staff.status, staff.actor) == ("applied", "staff:carol")
     assert platform.get_restrictions(team_id) == ()
     assert platform.probe(team_id).status == 200
+
+
+class MarkerFailsOnce:
+    """The platform table, except that the first write of a fix's idempotency marker fails
+    (the team's change was written: the platform failed after its write)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table, self.failed = table, False
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if str(kwargs["Item"]["pk"]).startswith("fix#") and not self.failed:
+            self.failed = True
+            raise TimeoutError("the platform timed out after writing the fix")
+        return self._table.put_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+@pytest.mark.parametrize("case", FIX_CASES, ids=ids)
+def test_a_fix_written_before_a_platform_failure_is_applied_and_counts(seed: Seeder, table: Any,
+                                                                       clock: FixedClock, case: FixCase) -> None:
+    platform = SandboxPlatform(MarkerFailsOnce(table), clock)
+    team_id = seed(make_team(**case.team))
+    findings = run_checks(platform, team_id, None, NOW)
+    ledger = MemoryLedger()
+    policy = FixPolicy(max_auto_lifts_per_hour=1)
+    with pytest.raises(TimeoutError):
+        fix_all(platform, ledger, clock, team_id, findings, policy=policy)
+    clock.advance(timedelta(seconds=30))  # Step Functions retries the task
+
+    [rec] = fix_all(platform, ledger, clock, team_id, findings, policy=policy)
+
+    assert rec.status == "applied"  # the fix in place is this case's: not "already_done"
+    assert case.state(platform.get_team(team_id)) == case.mended
+    if case.fix == "lift_risk_hold":  # and it counts against the hourly cap
+        assert not ledger.claim_lift("zendesk:other", NOW, 1)

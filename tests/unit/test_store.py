@@ -90,3 +90,21 @@ def test_a_case_written_by_another_version_of_the_code_still_reads(store):
     store._table.put_item(Item=item | {"doc": json.dumps(doc)})
 
     assert store.get("zendesk:3").team_id == "team_A"
+
+
+def test_the_hourly_lift_cap_is_one_conditional_write_under_concurrency(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from unblock_dev.local.stack import atomic_dynamodb_writes
+
+    atomic_dynamodb_writes()  # DynamoDB's own atomicity, which moto lacks
+    with ThreadPoolExecutor(12) as pool:
+        claimed = list(pool.map(lambda i: store.claim_lift(f"c:{i}", NOW, 2), range(12)))
+
+    assert sum(claimed) == 2
+    winner = f"c:{claimed.index(True)}"
+    assert store.claim_lift(winner, NOW, 2)  # a retry of a case that holds a claim counts once
+    store.release_lift(winner, NOW)  # its lift failed: the slot is free again
+    assert store.claim_lift("c:late", NOW, 2)
+    assert not store.claim_lift("c:later", NOW, 2)
+    assert store.claim_lift("c:next-hour", NOW + timedelta(hours=1), 2)

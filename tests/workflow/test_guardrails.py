@@ -33,3 +33,32 @@ def test_past_the_hourly_cap_a_liftable_risk_hold_escalates(app, monkeypatch):
     assert app.platform.get_team(result.team_id).restrictions  # the hold is still on
     case = app.console.store.get(result.case_id)
     assert [(r.fix, r.status) for r in case.fixes] == [("lift_risk_hold", "refused")]
+
+
+def test_the_hourly_lift_cap_holds_under_concurrent_executions(app, monkeypatch):
+    from tests.support import EVENTS
+    from unblock.domain.platform_model import load_seed_text
+
+    monkeypatch.setenv("MAX_AUTO_LIFTS_PER_HOUR", "2")
+    base = app.platform.get_team("team_R1skH0ldL1ftab1e00000000")
+    ids = [f"team_R1skH0ldL1ftab1e{i:08d}" for i in range(12)]
+    seed = load_seed_text((EVENTS / "platform.json").read_text())
+    app.seed(seed.model_copy(update={"teams": tuple(
+        base.model_copy(update={"team_id": t, "slug": f"lift-{i}", "owner_email": f"o{i}@lift.test",
+                                "keys": (base.keys[0].model_copy(update={"prefix": f"vck_lift{i:02d}"}),)})
+        for i, t in enumerate(ids))}))
+    events = []
+    for i, team_id in enumerate(ids):
+        event = load_event("ticket-risk-hold-lift.json")
+        event["detail"] |= {"team_id": team_id, "team_slug": None, "requester_email": f"o{i}@lift.test"}
+        events.append(event)
+
+    case_ids = [app.submit(e) for e in events]  # twelve executions at once
+    cases = [app.wait(c, timeout=180) for c in case_ids]
+
+    lifted = [c for c in cases if "lift_risk_hold" in c.fixes_applied]
+    assert len(lifted) == 2
+    assert sum(not app.platform.get_team(t).restrictions for t in ids) == 2
+    refused = [c for c in cases if c.outcome == "escalated"]
+    assert len(refused) == 10
+    assert all("MAX_AUTO_LIFTS_PER_HOUR (2) reached" in c.escalation.reason for c in refused)

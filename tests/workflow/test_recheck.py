@@ -112,3 +112,58 @@ def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
 
     case = app.wait_for(result.case_id, lambda c: c.status == "closed")
     assert case.outcome == "auto_fixed" and case.fixes_applied == ["resync_entitlements"]
+
+
+def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, monkeypatch):
+    from unblock import composition
+    from unblock_dev.staff import poll
+
+    class DownQueue:
+        def send(self, message, *, priority):
+            raise RuntimeError("human queue unreachable")
+
+    # Escalate writes the case (with its task token), then the human queue fails: the execution
+    # fails and the case keeps a dead token
+    monkeypatch.setattr(composition, "human_queue", lambda: DownQueue())
+    stuck = app.submit(load_event("ticket-fraud-review.json"))
+    poll(lambda: app.console.execution_status(stuck) != "RUNNING" or None, 60, "execution did not end")
+    monkeypatch.undo()
+    dead = app.console.store.get(stuck)
+    assert dead.status == "awaiting_staff" and dead.task_token
+    mended = [app.run(load_event("ticket-free-tier-no-card.json")) for _ in range(3)]
+    for result in mended:
+        _mend_card(app, result.team_id)
+
+    app.clock.advance(timedelta(minutes=16))
+    report = app.recheck()
+
+    assert report["actions"][stuck] == "recovered"  # the workflow runs again for it
+    assert all(report["actions"][r.case_id] == "closed_access_back" for r in mended)
+    case = app.wait_for(stuck, lambda c: bool(c.task_token) and c.task_token != dead.task_token)
+    assert case.status == "awaiting_staff" and case.task_token != dead.task_token
+    assert app.console.queued_evidence(stuck) is not None  # staff see it now
+
+
+def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch):
+    from unblock.workflow import recheck
+
+    results = [app.run(load_event("ticket-free-tier-no-card.json")) for _ in range(2)]
+    for result in results:
+        _mend_card(app, result.team_id)
+    broken = results[0].case_id
+    real = recheck._recheck
+
+    def flaky(platform, store, queue, workflow, clock, case, *rest):
+        if case.case_id == broken:
+            raise RuntimeError("throttled")
+        return real(platform, store, queue, workflow, clock, case, *rest)
+
+    monkeypatch.setattr(recheck, "_recheck", flaky)
+    app.clock.advance(timedelta(minutes=16))
+    report = app.recheck()
+
+    assert report["actions"] == {broken: "failed", results[1].case_id: "closed_access_back"} | {
+        k: v for k, v in report["actions"].items() if k not in (broken, results[1].case_id)}
+    assert report["failures"][broken] == "RuntimeError: throttled"
+    after = app.console.store.get(broken)
+    assert after.next_check_at > app.clock.now()  # put off to its next turn, not blocking the index

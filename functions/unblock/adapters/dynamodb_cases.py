@@ -2,7 +2,10 @@
 
 - `case#<id>` / `case`            the case document (JSON) with its status and version
 - `case#<id>` / `fix#<name>`      the audit record of one fix (idempotency per case and fix)
-- `lifts#<YYYY-MM-DDTHH>` / `<at>#<case>`   one row per automatic risk-hold lift, for the hourly cap
+- `case#<id>` / `attempt#<name>`  the case began the fix (a retry after a half-done fix knows it)
+- `lifts#<YYYY-MM-DDTHH>` / `<at>#<case>`   one row per automatic risk-hold lift (audit, lifts_since)
+- `liftcap#<YYYY-MM-DDTHH>` / `count`   the hourly cap's counter: `n` lifts claimed by the cases in
+  `claims`; a claim is one conditional update (`n < cap`), so concurrent executions never pass it
 
 Cases not closed carry `pending = "PENDING"` and `next_check_at` (an open case too: if its
 execution dies, the re-check finds it); the sparse `pending-by-next-check`
@@ -123,3 +126,48 @@ class DynamoCaseStore:
             )
             count += int(resp["Count"])
         return count
+
+    def claim_lift(self, case_id: str, at: datetime, cap: int) -> bool:
+        from botocore.exceptions import ClientError
+
+        if cap <= 0:
+            return False
+        key = {"pk": f"liftcap#{at:%Y-%m-%dT%H}", "sk": "count"}
+        try:
+            self._table.update_item(
+                Key=key, UpdateExpression="ADD n :one, claims :case",
+                ConditionExpression="(attribute_not_exists(n) OR n < :cap) AND NOT contains(claims, :id)",
+                ExpressionAttributeValues={":one": 1, ":case": {case_id}, ":cap": cap, ":id": case_id},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+            return case_id in item.get("claims", set())  # a retry of a case that holds a claim
+        return True
+
+    def release_lift(self, case_id: str, at: datetime) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"pk": f"liftcap#{at:%Y-%m-%dT%H}", "sk": "count"},
+                UpdateExpression="ADD n :minus DELETE claims :case", ConditionExpression="contains(claims, :id)",
+                ExpressionAttributeValues={":minus": -1, ":case": {case_id}, ":id": case_id},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def begin_fix(self, case_id: str, fix: FixName) -> bool:
+        from boto3.dynamodb.conditions import Attr
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.put_item(Item={"pk": f"case#{case_id}", "sk": f"attempt#{fix}"},
+                                 ConditionExpression=Attr("pk").not_exists())
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return True
+            raise
+        return False

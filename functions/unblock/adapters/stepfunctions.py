@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from unblock.domain.cases import Case
+from unblock.ports import TaskGone
+
+DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
 
 
 def execution_name(case_id: str, suffix: str = "") -> str:
@@ -28,6 +33,18 @@ def start(sfn: Any, state_machine_arn: str, report: dict[str, Any], suffix: str 
     return str(resp["executionArn"]), True
 
 
+@contextmanager
+def _dead_token_is_task_gone() -> Iterator[None]:
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in DEAD_TOKEN_ERRORS:
+            raise TaskGone(err.response["Error"]["Code"]) from err
+        raise
+
+
 class StepFunctionsWorkflow:
     """The Workflow port over Step Functions."""
 
@@ -35,10 +52,12 @@ class StepFunctionsWorkflow:
         self._sfn, self._arn = client, state_machine_arn
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
-        self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        with _dead_token_is_task_gone():
+            self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
 
     def heartbeat(self, token: str) -> None:
-        self._sfn.send_task_heartbeat(taskToken=token)
+        with _dead_token_is_task_gone():
+            self._sfn.send_task_heartbeat(taskToken=token)
 
     def is_running(self, case: Case) -> bool:
         if not case.execution_arn:

@@ -47,9 +47,27 @@ def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
     lifts = platform.get_auto_lifts(team_id)
     if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in lifts):
         return "A risk hold was already lifted automatically for this team in the last 30 days."
-    if ledger.lifts_since(now - timedelta(hours=1)) >= policy.max_auto_lifts_per_hour:
-        return f"MAX_AUTO_LIFTS_PER_HOUR ({policy.max_auto_lifts_per_hour}) reached across teams."
+    # MAX_AUTO_LIFTS_PER_HOUR is not checked here: apply_fixes claims a slot with one conditional
+    # write just before the lift (a check here and a lift later would let concurrent cases through)
     return None
+
+
+def _cap_refusal(policy: FixPolicy) -> str:
+    return f"MAX_AUTO_LIFTS_PER_HOUR ({policy.max_auto_lifts_per_hour}) reached across teams."
+
+
+def _in_place(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> bool:
+    """Whether the platform shows the fix's effect (after a call that failed part-way)."""
+    try:
+        if fix == "clear_billing_hold":
+            return not platform.get_billing(team_id).hold.active
+        if fix == "resync_key":
+            return all(k.edge_synced for k in platform.get_keys(team_id) if k.key_id == key_id)
+        if fix == "resync_entitlements":
+            return platform.get_entitlements(team_id).ai_gateway
+        return not any(r.flag == "risk_hold" for r in platform.get_restrictions(team_id))
+    except Exception:  # noqa: BLE001 - cannot tell: assume it is in place (keeps a cap claim: the safe side)
+        return True
 
 
 # Escalations whose remedy is known: what staff approve when they approve the proposal.
@@ -115,10 +133,14 @@ def apply_fixes(
         elif not (approved or requester_verified or fix in CONSISTENCY_REPAIRS):
             rec = FixRecord(**base, status="proposed", after=before,
                             reason="The requester is not verified as a member of the team: waiting for staff.")
+        elif (capped := fix == "lift_risk_hold" and not approved) and not ledger.claim_lift(
+                case_id, now, policy.max_auto_lifts_per_hour):
+            rec = FixRecord(**base, status="refused", after=before, reason=_cap_refusal(policy))
         else:
             idem = f"{case_id}:{team_id}:{fix}"
             status: Any = "applied"
             reason = f.summary
+            retry = ledger.begin_fix(case_id, fix)
             try:
                 if fix == "clear_billing_hold":
                     platform.clear_billing_hold(team_id, idempotency_key=idem)
@@ -129,7 +151,16 @@ def apply_fixes(
                 else:
                     platform.lift_risk_hold(team_id, at=now, idempotency_key=idem)
             except FixConflict as conflict:
-                status, reason = "already_done", f"Nothing to do: {conflict}."
+                if not retry:
+                    status, reason = "already_done", f"Nothing to do: {conflict}."
+                    if capped:
+                        ledger.release_lift(case_id, now)  # someone else lifted it: no lift of ours
+                # else: an earlier attempt of this case wrote the fix and failed before the platform
+                # marked it done: the fix in place is this case's, applied (and counted in the cap)
+            except Exception:
+                if capped and not _in_place(platform, team_id, fix, key_id):
+                    ledger.release_lift(case_id, now)
+                raise
             rec = FixRecord(**base, status=status, after=_snapshot(platform, team_id, fix, key_id), reason=reason)
         ledger.record(rec)
         records.append(rec)
@@ -141,6 +172,8 @@ class MemoryLedger:
 
     def __init__(self) -> None:
         self.records: list[FixRecord] = []
+        self.claims: dict[str, datetime] = {}  # case id -> when it claimed a lift
+        self.begun: set[tuple[str, FixName]] = set()
 
     def find(self, case_id: str, fix: FixName) -> FixRecord | None:
         return next((r for r in reversed(self.records) if r.case_id == case_id and r.fix == fix), None)
@@ -150,3 +183,22 @@ class MemoryLedger:
 
     def lifts_since(self, since: datetime) -> int:
         return sum(1 for r in self.records if r.fix == "lift_risk_hold" and r.status == "applied" and r.at >= since)
+
+    def claim_lift(self, case_id: str, at: datetime, cap: int) -> bool:
+        if case_id in self.claims:
+            return True
+        recorded = {r.case_id for r in self.records if r.fix == "lift_risk_hold" and r.status == "applied"
+                    and r.at >= at - timedelta(hours=1)}
+        claimed = {c for c, t in self.claims.items() if t >= at - timedelta(hours=1)}
+        if len(recorded | claimed) >= cap:
+            return False
+        self.claims[case_id] = at
+        return True
+
+    def release_lift(self, case_id: str, at: datetime) -> None:
+        self.claims.pop(case_id, None)
+
+    def begin_fix(self, case_id: str, fix: FixName) -> bool:
+        retry = (case_id, fix) in self.begun
+        self.begun.add((case_id, fix))
+        return retry

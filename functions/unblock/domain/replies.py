@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
-from unblock.domain.models import DISCOURSE_USERNAME, Finding
+from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -36,6 +36,19 @@ FIXED: dict[str, str] = {
 
 ROTATE = ("You pasted a full API key or token in your message. We removed it from our records, "
           "but please treat it as exposed: revoke it and create a new one.")
+
+
+GENERIC_STEP = "Reply here and we will tell you what to change on your team."
+
+
+def _in_place(case: Case) -> list[FixName]:
+    """The fixes now in place for the case: applied by it, or found already done (a fix whose
+    write succeeded before a failure, or another ticket's for the same team)."""
+    out: list[FixName] = []
+    for r in case.fixes:
+        if r.status in ("applied", "already_done") and r.fix not in out:
+            out.append(r.fix)
+    return out
 
 
 def _steps(findings: list[Finding]) -> list[str]:
@@ -125,7 +138,7 @@ def _escalated(case: Case) -> str | None:
 
 def _specific(case: Case, findings_now: list[Finding]) -> str | None:
     """The outcome with its facts: what was fixed, the customer's steps (a verified requester only)."""
-    fixed = [FIXED[f] for f in case.fixes_applied]
+    fixed = [FIXED[f] for f in _in_place(case)]
     if case.outcome == "already_working":
         return ("We checked your team's billing, API keys and restrictions and found nothing blocking, "
                 "and a test request through the gateway succeeds now. Please retry; if you still see "
@@ -139,7 +152,7 @@ def _specific(case: Case, findings_now: list[Finding]) -> str | None:
     if case.outcome == "customer_action":
         lead = f"We {' and '.join(fixed)}, but one thing is still needed on your side:" if fixed else \
             "We found what blocks your requests; it needs a step on your side:"
-        steps = _steps(findings_now) or ["Check your team's billing and API keys in the dashboard."]
+        steps = _steps(findings_now) or [GENERIC_STEP]
         return "\n".join([lead, *[f"- {s}" for s in steps],
                           "We re-check automatically and will let you know once access works again."])
     return _general(case)  # needs_info and escalated read the same whoever asked

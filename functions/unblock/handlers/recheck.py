@@ -23,5 +23,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                          composition.clock(), sla=sla, outbox=composition.outbox(), limit=batch)
     for case_id, action in report.actions.items():
         logger.info("rechecked", extra={"case_id": case_id, "action": action})
+    for case_id, error in report.failures.items():
+        logger.error("re-check of a case failed", extra={"case_id": case_id, "error": error})
     metrics.add_metric(name="CasesRechecked", unit="Count", value=report.due)
-    return {"due": report.due, "actions": report.actions}
+    metrics.add_metric(name="RecheckFailures", unit="Count", value=len(report.failures))  # alarmed in template.yaml
+    return {"due": report.due, "actions": report.actions, "failures": report.failures}

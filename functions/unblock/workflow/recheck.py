@@ -9,10 +9,16 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
 - an open case whose execution died (a crash, a failed escalation): the workflow runs again;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
 - otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h.
+
+Each case is re-checked on its own: an error on one case (a dead task token, a throttled
+call, a bad document) is recorded in the report (`failures`), the case is recovered where
+it can be (a staff case whose waiting task is gone runs the workflow again, to be queued
+for staff anew) and put off to its next re-check, and the pass goes on to the next case.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -20,7 +26,7 @@ from typing import Literal
 from unblock.domain import replies
 from unblock.domain.cases import Case
 from unblock.domain.models import Finding
-from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, Workflow
+from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, TaskGone, Workflow
 from unblock.workflow import states as steps
 
 STALE_AFTER = timedelta(days=14)
@@ -29,13 +35,15 @@ MAX_BACKOFF = timedelta(hours=24)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
-                 "skipped_conflict"]
+                 "skipped_conflict", "recovered", "failed"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class RecheckReport:
     due: int = 0
     actions: dict[str, Action] = field(default_factory=dict)  # case id -> action
+    failures: dict[str, str] = field(default_factory=dict)  # case id -> error (class name: message)
 
 
 def backoff(rechecks: int) -> timedelta:
@@ -53,7 +61,20 @@ def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflo
             report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
         except steps.CaseConflict:
             report.actions[case.case_id] = "skipped_conflict"  # someone else moved it; next pass sees it
+        except Exception as err:  # noqa: BLE001 - one case's failure must not stop the pass
+            report.actions[case.case_id] = "failed"
+            report.failures[case.case_id] = f"{type(err).__name__}: {str(err)[:200]}"
+            log.warning("re-check failed for a case", extra={"case_id": case.case_id, "error": type(err).__name__})
+            _put_off(store, case, now)
     return report
+
+
+def _put_off(store: CaseStore, case: Case, now: datetime) -> None:
+    """A case whose re-check failed waits for its next turn (it must not hold the head of the index)."""
+    try:
+        _back_off(store, case, now)
+    except Exception:  # noqa: BLE001 - already recorded; the next pass tries again
+        log.warning("could not put off a failed case", extra={"case_id": case.case_id})
 
 
 def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow, clock: Clock,
@@ -61,8 +82,11 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
     now = clock.now()
     if now - case.created_at > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
-            workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
-                                                           "resolution": "stale"})
+            try:
+                workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
+                                                               "resolution": "stale"})
+            except TaskGone:
+                return _recover(store, workflow, case, now)
         else:
             closed = steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
                                              customer_reply=replies.stale_reply(), updated_at=now)
@@ -84,11 +108,14 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
     evidence = {"recheck_at": now.isoformat(), "codes": [f.code for f in findings], "probe_status": probe.status}
 
     if case.status == "awaiting_staff" and case.task_token:
-        if passing:
-            workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
-                                                           "resolution": "checks_pass"})
-            return "staff_task_completed"
-        workflow.heartbeat(case.task_token)
+        try:
+            if passing:
+                workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
+                                                               "resolution": "checks_pass"})
+                return "staff_task_completed"
+            workflow.heartbeat(case.task_token)
+        except TaskGone:
+            return _recover(store, workflow, case, now)
         queued_at = case.escalation.queued_at if case.escalation and case.escalation.queued_at else case.updated_at
         if now - queued_at > sla and case.escalation is not None:
             priority = PRIORITY_UP[case.priority]
@@ -110,6 +137,17 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
         workflow.rerun(case)
         return "rerun"
     return "backed_off"
+
+
+def _recover(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> Action:
+    """The staff task this case waits on is gone (its execution failed after the case was
+    written, or the wait lapsed): run the workflow again, which checks anew and, if the case
+    still needs a person, queues it for staff with a live task."""
+    _back_off(store, case, now)
+    if workflow.is_running(case):
+        return "backed_off"
+    workflow.rerun(case)
+    return "recovered"
 
 
 def _back_off(store: CaseStore, case: Case, now: datetime, **changes: object) -> Case:

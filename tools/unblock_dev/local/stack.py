@@ -101,6 +101,7 @@ class LocalStack:
             return stack._dispatch(function_name, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+        atomic_dynamodb_writes()
         self._create()
         fresh_adapters()
         return self
@@ -248,6 +249,28 @@ class LocalStack:
         if resp.get("FunctionError"):
             raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
         return payload
+
+
+_DYNAMODB_WRITE_LOCK = threading.RLock()
+
+
+def atomic_dynamodb_writes() -> None:
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are: moto checks a ConditionExpression
+    and writes without a lock, so concurrent executions (threads here) could both pass a
+    condition that AWS would let only one pass. Idempotent; stays for the process."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        method = getattr(DynamoDBBackend, name)
+        if getattr(method, "_unblock_atomic", False):
+            continue
+
+        def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with _DYNAMODB_WRITE_LOCK:
+                return _method(self, *args, **kwargs)
+
+        locked._unblock_atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, locked)
 
 
 def fresh_adapters(clock: Clock | None = None) -> None:
