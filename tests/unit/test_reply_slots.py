@@ -35,6 +35,7 @@ def _finding(code: str) -> Finding:
        secrets=st.sampled_from([0, 1]))
 def test_no_reply_ever_has_an_empty_slot(outcome, status, resolution, fixes, codes, secrets):
     case = Case(case_id="zendesk:1", outcome=outcome, status=status, resolution=resolution, team_id="team_x",
+                requester_verified=True,
                 report=Report(case_id="zendesk:1", source="eventbridge", secrets_redacted=secrets),
                 fixes=[FixRecord(case_id="zendesk:1", team_id="team_x", fix=f, status=s, actor="unblock", at=NOW)
                        for f, s in fixes], created_at=NOW, updated_at=NOW)
@@ -51,7 +52,7 @@ def test_no_reply_ever_has_an_empty_slot(outcome, status, resolution, fixes, cod
 
 
 def test_a_fix_found_already_done_still_reads_as_fixed():
-    case = Case(case_id="zendesk:1", outcome="auto_fixed", status="closed", team_id="team_x",
+    case = Case(case_id="zendesk:1", outcome="auto_fixed", status="closed", team_id="team_x", requester_verified=True,
                 report=Report(case_id="zendesk:1", source="eventbridge"), created_at=NOW, updated_at=NOW,
                 fixes=[FixRecord(case_id="zendesk:1", team_id="team_x", fix="clear_billing_hold",
                                  status="already_done", actor="unblock", at=NOW)])
