@@ -73,3 +73,23 @@ def test_asl_is_jsonpath_with_a_catch_on_every_task():
             if state["Type"] == "Task":
                 assert state.get("Catch"), f"task {name} has no Catch: a failure would end the case silently"
                 assert state.get("Retry"), f"task {name} has no Retry"
+
+
+LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                    "Lambda.ClientExecutionTimeoutException"}
+
+
+def test_every_task_retries_lambdas_transient_errors_with_backoff():
+    """AWS's recommendation for Lambda tasks in Step Functions (issue 13.11)."""
+    for machine in MACHINES.values():
+        for name, state in json.loads(_asl(machine))["States"].items():
+            if state["Type"] != "Task":
+                continue
+            retriers = [r for r in state.get("Retry", []) if LAMBDA_TRANSIENT <= set(r["ErrorEquals"])]
+            assert retriers, f"task {name} does not retry {sorted(LAMBDA_TRANSIENT)}"
+            r = retriers[0]
+            assert r["MaxAttempts"] >= 3 and r.get("BackoffRate", 2.0) >= 2.0 and r["IntervalSeconds"] >= 1, name
+            assert r.get("JitterStrategy") == "FULL", name
+            # the first retrier that names an error is the one applied: none before it takes them
+            first = next(i for i, x in enumerate(state["Retry"]) if LAMBDA_TRANSIENT & set(x["ErrorEquals"]))
+            assert state["Retry"][first] is r, name
