@@ -85,7 +85,7 @@ def test_every_task_retries_lambdas_transient_errors_with_backoff():
         for name, state in json.loads(_asl(machine))["States"].items():
             if state["Type"] != "Task":
                 continue
-            retriers = [r for r in state.get("Retry", []) if LAMBDA_TRANSIENT <= set(r["ErrorEquals"])]
+            retriers = [r for r in state.get("Retry", []) if set(r["ErrorEquals"]) >= LAMBDA_TRANSIENT]
             assert retriers, f"task {name} does not retry {sorted(LAMBDA_TRANSIENT)}"
             r = retriers[0]
             assert r["MaxAttempts"] >= 3 and r.get("BackoffRate", 2.0) >= 2.0 and r["IntervalSeconds"] >= 1, name

@@ -75,3 +75,32 @@ def test_a_250_kb_ticket_dense_with_facts_runs_to_its_outcome(app):
     assert result.outcome == "auto_fixed"
     case = app.console.store.get(result.case_id)
     assert any(t.startswith("request_ids: 20 of ") for t in case.report.facts["truncated"])
+
+
+def test_a_transient_outbox_error_at_close_is_retried_and_the_verified_fix_stays(app, monkeypatch):
+    from unblock import composition
+    from unblock.ports import OutboxUnavailable
+
+    class FlakyOutbox:
+        def __init__(self, real, failures):
+            self.real, self.failures, self.sent = real, failures, []
+
+        def send(self, reply):
+            if self.failures:
+                self.failures -= 1
+                raise OutboxUnavailable("outbox: ThrottlingException")
+            self.sent.append(reply)
+            self.real.send(reply)
+
+    outbox = FlakyOutbox(composition.outbox(), failures=2)
+    monkeypatch.setattr(composition, "outbox", lambda: outbox)
+
+    result = app.run(load_event("ticket-stale-billing-hold.json"))
+
+    assert result.outcome == "auto_fixed" and result.verified
+    assert "Escalate" not in result.trace.states and "Failed" not in result.trace.states
+    case = app.console.store.get(result.case_id)
+    assert case.status == "closed" and "fixed it" in case.customer_reply
+    assert [r.public_body for r in outbox.sent] == [case.customer_reply]  # queued once, after the retries
+    failed = [i for i in app.stack.invocations if i.function == "CloseCaseFunction" and not i.ok]
+    assert [i.error_type for i in failed[-2:]] == ["OutboxUnavailable", "OutboxUnavailable"]
