@@ -93,3 +93,20 @@ def test_every_task_retries_lambdas_transient_errors_with_backoff():
             # the first retrier that names an error is the one applied: none before it takes them
             first = next(i for i, x in enumerate(state["Retry"]) if LAMBDA_TRANSIENT & set(x["ErrorEquals"]))
             assert state["Retry"][first] is r, name
+
+
+def test_a_lapsed_staff_wait_goes_back_to_staff_and_heartbeats_outpace_it():
+    """Issue 13.3: the re-check heartbeats a staff case at least every STAFF_MAX_BACKOFF, well
+    inside HeartbeatSeconds; a wait that lapses anyway is queued for staff again, never closed."""
+    from unblock.workflow.recheck import STAFF_MAX_BACKOFF, backoff
+
+    for machine in MACHINES.values():
+        states = json.loads(_asl(machine))["States"]
+        waits = {n: s for n, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+        assert waits
+        for name, wait in waits.items():
+            assert wait["HeartbeatSeconds"] >= 4 * STAFF_MAX_BACKOFF.total_seconds(), name
+            assert max(backoff(n, STAFF_MAX_BACKOFF) for n in range(100)) <= STAFF_MAX_BACKOFF
+            lapsed = next(c for c in wait["Catch"] if "States.HeartbeatTimeout" in c["ErrorEquals"])
+            target = states[lapsed["Next"]]
+            assert target["Type"] == "Pass" and target["Next"] == "Escalate", name

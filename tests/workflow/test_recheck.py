@@ -167,3 +167,20 @@ def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch)
     assert report["failures"][broken] == "RuntimeError: throttled"
     after = app.console.store.get(broken)
     assert after.next_check_at > app.clock.now()  # put off to its next turn, not blocking the index
+
+
+def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(app):
+    import json
+
+    from tests.support import ROOT
+
+    states = json.loads((ROOT / "statemachine" / "remediation.asl.json").read_text())["States"]
+    heartbeat = timedelta(seconds=states["Escalate"]["HeartbeatSeconds"])
+    result = app.run(load_event("ticket-fraud-review.json"))
+    for _ in range(9):  # the customer back-off would reach 24 h by now
+        case = app.console.store.get(result.case_id)
+        app.clock.set(case.next_check_at)
+        assert app.recheck()["actions"][result.case_id] in ("backed_off", "requeued")  # heartbeat accepted
+        after = app.console.store.get(result.case_id)
+        assert after.next_check_at - app.clock.now() <= heartbeat / 4
+    assert app.console.execution_status(result.case_id) == "RUNNING"

@@ -85,9 +85,12 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
             parts.append(stale_reply())
         elif case.resolution == "resolved":
             parts.append("Our team has resolved the issue on your account. Please retry your requests.")
-        elif case.resolution in ("rejected", "timed_out"):
+        elif case.resolution == "rejected":
             parts.append("Our team reviewed your case; access stays restricted for now. "
                          "We will follow up with details by email.")
+        elif case.resolution == "timed_out":  # nobody decided: never claim a review happened
+            parts.append("We are sorry: our team could not get to your case in time, so nobody has reviewed it "
+                         "yet. If requests still fail with 403 Forbidden, reply here and we will look again.")
     if case.report.must_rotate_key:
         parts.append(ROTATE)
     return "\n\n".join(parts) if parts else None
