@@ -184,3 +184,30 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
         after = app.console.store.get(result.case_id)
         assert after.next_check_at - app.clock.now() <= heartbeat / 4
     assert app.console.execution_status(result.case_id) == "RUNNING"
+
+
+def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
+    import time
+
+    from unblock.handlers import checks
+
+    result = app.run(load_event("ticket-expired-card.json"))
+    _mend_card(app, result.team_id)  # the automated hold is now stale
+    real = checks._run
+
+    def slow(check, event):
+        if check == "billing":
+            time.sleep(3)  # the re-run is still running when the next pass comes
+        return real(check, event)
+
+    monkeypatch.setattr(checks, "_run", slow)
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][result.case_id] == "rerun"
+    app.clock.set(app.console.store.get(result.case_id).next_check_at)
+    assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
+
+    case = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert case.outcome == "auto_fixed"
+    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    base = app.console.execution_arn(result.case_id).rsplit(":", 1)[1]
+    assert len([e for e in executions if e["name"].startswith(base + "-r")]) == 1

@@ -78,3 +78,6 @@ class StepFunctionsWorkflow:
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started
         start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")
+
+    def rerun_arn(self, case: Case) -> str:
+        return execution_arn(self._arn, execution_name(case.case_id, f"-r{case.rechecks}"))

@@ -98,11 +98,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
 
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
-        _back_off(store, case, now)
-        if workflow.is_running(case):
-            return "backed_off"
-        workflow.rerun(case)
-        return "rerun"
+        return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
@@ -135,10 +131,9 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
                                          customer_reply=replies.access_restored_reply(), updated_at=now)
         steps.send_reply(outbox, closed)
         return "closed_access_back"
-    _back_off(store, case, now)
     if _only_safe_fixes(findings):
-        workflow.rerun(case)
-        return "rerun"
+        return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
+    _back_off(store, case, now)
     return "backed_off"
 
 
@@ -146,11 +141,19 @@ def _recover(store: CaseStore, workflow: Workflow, case: Case, now: datetime) ->
     """The staff task this case waits on is gone (its execution failed after the case was
     written, or the wait lapsed): run the workflow again, which checks anew and, if the case
     still needs a person, queues it for staff with a live task."""
-    _back_off(store, case, now)
+    return "recovered" if _rerun(store, workflow, case, now) else "backed_off"
+
+
+def _rerun(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> bool:
+    """Run the workflow again for the case, one run at a time: not while its last execution (the
+    first, or the last re-run) still runs, and only after a conditional write on the case claims
+    the re-run (a concurrent pass loses that write and starts nothing). False when backed off."""
     if workflow.is_running(case):
-        return "backed_off"
+        _back_off(store, case, now)
+        return False
+    _back_off(store, case, now, execution_arn=workflow.rerun_arn(case))  # the claim: CaseConflict if it lost
     workflow.rerun(case)
-    return "recovered"
+    return True
 
 
 def _back_off(store: CaseStore, case: Case, now: datetime, **changes: object) -> Case:
