@@ -110,3 +110,21 @@ def test_a_lapsed_staff_wait_goes_back_to_staff_and_heartbeats_outpace_it():
             lapsed = next(c for c in wait["Catch"] if "States.HeartbeatTimeout" in c["ErrorEquals"])
             target = states[lapsed["Next"]]
             assert target["Type"] == "Pass" and target["Next"] == "Escalate", name
+
+
+def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook():
+    """Issue 13.13: Retain on the cases table and the DLQs, an alarm on every function's Errors and
+    on a failing re-check pass, reserved concurrency on the public webhook function."""
+    retained = {lid for lid, r in RESOURCES.items()
+                if r.get("DeletionPolicy") == "Retain" and r.get("UpdateReplacePolicy") == "Retain"}
+    dlqs = {lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::SQS::Queue" and lid.endswith("DeadLetterQueue")}
+    assert len(dlqs) == 3 and {"CasesTable", *dlqs} <= retained
+
+    alarms = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms
+              if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == "Errors"}
+    assert errors == set(FUNCTIONS)
+    assert any(a["Namespace"] == "Unblock" and a["MetricName"] == "RecheckFailures" for a in alarms)
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+    assert FUNCTIONS["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"] > 0
