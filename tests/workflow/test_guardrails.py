@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import load_event
+from tests.support import load_event, take_human_queue_messages
 
 
 def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app, monkeypatch):
@@ -62,3 +62,4 @@ def test_the_hourly_lift_cap_holds_under_concurrent_executions(app, monkeypatch)
     refused = [c for c in cases if c.outcome == "escalated"]
     assert len(refused) == 10
     assert all("MAX_AUTO_LIFTS_PER_HOUR (2) reached" in c.escalation.reason for c in refused)
+    assert len(take_human_queue_messages(app, set(case_ids))) == 10

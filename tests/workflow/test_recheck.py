@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support import load_event
+from tests.support import load_event, take_human_queue_messages
 from unblock.domain.platform_model import PaymentMethod
 
 
@@ -141,7 +141,7 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
     assert all(report["actions"][r.case_id] == "closed_access_back" for r in mended)
     case = app.wait_for(stuck, lambda c: bool(c.task_token) and c.task_token != dead.task_token)
     assert case.status == "awaiting_staff" and case.task_token != dead.task_token
-    assert app.console.queued_evidence(stuck) is not None  # staff see it now
+    assert [m["case_id"] for m in take_human_queue_messages(app, {stuck})] == [stuck]  # staff see it now
 
 
 def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch):
@@ -184,6 +184,7 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
         after = app.console.store.get(result.case_id)
         assert after.next_check_at - app.clock.now() <= heartbeat / 4
     assert app.console.execution_status(result.case_id) == "RUNNING"
+    take_human_queue_messages(app, {result.case_id})
 
 
 def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):

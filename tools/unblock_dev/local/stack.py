@@ -77,6 +77,7 @@ class LocalStack:
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
         self.faults: dict[str, list[Exception]] = {}  # function logical id -> errors to raise first
+        self.task_functions: set[str] = set()  # functions the state machines invoke as tasks (payload limit)
         self._mock: Any = None
         self._saved_invoke: Any = None
         self._lock = threading.Lock()
@@ -206,6 +207,8 @@ class LocalStack:
         os.environ.update(env)  # one process: the union of every function's environment
 
         for lid, props in machines:
+            self.task_functions |= {v["Fn::GetAtt"][0] for v in props.get("DefinitionSubstitutions", {}).values()
+                                    if isinstance(v, dict) and "Fn::GetAtt" in v}
             definition = (self.template_path.parent / props["DefinitionUri"]).read_text()
             for key, value in r.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
@@ -227,8 +230,9 @@ class LocalStack:
         event = json.loads(body) if body else {}
         lid = self.logical_id(name)
         size = len(body if isinstance(body, bytes) else str(body or "").encode())
+        task = lid in self.task_functions  # Step Functions' limit; a direct invoke has Lambda's own (6 MB)
         try:
-            if size > PAYLOAD_LIMIT:  # the state's input: Step Functions refuses it before Lambda runs
+            if task and size > PAYLOAD_LIMIT:  # the state's input: Step Functions refuses it before Lambda runs
                 raise DataLimitExceeded(f"the input to {lid} is {size} bytes; at most {PAYLOAD_LIMIT}")
             with self._lock:
                 pending = self.faults.get(lid)
@@ -236,7 +240,7 @@ class LocalStack:
             if fault is not None:
                 raise fault
             result = json.dumps(handler(event, FakeContext(function_name=name))).encode()
-            if len(result) > PAYLOAD_LIMIT:  # the state's output (the task's result)
+            if task and len(result) > PAYLOAD_LIMIT:  # the state's output (the task's result)
                 raise DataLimitExceeded(f"the result of {lid} is {len(result)} bytes; at most {PAYLOAD_LIMIT}")
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
             kind = "States.DataLimitExceeded" if isinstance(err, DataLimitExceeded) else type(err).__name__
