@@ -24,7 +24,8 @@ def load_event(name: str, *, unique: bool = True) -> dict[str, Any]:
 
 def take_human_queue_messages(app: Any, case_ids: set[str]) -> list[dict[str, Any]]:
     """Remove the human queue's messages for these cases (tests that escalate many cases clean up
-    after themselves, so tests that read the queue's first messages find theirs); returns them."""
+    after themselves, so tests that read the queue's first messages find theirs); returns them
+    (SQS messages, with their attributes)."""
     sqs, url = app.console.sqs, app.stack.outputs["HumanQueueUrl"]
     taken, others = [], []
     while True:
@@ -39,4 +40,4 @@ def take_human_queue_messages(app: Any, case_ids: set[str]) -> list[dict[str, An
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     for m in others:  # visible again, as they were
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
-    return [json.loads(m["Body"]) for m in taken]
+    return taken
