@@ -83,6 +83,9 @@ class RecordingWorkflow:
     def rerun(self, case: Any) -> None:
         self.calls.append("rerun")
 
+    def rerun_arn(self, case: Any) -> str:
+        return f"arn:rerun:{case.case_id}:{case.rechecks}"
+
     def is_running(self, case: Any) -> bool:
         return False
 

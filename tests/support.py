@@ -20,3 +20,24 @@ def load_event(name: str, *, unique: bool = True) -> dict[str, Any]:
         elif "report" in data:
             data["report"]["case_id"] += f"-{uuid.uuid4().hex[:8]}"
     return data
+
+
+def take_human_queue_messages(app: Any, case_ids: set[str]) -> list[dict[str, Any]]:
+    """Remove the human queue's messages for these cases (tests that escalate many cases clean up
+    after themselves, so tests that read the queue's first messages find theirs); returns them
+    (SQS messages, with their attributes)."""
+    sqs, url = app.console.sqs, app.stack.outputs["HumanQueueUrl"]
+    taken, others = [], []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                    MessageAttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            break
+        for m in batch:
+            mine = m["MessageAttributes"]["case_id"]["StringValue"] in case_ids
+            (taken if mine else others).append(m)
+            if mine:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    for m in others:  # visible again, as they were
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+    return taken

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.helpdesk_users import RequesterDirectory
+    from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
     from unblock.domain.fixes import FixPolicy
     from unblock.ports import Clock, Platform
@@ -90,6 +91,17 @@ def human_queue() -> SqsHumanQueue:
     from unblock.adapters.sqs import SqsHumanQueue
 
     return SqsHumanQueue(_sqs(), os.environ["HUMAN_QUEUE_URL"])
+
+
+@cache
+def reply_parts_once() -> PersistentOnce | None:
+    """Each reply part delivered once across containers (records in the cases table); None
+    where no cases table is configured (the notifiers then remember per container)."""
+    if not os.environ.get("CASES_TABLE"):
+        return None
+    from unblock.adapters.idempotency import PersistentOnce
+
+    return PersistentOnce(os.environ["CASES_TABLE"])
 
 
 @cache

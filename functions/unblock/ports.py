@@ -94,8 +94,15 @@ class HumanQueue(Protocol):
     def send(self, message: dict[str, Any], *, priority: str) -> None: ...
 
 
+class OutboxUnavailable(Exception):
+    """The reply could not be queued for now (SQS throttled or unreachable). Step Functions
+    retries the task on this class name; the reply stays on the case meanwhile."""
+
+
 class Outbox(Protocol):
-    def send(self, reply: OutgoingReply) -> None: ...
+    def send(self, reply: OutgoingReply) -> None:
+        """Queue the reply for delivery; raises OutboxUnavailable when it cannot for now."""
+        ...
 
 
 class TaskGone(Exception):
@@ -109,6 +116,9 @@ class Workflow(Protocol):
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def heartbeat(self, token: str) -> None: ...
     def rerun(self, case: Case) -> None: ...
+    def rerun_arn(self, case: Case) -> str:
+        """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""
+        ...
     def is_running(self, case: Case) -> bool: ...
 
 

@@ -73,3 +73,58 @@ def test_asl_is_jsonpath_with_a_catch_on_every_task():
             if state["Type"] == "Task":
                 assert state.get("Catch"), f"task {name} has no Catch: a failure would end the case silently"
                 assert state.get("Retry"), f"task {name} has no Retry"
+
+
+LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                    "Lambda.ClientExecutionTimeoutException"}
+
+
+def test_every_task_retries_lambdas_transient_errors_with_backoff():
+    """AWS's recommendation for Lambda tasks in Step Functions (issue 13.11)."""
+    for machine in MACHINES.values():
+        for name, state in json.loads(_asl(machine))["States"].items():
+            if state["Type"] != "Task":
+                continue
+            retriers = [r for r in state.get("Retry", []) if set(r["ErrorEquals"]) >= LAMBDA_TRANSIENT]
+            assert retriers, f"task {name} does not retry {sorted(LAMBDA_TRANSIENT)}"
+            r = retriers[0]
+            assert r["MaxAttempts"] >= 3 and r.get("BackoffRate", 2.0) >= 2.0 and r["IntervalSeconds"] >= 1, name
+            assert r.get("JitterStrategy") == "FULL", name
+            # the first retrier that names an error is the one applied: none before it takes them
+            first = next(i for i, x in enumerate(state["Retry"]) if LAMBDA_TRANSIENT & set(x["ErrorEquals"]))
+            assert state["Retry"][first] is r, name
+
+
+def test_a_lapsed_staff_wait_goes_back_to_staff_and_heartbeats_outpace_it():
+    """Issue 13.3: the re-check heartbeats a staff case at least every STAFF_MAX_BACKOFF, well
+    inside HeartbeatSeconds; a wait that lapses anyway is queued for staff again, never closed."""
+    from unblock.workflow.recheck import STAFF_MAX_BACKOFF, backoff
+
+    for machine in MACHINES.values():
+        states = json.loads(_asl(machine))["States"]
+        waits = {n: s for n, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+        assert waits
+        for name, wait in waits.items():
+            assert wait["HeartbeatSeconds"] >= 4 * STAFF_MAX_BACKOFF.total_seconds(), name
+            assert max(backoff(n, STAFF_MAX_BACKOFF) for n in range(100)) <= STAFF_MAX_BACKOFF
+            lapsed = next(c for c in wait["Catch"] if "States.HeartbeatTimeout" in c["ErrorEquals"])
+            target = states[lapsed["Next"]]
+            assert target["Type"] == "Pass" and target["Next"] == "Escalate", name
+
+
+def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook():
+    """Issue 13.13: Retain on the cases table and the DLQs, an alarm on every function's Errors and
+    on a failing re-check pass, reserved concurrency on the public webhook function."""
+    retained = {lid for lid, r in RESOURCES.items()
+                if r.get("DeletionPolicy") == "Retain" and r.get("UpdateReplacePolicy") == "Retain"}
+    dlqs = {lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::SQS::Queue" and lid.endswith("DeadLetterQueue")}
+    assert len(dlqs) == 3 and {"CasesTable", *dlqs} <= retained
+
+    alarms = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms
+              if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == "Errors"}
+    assert errors == set(FUNCTIONS)
+    assert any(a["Namespace"] == "Unblock" and a["MetricName"] == "RecheckFailures" for a in alarms)
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+    assert FUNCTIONS["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"] > 0

@@ -492,3 +492,40 @@ def test_outgoing_reply_round_trips_and_validates() -> None:
         outgoing(public_body=None, internal_note=None)
     with pytest.raises(ValidationError):
         outgoing(destination="email")
+
+
+@pytest.fixture
+def cases_table(boto_session: Any) -> Iterator[str]:
+    """The cases table as template.yaml defines it: where the idempotency records are kept."""
+    from tests.support import ROOT
+    from unblock_dev.local.template import load_template
+
+    props = load_template(ROOT / "template.yaml")["Resources"]["CasesTable"]["Properties"]
+    with mock_aws():
+        name = f"unblock-unit-cases-{uuid.uuid4().hex[:12]}"
+        table = boto_session.resource("dynamodb").create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            **{k: props[k] for k in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")})
+        yield name
+        table.delete()
+
+
+def test_each_reply_part_is_delivered_once_across_containers(server: Recorder, cases_table: str,
+                                                             boto_session: Any) -> None:
+    from unblock.adapters.idempotency import PersistentOnce
+
+    def container() -> ZendeskNotifier:  # a cold container: nothing remembered in memory
+        once = PersistentOnce(cases_table, boto3_session=boto_session)
+        once.register_lambda_context(FakeContext("unblock-notify"))
+        return zendesk(server, once=once)
+
+    server.answer(Answer(200), Answer(500))
+    with pytest.raises(DeliveryFailed):
+        container().deliver(outgoing())  # the note went through, the public reply did not
+    container().deliver(outgoing())  # redelivered to another container: only the public reply
+    container().deliver(outgoing())  # and once more: nothing
+
+    publics = [r.body["ticket"]["comment"]["public"] for r in server.requests]
+    assert publics == [False, True, True]
+    container().deliver(outgoing(reply_id="zendesk:4711:2"))  # a new reply is a new message
+    assert len(server.requests) == 5

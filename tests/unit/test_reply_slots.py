@@ -58,3 +58,12 @@ def test_a_fix_found_already_done_still_reads_as_fixed():
                                  status="already_done", actor="unblock", at=NOW)])
 
     assert "we removed a billing hold" in customer_reply(case, [])
+
+
+def test_a_lapsed_wait_never_tells_the_customer_a_review_happened():
+    case = Case(case_id="zendesk:1", outcome="escalated", status="closed", resolution="timed_out", team_id="team_x",
+                report=Report(case_id="zendesk:1", source="eventbridge"), created_at=NOW, updated_at=NOW)
+
+    reply = customer_reply(case, [])
+
+    assert "reviewed your case" not in reply and "nobody has reviewed it" in reply

@@ -48,3 +48,23 @@ def test_text_is_redacted_and_facts_come_from_the_redacted_text():
     assert report.facts["key_prefixes"] == ["vck_acme01Zq"]
     assert report.facts["endpoints"] == ["/v1/chat/completions"]
     assert "openai/gpt-4o" in report.facts["models"] and "access_denied" in report.facts["error_types"]
+
+
+def test_a_ticket_at_the_size_limit_makes_an_execution_input_far_below_256_kib():
+    from unblock.domain.tickets.reports import MAX_FACTS
+    from unblock.domain.tickets.ticket_event import MAX_TEXT_BYTES
+
+    # the red team's ticket: 250 KB dense with distinct key prefixes and request ids
+    chunk = "key vck_{:08d} failed, x-request-id: req_{:032d}, team_{:024d} /v1/x{:d} openai/m{:d}\n"
+    text, i = "", 0
+    while len(text) < MAX_TEXT_BYTES - 200:
+        text += chunk.format(i, i, i, i, i)
+        i += 1
+    report = _report(text=text[:MAX_TEXT_BYTES - 200], subject="403 " * 240)
+
+    size = len(json.dumps({"report": report.model_dump(mode="json")}).encode())
+    assert size < 64 * 1024  # far below Step Functions' 256 KiB
+    assert all(len(v) <= MAX_FACTS for k, v in report.facts.items() if k != "truncated")
+    kept = dict(t.split(": ", 1) for t in report.facts["truncated"])
+    assert kept["key_prefixes"] in (f"{MAX_FACTS} of {i}", f"{MAX_FACTS} of {i - 1}")  # the count is kept
+    assert report.facts["key_prefixes"][0] == "vck_00000000"

@@ -108,3 +108,35 @@ def test_the_hourly_lift_cap_is_one_conditional_write_under_concurrency(store):
     assert store.claim_lift("c:late", NOW, 2)
     assert not store.claim_lift("c:later", NOW, 2)
     assert store.claim_lift("c:next-hour", NOW + timedelta(hours=1), 2)
+
+
+def test_a_verified_fix_is_never_downgraded_by_a_later_failure(store):
+    from unblock.domain.models import Finding, FixRecord
+
+    class Queue:
+        sent: list = []
+
+        def send(self, message, *, priority):
+            self.sent.append((message, priority))
+
+    clock = FixedClock(NOW)
+    store.create(_case("zendesk:5", team_id="team_A"))
+    fixed = FixRecord(case_id="zendesk:5", team_id="team_A", fix="clear_billing_hold", status="applied",
+                      actor="unblock", at=NOW)
+    steps.save_if_unchanged(store, store.get("zendesk:5"), fixes=[fixed], verification={
+        "outcome": "auto_fixed", "reason": "Fix verified", "findings": []})
+    closed = steps.close_case(store, clock, "zendesk:5", "auto_fixed", "verified")
+    assert closed.outcome == "auto_fixed" and "fixed it" in closed.customer_reply
+
+    # queuing the reply failed for good: the workflow hands the case to staff
+    queue = Queue()
+    held = steps.escalate_case(store, queue, clock, "zendesk:5", "A step failed after retries (OutboxUnavailable)",
+                               "token-1", partial=[Finding(check="billing", code="billing.ok", disposition="ok",
+                                                           summary="ok")])
+    assert (held.outcome, held.customer_reply) == ("auto_fixed", closed.customer_reply)
+    assert held.status == "awaiting_staff" and held.task_token == "token-1" and queue.sent
+
+    # staff close it (or a retried CloseCase runs again): still the verified fix and its reply
+    again = steps.close_case(store, clock, "zendesk:5", "escalated", "resolved")
+    assert (again.outcome, again.status, again.customer_reply) == ("auto_fixed", "closed", closed.customer_reply)
+    assert steps.close_case(store, clock, "zendesk:5", "escalated", "timed_out") == store.get("zendesk:5")

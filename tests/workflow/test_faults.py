@@ -32,3 +32,75 @@ def test_a_check_that_always_fails_escalates_with_partial_evidence(app):
     case = app.console.store.get(result.case_id)
     assert case.status == "awaiting_staff" and case.priority == "high"
     assert app.platform.get_team(result.team_id).restrictions  # risk hold still on
+
+
+def test_the_embedded_stack_enforces_the_256_kib_payload_limit_as_aws_does(app, monkeypatch):
+    import json
+
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from unblock.handlers import checks
+    from unblock_dev.local.stack import PAYLOAD_LIMIT
+
+    sfn, arn = app.console.sfn, app.stack.outputs["StateMachineArn"]
+    padding = PAYLOAD_LIMIT - len(json.dumps({"pad": ""}))
+    at_limit = json.dumps({"pad": "x" * padding})
+    assert len(at_limit.encode()) == PAYLOAD_LIMIT
+    with pytest.raises(ClientError, match="ValidationException"):
+        sfn.start_execution(stateMachineArn=arn, name="over-the-limit", input=json.dumps({"pad": "x" * (padding + 1)}))
+    assert sfn.start_execution(stateMachineArn=arn, name="at-the-limit", input=at_limit)["executionArn"]
+
+    # a state whose output passes the limit fails the execution with States.DataLimitExceeded, a
+    # terminal error on AWS (States.ALL does not catch it): the case stays open for the re-check
+    real = checks._run
+    monkeypatch.setattr(checks, "_run", lambda check, event: real(check, event) | (
+        {"evidence": {"dump": "x" * PAYLOAD_LIMIT}} if check == "billing" else {}))
+    case_id = app.submit(load_event("ticket-risk-hold-lift.json"))
+    case = app.wait(case_id)
+
+    assert app.console.execution_status(case_id) == "FAILED"
+    assert case.status == "open"
+    history = app.console.sfn.get_execution_history(executionArn=app.console.execution_arn(case_id))["events"]
+    assert "States.DataLimitExceeded" in json.dumps(history[-1], default=str)
+
+
+def test_a_250_kb_ticket_dense_with_facts_runs_to_its_outcome(app):
+    event = load_event("ticket-stale-billing-hold.json")
+    text = "".join(f"POST /v1/chat/x{i} failed, x-request-id: req_{i:032d}\n" for i in range(4200))
+    event["detail"]["text"] = (event["detail"]["text"] + "\n" + text)[: 250 * 1000]
+
+    result = app.run(event)
+
+    assert result.outcome == "auto_fixed"
+    case = app.console.store.get(result.case_id)
+    assert any(t.startswith("request_ids: 20 of ") for t in case.report.facts["truncated"])
+
+
+def test_a_transient_outbox_error_at_close_is_retried_and_the_verified_fix_stays(app, monkeypatch):
+    from unblock import composition
+    from unblock.ports import OutboxUnavailable
+
+    class FlakyOutbox:
+        def __init__(self, real, failures):
+            self.real, self.failures, self.sent = real, failures, []
+
+        def send(self, reply):
+            if self.failures:
+                self.failures -= 1
+                raise OutboxUnavailable("outbox: ThrottlingException")
+            self.sent.append(reply)
+            self.real.send(reply)
+
+    outbox = FlakyOutbox(composition.outbox(), failures=2)
+    monkeypatch.setattr(composition, "outbox", lambda: outbox)
+
+    result = app.run(load_event("ticket-stale-billing-hold.json"))
+
+    assert result.outcome == "auto_fixed" and result.verified
+    assert "Escalate" not in result.trace.states and "Failed" not in result.trace.states
+    case = app.console.store.get(result.case_id)
+    assert case.status == "closed" and "fixed it" in case.customer_reply
+    assert [r.public_body for r in outbox.sent] == [case.customer_reply]  # queued once, after the retries
+    failed = [i for i in app.stack.invocations if i.function == "CloseCaseFunction" and not i.ok]
+    assert [i.error_type for i in failed[-2:]] == ["OutboxUnavailable", "OutboxUnavailable"]

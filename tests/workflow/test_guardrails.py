@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import load_event
+from datetime import UTC, datetime
+
+from tests.support import load_event, take_human_queue_messages
 
 
 def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app, monkeypatch):
@@ -53,8 +55,13 @@ def test_the_hourly_lift_cap_holds_under_concurrent_executions(app, monkeypatch)
         event["detail"] |= {"team_id": team_id, "team_slug": None, "requester_email": f"o{i}@lift.test"}
         events.append(event)
 
+    # an hour of its own: the session's cases table keeps the counts of other tests' lifts at 10:00
+    app.clock.set(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))
     case_ids = [app.submit(e) for e in events]  # twelve executions at once
-    cases = [app.wait(c, timeout=180) for c in case_ids]
+    try:
+        cases = [app.wait(c, timeout=180) for c in case_ids]
+    finally:
+        queued = take_human_queue_messages(app, set(case_ids))
 
     lifted = [c for c in cases if "lift_risk_hold" in c.fixes_applied]
     assert len(lifted) == 2
@@ -62,3 +69,4 @@ def test_the_hourly_lift_cap_holds_under_concurrent_executions(app, monkeypatch)
     refused = [c for c in cases if c.outcome == "escalated"]
     assert len(refused) == 10
     assert all("MAX_AUTO_LIFTS_PER_HOUR (2) reached" in c.escalation.reason for c in refused)
+    assert len(queued) == 10

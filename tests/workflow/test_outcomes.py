@@ -164,5 +164,7 @@ def test_redelivered_ticket_makes_one_case_and_one_execution(app):
     assert again.case_id == first.case_id
     assert again.trace == first.trace
     executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
-    name = first.case_id.replace(":", "-")
+    from unblock.adapters.stepfunctions import execution_name
+
+    name = execution_name(first.case_id)
     assert sum(1 for e in executions if e["name"] == name) == 1

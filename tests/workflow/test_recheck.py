@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from tests.support import load_event
+from tests.support import load_event, take_human_queue_messages
 from unblock.domain.platform_model import PaymentMethod
 
 
@@ -65,9 +66,8 @@ def test_a_staff_case_past_its_sla_is_requeued_with_higher_priority(app):
 
     case = app.console.store.get(result.case_id)
     assert case.priority == "high" and case.status == "awaiting_staff"
-    messages = app.console.sqs.receive_message(QueueUrl=app.stack.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
-                                               VisibilityTimeout=0, MessageAttributeNames=["All"])["Messages"]
-    requeued = [m for m in messages if result.case_id in m["Body"] and '"requeued": true' in m["Body"]]
+    messages = take_human_queue_messages(app, {result.case_id})  # however many other tests queued before
+    requeued = [m for m in messages if '"requeued": true' in m["Body"]]
     assert requeued and requeued[0]["MessageAttributes"]["priority"]["StringValue"] == "high"
 
 
@@ -141,7 +141,7 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
     assert all(report["actions"][r.case_id] == "closed_access_back" for r in mended)
     case = app.wait_for(stuck, lambda c: bool(c.task_token) and c.task_token != dead.task_token)
     assert case.status == "awaiting_staff" and case.task_token != dead.task_token
-    assert app.console.queued_evidence(stuck) is not None  # staff see it now
+    assert [json.loads(m["Body"])["case_id"] for m in take_human_queue_messages(app, {stuck})] == [stuck]
 
 
 def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch):
@@ -167,3 +167,46 @@ def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch)
     assert report["failures"][broken] == "RuntimeError: throttled"
     after = app.console.store.get(broken)
     assert after.next_check_at > app.clock.now()  # put off to its next turn, not blocking the index
+
+
+def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(app):
+    from tests.support import ROOT
+
+    states = json.loads((ROOT / "statemachine" / "remediation.asl.json").read_text())["States"]
+    heartbeat = timedelta(seconds=states["Escalate"]["HeartbeatSeconds"])
+    result = app.run(load_event("ticket-fraud-review.json"))
+    for _ in range(9):  # the customer back-off would reach 24 h by now
+        case = app.console.store.get(result.case_id)
+        app.clock.set(case.next_check_at)
+        assert app.recheck()["actions"][result.case_id] in ("backed_off", "requeued")  # heartbeat accepted
+        after = app.console.store.get(result.case_id)
+        assert after.next_check_at - app.clock.now() <= heartbeat / 4
+    assert app.console.execution_status(result.case_id) == "RUNNING"
+    take_human_queue_messages(app, {result.case_id})
+
+
+def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
+    import time
+
+    from unblock.handlers import checks
+
+    result = app.run(load_event("ticket-expired-card.json"))
+    _mend_card(app, result.team_id)  # the automated hold is now stale
+    real = checks._run
+
+    def slow(check, event):
+        if check == "billing":
+            time.sleep(3)  # the re-run is still running when the next pass comes
+        return real(check, event)
+
+    monkeypatch.setattr(checks, "_run", slow)
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][result.case_id] == "rerun"
+    app.clock.set(app.console.store.get(result.case_id).next_check_at)
+    assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
+
+    case = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert case.outcome == "auto_fixed"
+    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    base = app.console.execution_arn(result.case_id).rsplit(":", 1)[1]
+    assert len([e for e in executions if e["name"].startswith(base + "-r")]) == 1

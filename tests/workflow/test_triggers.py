@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support import load_event
+from unblock.adapters.stepfunctions import execution_name
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
 from unblock_dev.local.app import BadEvent, webhook_request
 from unblock_dev.local.stack import SAMPLE_SECRET
@@ -45,7 +46,7 @@ def test_zendesk_webhook_runs_the_workflow_and_a_redelivery_makes_one_case(app):
     assert first.case_id == again == "zendesk:900001"
     assert first.outcome == "auto_fixed" and first.team_id == "team_Q3xr89YFWHvqTRO0X0bmHkoU"
     executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
-    assert sum(e["name"] == "zendesk-900001" for e in executions) == 1
+    assert sum(e["name"] == execution_name("zendesk:900001") for e in executions) == 1
 
 
 def test_discourse_post_with_a_pasted_key_is_redacted_and_asks_for_rotation(app):
@@ -136,3 +137,17 @@ def test_staff_start_input_runs_like_a_ticket(app):
     assert result.outcome == "escalated"
     case = app.console.store.get(result.case_id)
     assert case.report.requested_by == "alice@support.test" and case.report.source == "staff"
+
+
+def test_case_ids_that_sanitize_alike_each_get_their_own_execution(app):
+    from tests.support import EVENTS
+
+    results = []
+    for case_id in ("staff:77.1", "staff:77/1"):
+        event = json.loads((EVENTS / "staff-manual.json").read_text())
+        event["report"]["case_id"] = case_id
+        results.append(app.run(event))
+
+    assert [r.case_id for r in results] == ["staff:77.1", "staff:77/1"]
+    assert all(r.outcome == "escalated" for r in results)  # both opened, neither answered "duplicate"
+    assert app.console.execution_arn("staff:77.1") != app.console.execution_arn("staff:77/1")

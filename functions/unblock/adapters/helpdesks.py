@@ -24,11 +24,12 @@ SQS keeps it and the redrive policy moves it to the dead-letter queue after maxR
 
 Delivery is at least once. No HTTP request is retried inside the adapter (urllib3 retries
 off): SQS is the only retry, so a request the help desk may have applied is not repeated at
-once. Each adapter remembers, per warm container, the parts of a reply (by `reply_id`) it
-has delivered, so a redelivered message whose internal note went through and whose public
-reply failed sends only the public reply. Across containers, or after a read timeout on a
-request the help desk did apply, a part can be posted twice; the Zendesk order (note first,
-public reply last) keeps such a duplicate on the staff side where it can be.
+once. Each part of a reply (by `reply_id`) is sent once: the NotifyFunction keeps a Powertools
+idempotency record per part in the cases table (unblock.adapters.idempotency), so a redelivered
+message whose internal note went through and whose public reply failed sends only the public
+reply, in whichever container it lands; without a table an adapter remembers per container.
+Only after a read timeout on a request the help desk did apply can a part be posted twice; the
+Zendesk order (note first, public reply last) keeps such a duplicate on the staff side.
 
 Errors, logs and exceptions never carry a reply's text (it may quote the customer): only
 the case id, the destination, the HTTP status and the help desk's short error code.
@@ -183,6 +184,16 @@ class _Delivered:
         while len(self._seen) > self._size:
             self._seen.popitem(last=False)
 
+    def once(self, reply_id: str, part: str, send: Callable[[], None]) -> None:
+        if (reply_id, part) not in self:
+            send()
+            self.add((reply_id, part))
+
+
+# `once(reply_id, part, send)`: send that part unless it was delivered (per container by default;
+# across containers with unblock.adapters.idempotency.PersistentOnce, as the NotifyFunction does)
+DeliverOnce = Callable[[str, str, Callable[[], None]], None]
+
 
 # --- adapters ------------------------------------------------------------------------------
 
@@ -193,11 +204,13 @@ class ZendeskNotifier:
     destination: Destination = "zendesk"
 
     def __init__(self, base_url: str, email: str, api_token: SecretValue, http: urllib3.PoolManager | None = None,
-                 *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> None:
+                 *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
+                 once: DeliverOnce | None = None) -> None:
         self._http = _Http("zendesk", base_url, http, connect_timeout, read_timeout)
         self.email = email
         self._token = api_token
         self._delivered = _Delivered()
+        self._once: DeliverOnce = once or self._delivered.once
 
     def _auth(self) -> dict[str, str]:
         token = _credential(self._token, "Zendesk API token", "zendesk")
@@ -210,11 +223,15 @@ class ZendeskNotifier:
         # Note first, public reply last: if a retry repeats a part, it is the one staff see.
         parts = (("internal_note", reply.internal_note, False), ("public", reply.public_body, True))
         for part, body, public in parts:
-            if not body or (reply.reply_id, part) in self._delivered:
-                continue
-            self._http.send("PUT", f"/api/v2/tickets/{reply.ticket_id}.json",
+            if body:
+                self._once(reply.reply_id, part, self._comment(reply.ticket_id, body, public))
+
+    def _comment(self, ticket_id: str, body: str, public: bool) -> Callable[[], None]:
+        def send() -> None:
+            self._http.send("PUT", f"/api/v2/tickets/{ticket_id}.json",
                             {"ticket": {"comment": {"body": body, "public": public}}}, self._auth())
-            self._delivered.add((reply.reply_id, part))
+
+        return send
 
 
 class DiscourseNotifier:
@@ -225,27 +242,31 @@ class DiscourseNotifier:
 
     def __init__(self, base_url: str, api_key: SecretValue, api_username: str,
                  http: urllib3.PoolManager | None = None, *, connect_timeout: float = CONNECT_TIMEOUT,
-                 read_timeout: float = READ_TIMEOUT) -> None:
+                 read_timeout: float = READ_TIMEOUT, once: DeliverOnce | None = None) -> None:
         self._http = _Http("discourse", base_url, http, connect_timeout, read_timeout)
         self._key = api_key
         self.api_username = api_username
         self._delivered = _Delivered()
+        self._once: DeliverOnce = once or self._delivered.once
 
     def deliver(self, reply: OutgoingReply) -> None:
         if reply.destination != "discourse":
             raise DeliveryRejected(f"a {reply.destination} reply sent to Discourse", destination="discourse")
         headers = {"Api-Key": _credential(self._key, "Discourse API key", "discourse"),
                    "Api-Username": self.api_username}
-        if reply.private_body and reply.private_to and (reply.reply_id, "private") not in self._delivered:
+
+        def post(body: dict[str, Any]) -> Callable[[], None]:
+            def send() -> None:
+                self._http.send("POST", "/posts.json", body, headers)
+            return send
+
+        if reply.private_body and reply.private_to:
             # the specifics first, privately (a new private-message topic to the poster)
-            self._http.send("POST", "/posts.json", {
+            self._once(reply.reply_id, "private", post({
                 "title": f"About your report in topic {reply.ticket_id}", "raw": reply.private_body,
-                "target_recipients": reply.private_to, "archetype": "private_message"}, headers)
-            self._delivered.add((reply.reply_id, "private"))
-        if reply.public_body and (reply.reply_id, "public") not in self._delivered:
-            self._http.send("POST", "/posts.json", {"topic_id": int(reply.ticket_id), "raw": reply.public_body},
-                            headers)
-            self._delivered.add((reply.reply_id, "public"))
+                "target_recipients": reply.private_to, "archetype": "private_message"}))
+        if reply.public_body:
+            self._once(reply.reply_id, "public", post({"topic_id": int(reply.ticket_id), "raw": reply.public_body}))
 
 
 class Misconfigured:
@@ -271,7 +292,8 @@ HELPDESK_ENV: tuple[tuple[Destination, str, str, str], ...] = (
 )
 
 
-def notifiers_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Notifier]:
+def notifiers_from_env(environ: Mapping[str, str] | None = None, *, once: DeliverOnce | None = None
+                       ) -> dict[str, Notifier]:
     """The notifiers the environment configures, by destination.
 
     Zendesk: ZENDESK_API_URL (https://<subdomain>.zendesk.com), ZENDESK_API_EMAIL (the agent
@@ -300,7 +322,7 @@ def notifiers_from_env(environ: Mapping[str, str] | None = None) -> dict[str, No
             found[destination] = Misconfigured(destination, problem)
             continue
         if destination == "zendesk":
-            found[destination] = ZendeskNotifier(url, user, secret_reader(secret, destination))
+            found[destination] = ZendeskNotifier(url, user, secret_reader(secret, destination), once=once)
         else:
-            found[destination] = DiscourseNotifier(url, secret_reader(secret, destination), user)
+            found[destination] = DiscourseNotifier(url, secret_reader(secret, destination), user, once=once)
     return found

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from unblock.domain.replies import OutgoingReply
+from unblock.ports import OutboxUnavailable
 
 
 class SqsHumanQueue:
@@ -29,4 +30,9 @@ class SqsOutbox:
         self._client, self._url = client, url
 
     def send(self, reply: OutgoingReply) -> None:
-        self._client.send_message(QueueUrl=self._url, MessageBody=reply.model_dump_json())
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=reply.model_dump_json())
+        except (BotoCoreError, ClientError) as err:  # the task retries on OutboxUnavailable
+            raise OutboxUnavailable(f"outbox: {type(err).__name__}") from err

@@ -1,4 +1,4 @@
-"""One execution per case: its name is the case id, so a redelivered ticket starts nothing new."""
+"""One execution per case: its name derives from the case id, so a redelivered ticket starts nothing new."""
 
 from __future__ import annotations
 
@@ -14,9 +14,19 @@ from unblock.ports import TaskGone
 DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
 
 
+NAME_MAX = 80  # Step Functions execution names: [A-Za-z0-9-_], at most 80 characters
+HASH_CHARS = 16  # 64 bits of the case id's SHA-256: two ids sharing a name is not a practical risk
+
+
 def execution_name(case_id: str, suffix: str = "") -> str:
-    """Step Functions execution names allow [A-Za-z0-9-_] up to 80 characters."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[: 80 - len(suffix)] + suffix
+    """The case's execution name: a readable, sanitized part of the case id and a short hash
+    of the exact id, so two different ids never share a name (`77.1` and `77/1`, or two long
+    ids alike in their first 80 characters), and the same id always gets the same name."""
+    import hashlib
+
+    digest = hashlib.sha256(case_id.encode("utf-8")).hexdigest()[:HASH_CHARS]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[: NAME_MAX - HASH_CHARS - 1 - len(suffix)]
+    return f"{readable}-{digest}{suffix}"
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -68,3 +78,6 @@ class StepFunctionsWorkflow:
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started
         start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")
+
+    def rerun_arn(self, case: Case) -> str:
+        return execution_arn(self._arn, execution_name(case.case_id, f"-r{case.rechecks}"))

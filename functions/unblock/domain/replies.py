@@ -130,9 +130,9 @@ def _escalated(case: Case) -> str | None:
     if case.resolution == "rejected":
         return ("Our team reviewed your case; access stays restricted for now. "
                 "We will follow up with details by email.")
-    if case.resolution == "timed_out":
-        return ("Your case is still waiting for our team; we have raised its priority and will get back to you "
-                "here.")
+    if case.resolution == "timed_out":  # nobody decided: never claim a review happened
+        return ("We are sorry: our team could not get to your case in time, so nobody has reviewed it "
+                "yet. If requests still fail with 403 Forbidden, reply here and we will look again.")
     return None
 
 

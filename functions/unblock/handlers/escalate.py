@@ -45,7 +45,8 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
                                _reason(event.state), str(event.task_token), report=event.state.get("report"),
                                partial=_partial_findings(event.state))
     reason = case.escalation.reason if case.escalation else None
-    steps.send_reply(composition.outbox(), case)
+    if (event.state.get("staff_error") or {}).get("Error") != "States.HeartbeatTimeout":
+        steps.send_reply(composition.outbox(), case)  # queued for staff again after a lapsed wait: nothing new to say
     logger.info("escalated", extra={"priority": case.priority, "reason": reason})
     metrics.add_metric(name="Escalations", unit="Count", value=1)
     return {"case_id": case_id, "status": case.status}

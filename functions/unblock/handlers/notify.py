@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from unblock import composition
 from unblock.adapters.helpdesks import notifiers_from_env
 from unblock.domain.replies import OutgoingReply
 from unblock.observability import logger, metrics, tracer
@@ -43,8 +44,9 @@ class InvalidOutboxMessage(ValueError):
 
 @cache
 def _notifiers() -> dict[str, Notifier]:
-    """The help-desk notifiers, built once per container (tests monkeypatch this)."""
-    return notifiers_from_env()
+    """The help-desk notifiers, built once per container (tests monkeypatch this); each reply
+    part is delivered once across containers (Powertools idempotency in the cases table)."""
+    return notifiers_from_env(once=composition.reply_parts_once())
 
 
 def _parse(record: SQSRecord) -> OutgoingReply:
@@ -99,6 +101,8 @@ def deliver_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if (once := composition.reply_parts_once()) is not None:
+        once.register_lambda_context(context)
     response = process_partial_response(event=event, record_handler=deliver_record, processor=processor,
                                         context=context)
     failures = len(response.get("batchItemFailures", []))

@@ -8,7 +8,9 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
   automated hold is now stale): the workflow runs again for the case, to fix and verify;
 - an open case whose execution died (a crash, a failed escalation): the workflow runs again;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
-- otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h.
+- otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h; a staff case's
+  at most 4 h, since its re-check is also its task's heartbeat (the wait's HeartbeatSeconds is
+  24 h: the customer's back-off never lets it lapse).
 
 Each case is re-checked on its own: an error on one case (a dead task token, a throttled
 call, a bad document) is recorded in the report (`failures`), the case is recovered where
@@ -32,6 +34,7 @@ from unblock.workflow import states as steps
 STALE_AFTER = timedelta(days=14)
 FIRST_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=24)
+STAFF_MAX_BACKOFF = timedelta(hours=4)  # well below the staff wait's HeartbeatSeconds (contract test)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
@@ -46,9 +49,9 @@ class RecheckReport:
     failures: dict[str, str] = field(default_factory=dict)  # case id -> error (class name: message)
 
 
-def backoff(rechecks: int) -> timedelta:
-    """15 min after the first re-check, doubling each time, capped at 24 h."""
-    return min(FIRST_BACKOFF * (2 ** max(0, rechecks - 1)), MAX_BACKOFF)
+def backoff(rechecks: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
+    """15 min after the first re-check, doubling each time, capped at 24 h (or `cap`)."""
+    return min(FIRST_BACKOFF * (2 ** max(0, min(rechecks, 20) - 1)), cap)
 
 
 def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
@@ -95,11 +98,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
 
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
-        _back_off(store, case, now)
-        if workflow.is_running(case):
-            return "backed_off"
-        workflow.rerun(case)
-        return "rerun"
+        return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
@@ -132,10 +131,9 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
                                          customer_reply=replies.access_restored_reply(), updated_at=now)
         steps.send_reply(outbox, closed)
         return "closed_access_back"
-    _back_off(store, case, now)
     if _only_safe_fixes(findings):
-        workflow.rerun(case)
-        return "rerun"
+        return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
+    _back_off(store, case, now)
     return "backed_off"
 
 
@@ -143,17 +141,26 @@ def _recover(store: CaseStore, workflow: Workflow, case: Case, now: datetime) ->
     """The staff task this case waits on is gone (its execution failed after the case was
     written, or the wait lapsed): run the workflow again, which checks anew and, if the case
     still needs a person, queues it for staff with a live task."""
-    _back_off(store, case, now)
+    return "recovered" if _rerun(store, workflow, case, now) else "backed_off"
+
+
+def _rerun(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> bool:
+    """Run the workflow again for the case, one run at a time: not while its last execution (the
+    first, or the last re-run) still runs, and only after a conditional write on the case claims
+    the re-run (a concurrent pass loses that write and starts nothing). False when backed off."""
     if workflow.is_running(case):
-        return "backed_off"
+        _back_off(store, case, now)
+        return False
+    _back_off(store, case, now, execution_arn=workflow.rerun_arn(case))  # the claim: CaseConflict if it lost
     workflow.rerun(case)
-    return "recovered"
+    return True
 
 
 def _back_off(store: CaseStore, case: Case, now: datetime, **changes: object) -> Case:
     """Count the re-check and set the next one further off (with any other changes)."""
+    cap = STAFF_MAX_BACKOFF if case.status == "awaiting_staff" else MAX_BACKOFF
     return steps.save_if_unchanged(store, case, rechecks=case.rechecks + 1, updated_at=now,
-                                   next_check_at=now + backoff(case.rechecks + 1), **changes)
+                                   next_check_at=now + backoff(case.rechecks + 1, cap), **changes)
 
 
 def _only_safe_fixes(findings: list[Finding]) -> bool:

@@ -108,6 +108,15 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
         if not store.create(case):
             case = None
     case = case or _get(store, case_id)
+    if _verified_fix(case):
+        # a step failed after the fix was verified (queuing the reply): staff see why, but the
+        # outcome and the reply stay (a verified outcome is never downgraded)
+        escalation = Escalation(reason=reason, priority="high", findings=case.findings, queued_at=clock.now(),
+                                must_rotate_key=case.report.must_rotate_key)
+        case = _update(store, clock, case, status="awaiting_staff", escalation=escalation, task_token=task_token,
+                       priority="high", next_check_at=clock.now() + RECHECK_FIRST)
+        queue.send(evidence_bundle(case), priority="high")
+        return case
     findings = case.findings or (partial or [])
     proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
@@ -146,6 +155,13 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     """Final (or waiting) state and the customer's reply for the outcome."""
     case = _get(store, case_id)
     now = clock.now()
+    if _verified_fix(case):
+        # closed as verified before (a retried CloseCase) or staff close it after a later step
+        # failed: the verified outcome and its reply stay
+        if case.status == "closed":
+            return case  # a retry: nothing to write; the handler queues the kept reply again
+        return _update(store, clock, case, status="closed", next_check_at=None, task_token=None,
+                       resolution=case.resolution or "verified")
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
     waiting = outcome == "customer_action"
     updates: dict[str, Any] = {
@@ -158,6 +174,11 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     updates["private_reply"] = replies.private_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
     return _update(store, clock, case, **updates)
+
+
+def _verified_fix(case: Case) -> bool:
+    """The case was closed as auto_fixed after verification: nothing later downgrades it."""
+    return case.outcome == "auto_fixed" and case.verified and case.resolution in ("verified", "approved")
 
 
 def _get(store: CaseStore, case_id: str) -> Case:

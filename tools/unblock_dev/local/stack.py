@@ -29,6 +29,7 @@ SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
+PAYLOAD_LIMIT = 256 * 1024  # Step Functions: an execution's input and every state's input and output (bytes)
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -76,6 +77,7 @@ class LocalStack:
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
         self.faults: dict[str, list[Exception]] = {}  # function logical id -> errors to raise first
+        self.task_functions: set[str] = set()  # functions the state machines invoke as tasks (payload limit)
         self._mock: Any = None
         self._saved_invoke: Any = None
         self._lock = threading.Lock()
@@ -102,6 +104,7 @@ class LocalStack:
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         atomic_dynamodb_writes()
+        payload_limits()
         self._create()
         fresh_adapters()
         return self
@@ -204,6 +207,8 @@ class LocalStack:
         os.environ.update(env)  # one process: the union of every function's environment
 
         for lid, props in machines:
+            self.task_functions |= {v["Fn::GetAtt"][0] for v in props.get("DefinitionSubstitutions", {}).values()
+                                    if isinstance(v, dict) and "Fn::GetAtt" in v}
             definition = (self.template_path.parent / props["DefinitionUri"]).read_text()
             for key, value in r.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
@@ -224,20 +229,26 @@ class LocalStack:
         handler: Handler = getattr(importlib.import_module(module_name), func_name)
         event = json.loads(body) if body else {}
         lid = self.logical_id(name)
+        size = len(body if isinstance(body, bytes) else str(body or "").encode())
+        task = lid in self.task_functions  # Step Functions' limit; a direct invoke has Lambda's own (6 MB)
         try:
+            if task and size > PAYLOAD_LIMIT:  # the state's input: Step Functions refuses it before Lambda runs
+                raise DataLimitExceeded(f"the input to {lid} is {size} bytes; at most {PAYLOAD_LIMIT}")
             with self._lock:
                 pending = self.faults.get(lid)
                 fault = pending.pop(0) if pending else None
             if fault is not None:
                 raise fault
-            result = handler(event, FakeContext(function_name=name))
+            result = json.dumps(handler(event, FakeContext(function_name=name))).encode()
+            if task and len(result) > PAYLOAD_LIMIT:  # the state's output (the task's result)
+                raise DataLimitExceeded(f"the result of {lid} is {len(result)} bytes; at most {PAYLOAD_LIMIT}")
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
-            self.invocations.append(Invocation(lid, ok=False, error_type=type(err).__name__))
+            kind = "States.DataLimitExceeded" if isinstance(err, DataLimitExceeded) else type(err).__name__
+            self.invocations.append(Invocation(lid, ok=False, error_type=kind))
             response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err)[:1000],
-                               "stackTrace": []}).encode()
+            return json.dumps({"errorType": kind, "errorMessage": str(err)[:1000], "stackTrace": []}).encode()
         self.invocations.append(Invocation(lid, ok=True))
-        return json.dumps(result).encode()
+        return result
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke a function through the Lambda API, as EventBridge or a Function URL would."""
@@ -249,6 +260,32 @@ class LocalStack:
         if resp.get("FunctionError"):
             raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
         return payload
+
+
+class DataLimitExceeded(Exception):
+    """Reported to the state machine as `States.DataLimitExceeded`, as AWS does."""
+
+
+def payload_limits() -> None:
+    """Enforce Step Functions' 256 KiB on StartExecution's input, as AWS does (moto does not);
+    `LocalStack._dispatch` enforces it on each Lambda task's input and result. Idempotent."""
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    start = StepFunctionsParserBackend.start_execution
+    if getattr(start, "_unblock_limited", False):
+        return
+
+    def limited(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                *args: Any, **kwargs: Any) -> Any:
+        size = len(str(execution_input or "").encode())
+        if size > PAYLOAD_LIMIT:
+            raise ValidationException(f"1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                                      f"Member must have length less than or equal to {PAYLOAD_LIMIT} (was {size})")
+        return start(self, state_machine_arn, name, execution_input, *args, **kwargs)
+
+    limited._unblock_limited = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = limited  # type: ignore[method-assign]
 
 
 _DYNAMODB_WRITE_LOCK = threading.RLock()

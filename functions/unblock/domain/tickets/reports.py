@@ -13,6 +13,14 @@ from unblock.domain.tickets.ticket_event import TicketEvent
 # serves them, so a Zendesk ticket 4711 is case "zendesk:4711" whichever way it arrived.
 CASE_PREFIX = {"email": "zendesk", "web": "zendesk", "forum": "discourse", "api": "api"}
 
+# DESIGN.md "Limits": a report (an execution's input) stays far below Step Functions' 256 KiB.
+# Worst case: 8 lists x 20 facts x 200 chars + 4,000 + 1,000 + 4,000 characters of text,
+# under 50 KiB even with JSON escaping; tests/unit/test_reports.py checks it at the limit.
+MAX_TEXT_CHARS = 4000
+MAX_SUBJECT_CHARS = 1000
+MAX_FACTS = 20  # per list; how many there were is kept in facts["truncated"]
+MAX_FACT_CHARS = 200
+
 
 def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = "eventbridge") -> Report:
     d = event.detail
@@ -25,7 +33,8 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     key_prefix, n_key = _prefix_only(d.key_prefix)
     return Report(
         case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,
-        requester_email=d.requester_email, requested_by=d.requester_username, subject=subject, text=text[:4000],
+        requester_email=d.requester_email, requested_by=d.requester_username, subject=subject[:MAX_SUBJECT_CHARS],
+        text=text[:MAX_TEXT_CHARS],
         team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
         facts=facts_dict(facts), secrets_redacted=n_subject + n_text + n_key, received_at=received_at,
     )
@@ -38,7 +47,8 @@ def redact_report(report: Report) -> Report:
     subject, n_subject = redact(report.subject)
     key_prefix, n_key = _prefix_only(report.key_prefix)
     return report.model_copy(update={
-        "note": note or None, "text": text, "subject": subject, "key_prefix": key_prefix,
+        "note": note[:MAX_TEXT_CHARS] or None, "text": text[:MAX_TEXT_CHARS], "subject": subject[:MAX_SUBJECT_CHARS],
+        "key_prefix": key_prefix, "facts": cap_facts(report.facts),
         "secrets_redacted": report.secrets_redacted + n_note + n_text + n_subject + n_key})
 
 
@@ -55,4 +65,20 @@ def _prefix_only(key_prefix: str | None) -> tuple[str | None, int]:
 
 def facts_dict(facts: Any) -> dict[str, list[str]]:
     data = facts.model_dump() if hasattr(facts, "model_dump") else dict(vars(facts))
-    return {k: [str(x) for x in v] for k, v in data.items() if isinstance(v, list | tuple) and v}
+    return cap_facts({k: [str(x) for x in v] for k, v in data.items() if isinstance(v, list | tuple) and v})
+
+
+def cap_facts(facts: dict[str, list[str]]) -> dict[str, list[str]]:
+    """At most MAX_FACTS facts per list, each at most MAX_FACT_CHARS; a capped list's count is
+    kept in `truncated` ("key_prefixes: 20 of 412")."""
+    out: dict[str, list[str]] = {}
+    truncated = [t for t in facts.get("truncated", [])][:MAX_FACTS]
+    for name, values in facts.items():
+        if name == "truncated":
+            continue
+        out[name] = [v[:MAX_FACT_CHARS] for v in values[:MAX_FACTS]]
+        if len(values) > MAX_FACTS:
+            truncated.append(f"{name}: {MAX_FACTS} of {len(values)}")
+    if truncated:
+        out["truncated"] = truncated
+    return out
