@@ -80,6 +80,15 @@ class RecordingWorkflow:
     def heartbeat(self, token: str) -> None:
         self.calls.append("heartbeat")
 
+    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
+        self.calls.append("success")
+
+    def send_task_failure(self, token: str, error: str, cause: str) -> None:
+        self.calls.append("failure")
+
+    def path(self, case: Any) -> list[str] | None:
+        return None
+
     def rerun(self, case: Any) -> None:
         self.calls.append("rerun")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
+    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
     from unblock.ports import Clock, Platform
 
@@ -48,6 +49,14 @@ def stepfunctions() -> Any:
     import boto3
 
     return boto3.client("stepfunctions")
+
+
+@cache
+def workflow() -> StepFunctionsWorkflow:
+    """The workflow port over the remediation state machine (STATE_MACHINE_ARN)."""
+    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow(stepfunctions(), os.environ["STATE_MACHINE_ARN"])
 
 
 @cache

@@ -92,6 +92,9 @@ class FixLedger(Protocol):
 
 class HumanQueue(Protocol):
     def send(self, message: dict[str, Any], *, priority: str) -> None: ...
+    def remove(self, case_id: str) -> int:
+        """Delete the case's messages (found by their case_id attribute); how many were deleted."""
+        ...
 
 
 class OutboxUnavailable(Exception):
@@ -114,7 +117,16 @@ class Workflow(Protocol):
     TaskGone when the token no longer names a waiting task."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
+    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
+        """Resume the waiting task; TaskGone when it is no longer there."""
+        ...
+    def send_task_failure(self, token: str, error: str, cause: str) -> None:
+        """Fail the waiting task with `error` (Catch matches on it); TaskGone when it is no longer there."""
+        ...
     def heartbeat(self, token: str) -> None: ...
+    def path(self, case: Case) -> list[str] | None:
+        """The states the case's execution went through (None when unknown)."""
+        ...
     def rerun(self, case: Case) -> None: ...
     def rerun_arn(self, case: Case) -> str:
         """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""

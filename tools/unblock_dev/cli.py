@@ -173,6 +173,43 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return run_demo(out, seed, raw)
 
 
+def cmd_console(args: argparse.Namespace, out: TextIO) -> int:
+    """The staff console on 127.0.0.1 over the embedded stack; the first stdout line is the URL to open
+    (a one-time sign-in for `staff:local`). Ctrl-C stops it."""
+    import threading
+
+    from unblock_dev.console_server import ConsoleServer
+    from unblock_dev.local.app import LocalApp
+
+    if not 0 <= args.port <= 65535:
+        _fail(f"--port {args.port} is not a port number")
+    seed, _ = seed_file(args.platform)
+    _quiet(args)
+    app = LocalApp(seed)
+    try:
+        if args.demo:
+            from unblock_dev.demo import run_scenarios
+
+            run_scenarios(app, seed)
+            app.seed(seed)  # the escalated teams as they were reported, for staff to decide
+        try:
+            server = ConsoleServer(app, args.port).start()
+        except OSError as err:
+            _fail(f"cannot listen on 127.0.0.1:{args.port}: {err.strerror}")
+        out.write(server.login_url() + "\n")
+        out.flush()
+        print(f"unblock console on {server.base_url} as staff:local; Ctrl-C stops it", file=sys.stderr)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+    finally:
+        app.close()
+    return 0
+
+
 def _console(args: argparse.Namespace) -> Any:
     from unblock_dev.staff import Console, stack_outputs
 
@@ -278,6 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
     run.set_defaults(func=cmd_run)
 
+    console = sub.add_parser("console", help="the staff console on 127.0.0.1 over the embedded stack")
+    console.add_argument("--port", type=int, default=8790, help="port on 127.0.0.1 (default 8790; 0 = any free)")
+    console.add_argument("--platform", help="sandbox seed (default events/platform.json)")
+    console.add_argument("--demo", action="store_true", help="first run the demo's scenarios: escalations wait")
+    console.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
+    console.set_defaults(func=cmd_console)
+
     demo = sub.add_parser("demo", help="run every scenario in events/ and print a summary")
     demo.add_argument("--platform", help="sandbox seed (default events/platform.json)")
     demo.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
@@ -299,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--note")
             sp.set_defaults(func=cmd_decide)
         elif name == "cases":
-            sp.add_argument("--status", choices=["open", "awaiting_customer", "awaiting_staff", "closed"])
+            sp.add_argument("--status", choices=["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"])
             sp.add_argument("--json", action="store_true")
             sp.set_defaults(func=cmd_cases)
         elif name == "replay":

@@ -43,6 +43,30 @@ class CustomerView:
         self.server.server_close()
 
 
+def run_scenarios(app: LocalApp, seed: Seed, out: TextIO | None = None,
+                  view: CustomerView | None = None) -> list[tuple[str, Result]]:
+    """Every scenario in events/, each from the seed, on one stack; escalated cases stay waiting."""
+    from unblock_dev.cli import render
+
+    rows: list[tuple[str, Result]] = []
+    for name in scenarios():
+        event = json.loads((EVENTS / name).read_text())
+        app.seed(seed)  # every scenario starts from the seed
+        result = app.run(event)
+        rows.append((name, result))
+        if out is None:
+            continue
+        out.write(f"== {name}\n")
+        render(result, out)
+        if view is not None and result.outcome == "auto_fixed":
+            after = view.call(result.team_id)
+            app.seed(seed)
+            before = view.call(result.team_id)
+            out.write(f"customer's call before: {before}\ncustomer's call after:  {after}\n")
+        out.write("\n")
+    return rows
+
+
 def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
     from unblock_dev.cli import render
 
@@ -50,19 +74,7 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
     view = CustomerView(app, raw_seed) if raw_seed is not None else None
     rows: list[tuple[str, Result]] = []
     try:
-        for name in scenarios():
-            event = json.loads((EVENTS / name).read_text())
-            app.seed(seed)  # every scenario starts from the seed
-            result = app.run(event)
-            rows.append((name, result))
-            out.write(f"== {name}\n")
-            render(result, out)
-            if view is not None and result.outcome == "auto_fixed":
-                after = view.call(result.team_id)
-                app.seed(seed)
-                before = view.call(result.team_id)
-                out.write(f"customer's call before: {before}\ncustomer's call after:  {after}\n")
-            out.write("\n")
+        rows = run_scenarios(app, seed, out, view)
         # the escalation resumed by a staff decision: approve the proposed fix
         escalated = [(n, r) for n, r in rows if r.outcome == "escalated" and r.escalation
                      and r.escalation.get("proposed_fixes")]

@@ -8,19 +8,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
 from unblock.domain.cases import Case
+from unblock.domain.clock import SystemClock
 from unblock.domain.models import Finding, Result, Trace
+from unblock.ports import Clock
+from unblock.workflow import staff_decisions
+from unblock.workflow.staff_decisions import Decision, StaffError
 
-Decision = Literal["approve", "resolve", "reject"]
+__all__ = ["Console", "Decision", "StaffError", "poll", "stack_outputs"]
 T = TypeVar("T")
-
-
-class StaffError(Exception):
-    """A staff request that cannot be done; the message says why (CLI exit status 2)."""
 
 
 def stack_outputs(stack_name: str) -> dict[str, str]:
@@ -44,13 +44,18 @@ def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
 
 
 class Console:
-    def __init__(self, outputs: dict[str, str]) -> None:
+    def __init__(self, outputs: dict[str, str], clock: Clock | None = None) -> None:
         import boto3
 
+        from unblock.adapters.sqs import SqsHumanQueue
+
         self.outputs = outputs
+        self.clock: Clock = clock or SystemClock()
         self.sfn = boto3.client("stepfunctions")
         self.sqs = boto3.client("sqs")
         self.store = DynamoCaseStore(boto3.resource("dynamodb").Table(outputs["CasesTableName"]))
+        self.workflow = executions.StepFunctionsWorkflow(self.sfn, outputs["StateMachineArn"])
+        self.human_queue = SqsHumanQueue(self.sqs, outputs["HumanQueueUrl"])
 
     # --- start -----------------------------------------------------------------------------
     def start(self, report: dict[str, Any]) -> str:
@@ -170,25 +175,9 @@ class Console:
         return IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
 
     # --- decide ----------------------------------------------------------------------------
-    def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None) -> Case:
-        case = self.store.get(case_id)
-        if case is None:
-            raise StaffError(f"no case {case_id!r}")
-        if case.status != "awaiting_staff" or not case.task_token:
-            raise StaffError(f"case {case_id} is not waiting for staff (status: {case.status})")
-        token = case.task_token
-        try:
-            if decision == "reject":
-                self.sfn.send_task_failure(taskToken=token, error="StaffRejected",
-                                           cause=json.dumps({"actor": actor, "note": note}))
-            else:
-                fixes = case.escalation.proposed_fixes if case.escalation else []
-                if decision == "approve" and not fixes:
-                    raise StaffError(f"case {case_id} has no proposed fix to approve; use --resolve once mended")
-                self.sfn.send_task_success(taskToken=token, output=json.dumps(
-                    {"decision": decision, "actor": actor, "fixes": fixes, "note": note}))
-        except (self.sfn.exceptions.TaskTimedOut, self.sfn.exceptions.InvalidToken,
-                self.sfn.exceptions.TaskDoesNotExist) as err:
-            raise StaffError(f"case {case_id}: the waiting task is gone ({err.response['Error']['Code']}); "
-                             "it was already decided or timed out") from err
-        return case
+    def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None,
+               expected_version: int | None = None) -> Case:
+        """One staff decision (unblock.workflow.staff_decisions); returns the case as it was claimed,
+        with the task token it resumed (for `wait(..., after_token=...)`)."""
+        return staff_decisions.decide(self.store, self.workflow, self.human_queue, self.clock, case_id, decision,
+                                      actor, note, expected_version=expected_version)

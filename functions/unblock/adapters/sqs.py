@@ -22,6 +22,40 @@ class SqsHumanQueue:
                                "case_id": {"DataType": "String", "StringValue": str(message["case_id"])}},
         )
 
+    def remove(self, case_id: str, max_batches: int = 50) -> int:
+        """Delete every message of the case (its escalation and any SLA re-queues of it).
+
+        SQS finds messages only by receiving them: one pass receives batches with a short
+        visibility timeout (so each batch brings new messages), deletes the case's own, and
+        then makes the others visible again at once.
+        """
+        deleted, others = 0, []
+        for _ in range(max_batches):
+            messages = self._client.receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                MessageAttributeNames=["case_id"]).get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                attr = (m.get("MessageAttributes") or {}).get("case_id", {}).get("StringValue")
+                if (attr or _body_case_id(m.get("Body", ""))) == case_id:
+                    self._client.delete_message(QueueUrl=self._url, ReceiptHandle=m["ReceiptHandle"])
+                    deleted += 1
+                else:
+                    others.append(m["ReceiptHandle"])
+        for i in range(0, len(others), 10):
+            self._client.change_message_visibility_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(n), "ReceiptHandle": h, "VisibilityTimeout": 0} for n, h in enumerate(others[i:i + 10])])
+        return deleted
+
+
+def _body_case_id(body: str) -> str | None:
+    try:
+        value = json.loads(body).get("case_id")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value is not None else None
+
 
 class SqsOutbox:
     """Replies on their way back to the help desk: the NotifyFunction delivers them, SQS retries."""

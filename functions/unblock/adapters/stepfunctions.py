@@ -12,6 +12,7 @@ from unblock.domain.cases import Case
 from unblock.ports import TaskGone
 
 DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
+_GONE = set(DEAD_TOKEN_ERRORS)
 
 
 NAME_MAX = 80  # Step Functions execution names: [A-Za-z0-9-_], at most 80 characters
@@ -65,6 +66,24 @@ class StepFunctionsWorkflow:
         with _dead_token_is_task_gone():
             self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
 
+    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
+        self._task_call(self._sfn.send_task_success, taskToken=token, output=json.dumps(output))
+
+    def send_task_failure(self, token: str, error: str, cause: str) -> None:
+        self._task_call(self._sfn.send_task_failure, taskToken=token, error=error, cause=cause)
+
+    @staticmethod
+    def _task_call(call: Any, **kwargs: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            call(**kwargs)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code in _GONE:
+                raise TaskGone(code) from err
+            raise
+
     def heartbeat(self, token: str) -> None:
         with _dead_token_is_task_gone():
             self._sfn.send_task_heartbeat(taskToken=token)
@@ -74,6 +93,25 @@ class StepFunctionsWorkflow:
             return False
         status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
         return bool(status == "RUNNING")
+
+    def path(self, case: Case) -> list[str] | None:
+        """The states the case's execution entered, in order (None when its history cannot be read)."""
+        if not case.execution_arn:
+            return None
+        from botocore.exceptions import ClientError
+
+        states: list[str] = []
+        kwargs: dict[str, Any] = {"executionArn": case.execution_arn, "maxResults": 1000}
+        try:
+            while True:
+                page = self._sfn.get_execution_history(**kwargs)
+                states += [e["stateEnteredEventDetails"]["name"] for e in page["events"]
+                           if e["type"].endswith("StateEntered")]
+                if not page.get("nextToken") or len(states) > 500:
+                    return states
+                kwargs["nextToken"] = page["nextToken"]
+        except ClientError:
+            return None
 
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started

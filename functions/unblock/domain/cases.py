@@ -15,6 +15,7 @@ from unblock.domain.models import (
     Outcome,
     Plan,
     Report,
+    StaffDecision,
 )
 
 Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
@@ -49,6 +50,7 @@ class Case(BaseModel):
     updated_at: AwareDatetime
     next_check_at: AwareDatetime | None = None
     rechecks: int = 0
+    decisions: list[StaffDecision] = []  # every staff decision, oldest first
     version: int = 0
 
     @property

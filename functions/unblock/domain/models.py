@@ -12,7 +12,9 @@ Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
 Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
 CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
-CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "closed"]
+# "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
+CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
+StaffDecisionName = Literal["approve", "resolve", "reject"]
 
 # A Discourse username as unblock accepts one (a plain one; `.` and `..` are out): where a
 # private message goes, and the only form that reaches a URL path.
@@ -100,6 +102,16 @@ class Escalation(_Model):
     proposed_fixes: list[FixName] = []
     must_rotate_key: bool = False
     queued_at: AwareDatetime | None = None
+
+
+class StaffDecision(_Model):
+    """One staff decision on an escalated case: what, who (from their token or IAM identity), when, why."""
+
+    decision: StaffDecisionName
+    actor: str
+    note: str | None = None
+    decided_at: AwareDatetime
+    fixes: list[FixName] = []
 
 
 class Trace(_Model):

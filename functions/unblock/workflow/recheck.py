@@ -96,6 +96,11 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
             steps.send_reply(outbox, closed)
         return "closed_stale"
 
+    if case.status == "deciding":
+        # a staff decision is resuming the workflow; the execution moves the case on
+        _back_off(store, case, now)
+        return "backed_off"
+
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
         return "rerun" if _rerun(store, workflow, case, now) else "backed_off"

@@ -71,7 +71,7 @@ class LocalApp:
         self.stack = LocalStack(parameters=parameters).start()
         self._helpdesk_credentials(parameters)
         fresh_adapters(self.clock)
-        self.console = Console(self.stack.outputs)
+        self.console = Console(self.stack.outputs, self.clock)
         self.platform = composition.platform()
         if seed is not None:
             self.seed(seed)

@@ -1,0 +1,196 @@
+"""ConsoleFunction: the staff console behind API Gateway (HTTP API, JWT authorizer).
+
+Routes (template.yaml wires the same ones):
+- public, no token: the page shell (`GET /`, `/cases/...`, `/search`, ...) and its static files;
+  the shell holds no data, only the script that fetches pages with the staff member's token;
+- behind the JWT authorizer: `GET /pages/...` (the content of a page) and
+  `POST /api/cases/{case_id}/decision` (approve, resolve or reject with a note).
+
+Bearer tokens only (no cookies, so no CSRF); every response carries a strict
+Content-Security-Policy. The actor of a decision is the token's email (or subject).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from unblock import composition
+from unblock.console import stats, views
+from unblock.domain.cases import Case
+from unblock.observability import logger, metrics, tracer
+from unblock.workflow import staff_decisions
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=31536000",
+}
+STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
+MAX_CASES = 2000
+
+app = APIGatewayHttpResolver()
+
+
+def _response(status: int, body: str, content_type: str = "text/html; charset=utf-8") -> Response[str]:
+    return Response(status_code=status, content_type=content_type, body=body, headers=dict(SECURITY_HEADERS))
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response[str]:
+    return _response(status, json.dumps(payload), "application/json")
+
+
+def _sla() -> timedelta:
+    return timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
+
+
+def actor() -> str | None:
+    """The staff member, from the claims the JWT authorizer verified: their email, else the subject."""
+    ctx = app.current_event.raw_event.get("requestContext") or {}
+    claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    who = claims.get("email") or claims.get("sub")
+    return str(who) if who else None
+
+
+def _all_cases() -> list[Case]:
+    return composition.cases().list(None, limit=MAX_CASES)
+
+
+# --- the shell (no data, no token needed) ---------------------------------------------------------
+def _shell() -> Response[str]:
+    return _response(200, views.shell(os.environ.get("CONSOLE_LOGIN_URL", "")))
+
+
+for _path in SHELL_PATHS:
+    app.get(_path)(_shell)
+
+
+@app.get("/cases/<case_id>")
+def shell_case(case_id: str) -> Response[str]:
+    return _shell()
+
+
+@app.get("/static/<name>")
+def static(name: str) -> Response[str]:
+    if name not in STATIC:
+        return _response(404, "not found", "text/plain")
+    text = resources.files("unblock.console").joinpath("static", name).read_text(encoding="utf-8")
+    resp = _response(200, text, STATIC[name])
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+# --- pages (behind the authorizer) --------------------------------------------------------------
+def _page(status: int, html: str) -> Response[str]:
+    if actor() is None:  # the authorizer sees to this; never serve data without an identity
+        return _json(401, {"message": "Unauthorized"})
+    return _response(status, html)
+
+
+@app.get("/pages/queue")
+def queue() -> Response[str]:
+    return _page(200, views.queue_page(_all_cases(), composition.clock().now(), _sla()))
+
+
+@app.get("/pages/cases/<case_id>")
+def case(case_id: str) -> Response[str]:
+    case_id = unquote(case_id)
+    found = composition.cases().get(case_id)
+    if found is None:
+        return _page(404, views.not_found_page(f"No case {case_id}."))
+    path = composition.workflow().path(found)
+    return _page(200, views.case_page(found, composition.clock().now(), _sla(), path))
+
+
+@app.get("/pages/search")
+def search() -> Response[str]:
+    q = (app.current_event.get_query_string_value("q") or "")[:200]
+    found = stats.search(_all_cases(), q) if q else []
+    return _page(200, views.search_page(q, found, composition.clock().now()))
+
+
+@app.get("/pages/closed")
+def closed() -> Response[str]:
+    outcome = app.current_event.get_query_string_value("outcome") or None
+    if outcome not in (None, *stats.OUTCOMES):
+        outcome = None
+    return _page(200, views.closed_page(stats.closed(_all_cases(), outcome), outcome, composition.clock().now()))
+
+
+@app.get("/pages/metrics")
+def metrics_view() -> Response[str]:
+    m = stats.metrics(_all_cases(), composition.clock().now(), _sla())
+    return _page(200, views.metrics_page(m, _sla()))
+
+
+@app.get("/pages/incidents")
+def incidents() -> Response[str]:
+    return _page(200, views.incidents_page())
+
+
+# --- decisions ------------------------------------------------------------------------------------
+def _form() -> dict[str, str]:
+    body = app.current_event.decoded_body or ""
+    ctype = (app.current_event.headers or {}).get("content-type", "")
+    if "json" in ctype:
+        data = json.loads(body or "{}")
+        return {k: str(v) for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+@app.post("/api/cases/<case_id>/decision")
+def decide(case_id: str) -> Response[str]:
+    who = actor()
+    if who is None:
+        return _json(401, {"message": "Unauthorized"})
+    case_id = unquote(case_id)
+    try:
+        form = _form()
+    except ValueError:
+        return _json(400, {"error": "the request body is not a form or JSON object"})
+    decision = form.get("decision", "")
+    if decision not in staff_decisions.DECISIONS:
+        return _json(400, {"error": "decision must be approve, resolve or reject"})
+    version = form.get("version")
+    try:
+        claimed = staff_decisions.decide(
+            composition.cases(), composition.workflow(), composition.human_queue(), composition.clock(), case_id,
+            decision, who, form.get("note"),
+            expected_version=int(version) if version and version.isdigit() else None)
+    except staff_decisions.NoSuchCase as err:
+        return _json(404, {"error": str(err)})
+    except (staff_decisions.AlreadyDecided, staff_decisions.StaleDecision) as err:
+        logger.info("stale decision refused", extra={"case_id": case_id, "decision": decision})
+        return _json(409, {"error": str(err)})
+    except staff_decisions.StaffError as err:
+        return _json(422, {"error": str(err)})
+    logger.info("staff decision", extra={"case_id": case_id, "decision": decision, "actor": who})
+    metrics.add_dimension(name="decision", value=decision)
+    metrics.add_metric(name="StaffDecisions", unit="Count", value=1)
+    return _json(200, {"case_id": case_id, "decision": decision, "actor": who, "status": claimed.status,
+                       "message": f"{decision.capitalize()} recorded for {case_id} by {who}; the workflow resumes."})
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    return _json(404, {"error": "not found"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

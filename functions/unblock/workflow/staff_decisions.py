@@ -1,0 +1,122 @@
+"""Staff decisions on escalated cases: approve, resolve or reject, exactly once.
+
+Used by the staff console (ConsoleFunction) and `unblock decide`. Pure of AWS: the case store,
+the workflow (Step Functions) and the human queue are ports.
+
+A decision first claims the case with one conditional write (status `awaiting_staff` ->
+`deciding`, recording the decision, actor, note and time), and only then resumes the waiting
+task. Two racing decisions: one write wins, the other is refused ("already decided"). A case
+that moved on since the staff member read it (closed, re-escalated, re-queued) refuses the
+stale decision. Once decided, the case's messages leave the human queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any, Literal
+
+from unblock.domain.cases import Case
+from unblock.domain.models import StaffDecision
+from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
+
+Decision = Literal["approve", "resolve", "reject"]
+DECISIONS: tuple[Decision, ...] = ("approve", "resolve", "reject")
+MAX_NOTE = 2000
+
+
+class StaffError(Exception):
+    """A staff request that cannot be done; the message says why and is safe to show."""
+
+
+class NoSuchCase(StaffError):
+    pass
+
+
+class AlreadyDecided(StaffError):
+    """Another decision on the case won."""
+
+
+class StaleDecision(StaffError):
+    """The case moved on since the staff member read it."""
+
+
+def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
+           decision: Decision, actor: str, note: str | None = None, *,
+           expected_version: int | None = None) -> Case:
+    """Apply one staff decision; returns the case as it was claimed (status `deciding`).
+
+    `expected_version` is the case version the staff member saw: a case written since (re-queued,
+    re-escalated, closed) refuses the decision as stale.
+    """
+    if decision not in DECISIONS:
+        raise StaffError(f"unknown decision {decision!r}: approve, resolve or reject")
+    if not actor:
+        raise StaffError("a decision needs the staff member's identity")
+    note = (note or "").strip()[:MAX_NOTE] or None
+    case = store.get(case_id)
+    if case is None:
+        raise NoSuchCase(f"no case {case_id!r}")
+    _check_waiting(case, expected_version)
+    token = str(case.task_token)
+    fixes = list(case.escalation.proposed_fixes) if case.escalation else []
+    if decision == "approve" and not fixes:
+        raise StaffError(f"case {case_id} has no proposed fix to approve; resolve it once mended by hand")
+
+    record = StaffDecision(decision=decision, actor=actor, note=note, decided_at=clock.now(),
+                           fixes=fixes if decision == "approve" else [])
+    try:
+        claimed = store.save(case.model_copy(update={"status": "deciding", "decisions": [*case.decisions, record],
+                                                     "updated_at": record.decided_at}))
+    except CaseConflict:
+        now = store.get(case_id)
+        if now is not None and now.status in ("deciding", "closed") and now.decisions:
+            raise AlreadyDecided(_decided_message(now)) from None
+        raise StaleDecision(f"case {case_id} changed while you decided (status now: "
+                            f"{now.status if now else 'gone'}); reload it and decide again") from None
+
+    try:
+        if decision == "reject":
+            workflow.send_task_failure(token, "StaffRejected", json.dumps({"actor": actor, "note": note}))
+        else:
+            workflow.send_task_success(token, {"decision": decision, "actor": actor, "fixes": record.fixes,
+                                               "note": note})
+    except TaskGone as err:
+        _release(store, claimed)
+        raise StaleDecision(f"case {case_id}: the waiting task is gone ({err}); it was already decided or "
+                            "timed out") from err
+    except Exception:
+        _release(store, claimed)  # the workflow never heard of it: let staff decide again
+        raise
+    if queue is not None:
+        queue.remove(case_id)
+    return claimed
+
+
+def _check_waiting(case: Case, expected_version: int | None) -> None:
+    if case.status == "deciding" or (case.status == "closed" and case.decisions):
+        raise AlreadyDecided(_decided_message(case))
+    if case.status != "awaiting_staff" or not case.task_token:
+        raise StaleDecision(f"case {case.case_id} is not waiting for staff (status: {case.status})")
+    if expected_version is not None and case.version != expected_version:
+        raise StaleDecision(f"case {case.case_id} changed since you opened it (it was re-queued or escalated "
+                            "again); reload it and decide again")
+
+
+def _decided_message(case: Case) -> str:
+    last = case.decisions[-1] if case.decisions else None
+    head = f"case {case.case_id} is not waiting for staff (status: {case.status}): it was already decided"
+    if last is None:
+        return head
+    return f"{head} ({last.decision} by {last.actor} at {last.decided_at.isoformat(timespec='seconds')})"
+
+
+def _release(store: CaseStore, claimed: Case) -> None:
+    """Undo a claim whose decision never reached the workflow (only if nothing wrote since)."""
+    with contextlib.suppress(CaseConflict):  # the workflow moved the case on meanwhile: keep what it wrote
+        store.save(claimed.model_copy(update={"status": "awaiting_staff", "decisions": claimed.decisions[:-1]}))
+
+
+def public_view(case: Case) -> dict[str, Any]:
+    """The case as staff tooling may show or return it: never the task token."""
+    return case.model_dump(mode="json", exclude={"task_token"})

@@ -1,0 +1,104 @@
+"""Staff decisions (unblock.workflow.staff_decisions) on the embedded stack: exactly once, recorded
+with the actor and note, stale ones refused, the human queue emptied of the case."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support import load_event
+from unblock.workflow import staff_decisions
+from unblock.workflow.staff_decisions import AlreadyDecided, StaffError, StaleDecision
+
+
+def _queued_case_ids(app) -> list[str]:  # type: ignore[no-untyped-def]
+    import json
+
+    sqs, url = app.console.sqs, app.stack.outputs["HumanQueueUrl"]
+    ids, handles = [], []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages"):
+        ids += [json.loads(m["Body"])["case_id"] for m in batch]
+        handles += [m["ReceiptHandle"] for m in batch]
+    for h in handles:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=h, VisibilityTimeout=0)
+    return ids
+
+
+def test_a_decision_is_recorded_with_actor_and_note_and_leaves_the_human_queue(app):
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    other = app.run(load_event("ticket-fraud-review.json"))
+    assert escalated.case_id in _queued_case_ids(app)
+
+    final = app.console.decide(escalated.case_id, "reject", "staff:dana@example.com", note="  confirmed fraud ")
+
+    assert final.status == "deciding"
+    done = app.wait_for(escalated.case_id, lambda c: c.status == "closed")
+    assert done.resolution == "rejected"
+    [decision] = done.decisions
+    assert (decision.decision, decision.actor, decision.note) == ("reject", "staff:dana@example.com", "confirmed fraud")
+    assert done.task_token is None
+    queued = _queued_case_ids(app)
+    assert escalated.case_id not in queued and other.case_id in queued  # only the decided case's message left
+
+
+def test_two_racing_decisions_end_with_exactly_one_applied(app):
+    escalated = app.run(load_event("ticket-high-risk-hold.json"))
+    outcomes: dict[str, object] = {}
+    barrier = threading.Barrier(2)
+
+    def decide(actor: str, decision: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[actor] = app.console.decide(escalated.case_id, decision, actor)
+        except StaffError as err:
+            outcomes[actor] = err
+
+    threads = [threading.Thread(target=decide, args=a) for a in (("staff:a", "approve"), ("staff:b", "reject"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    errors = [v for v in outcomes.values() if isinstance(v, StaffError)]
+    assert len(errors) == 1 and isinstance(errors[0], AlreadyDecided | StaleDecision)
+    assert "already decided" in str(errors[0]) or "changed" in str(errors[0])
+    done = app.wait_for(escalated.case_id, lambda c: c.status == "closed")
+    assert len(done.decisions) == 1
+    assert done.resolution == ("approved" if done.decisions[0].decision == "approve" else "rejected")
+
+
+def test_a_decision_on_a_case_that_moved_on_is_refused_as_stale(app):
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    seen = app.console.store.get(escalated.case_id)
+    # the re-check re-queues it meanwhile (a write the staff member did not see)
+    app.console.store.save(seen.model_copy(update={"priority": "high"}))
+
+    with pytest.raises(StaleDecision, match="changed since you opened it"):
+        app.console.decide(escalated.case_id, "resolve", "staff:eve", expected_version=seen.version)
+    assert app.console.store.get(escalated.case_id).status == "awaiting_staff"
+
+
+def test_a_decision_after_the_case_closed_names_who_decided(app):
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    app.decide(escalated.case_id, "resolve", actor="staff:fay")
+
+    with pytest.raises(AlreadyDecided, match=r"already decided \(resolve by staff:fay"):
+        app.console.decide(escalated.case_id, "reject", "staff:gus")
+
+
+def test_approve_without_a_proposed_fix_and_unknown_cases_are_clear_errors(app):
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    with pytest.raises(StaffError, match="no proposed fix to approve"):
+        app.console.decide(escalated.case_id, "approve", "staff:hal")
+    with pytest.raises(staff_decisions.NoSuchCase, match="no case 'zendesk:nope'"):
+        app.console.decide("zendesk:nope", "resolve", "staff:hal")
+    assert app.console.store.get(escalated.case_id).status == "awaiting_staff"
+
+
+def test_the_public_view_never_carries_the_task_token(app):
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    case = app.console.store.get(escalated.case_id)
+    assert case.task_token
+    assert "task_token" not in staff_decisions.public_view(case)
+    assert case.task_token not in str(staff_decisions.public_view(case))
