@@ -268,7 +268,7 @@ def metrics_page(m: stats.Metrics, sla: timedelta) -> str:
         f'<div class="tiles">'
         f'<div class="tile"><h2>Auto-fix rate</h2><p class="big">{"–" if rate is None else f"{rate:.0%}"}</p>'
         f'{charts.gauge(rate, "Auto-fix rate")}<p class="muted">{m.auto_fixed} of {m.closed} closed cases</p></div>'
-        f'<div class="tile"><h2>Time to resolution</h2><p class="big">{stats.humanize(m.median_hours)}</p>'
+        f'<div class="tile"><h2>Resolution time</h2><p class="big">{stats.humanize(m.median_hours)}</p>'
         f'<p class="muted">median; p90 {stats.humanize(m.p90_hours)}</p></div>'
         f'<div class="tile"><h2>SLA breaches</h2><p class="big">{m.sla_breaches}</p>'
         f'<p class="muted">of {m.staff_cases} staff cases (SLA {stats.humanize(sla)}); '
@@ -311,6 +311,7 @@ SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>unblock staff console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/console.css">
 <script src="/static/console.js" defer></script>
 </head>

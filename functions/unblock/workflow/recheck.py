@@ -26,10 +26,11 @@ from unblock.workflow import states as steps
 STALE_AFTER = timedelta(days=14)
 FIRST_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=24)
+DECISION_LOST_AFTER = timedelta(minutes=15)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
-                 "skipped_conflict"]
+                 "skipped_conflict", "decision_released"]
 
 
 @dataclass
@@ -70,7 +71,12 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
         return "closed_stale"
 
     if case.status == "deciding":
-        # a staff decision is resuming the workflow; the execution moves the case on
+        # a staff decision is resuming the workflow, which moves the case on within seconds; one
+        # claimed long ago never reached the workflow (its sender died): staff may decide again
+        last = case.decisions[-1].decided_at if case.decisions else case.updated_at
+        if now - last > DECISION_LOST_AFTER and case.task_token and workflow.is_running(case):
+            _back_off(store, case, now, status="awaiting_staff", decisions=case.decisions[:-1])
+            return "decision_released"
         _back_off(store, case, now)
         return "backed_off"
 
