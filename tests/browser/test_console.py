@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,13 @@ def open_case(tab: Any, case_id: str) -> None:
 def test_sign_in_is_one_time_and_the_queue_lists_escalations(page, browser, server, app):
     fraud = escalate(app, "ticket-fraud-review.json")
     risk = escalate(app, "ticket-high-risk-hold.json")
+    app.clock.advance(timedelta(hours=5))  # both have waited past the 4 h SLA
     page.get_by_role("link", name="Queue").click()
     page.get_by_role("link", name=fraud, exact=True).wait_for()
 
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=risk, exact=True))
     assert "restrictions.risk_hold" in row.inner_text() and "lift_risk_hold" in row.inner_text()
+    assert "5.0 h / 4.0 h past SLA" in row.inner_text()
     assert "Signed in as staff:local" in page.locator("#who").inner_text()
     shot(page, "queue")
 

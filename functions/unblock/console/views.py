@@ -227,9 +227,10 @@ def _timeline(case: Case) -> str:
         events.append((case.report.received_at, "Reported"))
     if case.escalation and case.escalation.queued_at:
         events.append((case.escalation.queued_at, f"Queued for staff ({case.escalation.priority})"))
-    events += [(f.at, f"Fix {f.fix}: {f.status} by {f.actor}") for f in case.fixes]
+    # at equal times a staff decision comes before the fixes it approved
     events += [(d.decided_at, f"Staff {d.decision} by {d.actor}" + (f": “{d.note}”" if d.note else ""))
                for d in case.decisions]
+    events += [(f.at, f"Fix {f.fix}: {f.status} by {f.actor}") for f in case.fixes]
     if case.status == "closed":
         events.append((case.updated_at, f"Closed ({case.resolution or case.outcome})"))
     items = "".join(f"<li>{_ts(at)} — {escape(what)}</li>" for at, what in sorted(events, key=lambda e: e[0]))
