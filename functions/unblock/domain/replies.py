@@ -116,6 +116,7 @@ class OutgoingReply(BaseModel):
     public_body: str | None = None
     internal_note: str | None = None
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
+    outcome: str | None = Field(default=None, max_length=40, description="the case's outcome (ticket status, tags)")
 
     @model_validator(mode="after")
     def _has_text(self) -> OutgoingReply:
@@ -158,4 +159,4 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     if not (public or note):
         return None
     return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
-                         public_body=public, internal_note=note, reply_id=reply_id)
+                         public_body=public, internal_note=note, reply_id=reply_id, outcome=case.outcome)

@@ -20,7 +20,8 @@ from typing import Literal
 from unblock.domain import replies
 from unblock.domain.cases import Case
 from unblock.domain.models import Finding
-from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, Workflow
+from unblock.domain.staff_alerts import alert_for
+from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, StaffAlerts, Workflow
 from unblock.workflow import states as steps
 
 STALE_AFTER = timedelta(days=14)
@@ -45,13 +46,17 @@ def backoff(rechecks: int) -> timedelta:
 
 
 def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
-                clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100) -> RecheckReport:
+                clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100,
+                alerts: StaffAlerts | None = None, console_url: str | None = None) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
         report.due += 1
         try:
-            report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
+            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
+            report.actions[case.case_id] = action
+            if action == "requeued" and alerts is not None:
+                alerts.publish(alert_for(store.get(case.case_id) or case, "requeued", console_url))
         except steps.CaseConflict:
             report.actions[case.case_id] = "skipped_conflict"  # someone else moved it; next pass sees it
     return report
