@@ -10,6 +10,12 @@ import pytest
 from tests.support import EVENTS
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: they share the session's embedded stack, which starts after tests/unit's
+    own short-lived moto mocks are done."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+
+
 @pytest.fixture(scope="session")
 def stack_app() -> Iterator[object]:
     from unblock_dev.local.app import LocalApp

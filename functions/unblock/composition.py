@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
+    from unblock.adapters.staff_alerts import StaffAlertsFanOut
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
     from unblock.ports import Clock, Platform
@@ -140,3 +141,30 @@ def requester_directory() -> RequesterDirectory:
     zendesk, discourse = configured.get("zendesk"), configured.get("discourse")
     return RequesterDirectory(zendesk=ZendeskUsers(*zendesk) if zendesk else None,
                               discourse=DiscourseUsers(*discourse) if discourse else None)
+
+
+def console_url() -> str | None:
+    """The staff console's address, for links in alerts (CONSOLE_URL; empty = no link)."""
+    return os.environ.get("CONSOLE_URL") or None
+
+
+@cache
+def staff_alerts() -> StaffAlertsFanOut:
+    """The SNS topic (STAFF_ALERTS_TOPIC_ARN) and, when SLACK_WEBHOOK_SECRET_NAME names a secret, Slack."""
+    from unblock.adapters.staff_alerts import SlackStaffAlerts, SnsStaffAlerts, StaffAlertsFanOut
+    from unblock.observability import logger
+
+    channels: list[tuple[str, Any]] = []
+    if topic := os.environ.get("STAFF_ALERTS_TOPIC_ARN", "").strip():
+        import boto3
+
+        channels.append(("sns", SnsStaffAlerts(boto3.client("sns"), topic)))
+    if secret := os.environ.get("SLACK_WEBHOOK_SECRET_NAME", "").strip():
+        from unblock.adapters.helpdesks import secret_reader
+
+        channels.append(("slack", SlackStaffAlerts(secret_reader(secret, "slack"))))
+
+    def on_error(channel: str, err: Exception) -> None:
+        logger.warning("staff alert not sent", extra={"channel": channel, "error": type(err).__name__})
+
+    return StaffAlertsFanOut(channels, on_error)

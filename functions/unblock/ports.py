@@ -12,6 +12,7 @@ from unblock.domain.cases import Case
 from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult
 from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
 from unblock.domain.replies import OutgoingReply
+from unblock.domain.staff_alerts import StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -100,6 +101,13 @@ class HumanQueue(Protocol):
 class OutboxUnavailable(Exception):
     """The reply could not be queued for now (SQS throttled or unreachable). Step Functions
     retries the task on this class name; the reply stays on the case meanwhile."""
+
+
+class StaffAlerts(Protocol):
+    """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
+    sent is logged; the case is on the human queue and in the console regardless."""
+
+    def publish(self, alert: StaffAlert) -> None: ...
 
 
 class Outbox(Protocol):

@@ -438,7 +438,8 @@ def make_case(source: str, case_id: str, ticket_id: str | None = None, *, reply:
 def test_reply_for_a_zendesk_ticket() -> None:
     reply = reply_for(make_case("zendesk", "zendesk:4711", "4711"), "zendesk:4711:1")
     assert reply == OutgoingReply(case_id="zendesk:4711", destination="zendesk", ticket_id="4711",
-                                  public_body=PUBLIC, internal_note=NOTE, reply_id="zendesk:4711:1")
+                                  public_body=PUBLIC, internal_note=NOTE, reply_id="zendesk:4711:1",
+                                  outcome="auto_fixed")
 
 
 def test_reply_for_a_zendesk_webhook_ticket_created_through_the_api() -> None:

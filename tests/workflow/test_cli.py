@@ -72,3 +72,32 @@ def test_a_staff_start_sent_straight_to_step_functions_is_redacted_first():
 
     assert secret[12:] not in json.dumps(report)
     assert report["secrets_redacted"] == 1 and report["team_hint"] == "acme-projects"
+
+
+def test_console_prints_a_one_time_sign_in_url_first_and_stops_on_ctrl_c():
+    import signal
+    import urllib.request
+
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT / "functions", ROOT / "tools", ROOT))}
+    for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
+        env.pop(var)
+    proc = subprocess.Popen([sys.executable, "-m", "unblock_dev.cli", "console", "--port", "0"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        base, code = url.split("/login#code=")
+        assert base.startswith("http://127.0.0.1:") and len(code) > 20
+        with urllib.request.urlopen(base + "/") as resp:  # the page shell
+            assert resp.status == 200 and "default-src 'self'" in resp.headers["Content-Security-Policy"]
+        req = urllib.request.Request(base + "/local/session", data=json.dumps({"code": code}).encode(), method="POST")
+        with urllib.request.urlopen(req) as resp:
+            token = json.loads(resp.read())["token"]
+        page = urllib.request.Request(base + "/pages/queue", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(page) as resp:
+            assert "<h1" in resp.read().decode()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -86,6 +86,10 @@ def test_a_zendesk_case_gets_a_public_reply_and_an_internal_note(app, zendesk):
     assert note["body"]["ticket"]["comment"]["public"] is False
     assert "billing.stale_hold" in note["body"]["ticket"]["comment"]["body"]
     assert public["body"]["ticket"]["comment"] == {"body": result.customer_reply, "public": True}
+    # with the reply, the ticket's status for the outcome and the unblock tags; the note has neither
+    assert (public["body"]["ticket"]["status"], public["body"]["ticket"]["additional_tags"]) == (
+        "solved", ["unblock", "unblock_auto_fixed"])
+    assert set(note["body"]["ticket"]) == {"comment"}
     user, token = base64.b64decode(note["auth"].split()[1]).decode().split(":", 1)
     assert (user, token) == ("support@gateway.test/token", "zd-token")
 
@@ -98,6 +102,23 @@ def test_a_failed_delivery_is_retried_and_the_reply_is_not_lost(app, zendesk):
     assert zendesk.requests == []
     assert app.deliver_replies() == {"delivered": 1, "failed": 0}  # the queue redelivers it
     assert [r["body"]["ticket"]["comment"]["public"] for r in zendesk.requests] == [False, True]
+
+
+@pytest.mark.parametrize(("event", "status"), [("ticket-fraud-review.json", "open"),
+                                               ("ticket-expired-card.json", "pending")])
+def test_the_ticket_status_follows_the_outcome_and_the_note_links_to_the_console(app, zendesk, monkeypatch,
+                                                                                event, status):
+    import unblock.handlers.notify as notify
+
+    monkeypatch.setenv("CONSOLE_URL", "https://console.example/")
+    notify._notifiers.cache_clear()
+    result = app.run(load_event(event))
+    app.deliver_replies()
+    note, public = zendesk.requests[-2:]
+    assert public["body"]["ticket"]["status"] == status
+    assert public["body"]["ticket"]["additional_tags"] == ["unblock", f"unblock_{result.outcome}"]
+    link = "https://console.example/cases/" + result.case_id.replace(":", "%3A")
+    assert link in note["body"]["ticket"]["comment"]["body"]
 
 
 def test_a_staff_case_has_no_help_desk_to_answer(app, zendesk):

@@ -102,3 +102,24 @@ def test_the_public_view_never_carries_the_task_token(app):
     assert case.task_token
     assert "task_token" not in staff_decisions.public_view(case)
     assert case.task_token not in str(staff_decisions.public_view(case))
+
+
+def test_a_claim_that_never_reached_the_workflow_is_released_by_the_recheck(app):
+    from datetime import timedelta
+
+    from unblock.domain.models import StaffDecision
+
+    escalated = app.run(load_event("ticket-fraud-review.json"))
+    case = app.console.store.get(escalated.case_id)
+    lost = StaffDecision(decision="resolve", actor="staff:crashed", decided_at=app.clock.now())
+    app.console.store.save(case.model_copy(update={"status": "deciding", "decisions": [lost]}))
+    with pytest.raises(AlreadyDecided):
+        app.console.decide(escalated.case_id, "reject", "staff:ivy")
+
+    app.clock.advance(timedelta(minutes=16))
+    assert app.recheck()["actions"][escalated.case_id] == "decision_released"
+
+    released = app.console.store.get(escalated.case_id)
+    assert released.status == "awaiting_staff" and released.decisions == []
+    app.console.decide(escalated.case_id, "reject", "staff:ivy")
+    assert app.wait_for(escalated.case_id, lambda c: c.status == "closed").resolution == "rejected"

@@ -198,15 +198,22 @@ DeliverOnce = Callable[[str, str, Callable[[], None]], None]
 # --- adapters ------------------------------------------------------------------------------
 
 
+# the ticket's status for the case's outcome (with the reply), and its tags
+ZENDESK_STATUS = {"auto_fixed": "solved", "already_working": "solved", "customer_action": "pending",
+                  "needs_info": "pending", "escalated": "open"}
+
+
 class ZendeskNotifier:
-    """Zendesk Support: the internal note, then the public reply, as ticket comments."""
+    """Zendesk Support: the internal note, then the public reply, as ticket comments; with the last
+    of them, the ticket's status for the outcome and the tags `unblock`, `unblock_<outcome>`."""
 
     destination: Destination = "zendesk"
 
     def __init__(self, base_url: str, email: str, api_token: SecretValue, http: urllib3.PoolManager | None = None,
                  *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 once: DeliverOnce | None = None) -> None:
+                 once: DeliverOnce | None = None, console_url: str | None = None) -> None:
         self._http = _Http("zendesk", base_url, http, connect_timeout, read_timeout)
+        self.console_url = console_url.rstrip("/") if console_url else None
         self.email = email
         self._token = api_token
         self._delivered = _Delivered()
@@ -221,15 +228,25 @@ class ZendeskNotifier:
         if reply.destination != "zendesk":
             raise DeliveryRejected(f"a {reply.destination} reply sent to Zendesk", destination="zendesk")
         # Note first, public reply last: if a retry repeats a part, it is the one staff see.
-        parts = (("internal_note", reply.internal_note, False), ("public", reply.public_body, True))
-        for part, body, public in parts:
-            if body:
-                self._once(reply.reply_id, part, self._comment(reply.ticket_id, body, public))
+        note = reply.internal_note
+        if note and self.console_url:
+            from urllib.parse import quote
 
-    def _comment(self, ticket_id: str, body: str, public: bool) -> Callable[[], None]:
+            note += f"\n\nIn the staff console: {self.console_url}/cases/{quote(reply.case_id, safe='')}"
+        parts = (("internal_note", note, False), ("public", reply.public_body, True))
+        last = "public" if reply.public_body else "internal_note"
+        for part, body, public in parts:
+            if not body:
+                continue
+            ticket: dict[str, Any] = {"comment": {"body": body, "public": public}}
+            if part == last and reply.outcome in ZENDESK_STATUS:
+                ticket["status"] = ZENDESK_STATUS[reply.outcome]
+                ticket["additional_tags"] = ["unblock", f"unblock_{reply.outcome}"]
+            self._once(reply.reply_id, part, self._update(reply.ticket_id, ticket))
+
+    def _update(self, ticket_id: str, ticket: dict[str, Any]) -> Callable[[], None]:
         def send() -> None:
-            self._http.send("PUT", f"/api/v2/tickets/{ticket_id}.json",
-                            {"ticket": {"comment": {"body": body, "public": public}}}, self._auth())
+            self._http.send("PUT", f"/api/v2/tickets/{ticket_id}.json", {"ticket": ticket}, self._auth())
 
         return send
 
@@ -322,7 +339,8 @@ def notifiers_from_env(environ: Mapping[str, str] | None = None, *, once: Delive
             found[destination] = Misconfigured(destination, problem)
             continue
         if destination == "zendesk":
-            found[destination] = ZendeskNotifier(url, user, secret_reader(secret, destination), once=once)
+            found[destination] = ZendeskNotifier(url, user, secret_reader(secret, destination), once=once,
+                                                 console_url=env.get("CONSOLE_URL", "").strip() or None)
         else:
             found[destination] = DiscourseNotifier(url, secret_reader(secret, destination), user, once=once)
     return found

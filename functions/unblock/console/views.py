@@ -227,9 +227,10 @@ def _timeline(case: Case) -> str:
         events.append((case.report.received_at, "Reported"))
     if case.escalation and case.escalation.queued_at:
         events.append((case.escalation.queued_at, f"Queued for staff ({case.escalation.priority})"))
-    events += [(f.at, f"Fix {f.fix}: {f.status} by {f.actor}") for f in case.fixes]
+    # at equal times a staff decision comes before the fixes it approved
     events += [(d.decided_at, f"Staff {d.decision} by {d.actor}" + (f": “{d.note}”" if d.note else ""))
                for d in case.decisions]
+    events += [(f.at, f"Fix {f.fix}: {f.status} by {f.actor}") for f in case.fixes]
     if case.status == "closed":
         events.append((case.updated_at, f"Closed ({case.resolution or case.outcome})"))
     items = "".join(f"<li>{_ts(at)} — {escape(what)}</li>" for at, what in sorted(events, key=lambda e: e[0]))
@@ -268,7 +269,7 @@ def metrics_page(m: stats.Metrics, sla: timedelta) -> str:
         f'<div class="tiles">'
         f'<div class="tile"><h2>Auto-fix rate</h2><p class="big">{"–" if rate is None else f"{rate:.0%}"}</p>'
         f'{charts.gauge(rate, "Auto-fix rate")}<p class="muted">{m.auto_fixed} of {m.closed} closed cases</p></div>'
-        f'<div class="tile"><h2>Time to resolution</h2><p class="big">{stats.humanize(m.median_hours)}</p>'
+        f'<div class="tile"><h2>Resolution time</h2><p class="big">{stats.humanize(m.median_hours)}</p>'
         f'<p class="muted">median; p90 {stats.humanize(m.p90_hours)}</p></div>'
         f'<div class="tile"><h2>SLA breaches</h2><p class="big">{m.sla_breaches}</p>'
         f'<p class="muted">of {m.staff_cases} staff cases (SLA {stats.humanize(sla)}); '
@@ -311,6 +312,7 @@ SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>unblock staff console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/console.css">
 <script src="/static/console.js" defer></script>
 </head>

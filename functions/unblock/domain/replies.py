@@ -198,6 +198,7 @@ class OutgoingReply(BaseModel):
     private_body: str | None = None  # Discourse: the specifics, as a private message to `private_to`
     private_to: str | None = Field(default=None, pattern=rf"^{DISCOURSE_USERNAME}$")
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
+    outcome: str | None = Field(default=None, max_length=40, description="the case's outcome (ticket status, tags)")
 
     @model_validator(mode="after")
     def _has_text(self) -> OutgoingReply:
@@ -243,5 +244,5 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     if not (public or note or private):
         return None
     return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
-                         public_body=public, internal_note=note, reply_id=reply_id,
+                         public_body=public, internal_note=note, reply_id=reply_id, outcome=case.outcome,
                          private_body=private, private_to=case.report.requested_by if private else None)

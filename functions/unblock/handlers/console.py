@@ -12,8 +12,10 @@ Content-Security-Policy. The actor of a decision is the token's email (or subjec
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -95,17 +97,29 @@ def static(name: str) -> Response[str]:
 
 # --- pages (behind the authorizer) --------------------------------------------------------------
 def _page(status: int, html: str) -> Response[str]:
-    if actor() is None:  # the authorizer sees to this; never serve data without an identity
-        return _json(401, {"message": "Unauthorized"})
     return _response(status, html)
 
 
+def protected(route: Callable[..., Response[str]]) -> Callable[..., Response[str]]:
+    """The authorizer sees to this already; still, never read data for a request without an identity."""
+
+    @functools.wraps(route)
+    def guarded(*args: Any, **kwargs: Any) -> Response[str]:
+        if actor() is None:
+            return _json(401, {"message": "Unauthorized"})
+        return route(*args, **kwargs)
+
+    return guarded
+
+
 @app.get("/pages/queue")
+@protected
 def queue() -> Response[str]:
     return _page(200, views.queue_page(_all_cases(), composition.clock().now(), _sla()))
 
 
 @app.get("/pages/cases/<case_id>")
+@protected
 def case(case_id: str) -> Response[str]:
     case_id = unquote(case_id)
     found = composition.cases().get(case_id)
@@ -116,6 +130,7 @@ def case(case_id: str) -> Response[str]:
 
 
 @app.get("/pages/search")
+@protected
 def search() -> Response[str]:
     q = (app.current_event.get_query_string_value("q") or "")[:200]
     found = stats.search(_all_cases(), q) if q else []
@@ -123,6 +138,7 @@ def search() -> Response[str]:
 
 
 @app.get("/pages/closed")
+@protected
 def closed() -> Response[str]:
     outcome = app.current_event.get_query_string_value("outcome") or None
     if outcome not in (None, *stats.OUTCOMES):
@@ -131,12 +147,14 @@ def closed() -> Response[str]:
 
 
 @app.get("/pages/metrics")
+@protected
 def metrics_view() -> Response[str]:
     m = stats.metrics(_all_cases(), composition.clock().now(), _sla())
     return _page(200, views.metrics_page(m, _sla()))
 
 
 @app.get("/pages/incidents")
+@protected
 def incidents() -> Response[str]:
     return _page(200, views.incidents_page())
 
@@ -152,10 +170,9 @@ def _form() -> dict[str, str]:
 
 
 @app.post("/api/cases/<case_id>/decision")
+@protected
 def decide(case_id: str) -> Response[str]:
-    who = actor()
-    if who is None:
-        return _json(401, {"message": "Unauthorized"})
+    who = str(actor())
     case_id = unquote(case_id)
     try:
         form = _form()

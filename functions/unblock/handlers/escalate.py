@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.domain.models import CHECKS, Finding
+from unblock.domain.staff_alerts import alert_for
 from unblock.observability import logger, metrics, tracer
 from unblock.workflow import states as steps
 from unblock.workflow.models import StateInput
@@ -47,6 +48,7 @@ def handler(event: StateInput, context: LambdaContext) -> dict[str, Any]:
     reason = case.escalation.reason if case.escalation else None
     if (event.state.get("staff_error") or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(composition.outbox(), case)  # queued for staff again after a lapsed wait: nothing new to say
+    composition.staff_alerts().publish(alert_for(case, "escalated", composition.console_url()))
     logger.info("escalated", extra={"priority": case.priority, "reason": reason})
     metrics.add_metric(name="Escalations", unit="Count", value=1)
     return {"case_id": case_id, "status": case.status}

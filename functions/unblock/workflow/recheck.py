@@ -28,17 +28,19 @@ from typing import Literal
 from unblock.domain import replies
 from unblock.domain.cases import Case
 from unblock.domain.models import Finding
-from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, TaskGone, Workflow
+from unblock.domain.staff_alerts import alert_for
+from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, StaffAlerts, TaskGone, Workflow
 from unblock.workflow import states as steps
 
 STALE_AFTER = timedelta(days=14)
 FIRST_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=24)
 STAFF_MAX_BACKOFF = timedelta(hours=4)  # well below the staff wait's HeartbeatSeconds (contract test)
+DECISION_LOST_AFTER = timedelta(minutes=15)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
-                 "skipped_conflict", "recovered", "failed"]
+                 "skipped_conflict", "decision_released", "recovered", "failed"]
 log = logging.getLogger(__name__)
 
 
@@ -55,13 +57,17 @@ def backoff(rechecks: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
 
 
 def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
-                clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100) -> RecheckReport:
+                clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100,
+                alerts: StaffAlerts | None = None, console_url: str | None = None) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
         report.due += 1
         try:
-            report.actions[case.case_id] = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
+            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
+            report.actions[case.case_id] = action
+            if action == "requeued" and alerts is not None:
+                alerts.publish(alert_for(store.get(case.case_id) or case, "requeued", console_url))
         except steps.CaseConflict:
             report.actions[case.case_id] = "skipped_conflict"  # someone else moved it; next pass sees it
         except Exception as err:  # noqa: BLE001 - one case's failure must not stop the pass
@@ -97,7 +103,12 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
         return "closed_stale"
 
     if case.status == "deciding":
-        # a staff decision is resuming the workflow; the execution moves the case on
+        # a staff decision is resuming the workflow, which moves the case on within seconds; one
+        # claimed long ago never reached the workflow (its sender died): staff may decide again
+        last = case.decisions[-1].decided_at if case.decisions else case.updated_at
+        if now - last > DECISION_LOST_AFTER and case.task_token and workflow.is_running(case):
+            _back_off(store, case, now, status="awaiting_staff", decisions=case.decisions[:-1])
+            return "decision_released"
         _back_off(store, case, now)
         return "backed_off"
 

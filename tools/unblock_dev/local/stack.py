@@ -170,6 +170,12 @@ class LocalStack:
             if attrs:
                 sqs.set_queue_attributes(QueueUrl=r.refs[lid], Attributes=attrs)
 
+        sns: Any = boto3.client("sns")
+        for lid, _props in self._resources("AWS::SNS::Topic"):
+            name = self._name(lid)
+            r.refs[lid] = sns.create_topic(Name=name)["TopicArn"]
+            r.attrs[(lid, "TopicName")] = name
+
         secrets: Any = boto3.client("secretsmanager")
         for lid, props in self._resources("AWS::SecretsManager::Secret"):
             # generated secrets get the sample value locally, so the signed samples in events/ verify

@@ -127,7 +127,16 @@
       out.className = "error";
       out.setAttribute("role", "alert");
       out.textContent = body.error || "The decision was refused.";
-      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      if (resp.status === 409) {
+        // the case moved on: the form is stale; offer the case as it is now
+        const again = document.createElement("a");
+        again.href = location.pathname;
+        again.textContent = "Reload the case";
+        out.appendChild(document.createTextNode(" "));
+        out.appendChild(again);
+      } else {
+        form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      }
       out.tabIndex = -1;
       out.focus();
     }

@@ -1,0 +1,58 @@
+"""What staff are told when a case starts waiting for them: escalated, or re-queued past the SLA.
+
+The message names the case, team, priority, reason and deciding finding, and links to the case in
+the staff console; it carries no secret (no task token, no report text, no key).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from unblock.domain.cases import Case
+from unblock.domain.models import SEVERITY
+
+AlertKind = Literal["escalated", "requeued"]
+
+
+class StaffAlert(BaseModel):
+    kind: AlertKind
+    case_id: str
+    team_id: str | None
+    priority: str
+    reason: str
+    finding: str | None
+    proposed_fixes: list[str]
+    link: str | None
+
+    @property
+    def subject(self) -> str:
+        what = "waits for staff" if self.kind == "escalated" else "is past its SLA (re-queued)"
+        return f"[unblock] {self.priority}: case {self.case_id} {what}"[:100]
+
+    @property
+    def text(self) -> str:
+        lines = [self.subject, f"Team: {self.team_id or 'not identified'}", f"Reason: {self.reason}"]
+        if self.finding:
+            lines.append(f"Deciding finding: {self.finding}")
+        if self.proposed_fixes:
+            lines.append(f"Proposed fixes: {', '.join(self.proposed_fixes)}")
+        lines.append(f"Open it: {self.link}" if self.link else "Open it in the staff console.")
+        return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    """Percent-encode a path segment (the domain keeps clear of urllib)."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_.~" else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in text)
+
+
+def alert_for(case: Case, kind: AlertKind, console_url: str | None) -> StaffAlert:
+    findings = case.escalation.findings if case.escalation else case.findings
+    deciding = max(findings, key=lambda f: SEVERITY.get(f.disposition, 0)) if findings else None
+    link = console_url.rstrip("/") + "/cases/" + _quote(case.case_id) if console_url else None
+    return StaffAlert(kind=kind, case_id=case.case_id, team_id=case.team_id, priority=case.priority,
+                      reason=case.escalation.reason if case.escalation else "Needs a person.",
+                      finding=deciding.code if deciding else None,
+                      proposed_fixes=list(case.escalation.proposed_fixes) if case.escalation else [], link=link)

@@ -1,0 +1,114 @@
+"""The staff console: template.yaml's HTTP API routes, authorizer and IAM agree with the ConsoleFunction."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.support import ROOT
+from unblock_dev.local.template import load_template
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+CONSOLE = RESOURCES["ConsoleFunction"]["Properties"]
+EVENTS = {name: e["Properties"] for name, e in CONSOLE["Events"].items() if e["Type"] == "HttpApi"}
+
+
+def _event(method: str, path: str, claims: dict[str, str] | None = None, body: str | None = None) -> dict[str, Any]:
+    from unblock_dev.console_server import http_api_event
+
+    return http_api_event(method, path, "", {"content-type": "application/x-www-form-urlencoded"},
+                          (body or "").encode(), claims)
+
+
+def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
+    api = RESOURCES["ConsoleApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "StaffJwt"
+    jwt = api["Auth"]["Authorizers"]["StaffJwt"]
+    assert jwt["IdentitySource"] == "$request.header.Authorization"
+    public = {(e["Method"], e["Path"]) for e in EVENTS.values() if e.get("Auth", {}).get("Authorizer") == "NONE"}
+    protected = {(e["Method"], e["Path"]) for e in EVENTS.values() if "Auth" not in e}
+    assert public == {("GET", "/"), ("GET", "/{proxy+}")}
+    assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision")}
+    assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
+
+
+def test_cognito_by_default_and_the_company_issuer_by_parameter():
+    jwt = RESOURCES["ConsoleApi"]["Properties"]["Auth"]["Authorizers"]["StaffJwt"]["JwtConfiguration"]
+    cond, company, cognito = jwt["issuer"]["Fn::If"]
+    assert cond == "UseCompanyOidc" and company == {"Ref": "ConsoleOidcIssuer"}
+    assert "cognito-idp" in cognito["Fn::Sub"]
+    assert jwt["audience"][0]["Fn::If"] == ["UseCompanyOidc", {"Ref": "ConsoleOidcAudience"},
+                                            {"Ref": "ConsoleUserPoolClient"}]
+    for lid in ("ConsoleUserPool", "ConsoleUserPoolClient"):
+        assert RESOURCES[lid]["Condition"] == "UseCognito"
+    assert RESOURCES["ConsoleUserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert "ConsoleUrl" in TEMPLATE["Outputs"]
+
+
+def test_the_console_may_do_exactly_what_a_decision_needs():
+    actions = sorted(a for p in CONSOLE["Policies"] for s in p["Statement"] for a in s["Action"])
+    assert actions == sorted(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
+                              "states:SendTaskSuccess", "states:SendTaskFailure", "states:GetExecutionHistory",
+                              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/pages/queue"), ("GET", "/pages/cases/zendesk%3A1"), ("GET", "/pages/search"),
+    ("GET", "/pages/closed"), ("GET", "/pages/metrics"), ("GET", "/pages/incidents"),
+    ("POST", "/api/cases/zendesk%3A1/decision")])
+def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
+    from unblock.handlers import console
+
+    routes = {(r.method if isinstance(r.method, str) else r.method[0], r.rule.pattern) for r in
+              console.app._static_routes + console.app._dynamic_routes}
+    assert routes
+    out = console.app.resolve(_event(method, path), {})  # type: ignore[arg-type]
+    assert out["statusCode"] == 401
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/cases/zendesk%3A4720", "/search", "/closed", "/metrics",
+                                  "/incidents"])
+def test_the_shell_is_served_everywhere_with_a_strict_csp_and_no_data(path):
+    from unblock.handlers import console
+
+    out = console.app.resolve(_event("GET", path), {})  # type: ignore[arg-type]
+    assert out["statusCode"] == 200
+    headers = {k.lower(): v for k, v in out["headers"].items()}
+    assert headers["content-security-policy"].startswith("default-src 'self'")
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert "set-cookie" not in headers
+    body = out["body"]
+    assert '<script src="/static/console.js"' in body and "<script>" not in body
+    assert not re.search(r"\bstyle=", body) and "<style" not in body and "http" not in body.split("<body")[1]
+
+
+def test_static_files_are_served_and_nothing_inline():
+    from unblock.handlers import console
+
+    for name, ctype in (("console.js", "text/javascript"), ("console.css", "text/css")):
+        out = console.app.resolve(_event("GET", f"/static/{name}"), {})  # type: ignore[arg-type]
+        assert out["statusCode"] == 200 and out["headers"]["Content-Type"].startswith(ctype)
+    js = console.app.resolve(_event("GET", "/static/console.js"), {})["body"]  # type: ignore[arg-type]
+    assert "document.cookie" not in js and "eval(" not in js and "localStorage" not in js
+    assert console.app.resolve(_event("GET", "/static/../composition.py"), {})["statusCode"] == 404  # type: ignore[arg-type]
+
+
+def test_views_escape_what_they_show():
+    from datetime import UTC, datetime, timedelta
+
+    from unblock.console import views
+    from unblock.domain.cases import Case
+    from unblock.domain.models import Report
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    case = Case(case_id="zendesk:<script>", report=Report(case_id="zendesk:<script>", source="zendesk",
+                                                         subject="<img src=x onerror=alert(1)>", text="a & b"),
+                created_at=now, updated_at=now, task_token="SECRET-TOKEN", status="awaiting_staff")
+    html = views.case_page(case, now, timedelta(hours=4), ["OpenCase"])
+    assert "<script>" not in html and "<img" not in html and "SECRET-TOKEN" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert json.dumps("x")  # views render JSON evidence with json.dumps (escaped)
