@@ -7,19 +7,20 @@ from unblock.ports import PlatformUnavailable
 
 
 def test_a_check_that_fails_twice_then_succeeds_is_retried(app):
-    app.stack.faults["CheckBillingFunction"] = [PlatformUnavailable("timeout"), PlatformUnavailable("503")]
+    app.stack.faults["DiagnoseFunction.check_billing"] = [PlatformUnavailable("timeout"), PlatformUnavailable("503")]
 
     result = app.run(load_event("ticket-stale-billing-hold.json"))
 
     assert result.outcome == "auto_fixed"
     assert result.findings[0].code == "billing.stale_hold"
-    failed = [i for i in app.stack.invocations if i.function == "CheckBillingFunction" and not i.ok]
+    failed = [i for i in app.stack.invocations
+              if (i.function, i.step) == ("DiagnoseFunction", "check_billing") and not i.ok]
     assert [i.error_type for i in failed[-2:]] == ["PlatformUnavailable", "PlatformUnavailable"]
-    assert result.trace.lambda_invocations == 8 + 2  # two retries are billed
+    assert result.trace.lambda_invocations == 6 + 2  # two retries are billed
 
 
 def test_a_check_that_always_fails_escalates_with_partial_evidence(app):
-    app.stack.faults["CheckKeyFunction"] = [PlatformUnavailable("timeout")] * 3
+    app.stack.faults["DiagnoseFunction.check_key"] = [PlatformUnavailable("timeout")] * 3
 
     result = app.run(load_event("ticket-risk-hold-lift.json"))
 
@@ -40,7 +41,7 @@ def test_the_embedded_stack_enforces_the_256_kib_payload_limit_as_aws_does(app, 
     import pytest
     from botocore.exceptions import ClientError
 
-    from unblock.handlers import checks
+    from unblock.handlers import diagnose
     from unblock_dev.local.stack import PAYLOAD_LIMIT
 
     sfn, arn = app.console.sfn, app.stack.outputs["StateMachineArn"]
@@ -53,9 +54,9 @@ def test_the_embedded_stack_enforces_the_256_kib_payload_limit_as_aws_does(app, 
 
     # a state whose output passes the limit fails the execution with States.DataLimitExceeded, a
     # terminal error on AWS (States.ALL does not catch it): the case stays open for the re-check
-    real = checks._run
-    monkeypatch.setattr(checks, "_run", lambda check, event: real(check, event) | (
-        {"evidence": {"dump": "x" * PAYLOAD_LIMIT}} if check == "billing" else {}))
+    real = diagnose.check
+    monkeypatch.setattr(diagnose, "check", lambda name, case: real(name, case).model_copy(update=(
+        {"evidence": {"dump": "x" * PAYLOAD_LIMIT}} if name == "billing" else {})))
     case_id = app.submit(load_event("ticket-risk-hold-lift.json"))
     case = app.wait(case_id)
 
@@ -102,5 +103,5 @@ def test_a_transient_outbox_error_at_close_is_retried_and_the_verified_fix_stays
     case = app.console.store.get(result.case_id)
     assert case.status == "closed" and "fixed it" in case.customer_reply
     assert [r.public_body for r in outbox.sent] == [case.customer_reply]  # queued once, after the retries
-    failed = [i for i in app.stack.invocations if i.function == "CloseCaseFunction" and not i.ok]
+    failed = [i for i in app.stack.invocations if i.function == "OutcomeFunction" and i.step == "close" and not i.ok]
     assert [i.error_type for i in failed[-2:]] == ["OutboxUnavailable", "OutboxUnavailable"]

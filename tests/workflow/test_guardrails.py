@@ -16,7 +16,7 @@ def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app, monkeypa
     assert proposed.escalation["proposed_fixes"] == ["clear_billing_hold"]
     assert proposed.escalation["reason"].startswith("Fixes need staff approval: clear_billing_hold (proposed")
     assert app.platform.get_team(proposed.team_id).billing.hold.active is True  # nothing touched yet
-    assert proposed.trace.states[-3:] == ["ApplyFixes", "FixesApplied", "Escalate"]
+    assert proposed.trace.states[-3:] == ["ApplyFixes", "Verified", "Escalate"]
 
     approved = app.decide(proposed.case_id, "approve", actor="staff:alice")
 

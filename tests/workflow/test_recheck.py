@@ -99,9 +99,9 @@ def test_a_case_not_yet_due_is_not_read(app):
 def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
     from unblock.ports import PlatformUnavailable
 
-    # Decide keeps failing, and so does the escalation that should catch it: the execution fails
-    app.stack.faults["DecideFunction"] = [PlatformUnavailable("down")] * 3
-    app.stack.faults["EscalateFunction"] = [RuntimeError("queue unreachable")] * 3
+    # the platform is down for the diagnosis, and the escalation that should catch it fails: the execution fails
+    app.stack.faults["DiagnoseFunction.check_restrictions"] = [PlatformUnavailable("down")] * 3
+    app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]
     result = app.run(load_event("ticket-entitlement-off.json"))
     status = app.console.sfn.describe_execution(executionArn=app.console.execution_arn(result.case_id))["status"]
     assert status == "FAILED"
@@ -188,18 +188,18 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
 def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
     import time
 
-    from unblock.handlers import checks
+    from unblock.handlers import diagnose
 
     result = app.run(load_event("ticket-expired-card.json"))
     _mend_card(app, result.team_id)  # the automated hold is now stale
-    real = checks._run
+    real = diagnose.check
 
-    def slow(check, event):
-        if check == "billing":
+    def slow(name, case):
+        if name == "billing":
             time.sleep(3)  # the re-run is still running when the next pass comes
-        return real(check, event)
+        return real(name, case)
 
-    monkeypatch.setattr(checks, "_run", slow)
+    monkeypatch.setattr(diagnose, "check", slow)
     app.clock.advance(timedelta(minutes=16))
     assert app.recheck()["actions"][result.case_id] == "rerun"
     app.clock.set(app.console.store.get(result.case_id).next_check_at)

@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.console import stats, views
 from unblock.domain.cases import Case
-from unblock.observability import logger, metrics, tracer
+from unblock.observability import logger, metrics
 from unblock.workflow import staff_decisions
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -207,7 +207,6 @@ def not_found(_: Exception) -> Response[str]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -22,7 +22,7 @@ from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
-from unblock.observability import logger, metrics, tracer
+from unblock.observability import logger, metrics
 
 
 class UnprocessableEvent(ValueError):
@@ -73,7 +73,6 @@ def to_report(kind: Kind, payload: Any, now: datetime) -> Report:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = composition.clock().now()

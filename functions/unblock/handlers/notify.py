@@ -13,10 +13,7 @@ A record for a help desk this stack does not configure (no URL) is acknowledged 
 warning: the reply stays on the case for staff. Even when every record fails, the handler
 answers with the failures rather than raising, so each record keeps its own receive count.
 
-Logs carry the case id, destination, reply id and status, never a reply's text. The record
-handler is not wrapped in `tracer.capture_method`: that logs every exception with its traceback
-at ERROR, and a 500 from a help desk is an expected, retried event here (logged as a warning);
-the HTTP calls still show in X-Ray under the handler's segment (Tracer patches http.client).
+Logs carry the case id, destination, reply id and status, never a reply's text.
 """
 
 from __future__ import annotations
@@ -32,7 +29,7 @@ from pydantic import ValidationError
 from unblock import composition
 from unblock.adapters.helpdesks import notifiers_from_env
 from unblock.domain.replies import OutgoingReply
-from unblock.observability import logger, metrics, tracer
+from unblock.observability import logger, metrics
 from unblock.ports import DeliveryFailed, DeliveryRejected, Notifier
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -98,7 +95,6 @@ def deliver_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if (once := composition.reply_parts_once()) is not None:

@@ -8,12 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.adapters.stepfunctions import StepFunctionsWorkflow
-from unblock.observability import logger, metrics, tracer
+from unblock.observability import logger, metrics
 from unblock.workflow.recheck import recheck_due
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workflow = StepFunctionsWorkflow(composition.stepfunctions(), os.environ["STATE_MACHINE_ARN"])

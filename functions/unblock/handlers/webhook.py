@@ -23,7 +23,7 @@ from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
 from unblock.domain.tickets.ticket_event import TicketEvent, with_requester_email
 from unblock.handlers.intake import start_workflow
-from unblock.observability import logger, metrics, tracer
+from unblock.observability import logger, metrics
 
 if TYPE_CHECKING:
     from unblock.adapters.helpdesk_users import RequesterDirectory
@@ -137,7 +137,6 @@ def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

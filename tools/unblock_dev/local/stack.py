@@ -62,6 +62,7 @@ class Invocation:
     function: str
     ok: bool
     error_type: str | None = None
+    step: str | None = None  # the workflow step a shared function served (the task's `step`)
 
 
 class LocalStack:
@@ -76,7 +77,8 @@ class LocalStack:
         self.handlers: dict[str, str] = {}  # function name -> "module.function"
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
-        self.faults: dict[str, list[Exception]] = {}  # function logical id -> errors to raise first
+        # errors to raise first, by function logical id or "<logical id>.<step>" (one workflow step)
+        self.faults: dict[str, list[Exception]] = {}
         self.task_functions: set[str] = set()  # functions the state machines invoke as tasks (payload limit)
         self._mock: Any = None
         self._saved_invoke: Any = None
@@ -235,13 +237,14 @@ class LocalStack:
         handler: Handler = getattr(importlib.import_module(module_name), func_name)
         event = json.loads(body) if body else {}
         lid = self.logical_id(name)
+        step = event.get("step") if isinstance(event, dict) and isinstance(event.get("step"), str) else None
         size = len(body if isinstance(body, bytes) else str(body or "").encode())
         task = lid in self.task_functions  # Step Functions' limit; a direct invoke has Lambda's own (6 MB)
         try:
             if task and size > PAYLOAD_LIMIT:  # the state's input: Step Functions refuses it before Lambda runs
                 raise DataLimitExceeded(f"the input to {lid} is {size} bytes; at most {PAYLOAD_LIMIT}")
             with self._lock:
-                pending = self.faults.get(lid)
+                pending = self.faults.get(f"{lid}.{step}") or self.faults.get(lid)
                 fault = pending.pop(0) if pending else None
             if fault is not None:
                 raise fault
@@ -250,10 +253,10 @@ class LocalStack:
                 raise DataLimitExceeded(f"the result of {lid} is {len(result)} bytes; at most {PAYLOAD_LIMIT}")
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
             kind = "States.DataLimitExceeded" if isinstance(err, DataLimitExceeded) else type(err).__name__
-            self.invocations.append(Invocation(lid, ok=False, error_type=kind))
+            self.invocations.append(Invocation(lid, ok=False, error_type=kind, step=step))
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": kind, "errorMessage": str(err)[:1000], "stackTrace": []}).encode()
-        self.invocations.append(Invocation(lid, ok=True))
+        self.invocations.append(Invocation(lid, ok=True, step=step))
         return result
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
