@@ -69,10 +69,17 @@ def test_the_requirements_pull_in_no_developer_dependency():
     assert not closure & DEV_ONLY, closure & DEV_ONLY
 
 
+def test_the_functions_ship_no_xray_sdk_and_no_second_botocore():
+    """Lambda's `Tracing: Active` traces invocations; the X-Ray SDK would bring its own botocore (issue 17)."""
+    closure = _closure(ROOT / "functions" / "requirements.txt")
+    assert "aws-lambda-powertools" in closure  # the closure is really walked
+    assert not closure & {"aws-xray-sdk", "botocore", "boto3", "wrapt"}, closure
+
+
 def test_every_module_of_the_package_imports_only_what_ships():
     closure = _closure(ROOT / "functions" / "requirements.txt")
-    shipped = {name.replace("-", "_") for name in closure} | {"aws_lambda_powertools", "aws_xray_sdk",
-                                                              "pydantic_core", "typing_extensions"}
+    shipped = {name.replace("-", "_") for name in closure} | {"aws_lambda_powertools", "pydantic_core",
+                                                              "typing_extensions"}
     allowed = set(sys.stdlib_module_names) | shipped | RUNTIME_PROVIDED | {"unblock", "mypy_boto3_dynamodb",
                                                                            "mypy_boto3_sqs", "mypy_boto3_stepfunctions"}
     for path in (ROOT / "functions" / "unblock").rglob("*.py"):

@@ -129,3 +129,51 @@ def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook()
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
     assert FUNCTIONS["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"] > 0
+
+
+def _tasks(definition: dict) -> dict[str, tuple[str, dict]]:
+    """State name -> (the function substitution it invokes, the payload it sends) for every Task."""
+    out = {}
+    for name, state in definition["States"].items():
+        if state["Type"] != "Task":
+            continue
+        params = state["Parameters"]
+        if state["Resource"].startswith("arn:aws:states:::lambda:invoke"):
+            out[name] = (params["FunctionName"], params["Payload"])
+        else:
+            out[name] = (state["Resource"], params)
+    return out
+
+
+def test_the_workflow_runs_on_three_functions_split_by_what_they_touch():
+    """Issue 17: at most three distinct functions on any path, one cold start per role."""
+    for lid, machine in MACHINES.items():
+        tasks = _tasks(json.loads(_asl(machine)))
+        used = {fn.strip("${}").removesuffix("Arn") for fn, _ in tasks.values()}
+        assert used == {"DiagnoseFunction", "FixFunction", "OutcomeFunction"}, used
+        # only FixFunction may change the platform (write access to the sandbox platform table)
+        writers = {fn for fn in used if any("DynamoDBCrudPolicy" in json.dumps(p) and "PlatformTable" in json.dumps(p)
+                                            for p in FUNCTIONS[fn]["Properties"]["Policies"])}
+        assert writers == {"FixFunction"}, writers
+        # OutcomeFunction never reads the platform
+        assert "PlatformTable" not in json.dumps(FUNCTIONS["OutcomeFunction"]["Properties"]["Policies"])
+
+
+def test_every_task_names_a_step_its_function_accepts():
+    import typing
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from unblock.workflow import models
+
+    accepts = {"DiagnoseFunction": models.DiagnoseInput, "FixFunction": models.FixStep,
+               "OutcomeFunction": models.OutcomeInput}
+    for machine in MACHINES.values():
+        for name, (fn, payload) in _tasks(json.loads(_asl(machine))).items():
+            step = payload.get("step")
+            assert isinstance(step, str), f"{name} sends no step"
+            adapter = TypeAdapter(accepts[fn.strip("${}").removesuffix("Arn")])
+            with pytest.raises(ValidationError) as err:  # the step is known: only the other fields are missing
+                adapter.validate_python({"step": step})
+            assert "union_tag_invalid" not in str(err.value) and "literal_error" not in str(err.value), name
+    assert typing.get_args(models.DiagnoseInput)  # a discriminated union

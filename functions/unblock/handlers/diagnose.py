@@ -8,7 +8,7 @@ writes the case's findings and plan; it never changes the platform.
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -54,7 +54,10 @@ def open_case(event: OpenCaseStep) -> dict[str, Any]:
 def check(name: str, case: CaseRef) -> Finding:
     finding = steps.run_check(composition.platform(), composition.clock(), name, str(case.team_id), case.key_prefix)
     logger.info("check done", extra={"check": name, "code": finding.code, "disposition": finding.disposition})
-    metrics.add_metric(name="Findings", unit=MetricUnit.Count, value=1)
+    # by code: one function serves all three checks, so the dimension goes on a metric of its own
+    with single_metric(name="Findings", unit=MetricUnit.Count, value=1, namespace="Unblock",
+                       default_dimensions={"service": "unblock"}) as metric:
+        metric.add_dimension(name="code", value=finding.code)
     return finding
 
 
@@ -62,5 +65,6 @@ def decide(case: CaseRef, billing: Finding, key: Finding, restrictions: Finding)
     plan: Plan = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), case.case_id,
                                    [billing, key, restrictions])
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
+    metrics.add_dimension(name="action", value=plan.action)
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
     return Diagnosis(restrictions=restrictions, plan=plan).model_dump(mode="json")

@@ -80,5 +80,6 @@ def close(state: ExecutionState) -> dict[str, Any]:
     case = steps.close_case(composition.cases(), composition.clock(), case_id, outcome, resolution)
     steps.send_reply(composition.outbox(), case)
     logger.info("case closed", extra={"outcome": outcome, "status": case.status, "resolution": resolution})
+    metrics.add_dimension(name="outcome", value=outcome)
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
     return {"case_id": case_id, "outcome": outcome, "status": case.status, "resolution": resolution}
