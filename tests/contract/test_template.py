@@ -147,7 +147,7 @@ def _tasks(definition: dict) -> dict[str, tuple[str, dict]]:
 
 def test_the_workflow_runs_on_three_functions_split_by_what_they_touch():
     """Issue 17: at most three distinct functions on any path, one cold start per role."""
-    for lid, machine in MACHINES.items():
+    for machine in MACHINES.values():
         tasks = _tasks(json.loads(_asl(machine)))
         used = {fn.strip("${}").removesuffix("Arn") for fn, _ in tasks.values()}
         assert used == {"DiagnoseFunction", "FixFunction", "OutcomeFunction"}, used
