@@ -123,3 +123,24 @@ def test_a_claim_that_never_reached_the_workflow_is_released_by_the_recheck(app)
     assert released.status == "awaiting_staff" and released.decisions == []
     app.console.decide(escalated.case_id, "reject", "staff:ivy")
     assert app.wait_for(escalated.case_id, lambda c: c.status == "closed").resolution == "rejected"
+
+
+def test_showing_a_case_never_receives_from_the_human_queue(app):
+    """Issue 13.4: each receive counts towards the redrive to the DLQ; display reads the case record."""
+    escalated = app.run(load_event("ticket-high-risk-hold.json"))
+    url = app.stack.outputs["HumanQueueUrl"]
+    before = _receive_counts(app, url)
+
+    for _ in range(3):
+        shown = app.console.result(app.console.store.get(escalated.case_id))
+        assert shown.escalation["proposed_fixes"] == ["lift_risk_hold"]
+
+    assert _receive_counts(app, url) == before
+
+
+def _receive_counts(app, url):
+    """ApproximateReceiveCount of every message, read off moto's queue without receiving."""
+    from moto.backends import get_backend
+
+    queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[url.rsplit("/", 1)[1]]
+    return {m.id: m.approximate_receive_count for m in queue._messages}

@@ -18,6 +18,7 @@ from unblock.domain.models import Finding, Result, Trace
 from unblock.ports import Clock
 from unblock.workflow import staff_decisions
 from unblock.workflow.staff_decisions import Decision, StaffError
+from unblock.workflow.states import evidence_bundle
 
 __all__ = ["Console", "Decision", "StaffError", "poll", "stack_outputs"]
 T = TypeVar("T")
@@ -122,7 +123,8 @@ class Console:
         return seen
 
     def queued_evidence(self, case_id: str) -> dict[str, Any] | None:
-        """The escalation message as staff see it on the human queue (left in place)."""
+        """The escalation message as staff see it on the human queue (left in place, but received
+        once: for tests that check what was queued, never for display)."""
         resp = self.sqs.receive_message(QueueUrl=self.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
                                         VisibilityTimeout=0, MessageAttributeNames=["All"])
         for msg in resp.get("Messages", []):
@@ -134,7 +136,9 @@ class Console:
     def result(self, case: Case) -> Result:
         escalation = None
         if case.outcome == "escalated" and case.escalation is not None:
-            escalation = self.queued_evidence(case.case_id) if case.status == "awaiting_staff" else None
+            # the evidence bundle as queued, from the case record: showing a case never receives
+            # from the human queue (each receive would count towards its dead-letter redrive)
+            escalation = evidence_bundle(case) if case.status == "awaiting_staff" else None
             escalation = escalation or {"reason": case.escalation.reason, "priority": case.escalation.priority,
                                         "proposed_fixes": case.escalation.proposed_fixes}
         first_pass: list[Finding] = case.findings
