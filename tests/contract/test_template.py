@@ -113,6 +113,17 @@ def test_a_lapsed_staff_wait_goes_back_to_staff_and_heartbeats_outpace_it():
             assert target["Type"] == "Pass" and target["Next"] == "Escalate", name
 
 
+def test_every_staff_wait_handles_a_rejection_and_the_timeout_alike():
+    """A failed case waits for staff too (`Failed`): a reject or the 14-day timeout there is a
+    closed case with its reply, as after `Escalate`, never `EscalationFailed`."""
+    for machine in MACHINES.values():
+        states = json.loads(_asl(machine))["States"]
+        waits = {n: s for n, s in states.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+        routes = {n: {e: c["Next"] for c in w["Catch"] for e in c["ErrorEquals"]} for n, w in waits.items()}
+        assert len(waits) >= 2 and all(r == routes["Escalate"] for r in routes.values()), routes
+        assert routes["Escalate"]["StaffRejected"] == "Rejected" and routes["Escalate"]["States.Timeout"] == "TimedOut"
+
+
 def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook():
     """Issue 13.13: Retain on the cases table and the DLQs, an alarm on every function's Errors and
     on a failing re-check pass, reserved concurrency on the public webhook function."""
