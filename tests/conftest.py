@@ -6,8 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support import EVENTS
+
+# `make test` is deterministic: the same examples on every run and machine (a property that fails
+# fails every time, with its shrunk example), and a failing search never spends minutes shrinking.
+# `pytest --hypothesis-profile=explore` searches afresh.
+settings.register_profile("ci", derandomize=True, print_blob=True, suppress_health_check=[])
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -23,7 +23,7 @@ from unblock.domain import gateway_rules as rules
 from unblock.domain.checks import CATALOGUE, check_billing, check_key, check_restrictions
 from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide
-from unblock.domain.fixes import MemoryLedger
+from unblock.domain.fixes import MemoryLedger, fixes_for
 from unblock.domain.models import SEVERITY, Finding
 from unblock.domain.platform_model import Seed, Team, hash_secret
 from unit_support import (
@@ -194,8 +194,10 @@ def test_no_fix_is_ever_applied_when_a_finding_escalates(platform: SandboxPlatfo
             assert run.records == [] and ledger.records == []
             assert platform.get_team(team.team_id) == team  # untouched
         elif run.plan.action == "auto_fix":
-            # only the fixes the findings call for, each applied, in check order
-            assert [r.fix for r in run.records] == run.plan.fixes == [f.fix for f in run.findings if f.fix]
+            # only the fixes the findings call for (a safe finding's own and the other safe problems it
+            # lists, e.g. an entitlement out of sync beside a liftable risk hold), each applied, in check order
+            called_for = [fix for f in run.findings if f.disposition == "auto_fix" for fix in fixes_for(f)]
+            assert [r.fix for r in run.records] == run.plan.fixes == called_for
             assert all(r.status == "applied" for r in run.records)
             verified = run.probe_after is not None and run.probe_after.ok
             assert (run.outcome == "auto_fixed") == (verified and all(f.disposition == "ok" for f in run.recheck))
