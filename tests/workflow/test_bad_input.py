@@ -142,6 +142,18 @@ def test_a_bad_webhook_gets_a_json_error_with_the_right_status(app, kind, source
         assert kept == []  # unauthenticated, oversized or ignored: nothing of theirs is stored
 
 
+def test_a_body_marked_base64_that_is_not_is_refused_by_name_and_not_kept(app):
+    """Undecodable, so its signature cannot be checked: refused like any unverified delivery."""
+    _kept(app)
+    request = webhook_request(_zendesk(sign=False)) | {"body": "eyJ0eXBlIjogInplbjp", "isBase64Encoded": True}
+
+    response = app.stack.invoke("WebhookFunction", request)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": "body is marked base64-encoded but is not valid base64"}
+    assert _kept(app) == []
+
+
 # --- staff: decisions and starts ---------------------------------------------------------------
 def test_decide_on_an_unknown_case_is_a_clear_error(app):
     import io
@@ -227,6 +239,7 @@ def figures() -> str:
         rows[(f"{source} webhook", kind)] += 1
     for kind, *_ in CLI_CASES:
         rows[("command line", kind)] += 1
+    rows[("zendesk webhook", "invalid base64")] += 1
     rows[("staff decide", "unknown case")] += 1
     rows[("staff decide", "closed case")] += 1
     rows[("staff decide", "reused task token")] += 1

@@ -43,12 +43,20 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
 
 
 def _raw_body() -> bytes:
-    """The body's exact bytes, as they were signed (not decoded: invalid UTF-8 must reach the 400)."""
+    """The body's exact bytes, as they were signed (not decoded: invalid UTF-8 must reach the 400).
+
+    A body marked base64 that is not base64 cannot be checked against its signature: it is
+    refused (400) like any unverified delivery, and not kept."""
     import base64
 
     event = app.current_event
     body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+    if not event.is_base64_encoded:
+        return body.encode("utf-8", errors="surrogatepass")  # a lone surrogate: bytes no signer sent
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError:  # binascii.Error, or a non-ASCII character
+        raise webhooks.WebhookRejected(400, "body is marked base64-encoded but is not valid base64") from None
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
