@@ -31,6 +31,8 @@ from unblock.domain.tickets.webhooks import (
     canonical_body,
     discourse_signature,
     is_ping,
+    kept_body,
+    kept_payload,
     map_discourse,
     map_zendesk,
     parse_json,
@@ -341,6 +343,34 @@ def test_discourse_malformed_deliveries_are_rejected(discourse: Any) -> None:
     assert rejected(map_discourse, without(headers, "X-Discourse-Event"), body).status == 400
     assert rejected(map_discourse, headers, {"post": {"id": 1}}).status == 400
     assert rejected(map_discourse, headers, {"topic": {"id": 1}}).status == 400
+
+
+# --- bodies past the limits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b'{"post": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body nests deeper than 32 levels"),
+    (b'{"post": {"raw": "403 \\ud800"}}', "body is not valid Unicode: post.raw holds a lone surrogate (U+D800)"),
+    # a surrogate as UTF-8 bytes (json.loads decodes bytes with surrogatepass)
+    (b'{"post": {"raw": "403 \xed\xa0\x80"}}', "body is not valid Unicode: post.raw holds a lone surrogate (U+D800)"),
+])
+def test_a_signed_body_past_a_limit_is_a_named_400(raw: bytes, reason: str) -> None:
+    err = rejected(parse_json, raw)
+    assert (err.status, err.reason) == (400, reason)
+
+
+def test_what_is_kept_of_a_body_and_how_a_replay_reads_it() -> None:
+    deep = b'{"post": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert kept_body(deep) == deep.decode()  # as text: a parser never meets it
+    assert kept_body(b"[1, 2]") == [1, 2]
+    assert kept_body(b'{"raw": "\\ud800"}') == {"raw": "\ud800"}  # kept as it came
+    assert kept_body(b"\xff{") == "\ufffd{"
+
+    assert rejected(kept_payload, kept_body(deep)).reason == "body nests deeper than 32 levels"
+    assert rejected(kept_payload, [1, 2]).reason == "body is not a JSON object"
+    assert rejected(kept_payload, "{post: 1}").reason == "body is not valid JSON"
+    assert "lone surrogate" in rejected(kept_payload, {"raw": "\ud800"}).reason
+    assert kept_payload({"post": {}}) == {"post": {}}
 
 
 # --- the normalized ticket event --------------------------------------------------------------

@@ -35,6 +35,13 @@ def _drop(field: str) -> dict[str, Any]:
     return event
 
 
+def _nested(depth: int) -> Any:
+    value: Any = "403"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 TICKET_CASES = [
     ("wrong type", _ticket(team_id=42), "detail.team_id"),
     ("wrong type", _ticket(channel=["email"]), "detail.channel"),
@@ -44,7 +51,9 @@ TICKET_CASES = [
     ("extra field", _ticket(priority="urgent"), "detail.priority: unknown field"),
     ("unknown event type", {**load_event("ticket-expired-card.json"), "detail-type": "Ticket Closed"}, "detail-type"),
     ("unknown event type", {**load_event("ticket-expired-card.json"), "source": "aws.ec2"}, "source"),
-    ("oversized text", _ticket(text="403 Forbidden. " * 20_000), "detail.text"),
+    ("oversized event", _ticket(text="403 Forbidden. " * 20_000), "bytes; at most 262144 (256 KiB)"),
+    ("too deep", _ticket(text=_nested(100)), "event nests deeper than 32 levels"),
+    ("invalid Unicode", _ticket(text="403 \ud800 Forbidden"), "detail.text holds a lone surrogate (U+D800)"),
     ("bad value", _ticket(team_id="team_short"), "detail.team_id"),
     ("bad value", _ticket(key_prefix="sk-not-a-prefix"), "detail.key_prefix"),
 ]
@@ -117,6 +126,12 @@ WEBHOOK_CASES = [
     ("unknown event type", "discourse", _discourse(event="user_created"), 200, "opens no case"),
     ("oversized body", "zendesk", _zendesk(raw=b" " * (1024 * 1024 + 1)), 413, "body larger than"),
     ("invalid UTF-8", "zendesk", _zendesk(raw=b'{"type": "\xff\xfe"}'), 400, "not valid JSON"),
+    ("too deep", "discourse", _discourse(raw=b'{"post":' + b"[" * 5000 + b"]" * 5000 + b"}"), 400,
+     "body nests deeper than 32 levels"),
+    ("invalid Unicode", "discourse", _discourse(raw=b'{"post": {"id": 1, "raw": "403 \\ud800"}}'), 400,
+     "post.raw holds a lone surrogate (U+D800)"),
+    ("invalid Unicode", "zendesk", _zendesk(raw=b'{"type": "zen:event-type:ticket.created", "\\udfff": 1}'), 400,
+     "a top-level key holds a lone surrogate (U+DFFF)"),
     ("unsigned", "zendesk", _zendesk(sign=False, **{"X-Zendesk-Webhook-Signature": "bm9wZQ=="}), 401,
      "signature does not match"),
     ("unsigned", "discourse", {**_discourse(), "headers": {"X-Discourse-Event": "post_created"}}, 401,
@@ -154,6 +169,28 @@ def test_a_body_marked_base64_that_is_not_is_refused_by_name_and_not_kept(app):
     assert _kept(app) == []
 
 
+def test_an_event_refused_for_a_lone_surrogate_or_its_depth_is_kept_redacted(app):
+    """Kept as it came, less its secrets: the surrogate escaped (SQS carries ASCII JSON), what
+    nests past the limit replaced by a mark."""
+    _kept(app)
+    key = "vck_3f9aZZsupersecretvaluethatmustnotleak"
+    with pytest.raises(BadEvent, match="lone surrogate"):
+        app.submit(_ticket(text=f"my key: {key} \ud800"))
+    with pytest.raises(BadEvent, match="deeper than 32 levels"):
+        app.submit(_ticket(text=f"my key: {key}", subject=_nested(100)))
+    body = {"post": {"id": 1, "topic_id": 2, "raw": f"my key: {key} \udc00"}}
+    response = app.stack.invoke("WebhookFunction", webhook_request(_discourse(raw=json.dumps(body).encode())))
+    assert response["statusCode"] == 400
+
+    surrogate, deep, delivery = _kept(app)
+    assert key not in json.dumps([surrogate, deep, delivery])
+    assert surrogate["payload"]["detail"]["text"] == "my key: vck_3f9aZZsu…[REDACTED] \ud800"
+    subject = json.dumps(deep["payload"]["detail"]["subject"], ensure_ascii=False)
+    assert subject.startswith("[[[") and "[… nested deeper than 32 levels: not kept]" in subject
+    assert delivery["payload"]["body"]["post"]["raw"] == "my key: vck_3f9aZZsu…[REDACTED] \udc00"
+    assert "post.raw holds a lone surrogate (U+DC00)" in delivery["reason"]
+
+
 # --- staff: decisions and starts ---------------------------------------------------------------
 def test_decide_on_an_unknown_case_is_a_clear_error(app):
     import io
@@ -185,6 +222,23 @@ def test_a_staff_start_with_a_bad_report_is_kept(app):
     with pytest.raises(BadEvent, match="case_id"):
         app.submit({"report": {"source": "staff", "team_id": "team_Q3xr89YFWHvqTRO0X0bmHkoU"}})
     assert [k["kind"] for k in _kept(app)] == ["report"]
+
+
+STAFF_LIMIT_CASES = [
+    ("oversized", {"note": "called twice. " * 20_000}, "event is"),
+    ("too deep", {"facts": {"endpoints": _nested(40)}}, "event nests deeper than 32 levels"),
+]
+
+
+@pytest.mark.parametrize(("kind", "change", "names"), STAFF_LIMIT_CASES, ids=[k for k, *_ in STAFF_LIMIT_CASES])
+def test_a_staff_start_past_a_limit_is_named_and_kept(app, kind, change, names):
+    _kept(app)
+    event = load_event("staff-manual.json")
+    event["report"].update(change)
+    with pytest.raises(BadEvent, match=names):
+        app.submit(event)
+    [kept] = _kept(app)
+    assert kept["kind"] == "report" and names in kept["reason"]
 
 
 # --- the CLI: exit status 2 and one line, no traceback -------------------------------------------
@@ -244,6 +298,8 @@ def figures() -> str:
     rows[("staff decide", "closed case")] += 1
     rows[("staff decide", "reused task token")] += 1
     rows[("staff start", "missing field")] += 1
+    for kind, *_ in STAFF_LIMIT_CASES:
+        rows[("staff start", kind)] += 1
     rows[("normalized ticket event", "unknown team")] += 1
     lines = ["| entry | kind of bad input | cases |", "|---|---|---|"]
     lines += [f"| {entry} | {kind} | {n} |" for (entry, kind), n in sorted(rows.items())]

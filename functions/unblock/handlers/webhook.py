@@ -78,12 +78,8 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
             raise
         kept_headers = {k: v for k, v in headers.items() if k.lower().startswith(("x-discourse-event", "x-zendesk"))
                         and "signature" not in k.lower()}
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", errors="replace")
-        composition.intake_dead_letters().keep(kind, {"headers": kept_headers, "body": body}, err.reason,
-                                           composition.clock().now())
+        kept = {"headers": kept_headers, "body": webhooks.kept_body(raw)}
+        composition.intake_dead_letters().keep(kind, kept, err.reason, composition.clock().now())
         metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
         logger.warning("webhook kept on the intake dead-letter queue", extra={"reason": err.reason})
         return _json(err.status, {"error": err.reason, "kept": True})

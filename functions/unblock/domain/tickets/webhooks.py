@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from unblock.domain.limits import MAX_WEBHOOK_BODY_BYTES, InputRejected, check_json_text, check_json_value
 from unblock.domain.models import DISCOURSE_USERNAME
 from unblock.domain.tickets.ticket_event import (
     Channel,
@@ -70,6 +71,8 @@ __all__ = [
     "discourse_signature",
     "header",
     "is_ping",
+    "kept_body",
+    "kept_payload",
     "map_discourse",
     "map_zendesk",
     "parse_json",
@@ -86,7 +89,7 @@ DISCOURSE_SIGNATURE = "X-Discourse-Event-Signature"
 DISCOURSE_EVENT = "X-Discourse-Event"
 DISCOURSE_INSTANCE = "X-Discourse-Instance"
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES
 
 _NAMESPACE = uuid.UUID("6f3c1f9e-2a7b-4b8e-9a51-0c5d7e2b4a10")  # unblock's own uuid5 namespace
 
@@ -138,14 +141,44 @@ def _same(expected: str, given: str) -> bool:
 
 
 def parse_json(raw_body: bytes) -> dict[str, Any]:
-    """The body as a JSON object (400 otherwise). Call it after verifying the signature."""
+    """The body as a JSON object (400 otherwise, naming why: not JSON, nested deeper than
+    MAX_JSON_DEPTH, not valid Unicode, not an object). Call it after verifying the signature."""
     try:
+        check_json_text(raw_body, "body", MAX_BODY_BYTES)
         data = json.loads(raw_body)
+        check_json_value(data, "body")
+    except InputRejected as err:
+        raise WebhookRejected(400, str(err)) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise WebhookRejected(400, "body is not valid JSON") from None
     if not isinstance(data, dict):
         raise WebhookRejected(400, "body is not a JSON object")
     return data
+
+
+def kept_body(raw_body: bytes) -> Any:
+    """What the intake dead-letter queue keeps of a verified body that cannot be processed: its
+    JSON when it parses within the limits (a lone surrogate and all: the queue keeps it escaped),
+    else its text."""
+    try:
+        check_json_text(raw_body, "body", MAX_BODY_BYTES)
+        return json.loads(raw_body)
+    except ValueError:  # InputRejected, UnicodeDecodeError, JSONDecodeError
+        return raw_body.decode("utf-8", errors="replace")
+
+
+def kept_payload(body: Any) -> dict[str, Any]:
+    """A kept delivery's body (see `kept_body`) as the JSON object to map, for a replay:
+    WebhookRejected(400) names why it is not one, as it did when the delivery arrived."""
+    if isinstance(body, str):
+        return parse_json(body.encode("utf-8", errors="surrogatepass"))
+    if not isinstance(body, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    try:
+        check_json_value(body, "body")
+    except InputRejected as err:
+        raise WebhookRejected(400, str(err)) from None
+    return body
 
 
 def canonical_body(payload: Any) -> bytes:
@@ -357,6 +390,8 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     if time is None:
         raise WebhookRejected(400, "Discourse post has no valid created_at")
     instance = (header(headers, DISCOURSE_INSTANCE) or "").rstrip("/")
+    if not (instance.isascii() and instance.isprintable()):  # unsigned: only a plain URL goes into the event id
+        instance = ""
     try:
         ticket = TicketDetail(
             ticket_id=str(post["topic_id"]),
