@@ -191,6 +191,27 @@ def test_an_event_refused_for_a_lone_surrogate_or_its_depth_is_kept_redacted(app
     assert "post.raw holds a lone surrogate (U+DC00)" in delivery["reason"]
 
 
+def test_replaying_a_kept_webhook_that_is_not_json_names_why_and_it_stays_kept_once(app, capsys):
+    import io
+
+    _kept(app)
+    url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
+    for sample in (_zendesk(raw=b'{"type": "zen:event-type:ticket.created", '), _discourse(raw=b"[1, 2]")):
+        assert app.stack.invoke("WebhookFunction", webhook_request(sample))["statusCode"] == 400
+
+    out = io.StringIO()
+    code = cli.cmd_replay(cli.build_parser().parse_args(["replay"]), out, console=app.console)
+
+    assert code == 1
+    assert out.getvalue().splitlines() == ["still kept  zendesk    body is not valid JSON",
+                                           "still kept  discourse  body is not a JSON object",
+                                           "0 replayed, 2 still kept"]
+    counts = app.console.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    assert sum(int(n) for n in counts["Attributes"].values()) == 2  # each kept once, not once more per replay
+    app.console.sqs.purge_queue(QueueUrl=url)  # they would come back in 30 s, into another test
+
+
 # --- staff: decisions and starts ---------------------------------------------------------------
 def test_decide_on_an_unknown_case_is_a_clear_error(app):
     import io

@@ -67,7 +67,8 @@ class IntakeDeadLetters:
                                MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}})
 
     def replay(self, redrive: Callable[[dict[str, Any]], Any], max_messages: int = 100) -> list[ReplayOutcome]:
-        """Re-drive kept events; each one that goes through is deleted, the others stay with the new reason."""
+        """Re-drive kept events; each one that goes through is deleted, the others stay kept (once: the
+        intake does not keep a failed replay again) and their outcome gives the reason now."""
         outcomes: list[ReplayOutcome] = []
         while len(outcomes) < max_messages:
             resp = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, VisibilityTimeout=30)
@@ -85,7 +86,8 @@ class IntakeDeadLetters:
                     outcomes.append(ReplayOutcome(kept["kind"], False, str(result["error"])))
                     continue
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=msg["ReceiptHandle"])
-                outcomes.append(ReplayOutcome(kept["kind"], True, str(result.get("case_id", ""))))
+                detail = result.get("case_id") or f"opens no case: {result.get('ignored')}"
+                outcomes.append(ReplayOutcome(kept["kind"], True, str(detail)))
         return outcomes
 
 

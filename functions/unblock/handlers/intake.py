@@ -97,7 +97,9 @@ def _report(kind: Kind, payload: Any, now: datetime) -> Report:
         if kind == "discourse":
             headers, body = _delivery(payload)
             return report_from_ticket(webhooks.map_discourse(headers, body), now, source="discourse")
-    except (InvalidTicketEvent, webhooks.WebhookRejected) as err:
+    except webhooks.WebhookRejected as err:
+        raise UnprocessableEvent(err.reason) from err
+    except InvalidTicketEvent as err:
         raise UnprocessableEvent(str(err)) from err
     except ValidationError as err:
         first = err.errors(include_input=False)[0]
@@ -119,6 +121,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     payload = replay.get("payload") if replay is not None else event
     try:
         report = to_report(kind, payload, now)
+    except webhooks.WebhookIgnored as err:  # a kept delivery that now opens no case: done, nothing lost
+        logger.info("replayed delivery opens no case", extra={"kind": kind, "reason": err.reason})
+        return {"ignored": err.reason}
     except UnprocessableEvent as err:
         reason = str(err)
         if replay is None:  # a replay that fails again stays where it is kept: one copy, not two
