@@ -268,6 +268,12 @@ CLI_CASES = [
     ("malformed JSON", ["run", "{tmp}/broken.json"], "is not valid JSON"),
     ("invalid UTF-8", ["run", "{tmp}/latin1.json"], "is not valid UTF-8"),
     ("unknown event type", ["run", "{tmp}/other.json"], "unrecognized event"),
+    ("too deep", ["run", "{tmp}/deep.json"], "deep.json nests deeper than 32 levels"),
+    ("too deep", ["run", "events/ticket-no-team.json", "--platform", "{tmp}/deep-seed.json"],
+     "deep-seed.json nests deeper than 32 levels"),
+    ("oversized file", ["run", "{tmp}/big.json"], "big.json is larger than 2097152 bytes"),
+    ("invalid Unicode", ["run", "{tmp}/surrogate.json"], "detail.text holds a lone surrogate (U+D800)"),
+    ("wrong type", ["run", "{tmp}/list-headers.json"], '"headers" must be an object'),
     ("bad seed", ["run", "events/ticket-no-team.json", "--platform", "{tmp}/seed.json"], "teams.0.plan"),
     ("bad seed", ["run", "events/ticket-no-team.json", "--platform", "{tmp}/dupes.json"], "duplicate team_id"),
     ("bad argument", ["run", "events/ticket-no-team.json", "--now", "tomorrow"], "--now 'tomorrow'"),
@@ -283,6 +289,13 @@ def bad_files(tmp_path):
     (tmp_path / "broken.json").write_text('{"detail-type": "Access Denied Reported",')
     (tmp_path / "latin1.json").write_bytes('{"text": "Grüße"}'.encode("latin-1"))
     (tmp_path / "other.json").write_text('{"kind": "something else"}')
+    (tmp_path / "deep.json").write_text('{"detail-type": ' + "[" * 5000 + "]" * 5000 + "}")
+    seed = (ROOT / "events" / "platform.json").read_text().rstrip()
+    (tmp_path / "deep-seed.json").write_text(seed[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    (tmp_path / "big.json").write_text(json.dumps({"detail-type": "x", "text": "403 " * 600_000}))
+    (tmp_path / "surrogate.json").write_text(json.dumps(_ticket(text="403 \ud800")))
+    sample = load_event("zendesk-ticket-created.json", unique=False)
+    (tmp_path / "list-headers.json").write_text(json.dumps(sample | {"headers": list(sample["headers"].items())}))
     seed = json.loads((ROOT / "events" / "platform.json").read_text())
     seed["teams"][0]["plan"] = "platinum"
     (tmp_path / "seed.json").write_text(json.dumps(seed))
