@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -123,7 +124,10 @@ WEBHOOK_CASES = [
     ("missing field", "discourse", _discourse({"nothing": True}), 400, "post"),
     ("unknown event type", "zendesk", _zendesk({"type": "zen:event-type:ticket.deleted", "detail": {}}), 200,
      "opens no case"),
-    ("unknown event type", "discourse", _discourse(event="user_created"), 200, "opens no case"),
+    ("unknown event type", "discourse", _discourse({"user": {"id": 7, "username": "lena_v"}}, event="user_created"),
+     200, "opens no case"),
+    ("header lies", "discourse", _discourse({"topic": {"id": 8812, "title": "403"}}, event="post_created"), 200,
+     "a Discourse 'topic' delivery, not a post: opens no case"),
     ("oversized body", "zendesk", _zendesk(raw=b" " * (1024 * 1024 + 1)), 413, "body larger than"),
     ("invalid UTF-8", "zendesk", _zendesk(raw=b'{"type": "\xff\xfe"}'), 400, "not valid JSON"),
     ("too deep", "discourse", _discourse(raw=b'{"post":' + b"[" * 5000 + b"]" * 5000 + b"}"), 400,
@@ -189,6 +193,17 @@ def test_an_event_refused_for_a_lone_surrogate_or_its_depth_is_kept_redacted(app
     assert subject.startswith("[[[") and "[… nested deeper than 32 levels: not kept]" in subject
     assert delivery["payload"]["body"]["post"]["raw"] == "my key: vck_3f9aZZsu…[REDACTED] \udc00"
     assert "post.raw holds a lone surrogate (U+DC00)" in delivery["reason"]
+
+
+@pytest.mark.parametrize("said", ["post_edited", "ping", "user_created"])
+def test_a_new_opening_post_opens_its_case_whatever_the_unsigned_header_says(app, said):
+    body = load_event("discourse-post-created.json", unique=False)["body"]
+    body["post"]["topic_id"] = int(str(uuid.uuid4().int)[:9])
+
+    result = app.run(_discourse(body, event=said))
+
+    assert result.case_id == f"discourse:{body['post']['topic_id']}"
+    assert result.outcome is not None
 
 
 def test_replaying_a_kept_webhook_that_is_not_json_names_why_and_it_stays_kept_once(app, capsys):

@@ -116,8 +116,6 @@ def discourse() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
-    if webhooks.is_ping(headers):
-        return _json(200, {"pong": True})
 
     def build() -> TicketEvent:
         payload = webhooks.parse_json(raw)
@@ -136,8 +134,15 @@ def rejected(err: webhooks.WebhookRejected) -> Response[Any]:
 
 @app.exception_handler(webhooks.WebhookIgnored)
 def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
-    logger.info("webhook ignored", extra={"reason": err.reason})
+    # what the delivery is comes from its signed body; the unsigned header is logged beside it
+    said = webhooks.discourse_event_name(app.current_event.headers)
+    logger.info("webhook ignored", extra={"reason": err.reason, "x_discourse_event": said})
     return _json(200, {"ignored": err.reason})
+
+
+@app.exception_handler(webhooks.WebhookPing)
+def ping(err: webhooks.WebhookPing) -> Response[Any]:
+    return _json(200, {"pong": True})
 
 
 @logger.inject_lambda_context(clear_state=True)
