@@ -90,7 +90,8 @@ def _report(kind: Kind, payload: Any, now: datetime) -> Report:
         if kind == "ticket":
             return report_from_ticket(parse_ticket_event(payload), now)
         if kind == "report":
-            return redact_report(Report.model_validate(payload.get("report", payload)))
+            staff = payload.get("report", payload) if isinstance(payload, dict) else payload
+            return redact_report(Report.model_validate(staff))
         if kind == "zendesk":
             _, body = _delivery(payload)
             return report_from_ticket(webhooks.map_zendesk(body), now, source="zendesk")
