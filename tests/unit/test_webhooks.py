@@ -27,10 +27,13 @@ from unblock.domain.tickets.ticket_event import (
 from unblock.domain.tickets.webhooks import (
     MAX_BODY_BYTES,
     WebhookIgnored,
+    WebhookPing,
     WebhookRejected,
     canonical_body,
     discourse_signature,
     is_ping,
+    kept_body,
+    kept_payload,
     map_discourse,
     map_zendesk,
     parse_json,
@@ -266,11 +269,12 @@ def test_discourse_ping_is_verified_then_answered(discourse: Any) -> None:
     headers = {"X-Discourse-Event-Type": "ping", "X-Discourse-Event": "ping",
                "X-Discourse-Event-Signature": discourse_signature(raw, SECRET)}
     verify_discourse(headers, raw, SECRET)
-    assert is_ping(headers)
-    assert is_ping({"x-discourse-event": "ping"})
-    assert not is_ping(discourse[0])
-    with pytest.raises(WebhookIgnored):
+    assert is_ping(parse_json(raw))
+    assert not is_ping(discourse[1])
+    with pytest.raises(WebhookPing):
         map_discourse(headers, parse_json(raw))
+    with pytest.raises(WebhookPing):  # the body says ping, whatever the header says
+        map_discourse({**headers, "X-Discourse-Event": "post_created"}, parse_json(raw))
 
 
 # --- Discourse mapping ----------------------------------------------------------------------
@@ -329,18 +333,69 @@ def test_discourse_posts_that_open_no_case(discourse: Any, change: dict[str, Any
         map_discourse(headers, body)
 
 
-@pytest.mark.parametrize("name", ["post_edited", "post_destroyed", "topic_created", "user_created"])
-def test_discourse_other_events_are_ignored(discourse: Any, name: str) -> None:
+TOPIC = {"topic": {"id": 8812, "title": "Every request returns 403 Forbidden", "archetype": "regular"}}
+USER = {"user": {"id": 2231, "username": "lena_v"}}
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (TOPIC, "a Discourse 'topic' delivery, not a post"),
+    (USER, "a Discourse 'user' delivery, not a post"),
+    ({"post": {"version": 2}}, "an edited post"),
+    ({"post": {"deleted_at": "2026-11-26T10:00:00.000Z"}}, "a hidden or deleted post"),
+    ({"ping": "OK"}, "ping"),
+], ids=["topic", "user", "edited-post", "deleted-post", "ping"])
+def test_a_post_created_header_on_a_body_that_is_not_a_new_post_opens_no_case(
+        discourse: Any, body: dict[str, Any], reason: str) -> None:
+    """X-Discourse-Event is not signed: a signed delivery relabelled `post_created` stays what its body is."""
+    headers, sample, _ = discourse
+    if "post" in body:
+        body = {"post": {**sample["post"], **body["post"]}}
+    with pytest.raises(WebhookIgnored) as ignored:
+        map_discourse({**headers, "X-Discourse-Event": "post_created"}, body)
+    assert ignored.value.reason.startswith(reason)
+
+
+@pytest.mark.parametrize("name", ["post_edited", "post_destroyed", "topic_created", "user_created", "ping", None])
+def test_a_new_opening_post_is_judged_by_its_body_whatever_the_header_says(discourse: Any, name: str | None) -> None:
     headers, body, _ = discourse
-    with pytest.raises(WebhookIgnored):
-        map_discourse({**headers, "X-Discourse-Event": name}, body)
+    relabelled = {**headers, "X-Discourse-Event": name} if name else without(headers, "X-Discourse-Event")
+    assert map_discourse(relabelled, body) == map_discourse(headers, body)
 
 
 def test_discourse_malformed_deliveries_are_rejected(discourse: Any) -> None:
-    headers, body, _ = discourse
-    assert rejected(map_discourse, without(headers, "X-Discourse-Event"), body).status == 400
+    headers, _, _ = discourse
     assert rejected(map_discourse, headers, {"post": {"id": 1}}).status == 400
-    assert rejected(map_discourse, headers, {"topic": {"id": 1}}).status == 400
+    assert rejected(map_discourse, headers, {"post": "a string"}).status == 400
+    assert rejected(map_discourse, headers, {"nothing": True}).status == 400  # none of Discourse's shapes
+    assert rejected(map_discourse, headers, {}).status == 400
+
+
+# --- bodies past the limits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b'{"post": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body nests deeper than 32 levels"),
+    (b'{"post": {"raw": "403 \\ud800"}}', "body is not valid Unicode: post.raw holds a lone surrogate (U+D800)"),
+    # a surrogate as UTF-8 bytes (json.loads decodes bytes with surrogatepass)
+    (b'{"post": {"raw": "403 \xed\xa0\x80"}}', "body is not valid Unicode: post.raw holds a lone surrogate (U+D800)"),
+])
+def test_a_signed_body_past_a_limit_is_a_named_400(raw: bytes, reason: str) -> None:
+    err = rejected(parse_json, raw)
+    assert (err.status, err.reason) == (400, reason)
+
+
+def test_what_is_kept_of_a_body_and_how_a_replay_reads_it() -> None:
+    deep = b'{"post": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert kept_body(deep) == deep.decode()  # as text: a parser never meets it
+    assert kept_body(b"[1, 2]") == [1, 2]
+    assert kept_body(b'{"raw": "\\ud800"}') == {"raw": "\ud800"}  # kept as it came
+    assert kept_body(b"\xff{") == "\ufffd{"
+
+    assert rejected(kept_payload, kept_body(deep)).reason == "body nests deeper than 32 levels"
+    assert rejected(kept_payload, [1, 2]).reason == "body is not a JSON object"
+    assert rejected(kept_payload, "{post: 1}").reason == "body is not valid JSON"
+    assert "lone surrogate" in rejected(kept_payload, {"raw": "\ud800"}).reason
+    assert kept_payload({"post": {}}) == {"post": {}}
 
 
 # --- the normalized ticket event --------------------------------------------------------------

@@ -26,6 +26,8 @@ HOBBY = "team_FreeT1erNoCard0000000000"
 ORBIT = "team_H1ghR1skHo1d000000000000"
 HAPPY = "team_A11G00dTeam0000000000000"
 MESSAGES = [{"role": "user", "content": "Say hello."}]
+OPERATOR = "test-operator-token"
+OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR}", "Content-Type": "application/json"}
 
 
 def secret(team_id: str) -> str:
@@ -36,7 +38,7 @@ def secret(team_id: str) -> str:
 
 @pytest.fixture
 def gateway(app):  # type: ignore[no-untyped-def]
-    server = make_gateway_server(app.platform, app.clock, probe_token="")
+    server = make_gateway_server(app.platform, app.clock, probe_token=OPERATOR, workflow=app)
     thread = start_in_thread(server)
     yield server
     server.shutdown()
@@ -162,7 +164,7 @@ def test_gateway_command_is_registered_and_prints_keys_per_team(app):
     args = parser.parse_args(["gateway", "--port", "0", "--platform", "events/platform.json"])
     assert args.port == 0 and callable(args.func)
 
-    server = make_gateway_server(app.platform, app.clock, probe_token="", workflow=app)
+    server = make_gateway_server(app.platform, app.clock, probe_token=OPERATOR, workflow=app)
     out, stop = StringIO(), threading.Event()
     raw = json.loads((EVENTS / "platform.json").read_text())
     serving = threading.Thread(target=serve_gateway, args=(server, app.platform, app.clock, raw, out, stop))
@@ -174,7 +176,8 @@ def test_gateway_command_is_registered_and_prints_keys_per_team(app):
         # the operator route runs the workflow on the same embedded stack
         http = urllib3.PoolManager()
         root = server.base_url.removesuffix("/v1")
-        resp = http.request("POST", f"{root}/unblock/run", body=json.dumps(load_event("ticket-risk-hold-lift.json")))
+        resp = http.request("POST", f"{root}/unblock/run", body=json.dumps(load_event("ticket-risk-hold-lift.json")),
+                            headers=OPERATOR_HEADERS)
         assert resp.status == 200 and resp.json()["outcome"] == "auto_fixed"
         assert "lowrisk-labs" in chat(c)
     finally:
@@ -182,6 +185,7 @@ def test_gateway_command_is_registered_and_prints_keys_per_team(app):
         serving.join(timeout=10)
     text = out.getvalue()
     assert server.base_url in text
+    assert f'-H "Authorization: Bearer {OPERATOR}" -H "Content-Type: application/json"' in text
     assert "vck_lowr01sandboxlowrisklabstestsecret" in text
     assert "vck_lone02: no test secret in the seed" in text
 
@@ -193,3 +197,48 @@ def test_a_refused_request_does_not_spoil_the_kept_alive_connection(gateway):
     assert http.request("POST", url, body=body, headers={"Authorization": "Bearer vck_bogus"}).status == 401
     ok = http.request("POST", url, body=body, headers={"Authorization": f"Bearer {secret(HAPPY)}"})
     assert ok.status == 200 and ok.json()["object"] == "chat.completion"
+
+
+# --- the operator routes: token, JSON, same origin ------------------------------------------
+def _operator_call(gateway, path: str, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
+    import urllib3
+
+    root = gateway.base_url.removesuffix("/v1")
+    return urllib3.PoolManager().request("POST", f"{root}{path}", body=body, headers=OPERATOR_HEADERS | headers)
+
+
+@pytest.mark.parametrize("path", ["/unblock/run", "/unblock/decide", "/unblock/probe"])
+@pytest.mark.parametrize(("headers", "status", "error"), [
+    ({"Authorization": ""}, 401, "Operator token required"),
+    ({"Authorization": "Bearer not-the-token"}, 401, "Operator token required"),
+    ({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+    ({"Content-Type": "text/plain"}, 415, "application/json"),
+    ({"Origin": "https://evil.example"}, 403, "Cross-origin"),
+    ({"Origin": "null"}, 403, "Cross-origin"),
+], ids=["no-token", "wrong-token", "form", "text-plain", "foreign-origin", "null-origin"])
+def test_operator_routes_refuse_what_a_cross_site_form_or_a_stranger_sends(gateway, path, headers, status, error):
+    """A web page in the operator's browser can POST a form to 127.0.0.1 (no preflight for a form or
+    text/plain): the token, the JSON content type and the Origin check each stop it."""
+    resp = _operator_call(gateway, path, b'{"case_id": "zendesk:1", "decision": "approve"}', **headers)
+
+    assert resp.status == status
+    assert error in resp.json()["error"]["message"]
+    assert gateway.served[f"POST {path}"] == 1
+
+
+def test_operator_routes_take_json_with_the_token_from_the_gateways_own_origin(gateway):
+    own = gateway.base_url.removesuffix("/v1")
+    resp = _operator_call(gateway, "/unblock/decide", b'{"case_id": "zendesk:0", "decision": "approve"}',
+                          Origin=own, **{"Content-Type": "application/json; charset=utf-8"})
+    assert resp.status == 409 and "no case 'zendesk:0'" in resp.json()["error"]["message"]  # past every guard
+    deep = _operator_call(gateway, "/unblock/run", b"[" * 5000 + b"]" * 5000)
+    assert deep.status == 400 and deep.json()["error"]["message"] == "Request body nests deeper than 32 levels."
+
+
+def test_without_a_token_handed_in_the_gateway_makes_one_up(app, monkeypatch):
+    monkeypatch.delenv("GATEWAY_PROBE_TOKEN", raising=False)
+    server = make_gateway_server(app.platform, app.clock)
+    try:
+        assert len(server.probe_token) >= 32 and not server.token_from_env
+    finally:
+        server.server_close()

@@ -29,16 +29,35 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_json(path: str, what: str) -> Any:
+    """A JSON file within its limits (unblock.domain.limits: size and depth, checked before it is
+    parsed; valid Unicode); anything else exits 2 naming the problem."""
+    from unblock.domain.limits import (
+        MAX_EVENT_FILE_BYTES,
+        MAX_SEED_FILE_BYTES,
+        InputRejected,
+        check_json_text,
+        check_json_value,
+    )
+
+    max_bytes = MAX_SEED_FILE_BYTES if what == "seed" else MAX_EVENT_FILE_BYTES
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read(max_bytes + 1)  # no more than one byte past the limit is ever read
     except OSError as err:
         _fail(f"cannot read {what} {path}: {err.strerror}")
+    if len(raw) > max_bytes:
+        _fail(f"{what} {path} is larger than {max_bytes} bytes, the most accepted")
     try:
-        return json.loads(raw.decode("utf-8"))
+        check_json_text(raw, f"{what} {path}", max_bytes)
+        data = json.loads(raw.decode("utf-8"))
+        check_json_value(data, f"{what} {path}")
+    except InputRejected as err:
+        _fail(str(err))
     except UnicodeDecodeError:
         _fail(f"{what} {path} is not valid UTF-8")
     except json.JSONDecodeError as err:
         _fail(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
+    return data
 
 
 def _load_seed(path: str | None) -> Any:

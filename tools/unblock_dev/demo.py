@@ -28,7 +28,8 @@ class CustomerView:
     def __init__(self, app: LocalApp, raw_seed: Any) -> None:
         from unblock_dev.gateway import make_gateway_server, seed_secrets, start_in_thread
 
-        self.server = make_gateway_server(app.platform, app.clock, probe_token="")  # type: ignore[arg-type]
+        # the demo calls only /v1 (the customer's view); the operator routes keep a token of their own
+        self.server = make_gateway_server(app.platform, app.clock)  # type: ignore[arg-type]
         start_in_thread(self.server)
         self.secrets = seed_secrets(raw_seed)
 

@@ -13,8 +13,11 @@ Routes (stdlib http.server, one thread per request):
                              what the HTTP probe adapter (unblock.platform.http_probe) calls
   POST /unblock/run          (only with a workflow, i.e. `unblock gateway`) run a trigger event
   POST /unblock/decide       (only with a workflow) {"case_id", "decision"}: a staff decision
-The /unblock/* routes are operator routes: when GATEWAY_PROBE_TOKEN is set (or a token is
-handed in) they need `Authorization: Bearer <that token>`.
+The /unblock/* routes are operator routes, guarded against other callers and against a web
+page in the operator's browser (a cross-site form POST): they need `Authorization: Bearer
+<operator token>` (GATEWAY_PROBE_TOKEN, or the token handed in, else one made up at start and
+printed), accept only `Content-Type: application/json` (415 otherwise), and refuse a request
+whose `Origin` is not the gateway's own (403).
 
 `register(subparsers)` adds `unblock gateway`; `sdk_call` is a customer's call through the
 real `openai` package, imported lazily (the Lambda package does not ship it).
@@ -28,6 +31,7 @@ import hmac
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -69,11 +73,12 @@ class GatewayServer(ThreadingHTTPServer):
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], platform: GatewayPlatform, clock: Clock,
-                 probe_token: str | None, workflow: GatewayWorkflow | None) -> None:
+                 probe_token: str, workflow: GatewayWorkflow | None) -> None:
         super().__init__(address, _Handler)
         self.platform = platform
         self.clock = clock
         self.probe_token = probe_token
+        self.token_from_env = probe_token == os.environ.get("GATEWAY_PROBE_TOKEN")
         self.workflow = workflow
         self.workflow_lock = threading.Lock()
         self.served: Counter[str] = Counter()  # "POST /unblock/probe" -> requests answered
@@ -84,15 +89,22 @@ class GatewayServer(ThreadingHTTPServer):
         host, port = self.server_address[0], self.server_address[1]
         return f"http://{host!s}:{port}/v1"
 
+    @property
+    def origins(self) -> set[str]:
+        """The Origin a browser sends for a page served by this gateway itself."""
+        host, port = str(self.server_address[0]), self.server_address[1]
+        return {f"http://{name}:{port}" for name in (host, "127.0.0.1", "localhost")}
+
 
 def make_gateway_server(platform: GatewayPlatform, clock: Clock, host: str = "127.0.0.1", port: int = 0, *,
                         probe_token: str | None = None, workflow: GatewayWorkflow | None = None) -> GatewayServer:
     """A gateway server bound to host:port (0 = a free port); run `serve_forever` in a thread.
 
-    probe_token defaults to env GATEWAY_PROBE_TOKEN ("" = none); without one the operator routes
-    are open (fine on 127.0.0.1, the default). `workflow` enables /unblock/run and /unblock/decide.
+    The operator routes always need a token: `probe_token`, else env GATEWAY_PROBE_TOKEN, else a
+    random one (`server.probe_token`, which `unblock gateway` prints). `workflow` enables
+    /unblock/run and /unblock/decide.
     """
-    token = (probe_token if probe_token is not None else os.environ.get("GATEWAY_PROBE_TOKEN")) or None
+    token = probe_token or os.environ.get("GATEWAY_PROBE_TOKEN") or secrets.token_urlsafe(24)
     return GatewayServer((host, port), platform, clock, token, workflow)
 
 
@@ -168,12 +180,21 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _json_body(self) -> Any:
-        """The request body as JSON; None after answering 400 itself."""
+        """The request body as JSON within the limits (unblock.domain.limits); None after answering 400 itself."""
+        from unblock.domain.limits import InputRejected, check_json_text, check_json_value
+
         try:
-            return json.loads(self._raw or b"{}")
+            check_json_text(self._raw, "request body", MAX_BODY)
+            body = json.loads(self._raw or b"{}")
+            check_json_value(body, "request body")
+        except InputRejected as err:
+            message = str(err)
+            self._error(400, "invalid_request_error", f"{message[0].upper()}{message[1:]}.")
+            return None
         except (json.JSONDecodeError, UnicodeDecodeError):
             self._error(400, "invalid_request_error", "Request body is not valid JSON.")
             return None
+        return body
 
     def _caller(self) -> tuple[Team, Key] | None:
         """The team and key of the bearer key; None after answering 401 itself."""
@@ -185,14 +206,21 @@ class _Handler(BaseHTTPRequestHandler):
         return found
 
     def _operator(self) -> bool:
-        token = self.server.probe_token
-        if token is None:
-            return True
+        """An operator's request: from no other site, with the token, in JSON; False after answering."""
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.rstrip("/") not in self.server.origins:
+            self._error(403, "permission_denied", "Cross-origin requests are refused on /unblock routes.")
+            return False
         given = self._bearer() or ""
-        if hmac.compare_digest(given.encode(), token.encode()):
-            return True
-        self._error(401, "authentication_error", "Operator token required for /unblock routes.")
-        return False
+        if not hmac.compare_digest(given.encode(), self.server.probe_token.encode()):
+            self._error(401, "authentication_error", "Operator token required for /unblock routes: "
+                                                     "send Authorization: Bearer <token>.")
+            return False
+        media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            self._error(415, "invalid_request_error", "Send the body as Content-Type: application/json.")
+            return False
+        return True
 
     # --- routes -----------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
@@ -400,7 +428,8 @@ def serve_gateway(server: GatewayServer, platform: GatewayPlatform, clock: Clock
     """Print how to call the gateway, then serve until `stop` is set (or Ctrl-C); closes the server."""
     thread = start_in_thread(server)
     try:
-        out.write(describe(server.base_url, platform, clock, raw_seed, server.probe_token is not None))
+        token = "$GATEWAY_PROBE_TOKEN" if server.token_from_env else server.probe_token
+        out.write(describe(server.base_url, platform, clock, raw_seed, token))
         out.flush()
         while not stop.wait(0.2):
             pass
@@ -421,8 +450,9 @@ def seed_secrets(raw_seed: Any) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: Any, token_required: bool) -> str:
-    """What `unblock gateway` prints: the base URL, and per team its test keys and current answer."""
+def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: Any, operator_token: str) -> str:
+    """What `unblock gateway` prints: the base URL, per team its test keys and current answer, and
+    how to call the operator routes (`operator_token` as it should appear in the command)."""
     lines = [f"unblock sandbox gateway on {base_url}   (Ctrl-C stops)", "",
              "  client = openai.OpenAI(base_url=\"" + base_url + "\", api_key=KEY)", ""]
     now = clock.now()
@@ -439,7 +469,7 @@ def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: A
             shown = secret if secret else f"({key.prefix}: no test secret in the seed; this key cannot be used here)"
             lines.append(f"    key {shown:<52} -> {verdict}")
     root = base_url.removesuffix("/v1")
-    auth = ' -H "Authorization: Bearer $GATEWAY_PROBE_TOKEN"' if token_required else ""
+    auth = f' -H "Authorization: Bearer {operator_token}" -H "Content-Type: application/json"'
     lines += ["", "Run the workflow on this stack, then call again:",
               f"  curl -s{auth} {root}/unblock/run -d @events/ticket-risk-hold-lift.json",
               f"  curl -s{auth} {root}/unblock/decide -d '{{\"case_id\": \"...\", \"decision\": \"approve\"}}'", ""]

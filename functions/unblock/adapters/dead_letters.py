@@ -14,37 +14,47 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from unblock.domain.limits import MAX_JSON_DEPTH
 from unblock.domain.tickets.extract import redact
 
 Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope
 
 
-def redact_payload(value: Any) -> tuple[Any, int]:
-    """Every string in a JSON value redacted; returns the value and how many secrets were removed."""
+DEEPER = f"[… nested deeper than {MAX_JSON_DEPTH} levels: not kept]"
+
+
+def redact_payload(value: Any, depth: int = 0) -> tuple[Any, int]:
+    """Every string in a JSON value redacted; returns the value and how many secrets were removed.
+    What nests deeper than MAX_JSON_DEPTH (an event refused for its depth) is replaced by a mark."""
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, list | dict) and depth >= MAX_JSON_DEPTH:
+        return DEEPER, 0
     if isinstance(value, list):
-        pairs = [redact_payload(v) for v in value]
+        pairs = [redact_payload(v, depth + 1) for v in value]
         return [v for v, _ in pairs], sum(n for _, n in pairs)
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         total = 0
         for k, v in value.items():
-            out[k], n = redact_payload(v)
+            out[k], n = redact_payload(v, depth + 1)
             total += n
         return out, total
     return value, 0
 
 
 def kept_message(kind: Kind, payload: Any, reason: str, received_at: datetime) -> str:
+    """The message kept: ASCII JSON, so a string that is not valid Unicode (a lone surrogate, the
+    reason it was refused) is kept escaped, as it came, and every character is one SQS carries."""
     redacted, _ = redact_payload(payload)
-    body = json.dumps({"kind": kind, "reason": reason[:1000], "received_at": received_at.isoformat(),
-                       "payload": redacted}, ensure_ascii=False)
-    if len(body.encode()) > MAX_KEPT_BYTES:  # an oversized event: keep what fits, say so
-        text = json.dumps(redacted, ensure_ascii=False)[: MAX_KEPT_BYTES // 2]
-        body = json.dumps({"kind": kind, "reason": reason[:1000], "received_at": received_at.isoformat(),
-                           "payload": None, "payload_truncated": text}, ensure_ascii=False)
+    reason, _ = redact(reason[:1000])
+    body = json.dumps({"kind": kind, "reason": reason, "received_at": received_at.isoformat(),
+                       "payload": redacted})
+    if len(body) > MAX_KEPT_BYTES:  # an oversized event: keep what fits, say so
+        text = json.dumps(redacted)[: MAX_KEPT_BYTES // 2]
+        body = json.dumps({"kind": kind, "reason": reason, "received_at": received_at.isoformat(),
+                           "payload": None, "payload_truncated": text})
     return body
 
 
@@ -57,7 +67,8 @@ class IntakeDeadLetters:
                                MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}})
 
     def replay(self, redrive: Callable[[dict[str, Any]], Any], max_messages: int = 100) -> list[ReplayOutcome]:
-        """Re-drive kept events; each one that goes through is deleted, the others stay with the new reason."""
+        """Re-drive kept events; each one that goes through is deleted, the others stay kept (once: the
+        intake does not keep a failed replay again) and their outcome gives the reason now."""
         outcomes: list[ReplayOutcome] = []
         while len(outcomes) < max_messages:
             resp = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, VisibilityTimeout=30)
@@ -75,7 +86,8 @@ class IntakeDeadLetters:
                     outcomes.append(ReplayOutcome(kept["kind"], False, str(result["error"])))
                     continue
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=msg["ReceiptHandle"])
-                outcomes.append(ReplayOutcome(kept["kind"], True, str(result.get("case_id", ""))))
+                detail = result.get("case_id") or f"opens no case: {result.get('ignored')}"
+                outcomes.append(ReplayOutcome(kept["kind"], True, str(detail)))
         return outcomes
 
 

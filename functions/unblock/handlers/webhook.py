@@ -43,12 +43,20 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
 
 
 def _raw_body() -> bytes:
-    """The body's exact bytes, as they were signed (not decoded: invalid UTF-8 must reach the 400)."""
+    """The body's exact bytes, as they were signed (not decoded: invalid UTF-8 must reach the 400).
+
+    A body marked base64 that is not base64 cannot be checked against its signature: it is
+    refused (400) like any unverified delivery, and not kept."""
     import base64
 
     event = app.current_event
     body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+    if not event.is_base64_encoded:
+        return body.encode("utf-8", errors="surrogatepass")  # a lone surrogate: bytes no signer sent
+    try:
+        return base64.b64decode(body, validate=True)
+    except ValueError:  # binascii.Error, or a non-ASCII character
+        raise webhooks.WebhookRejected(400, "body is marked base64-encoded but is not valid base64") from None
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
@@ -70,12 +78,8 @@ def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, buil
             raise
         kept_headers = {k: v for k, v in headers.items() if k.lower().startswith(("x-discourse-event", "x-zendesk"))
                         and "signature" not in k.lower()}
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", errors="replace")
-        composition.intake_dead_letters().keep(kind, {"headers": kept_headers, "body": body}, err.reason,
-                                           composition.clock().now())
+        kept = {"headers": kept_headers, "body": webhooks.kept_body(raw)}
+        composition.intake_dead_letters().keep(kind, kept, err.reason, composition.clock().now())
         metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
         logger.warning("webhook kept on the intake dead-letter queue", extra={"reason": err.reason})
         return _json(err.status, {"error": err.reason, "kept": True})
@@ -112,8 +116,6 @@ def discourse() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
-    if webhooks.is_ping(headers):
-        return _json(200, {"pong": True})
 
     def build() -> TicketEvent:
         payload = webhooks.parse_json(raw)
@@ -132,8 +134,15 @@ def rejected(err: webhooks.WebhookRejected) -> Response[Any]:
 
 @app.exception_handler(webhooks.WebhookIgnored)
 def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
-    logger.info("webhook ignored", extra={"reason": err.reason})
+    # what the delivery is comes from its signed body; the unsigned header is logged beside it
+    said = webhooks.discourse_event_name(app.current_event.headers)
+    logger.info("webhook ignored", extra={"reason": err.reason, "x_discourse_event": said})
     return _json(200, {"ignored": err.reason})
+
+
+@app.exception_handler(webhooks.WebhookPing)
+def ping(err: webhooks.WebhookPing) -> Response[Any]:
+    return _json(200, {"pong": True})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -34,6 +34,13 @@ def event_kind(event: Any) -> str:
     if "report" in event:
         return "staff"
     if "headers" in event and "body" in event:
+        headers, body, path = event["headers"], event["body"], event.get("path", "")
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise BadEvent('webhook sample: "headers" must be an object of header name -> string value')
+        if not isinstance(body, dict | str | bytes):
+            raise BadEvent('webhook sample: "body" must be a JSON object (the payload) or a string (the raw body)')
+        if not isinstance(path, str):
+            raise BadEvent('webhook sample: "path" must be a string (/zendesk or /discourse)')
         return "webhook"
     raise BadEvent("unrecognized event: expected a normalized ticket event (with detail-type), a StartExecution "
                    'input ({"report": ...}, like events/staff-manual.json) or a webhook sample ({"headers", "body"})')
@@ -42,11 +49,13 @@ def event_kind(event: Any) -> str:
 def event_time(event: dict[str, Any]) -> datetime | None:
     """When the report was made: the event's time, or a signed webhook's timestamp."""
     raw = event.get("time")
-    if "headers" in event:
+    if isinstance(event.get("headers"), dict):
         headers = {k.lower(): v for k, v in event["headers"].items()}
-        raw = headers.get("x-zendesk-webhook-signature-timestamp") or (event.get("body") or {}).get("time")
-        if raw is None and isinstance(event.get("body"), dict):
-            raw = (event["body"].get("post") or {}).get("created_at")
+        body: dict[str, Any] = event["body"] if isinstance(event.get("body"), dict) else {}
+        raw = headers.get("x-zendesk-webhook-signature-timestamp") or body.get("time")
+        post = body.get("post")
+        if raw is None and isinstance(post, dict):
+            raw = post.get("created_at")
     if not isinstance(raw, str):
         return None
     try:

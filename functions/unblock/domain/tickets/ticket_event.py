@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from unblock.domain.limits import MAX_SUBJECT_CHARS, MAX_TEXT_BYTES
 from unblock.domain.models import DISCOURSE_USERNAME, CaseSource
 from unblock.domain.tickets.extract import redact_secrets
 
@@ -49,8 +50,6 @@ __all__ = [
 
 EVENT_SOURCE: Final = "unblock.tickets"
 DETAIL_TYPE: Final = "Access Denied Reported"
-MAX_TEXT_BYTES = 256 * 1024
-MAX_SUBJECT_CHARS = 1000
 TRUNCATED = "\n[… truncated]"
 
 TicketSource = Literal["unblock.tickets", "zendesk", "discourse"]
@@ -162,6 +161,8 @@ def parse_ticket_event(data: Mapping[str, Any] | str | bytes) -> TicketEvent:
     try:
         if isinstance(data, str | bytes):
             return TicketEvent.model_validate_json(data)
+        if not isinstance(data, Mapping):
+            raise InvalidTicketEvent(["event: expected a JSON object"])
         return TicketEvent.model_validate(dict(data))
     except ValidationError as exc:
         raise InvalidTicketEvent([_describe(e) for e in exc.errors(include_input=False)]) from None

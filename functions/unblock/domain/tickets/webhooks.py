@@ -4,11 +4,11 @@ Pure functions: the signing secret and the clock are passed in; nothing here rea
 environment, logs or stores. A handler does, in this order:
 
     verify_zendesk(headers, raw_body, secret, now)      # or verify_discourse(headers, raw_body, secret)
-    if is_ping(headers): answer 200                      # Discourse only
     event = map_zendesk(parse_json(raw_body))            # or map_discourse(headers, parse_json(raw_body))
     event, secrets = redact_event(event)                 # before anything is logged or stored
 
-and answers `WebhookRejected.status` for a WebhookRejected, 200 for a WebhookIgnored.
+and answers `WebhookRejected.status` for a WebhookRejected, 200 for a WebhookIgnored (a
+WebhookPing, Discourse's "Ping" button, with a pong).
 
 Outcomes:
 - `WebhookRejected(status, reason)`: the request is refused. 401 for a missing, malformed or
@@ -17,12 +17,19 @@ Outcomes:
   secret is configured (an empty secret would accept any sender's signature).
 - `WebhookIgnored(reason)`: signed and well-formed, but not a ticket to open. Answered 200 so
   the sender neither marks the delivery failed nor retries it: Zendesk event types other than
-  `ticket.created`; Discourse events other than `post_created` (a webhook subscribed to "all
-  post events" also sends `post_edited`, `post_destroyed`, ...); and the Discourse posts that
-  are not the opening post of a regular, visible topic by a non-staff user (replies, whispers,
-  small actions, staff announcements, private messages, hidden or deleted posts). Replies are
-  ignored because a topic is one case: our own reply post and "same here" replies must not
-  open or restart it.
+  `ticket.created`; Discourse deliveries that are not about a post (a topic, a user, ...); and
+  the Discourse posts that are not a new opening post of a regular, visible topic by a
+  non-staff user (replies, edited posts, whispers, small actions, staff announcements, private
+  messages, hidden or deleted posts). Replies are ignored because a topic is one case: our own
+  reply post and "same here" replies must not open or restart it.
+
+What a Discourse delivery is, is read from the signed body alone. Discourse sends the body
+`{"<event type>": <object>}` (`{"post": {...}}` for every post event, `{"ping": "OK"}` for a
+ping) and names the event in the `X-Discourse-Event` header too, but no signature covers the
+headers: anyone holding one signed delivery could relabel it. So a "post_created" header on a
+body that is not a post opens nothing, and a post is judged by its own fields whatever the
+header says (`post_edited`, `post_destroyed` and the rest send the same post object, with
+`version` above 1 once edited and `deleted_at` once deleted).
 
 Case identity (stable across redelivery, both senders retry): the case id is
 `<source>:<ticket_id>` with ticket_id the Zendesk ticket id (`zendesk:4711`) or the Discourse
@@ -47,6 +54,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from unblock.domain.limits import MAX_WEBHOOK_BODY_BYTES, InputRejected, check_json_text, check_json_value
 from unblock.domain.models import DISCOURSE_USERNAME
 from unblock.domain.tickets.ticket_event import (
     Channel,
@@ -64,12 +72,16 @@ __all__ = [
     "ZENDESK_TIMESTAMP",
     "ZENDESK_TICKET_CREATED",
     "WebhookIgnored",
+    "WebhookPing",
     "WebhookRejected",
     "canonical_body",
+    "discourse_delivery",
     "discourse_event_name",
     "discourse_signature",
     "header",
     "is_ping",
+    "kept_body",
+    "kept_payload",
     "map_discourse",
     "map_zendesk",
     "parse_json",
@@ -86,7 +98,7 @@ DISCOURSE_SIGNATURE = "X-Discourse-Event-Signature"
 DISCOURSE_EVENT = "X-Discourse-Event"
 DISCOURSE_INSTANCE = "X-Discourse-Instance"
 TIMESTAMP_TOLERANCE = timedelta(minutes=5)
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES
 
 _NAMESPACE = uuid.UUID("6f3c1f9e-2a7b-4b8e-9a51-0c5d7e2b4a10")  # unblock's own uuid5 namespace
 
@@ -108,6 +120,13 @@ class WebhookIgnored(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WebhookPing(WebhookIgnored):
+    """Discourse's "Ping" button: signed, answered 200 with a pong."""
+
+    def __init__(self) -> None:
+        super().__init__("ping")
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -138,14 +157,44 @@ def _same(expected: str, given: str) -> bool:
 
 
 def parse_json(raw_body: bytes) -> dict[str, Any]:
-    """The body as a JSON object (400 otherwise). Call it after verifying the signature."""
+    """The body as a JSON object (400 otherwise, naming why: not JSON, nested deeper than
+    MAX_JSON_DEPTH, not valid Unicode, not an object). Call it after verifying the signature."""
     try:
+        check_json_text(raw_body, "body", MAX_BODY_BYTES)
         data = json.loads(raw_body)
+        check_json_value(data, "body")
+    except InputRejected as err:
+        raise WebhookRejected(400, str(err)) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise WebhookRejected(400, "body is not valid JSON") from None
     if not isinstance(data, dict):
         raise WebhookRejected(400, "body is not a JSON object")
     return data
+
+
+def kept_body(raw_body: bytes) -> Any:
+    """What the intake dead-letter queue keeps of a verified body that cannot be processed: its
+    JSON when it parses within the limits (a lone surrogate and all: the queue keeps it escaped),
+    else its text."""
+    try:
+        check_json_text(raw_body, "body", MAX_BODY_BYTES)
+        return json.loads(raw_body)
+    except ValueError:  # InputRejected, UnicodeDecodeError, JSONDecodeError
+        return raw_body.decode("utf-8", errors="replace")
+
+
+def kept_payload(body: Any) -> dict[str, Any]:
+    """A kept delivery's body (see `kept_body`) as the JSON object to map, for a replay:
+    WebhookRejected(400) names why it is not one, as it did when the delivery arrived."""
+    if isinstance(body, str):
+        return parse_json(body.encode("utf-8", errors="surrogatepass"))
+    if not isinstance(body, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    try:
+        check_json_value(body, "body")
+    except InputRejected as err:
+        raise WebhookRejected(400, str(err)) from None
+    return body
 
 
 def canonical_body(payload: Any) -> bytes:
@@ -269,13 +318,29 @@ def verify_discourse(headers: Mapping[str, str], raw_body: bytes, secret: str) -
 
 
 def discourse_event_name(headers: Mapping[str, str]) -> str | None:
+    """The event the (unsigned) `X-Discourse-Event` header names: for logs only, never to decide."""
     value = header(headers, DISCOURSE_EVENT)
     return value.strip().lower() if value else None
 
 
-def is_ping(headers: Mapping[str, str]) -> bool:
-    """Discourse's "Ping" button: answer 200 (after verifying the signature), open nothing."""
-    return discourse_event_name(headers) == "ping"
+def discourse_delivery(payload: Mapping[str, Any]) -> str:
+    """What a Discourse delivery is about, from its signed body alone: "post", "ping", another
+    event type (the body's one key, "topic", "user", ...), or "" when the body has none of
+    Discourse's shapes."""
+    if "post" in payload:
+        return "post"
+    if len(payload) == 1:
+        ((name, value),) = payload.items()
+        if name == "ping":
+            return "ping"
+        if isinstance(value, Mapping) and isinstance(name, str):
+            return name
+    return ""
+
+
+def is_ping(payload: Mapping[str, Any]) -> bool:
+    """Discourse's "Ping" button (body `{"ping": "OK"}`): answer 200 after verifying, open nothing."""
+    return discourse_delivery(payload) == "ping"
 
 
 class _Text(HTMLParser):
@@ -301,6 +366,9 @@ def _cooked_text(cooked: str) -> str:
 def _ignore_reason(post: Mapping[str, Any]) -> str | None:
     if post.get("post_number", 1) != 1:
         return "a reply, not the opening post of a topic"
+    version = post.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > 1:
+        return "an edited post, not a new one"
     if post.get("post_type", 1) != 1:
         return "not a regular post (whisper, moderator action or small action)"
     if post.get("topic_archetype", "regular") not in ("regular", None):
@@ -330,7 +398,8 @@ def discourse_username(payload: Mapping[str, Any]) -> str | None:
 
 
 def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> TicketEvent:
-    """A `post_created` payload (`{"post": {...}}`) as a normalized event, channel `forum`.
+    """A new opening post (`{"post": {...}}`, judged by the body: see the module's docstring)
+    as a normalized event, channel `forum`; the headers give only the instance's URL.
 
     ticket_id is the topic id (case `discourse:<topic_id>`, where the reply goes); subject the
     topic title; text the post's markdown `raw` (or the text of `cooked` HTML when `raw` is
@@ -338,13 +407,11 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     Discourse's admin API adds it (`with_requester_email`). The username is kept for a private
     message.
     """
-    name = discourse_event_name(headers)
-    if name is None:
-        raise WebhookRejected(400, f"missing {DISCOURSE_EVENT} header")
-    if name == "ping":
-        raise WebhookIgnored("ping")
-    if name != "post_created":
-        raise WebhookIgnored(f"Discourse event {name[:80]!r} opens no case")
+    delivery = discourse_delivery(payload)
+    if delivery == "ping":
+        raise WebhookPing()
+    if delivery not in ("post", ""):
+        raise WebhookIgnored(f"a Discourse {delivery[:80]!r} delivery, not a post: opens no case")
     post = payload.get("post")
     if not isinstance(post, Mapping) or post.get("id") in (None, "") or post.get("topic_id") in (None, ""):
         raise WebhookRejected(400, "Discourse payload has no post.id and post.topic_id")
@@ -357,6 +424,8 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     if time is None:
         raise WebhookRejected(400, "Discourse post has no valid created_at")
     instance = (header(headers, DISCOURSE_INSTANCE) or "").rstrip("/")
+    if not (instance.isascii() and instance.isprintable()):  # unsigned: only a plain URL goes into the event id
+        instance = ""
     try:
         ticket = TicketDetail(
             ticket_id=str(post["topic_id"]),
