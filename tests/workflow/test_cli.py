@@ -16,7 +16,7 @@ RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "ve
 
 
 def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}"}
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT / "functions", ROOT / "tools", ROOT))}
     for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
         env.pop(var)  # a user's shell: nothing set up by the test session's stack
     return subprocess.run([sys.executable, "-m", "unblock_dev.cli", *args], cwd=ROOT, env=env, capture_output=True,

@@ -14,6 +14,7 @@ from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
 from unblock.domain.cases import Case
 from unblock.domain.models import Finding, Result, Trace
+from unblock.domain.tickets.reports import redact_decision
 
 Decision = Literal["approve", "resolve", "reject"]
 T = TypeVar("T")
@@ -177,6 +178,8 @@ class Console:
         if case.status != "awaiting_staff" or not case.task_token:
             raise StaffError(f"case {case_id} is not waiting for staff (status: {case.status})")
         token = case.task_token
+        # what staff typed goes into the execution history: redacted first (a key read out on the phone)
+        actor, note = redact_decision(actor), redact_decision(note)
         try:
             if decision == "reject":
                 self.sfn.send_task_failure(taskToken=token, error="StaffRejected",

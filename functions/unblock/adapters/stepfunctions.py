@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from unblock.domain.cases import Case
+from unblock.domain.tickets.reports import redact_decision
 
 
 def execution_name(case_id: str, suffix: str = "") -> str:
@@ -35,7 +36,8 @@ class StepFunctionsWorkflow:
         self._sfn, self._arn = client, state_machine_arn
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
-        self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        # the output (a decision, its actor and note) is kept in the execution history: redacted
+        self._sfn.send_task_success(taskToken=token, output=json.dumps(redact_decision(output)))
 
     def heartbeat(self, token: str) -> None:
         self._sfn.send_task_heartbeat(taskToken=token)
