@@ -17,7 +17,8 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,7 +230,8 @@ class LocalStack:
                 fault = pending.pop(0) if pending else None
             if fault is not None:
                 raise fault
-            result = handler(event, FakeContext(function_name=name))
+            with acting_as(lid):
+                result = handler(event, FakeContext(function_name=name))
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
             self.invocations.append(Invocation(lid, ok=False, error_type=type(err).__name__))
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -248,6 +250,26 @@ class LocalStack:
         if resp.get("FunctionError"):
             raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
         return payload
+
+
+_running = threading.local()
+
+
+def running_function() -> str | None:
+    """The template logical id of the function acting in this thread (its handler runs, or the event
+    source mapping polls with its role), else None."""
+    return getattr(_running, "function", None)
+
+
+@contextmanager
+def acting_as(logical_id: str) -> Iterator[None]:
+    """Calls made in this block are made by `logical_id` (with its role, on AWS)."""
+    previous = running_function()
+    _running.function = logical_id
+    try:
+        yield
+    finally:
+        _running.function = previous
 
 
 def fresh_adapters(clock: Clock | None = None) -> None:
