@@ -253,7 +253,8 @@ def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
     if call.service == "lambda":
         name = p["FunctionName"]
         return [(call.action, [name if name.startswith("arn:") else _arn("lambda", f"function:{name}")])]
-    return [(call.action, ["*"])]  # an action without resource-level permissions
+    arns = [v for v in p.values() if isinstance(v, str) and v.startswith("arn:")]  # TopicArn, ...
+    return [(call.action, [arn]) for arn in arns] or [(call.action, ["*"])]  # "*": no resource-level permission
 
 
 def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:

@@ -3,8 +3,9 @@
 Each of the corpus's samples (tests/data/secret_corpus.json, every value fake) is put through:
 
 * free text, all samples in a few full executions: a ticket event's subject and text, a Zendesk
-  webhook's subject and description, a Discourse webhook's topic title and post (both signed with
-  the sample secret), a staff start's note and a staff decision's note (`unblock decide --note`);
+  webhook's description and a Discourse post (both signed with the sample secret; their subject and
+  title carry a part of the corpus too), a staff start's note and a staff decision's note (what
+  `unblock decide --note` sends);
 * single-value fields, one sample each: a ticket event's `team_slug`, `key_prefix` and `ticket_id`,
   a staff start's team hint, key prefix and requester. A value the field refuses goes to the real
   intake, which keeps the event, redacted, on its dead-letter queue; a value it accepts runs the full
