@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
@@ -44,12 +45,15 @@ def _branches(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _statements(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every statement of every role and policy, the AWS managed policies attached included."""
     out: list[tuple[str, dict[str, Any]]] = []
     for lid, res in doc["Resources"].items():
         if res["Type"] == "AWS::IAM::Role":
             for policy in (p for entry in res["Properties"].get("Policies", []) for p in _branches(entry)):
                 statements = policy["PolicyDocument"]["Statement"]
                 out += [(lid, s) for s in (statements if isinstance(statements, list) else [statements])]
+            for arn in res["Properties"].get("ManagedPolicyArns", []):
+                out += [(lid, s) for s in _managed(_managed_name(arn))]
         if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             statements = res["Properties"]["PolicyDocument"]["Statement"]
             out += [(lid, s) for s in (statements if isinstance(statements, list) else [statements])]
@@ -58,6 +62,22 @@ def _statements(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+MANAGED: dict[str, Any] = json.loads((ROOT / "tests" / "data" / "aws_managed_policies.json").read_text())["policies"]
+
+
+def _managed_name(arn: Any) -> str:
+    """`arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` -> its name."""
+    text = arn.get("Fn::Sub", arn) if isinstance(arn, dict) else arn
+    assert isinstance(text, str) and ":iam::aws:policy/" in text, f"not an AWS managed policy: {arn}"
+    return text.rsplit("/", 1)[-1]
+
+
+def _managed(name: str) -> list[dict[str, Any]]:
+    """An AWS managed policy's statements, from the pinned copy (tests/data/aws_managed_policies.json)."""
+    assert name in MANAGED, f"{name} is not in tests/data/aws_managed_policies.json: pin its document there"
+    return _as_list(MANAGED[name]["document"]["Statement"])
 
 
 def test_the_transform_yields_roles_for_every_function_and_the_state_machine(transformed):
@@ -93,3 +113,225 @@ def test_tables_and_queues_are_encrypted_at_rest():
             assert props["SSESpecification"]["SSEEnabled"] is True, lid
         if res["Type"] == "AWS::SQS::Queue":
             assert props.get("SqsManagedSseEnabled") or props.get("KmsMasterKeyId"), lid
+
+
+# --- every AWS call a function makes, against its role ------------------------------------------
+#
+# Representative scenarios run on the session's embedded stack while every AWS API call is recorded
+# with the function that made it (unblock_dev.local.calls); each call must be allowed by that
+# function's execution role in the transformed template, its intrinsics resolved as the embedded
+# stack deployed them (table, queue, state machine and secret names and ARNs), policy templates as
+# SAM expands them, AWS managed policies from the pinned copy. Functions come from the template.
+
+
+def _scenarios(app: Any) -> None:
+    """Every trigger, every outcome, staff decisions, re-check passes and reply delivery."""
+    from datetime import timedelta
+
+    from aws_lambda_powertools.utilities.parameters import base as parameters
+
+    from tests.support import load_event
+    from unblock.domain.platform_model import PaymentMethod
+    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+    from unblock_dev.local.app import BadEvent
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    def ticket(name: str) -> Any:
+        return app.run(load_event(name))
+
+    ticket("ticket-stale-billing-hold.json")  # auto_fixed
+    app.decide(ticket("ticket-high-risk-hold.json").case_id, "approve")
+    _console(app, ticket("ticket-fraud-review.json").case_id)  # staff work a case in the console
+    app.decide(ticket("ticket-fraud-review.json").case_id, "reject")
+    waiting = ticket("ticket-staff-billing-hold.json")  # stays with staff: the re-check heartbeats, re-queues
+    mended = ticket("ticket-fraud-review.json")  # staff clear it by hand: the re-check completes the task
+    card = ticket("ticket-free-tier-no-card.json")  # customer_action: the customer adds a card
+    app.run(load_event("staff-manual.json"))
+    ticket("ticket-no-team.json")
+
+    zendesk = load_event("zendesk-ticket-created.json", unique=False)
+    number = str(mended.case_id.rsplit(":", 1)[-1])[:6] + "7"
+    zendesk["body"]["detail"]["id"] = number
+    ts = zendesk["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
+    zendesk["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(zendesk["body"]),
+                                                                          SAMPLE_SECRET, ts)
+    app.run(zendesk)
+    forum = load_event("discourse-post-created.json", unique=False)
+    forum["body"]["post"]["topic_id"] = int(number)
+    forum["headers"]["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(forum["body"]),
+                                                                         SAMPLE_SECRET)
+    app.run(forum)
+
+    # kept on the intake DLQ while the intake is misconfigured, replayed once it is mended
+    import unblock.handlers.intake as intake
+
+    url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
+    while kept := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in kept:  # a replay pass takes every kept event: only this one
+            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    def misconfigured(*args: Any) -> Any:
+        raise intake.UnprocessableEvent("intake briefly misconfigured")
+
+    to_report, intake.to_report = intake.to_report, misconfigured
+    try:
+        app.submit(load_event("ticket-expired-card.json"))
+    except BadEvent:
+        pass
+    finally:
+        intake.to_report = to_report
+    [replayed] = app.console.replay()
+    app.wait(replayed.detail)
+
+    # an execution that died: the diagnosis and the escalation that should catch it fail at once
+    app.stack.faults["DiagnoseFunction.check_restrictions"] = [RuntimeError("down")]
+    app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]
+    died = ticket("ticket-entitlement-off.json")
+
+    team = app.platform.get_team(card.team_id)
+    billing = team.billing.model_copy(update={"payment_method": PaymentMethod(status="valid", verified=True)})
+    app.platform.replace_team(team.model_copy(update={"billing": billing}))
+    fraud = app.platform.get_team(mended.team_id)
+    app.platform.replace_team(fraud.model_copy(update={"restrictions": ()}))
+    app.clock.advance(timedelta(hours=5))  # past the staff SLA
+    actions = app.recheck()["actions"]
+    assert actions[card.case_id] == "closed_access_back" and actions[mended.case_id] == "staff_task_completed"
+    assert actions[died.case_id] == "rerun" and actions[waiting.case_id] == "requeued"
+    app.wait_for(died.case_id, lambda c: c.status == "closed")
+    app.clock.advance(timedelta(days=15))  # a case nobody mends closes as stale
+    app.recheck()
+    # one process, one Powertools cache: the webhook read the help-desk credentials first; a Notify
+    # container reads them itself
+    parameters.DEFAULT_PROVIDERS.clear()
+    while app.deliver_replies(max_rounds=50)["delivered"]:
+        pass
+
+
+def _console(app: Any, case_id: str) -> None:
+    """The ConsoleFunction as API Gateway invokes it: the queue, a case and a decision."""
+    import json
+    from urllib.parse import quote
+
+    from unblock_dev.console_server import http_api_event
+
+    claims = {"sub": "staff-1", "email": "alice@example.test"}
+    for path in ("/pages/queue", f"/pages/cases/{quote(case_id, safe='')}", "/pages/metrics"):
+        page = app.stack.invoke("ConsoleFunction", http_api_event("GET", path, "", {}, b"", claims))
+        assert page["statusCode"] == 200, (path, page.get("body", "")[:300])
+    body = json.dumps({"decision": "resolve", "note": "cleared by hand"}).encode()
+    done = app.stack.invoke("ConsoleFunction", http_api_event(
+        "POST", f"/api/cases/{quote(case_id, safe='')}/decision", "", {"content-type": "application/json"}, body,
+        claims))
+    assert done["statusCode"] == 200, done.get("body")
+    app.wait_for(case_id, lambda c: c.status == "closed")
+
+
+@pytest.fixture(scope="module")
+def recorded(stack_app) -> Any:
+    """The calls of the scenarios, on the session's stack reseeded as the `app` fixture does."""
+    from datetime import UTC, datetime
+
+    from tests.support import EVENTS
+    from unblock.domain.platform_model import load_seed_text
+    from unblock_dev.local.calls import recording_calls
+
+    app = stack_app
+    app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
+    app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    app.stack.faults.clear()
+    invoked_before = len(app.stack.invocations)
+    with recording_calls(app.console.sqs) as recorder:
+        _scenarios(app)
+    invoked = {i.function for i in app.stack.invocations[invoked_before:]}
+    return app, recorder.calls, invoked
+
+
+def _arn(service: str, resource: str) -> str:
+    from unblock_dev.local.stack import ACCOUNT, REGION
+
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
+    """What IAM authorizes for a call: (action, the resource ARNs of which one must be allowed)."""
+    p = call.params
+    if call.service == "dynamodb":
+        if "TransactItems" in p:
+            kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+            return [(f"dynamodb:{kinds[kind]}", [_arn("dynamodb", f"table/{table}")])
+                    for kind, table in p["TransactItems"]]
+        tables = p.get("RequestItems") or [p["TableName"]]
+        suffix = f"/index/{p['IndexName']}" if "IndexName" in p else ""
+        return [(call.action, [_arn("dynamodb", f"table/{t}{suffix}")]) for t in tables]
+    if call.service == "sqs":
+        name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[-1] if "QueueUrl" in p else p["QueueName"]
+        return [(call.action, [_arn("sqs", name)])]
+    if call.service == "states":
+        arn = p.get("executionArn") or p.get("stateMachineArn")
+        return [(call.action, [arn] if arn else machines)]  # a task token: its state machine's
+    if call.service == "secretsmanager":
+        sid = p["SecretId"]
+        return [(call.action, [sid if sid.startswith("arn:") else _arn("secretsmanager", f"secret:{sid}-AbCdEf")])]
+    if call.service == "lambda":
+        name = p["FunctionName"]
+        return [(call.action, [name if name.startswith("arn:") else _arn("lambda", f"function:{name}")])]
+    arns = [v for v in p.values() if isinstance(v, str) and v.startswith("arn:")]  # TopicArn, ...
+    return [(call.action, [arn]) for arn in arns] or [(call.action, ["*"])]  # "*": no resource-level permission
+
+
+def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _allows(statements: list[dict[str, Any]], action: str, resources: list[str]) -> bool:
+    def matches(s: dict[str, Any]) -> bool:
+        return (any(_wildcard(a, action, ignore_case=True) for a in _as_list(s.get("Action", [])))
+                and any(_wildcard(r, res) for r in _as_list(s.get("Resource", [])) for res in resources))
+
+    if any(s.get("Effect") == "Deny" and matches(s) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and "Condition" not in s and matches(s) for s in statements)
+
+
+def _roles(doc: dict[str, Any], resolver: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each function (template logical id) -> its role's statements, as the embedded stack deployed them."""
+    resources = doc["Resources"]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for lid, res in resources.items():
+        if res["Type"] != "AWS::Lambda::Function":
+            continue
+        role_id = res["Properties"]["Role"]["Fn::GetAtt"][0]
+        role = resources[role_id]["Properties"]
+        statements: list[dict[str, Any]] = []
+        for policy in (resolver.resolve(p) for p in role.get("Policies", [])):
+            if policy:
+                statements += _as_list(policy["PolicyDocument"]["Statement"])
+        for arn in role.get("ManagedPolicyArns", []):
+            statements += _managed(_managed_name(arn))
+        for other in resources.values():
+            if other["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in other["Properties"].get("Roles", []):
+                statements += _as_list(resolver.resolve(other["Properties"]["PolicyDocument"])["Statement"])
+        out[lid] = statements
+    return out
+
+
+def test_every_aws_call_a_function_makes_is_allowed_by_its_role(transformed, recorded):
+    app, calls, _ = recorded
+    roles = _roles(transformed, app.stack.resolver)
+    machines = [app.stack.resolver.refs[lid] for lid, _ in app.stack._resources("AWS::Serverless::StateMachine")]
+
+    denied = sorted({(c.function, action, resources[0]) for c in calls
+                     for action, resources in _required(c, machines)
+                     if not _allows(roles[c.function], action, resources)})
+    assert denied == [], "calls their role does not allow:\n" + "\n".join(map(str, denied))
+    assert len(calls) > 100
+
+
+def test_the_recorded_calls_cover_every_function_in_the_template(transformed, recorded):
+    """Every function the template defines ran in the scenarios and made AWS calls there: a function
+    added to the template needs a scenario above, or its calls go unchecked."""
+    _, calls, invoked = recorded
+    functions = {lid for lid, r in transformed["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert functions - invoked == set(), "functions no scenario invokes"
+    assert functions - {c.function for c in calls} == set(), "functions that made no AWS call"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.support import load_event
-from unblock.domain.tickets.reports import report_from_ticket
+from unblock.domain.models import Report
+from unblock.domain.tickets.reports import redact_decision, redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import parse_ticket_event
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -68,3 +71,68 @@ def test_a_ticket_at_the_size_limit_makes_an_execution_input_far_below_256_kib()
     kept = dict(t.split(": ", 1) for t in report.facts["truncated"])
     assert kept["key_prefixes"] in (f"{MAX_FACTS} of {i}", f"{MAX_FACTS} of {i - 1}")  # the count is kept
     assert report.facts["key_prefixes"][0] == "vck_00000000"
+
+
+# --- every free field is redacted, not only the text (issue 14) -----------------------------------
+
+AWS_KEY_ID = "AKIAFAKE3C9H9CURDQEY"  # tests/data/secret_corpus.json: a lower-cased one looks like no key
+GATEWAY_KEY = "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ"
+
+
+def _leaks(report, secret: str) -> bool:
+    dumped = json.dumps(report.model_dump(mode="json")).lower()
+    return secret[8:].lower() in dumped
+
+
+@pytest.mark.parametrize("secret", [GATEWAY_KEY, AWS_KEY_ID, "ghp_FAKEKxUwiavvWFsqdiZVk2dOMPddCl1Y1GLo"])
+def test_a_whole_key_sent_as_team_slug_is_no_team_hint(secret):
+    report = _report(team_slug=secret)
+
+    assert report.team_hint is None
+    assert report.secrets_redacted == 1 and report.must_rotate_key
+    assert not _leaks(report, secret)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("ticket_id", GATEWAY_KEY),
+    ("requester_email", f"{GATEWAY_KEY}@acme.test"),
+    ("requester_username", GATEWAY_KEY),
+    ("key_prefix", GATEWAY_KEY),
+    ("subject", f"my key {GATEWAY_KEY}"),
+    ("text", f"my key {GATEWAY_KEY}"),
+])
+def test_every_free_field_of_a_ticket_event_is_redacted(field, value):
+    report = _report(**{field: value})
+
+    assert report.secrets_redacted == 1
+    assert not _leaks(report, GATEWAY_KEY)
+
+
+def test_a_ticket_id_that_is_a_key_keeps_the_marker_in_the_case_id():
+    report = _report(ticket_id=GATEWAY_KEY)
+    assert report.case_id == "zendesk:vck_acme01Zq\u2026[REDACTED]" and report.ticket_id == report.case_id[8:]
+
+
+@pytest.mark.parametrize("field", ["case_id", "ticket_id", "channel", "requested_by", "requester_email", "subject",
+                                   "text", "team_id", "team_hint", "key_prefix", "note"])
+def test_every_free_field_of_a_staff_start_is_redacted(field):
+    value = f"key {AWS_KEY_ID} read out" if field in ("subject", "text", "note", "case_id") else AWS_KEY_ID
+    report = redact_report(Report.model_validate({"case_id": "staff:acme", "source": "staff", field: value}))
+
+    assert report.secrets_redacted == 1
+    assert not _leaks(report, AWS_KEY_ID)
+
+
+def test_staff_start_facts_are_redacted_too():
+    report = redact_report(Report(case_id="staff:acme", source="staff", facts={"key_prefixes": [GATEWAY_KEY]}))
+    assert report.facts == {"key_prefixes": ["vck_acme01Zq\u2026[REDACTED]"]} and report.secrets_redacted == 1
+
+
+def test_a_staff_decision_is_redacted_before_step_functions_keeps_it():
+    decision = {"decision": "resolve", "actor": "staff:dana", "fixes": ["lift_risk_hold"],
+                "note": f"customer read me {GATEWAY_KEY} on the phone", "resolution": None}
+    redacted = redact_decision(decision)
+
+    assert GATEWAY_KEY[12:] not in json.dumps(redacted)
+    assert redacted | {"note": None} == decision | {"note": None}
+    assert redacted["note"].startswith("customer read me vck_acme01Zq\u2026[REDACTED]")

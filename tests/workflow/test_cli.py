@@ -101,3 +101,31 @@ def test_console_prints_a_one_time_sign_in_url_first_and_stops_on_ctrl_c():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_keep_writes_everything_the_stack_held(tmp_path):
+    """`unblock run EVENT --keep DIR`: every table item, queue message, execution history and log line
+    of the run, as files anyone can grep; a key pasted into the ticket is in none of them."""
+    key = "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ"
+    ticket = load_event("ticket-high-risk-hold.json", unique=False)  # escalated: evidence on the human queue
+    ticket["detail"]["text"] += f"\n\nMy key is {key}"
+    (tmp_path / "ticket.json").write_text(json.dumps(ticket))
+    kept = tmp_path / "kept"
+
+    done = _unblock("run", str(tmp_path / "ticket.json"), "--json", "--keep", str(kept))
+
+    assert done.returncode == 0, done.stderr
+    assert '"level":"INFO"' not in done.stderr  # the terminal shows warnings only; DIR has every line
+    manifest = json.loads((kept / "manifest.json").read_text())
+    assert manifest["executions"] == 1 and manifest["tables"] >= 2 and manifest["queues"] >= 5
+    assert manifest["items"] > 0 and manifest["messages"] >= 2 and manifest["log_lines"] > 10
+    assert [p.name.split("-")[:2] for p in (kept / "executions").iterdir()] == [["zendesk", "4720"]]
+    queues = {p.name.removeprefix("unblock-local-"): p.read_text() for p in (kept / "queues").iterdir()}
+    assert "zendesk:4720" in queues["HumanQueue.jsonl"] and "IntakeDeadLetterQueue.jsonl" in queues
+    assert '"message":"workflow started"' in (kept / "logs.jsonl").read_text()
+    assert (kept / "output.txt").read_text() == done.stdout
+    everything = "".join(p.read_text() for p in kept.rglob("*") if p.is_file())
+    assert key[12:] not in everything and "vck_acme01Zq" in everything  # redacted, marker kept
+
+    refused = _unblock("run", "events/ticket-high-risk-hold.json", "--keep", str(kept))
+    assert refused.returncode == 2 and "must be an empty directory" in refused.stderr

@@ -7,6 +7,7 @@ read back and searched.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -109,3 +110,40 @@ def test_pasted_secrets_never_reach_logs_tables_queues_or_executions(app, captur
     assert "[REDACTED]" in stored
     assert all("revoke it and create a new one" in (r.customer_reply or "") for r in results)
     assert app.console.store.get(results[2].case_id).report.secrets_redacted == 1
+
+
+@pytest.mark.parametrize("decision", ["--resolve", "--reject"])
+def test_a_key_in_a_staff_note_never_reaches_step_functions(app, monkeypatch, decision):
+    """`unblock decide CASE --note ...`: the note (and the actor) are redacted before SendTask*, whose
+    output or cause Step Functions keeps in the execution history."""
+    from unblock_dev import cli
+
+    sent: list[str] = []
+    for call in ("send_task_success", "send_task_failure"):
+        real = getattr(app.console.sfn, call)
+        monkeypatch.setattr(app.console.sfn, call, lambda real=real, **kw: sent.append(json.dumps(kw)) or real(**kw))
+    waiting = app.run(load_event("ticket-staff-billing-hold.json"))
+    key = SECRETS["gateway key"]
+    args = cli.build_parser().parse_args(["decide", waiting.case_id, decision, "--actor", f"staff:{key}",
+                                          "--note", f"customer read me their key {key} on the phone"])
+    assert cli.cmd_decide(args, io.StringIO(), console=app.console) == 0
+    app.wait_for(waiting.case_id, lambda c: c.status == "closed")
+
+    arn = app.console.execution_arn(waiting.case_id)
+    history = json.dumps(app.console.sfn.get_execution_history(executionArn=arn, maxResults=1000), default=str)
+    assert len(sent) == 1 and "their key vck_acme01Zq" in sent[0] and "[REDACTED] on the phone" in sent[0]
+    assert key[12:] not in sent[0] and key[12:] not in history
+
+
+def test_the_recheck_completing_a_staff_task_redacts_what_it_sends():
+    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
+
+    sent: list[str] = []
+
+    class Sfn:
+        def send_task_success(self, taskToken: str, output: str) -> None:  # noqa: N803 - boto3's names
+            sent.append(output)
+
+    key = SECRETS["openai key"]
+    StepFunctionsWorkflow(Sfn(), "arn").complete_staff_task("token", {"decision": "resolve", "note": key})
+    assert key[12:] not in sent[0] and "[REDACTED]" in sent[0]

@@ -7,6 +7,7 @@ no traceback). With --json, stdout carries exactly one JSON object; logs go to s
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -127,10 +128,18 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         except BadEvent as err:
             _fail(f"{path}: {err}")
         events.append((path, event))
+    keep = _keep_dir(args.keep) if args.keep else None
     seed = _load_seed(args.platform)
     now = _parse_now(args.now)
     app = LocalApp(seed, now=now or event_time(events[0][1]), parameters=_parameters(args))
     _quiet(args)
+    recording, printed = None, io.StringIO()
+    if keep is not None:
+        from unblock_dev.local.keep import RunRecording
+
+        recording = RunRecording().start()
+        sys.stdout = recording.tee(sys.stdout)  # the metric lines, as CloudWatch Logs keeps them
+        out = _Both(out, printed)
     try:
         for path, event in events:  # one stack: one platform, one cases table, in order
             try:
@@ -141,18 +150,46 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 result = app.decide(result.case_id, args.decide, actor="staff:cli")
             _emit(result, args.json, out)
     finally:
+        if keep is not None and recording is not None:
+            from unblock_dev.local.keep import keep_stack
+
+            recording.stop()
+            keep_stack(app, keep, recording, printed.getvalue())
         app.close()
     return 0
 
 
+def _keep_dir(value: str) -> Path:
+    path = Path(value)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        _fail(f"--keep {value}: must be an empty directory or not exist yet")
+    return path
+
+
+class _Both(io.StringIO):
+    """The command's output, also kept for --keep (output.txt)."""
+
+    def __init__(self, out: TextIO, copy: io.StringIO) -> None:
+        super().__init__()
+        self._out, self._copy = out, copy
+
+    def write(self, text: str) -> int:
+        self._copy.write(text)
+        return self._out.write(text)
+
+
 def _quiet(args: argparse.Namespace) -> None:
-    """Handler logs and EMF metrics are for CloudWatch; on a terminal only warnings, unless --verbose."""
+    """Handler logs and EMF metrics are for CloudWatch; on a terminal only warnings, unless --verbose.
+    With --keep the functions still log at their own level: the lines go to DIR, not to the terminal."""
     import os
 
     if not getattr(args, "verbose", False):
         from unblock.observability import logger
 
-        logger.setLevel("WARNING")
+        if getattr(args, "keep", None):
+            logger.registered_handler.setLevel("WARNING")
+        else:
+            logger.setLevel("WARNING")
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - EMF metrics lines; the result has its own stream
 
 
@@ -332,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--decide", choices=["approve", "resolve", "reject"],
                      help="if the case escalates, resume it with this staff decision")
     run.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
+    run.add_argument("--keep", metavar="DIR",
+                     help="after the run, write everything the stack holds to DIR for audit: every table item, "
+                          "queue and dead-letter message, execution history and log line (README, --keep)")
     run.set_defaults(func=cmd_run)
 
     console = sub.add_parser("console", help="the staff console on 127.0.0.1 over the embedded stack")

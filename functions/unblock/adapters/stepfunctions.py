@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from unblock.domain.cases import Case
+from unblock.domain.tickets.reports import redact_decision
 from unblock.ports import TaskGone
 
 DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
@@ -63,14 +64,15 @@ class StepFunctionsWorkflow:
         self._sfn, self._arn = client, state_machine_arn
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
+        # the output (a decision, its actor and note) is kept in the execution history: redacted
         with _dead_token_is_task_gone():
-            self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+            self._sfn.send_task_success(taskToken=token, output=json.dumps(redact_decision(output)))
 
     def send_task_success(self, token: str, output: dict[str, Any]) -> None:
-        self._task_call(self._sfn.send_task_success, taskToken=token, output=json.dumps(output))
+        self._task_call(self._sfn.send_task_success, taskToken=token, output=json.dumps(redact_decision(output)))
 
     def send_task_failure(self, token: str, error: str, cause: str) -> None:
-        self._task_call(self._sfn.send_task_failure, taskToken=token, error=error, cause=cause)
+        self._task_call(self._sfn.send_task_failure, taskToken=token, error=error, cause=redact_decision(cause))
 
     @staticmethod
     def _task_call(call: Any, **kwargs: Any) -> None:

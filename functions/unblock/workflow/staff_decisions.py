@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from unblock.domain.cases import Case
 from unblock.domain.models import StaffDecision
+from unblock.domain.tickets.extract import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
 
 Decision = Literal["approve", "resolve", "reject"]
@@ -53,7 +54,10 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
         raise StaffError(f"unknown decision {decision!r}: approve, resolve or reject")
     if not actor:
         raise StaffError("a decision needs the staff member's identity")
-    note = (note or "").strip()[:MAX_NOTE] or None
+    # what staff type is kept on the case and in the execution history: redacted first (a key read
+    # out on the phone and pasted into the note)
+    actor = redact(actor)[0]
+    note = redact((note or "").strip())[0][:MAX_NOTE] or None
     case = store.get(case_id)
     if case is None:
         raise NoSuchCase(f"no case {case_id!r}")

@@ -13,7 +13,7 @@ from unblock.domain.clock import FixedClock
 from unblock.domain.models import Result
 from unblock.domain.platform_model import Seed, load_seed_text
 from unblock_dev.helpdesk import SandboxHelpDesk
-from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, fresh_adapters
+from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, acting_as, fresh_adapters
 from unblock_dev.staff import Console, poll
 
 DEFAULT_SEED = ROOT / "events" / "platform.json"
@@ -153,8 +153,9 @@ class LocalApp:
         sqs = self.console.sqs
         counts = {"delivered": 0, "failed": 0}
         for _ in range(max_rounds):
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=0,
-                                           AttributeNames=["All"]).get("Messages", [])
+            with acting_as("NotifyFunction"):  # the mapping polls with the function's role
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=0,
+                                               AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 break
             records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
@@ -167,7 +168,8 @@ class LocalApp:
                 if m["MessageId"] in failed:
                     counts["failed"] += 1
                 else:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    with acting_as("NotifyFunction"):
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
                     counts["delivered"] += 1
             if failed:
                 break  # the rest waits for the next poll, as the visibility timeout would make it

@@ -17,7 +17,8 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,8 @@ class LocalStack:
                 fault = pending.pop(0) if pending else None
             if fault is not None:
                 raise fault
-            result = json.dumps(handler(event, FakeContext(function_name=name))).encode()
+            with acting_as(lid):
+                result = json.dumps(handler(event, FakeContext(function_name=name))).encode()
             if task and len(result) > PAYLOAD_LIMIT:  # the state's output (the task's result)
                 raise DataLimitExceeded(f"the result of {lid} is {len(result)} bytes; at most {PAYLOAD_LIMIT}")
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
@@ -317,6 +319,26 @@ def atomic_dynamodb_writes() -> None:
 
         locked._unblock_atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
+
+
+_running = threading.local()
+
+
+def running_function() -> str | None:
+    """The template logical id of the function acting in this thread (its handler runs, or the event
+    source mapping polls with its role), else None."""
+    return getattr(_running, "function", None)
+
+
+@contextmanager
+def acting_as(logical_id: str) -> Iterator[None]:
+    """Calls made in this block are made by `logical_id` (with its role, on AWS)."""
+    previous = running_function()
+    _running.function = logical_id
+    try:
+        yield
+    finally:
+        _running.function = previous
 
 
 def fresh_adapters(clock: Clock | None = None) -> None:

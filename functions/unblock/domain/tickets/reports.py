@@ -1,4 +1,13 @@
-"""From a ticket (the normalized event) to a redacted Report: the only form that enters the workflow."""
+"""From a ticket (the normalized event) to a redacted Report: the only form that enters the workflow.
+
+Every free field is redacted on the way in, not only the text: a customer (or a help-desk macro, or
+a staff member) can paste a key into any of them, and each one reaches the case record and the
+execution history. Free text keeps its redaction marker in place (`vck_3f9a12ab…[REDACTED]`); an
+identifier that held a secret is no identifier: a team hint, an email or a username is dropped (it
+would only be looked up, or written to), a key prefix is cut to its prefix, and a ticket or case id
+keeps the marker (it must still name the case). Every secret found counts towards `secrets_redacted`,
+so the reply tells the customer to rotate it.
+"""
 
 from __future__ import annotations
 
@@ -22,34 +31,82 @@ MAX_FACTS = 20  # per list; how many there were is kept in facts["truncated"]
 MAX_FACT_CHARS = 200
 
 
+class _Count:
+    """Redacts field by field and counts what it found."""
+
+    def __init__(self) -> None:
+        self.found = 0
+
+    def text(self, value: str | None) -> str:
+        redacted, n = redact(value or "")
+        self.found += n
+        return redacted
+
+    def marked(self, value: str | None) -> str | None:
+        """An id that must stay (a ticket or case id): the marker replaces what was secret."""
+        return None if value is None else self.text(value)
+
+    def identifier(self, value: str | None) -> str | None:
+        """An id that is only looked up or written to (team hint, email, username): gone if it held a secret."""
+        if not value:
+            return value
+        redacted, n = redact(value)
+        self.found += n
+        return None if n else value
+
+    def key_prefix(self, value: str | None) -> str | None:
+        prefix, n = _prefix_only(value)
+        self.found += n
+        return prefix
+
+    def facts(self, facts: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: [self.text(v) for v in values] for name, values in facts.items()}
+
+
 def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = "eventbridge") -> Report:
     d = event.detail
-    subject, n_subject = redact(d.subject or "")
-    text, n_text = redact(d.text or "")
+    count = _Count()
+    subject, text = count.text(d.subject), count.text(d.text)
     facts = extract(subject, text)
-    ticket_id = str(d.ticket_id)
+    ticket_id = count.text(str(d.ticket_id))
     prefix = CASE_PREFIX.get(d.channel or "", "ticket")
     case_id = ticket_id if ":" in ticket_id else f"{prefix}:{ticket_id}"
-    key_prefix, n_key = _prefix_only(d.key_prefix)
+    slug = count.identifier(d.team_slug)
     return Report(
         case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,
-        requester_email=d.requester_email, requested_by=d.requester_username, subject=subject[:MAX_SUBJECT_CHARS],
-        text=text[:MAX_TEXT_CHARS],
-        team_id=d.team_id, team_hint=d.team_slug, key_prefix=key_prefix,
-        facts=facts_dict(facts), secrets_redacted=n_subject + n_text + n_key, received_at=received_at,
+        requester_email=count.identifier(d.requester_email), requested_by=count.identifier(d.requester_username),
+        subject=subject[:MAX_SUBJECT_CHARS], text=text[:MAX_TEXT_CHARS], team_id=d.team_id,
+        team_hint=slug.lower() if slug else None, key_prefix=count.key_prefix(d.key_prefix), facts=facts_dict(facts),
+        secrets_redacted=count.found, received_at=received_at,
     )
 
 
 def redact_report(report: Report) -> Report:
-    """A report written by hand (a staff start): staff type notes too, and paste keys into them."""
-    note, n_note = redact(report.note or "")
-    text, n_text = redact(report.text)
-    subject, n_subject = redact(report.subject)
-    key_prefix, n_key = _prefix_only(report.key_prefix)
-    return report.model_copy(update={
-        "note": note[:MAX_TEXT_CHARS] or None, "text": text[:MAX_TEXT_CHARS], "subject": subject[:MAX_SUBJECT_CHARS],
-        "key_prefix": key_prefix, "facts": cap_facts(report.facts),
-        "secrets_redacted": report.secrets_redacted + n_note + n_text + n_subject + n_key})
+    """A report written by hand (a staff start, or StartExecution input): staff type notes too, and
+    paste keys into them; every free field is redacted as a ticket's is."""
+    count = _Count()
+    update: dict[str, Any] = {
+        "case_id": count.text(report.case_id), "ticket_id": count.marked(report.ticket_id),
+        "channel": count.marked(report.channel), "requested_by": count.identifier(report.requested_by),
+        "requester_email": count.identifier(report.requester_email),
+        "subject": count.text(report.subject)[:MAX_SUBJECT_CHARS],
+        "text": count.text(report.text)[:MAX_TEXT_CHARS], "team_id": count.identifier(report.team_id),
+        "team_hint": count.identifier(report.team_hint), "key_prefix": count.key_prefix(report.key_prefix),
+        "note": count.text(report.note)[:MAX_TEXT_CHARS] or None, "facts": cap_facts(count.facts(report.facts)),
+    }
+    return report.model_copy(update={**update, "secrets_redacted": report.secrets_redacted + count.found})
+
+
+def redact_decision(value: Any) -> Any:
+    """A staff decision on its way to Step Functions (SendTaskSuccess output, SendTaskFailure cause):
+    every string in it redacted. A note or an actor typed by staff lands in the execution history."""
+    if isinstance(value, str):
+        return redact(value)[0]
+    if isinstance(value, list):
+        return [redact_decision(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_decision(v) for k, v in value.items()}
+    return value
 
 
 def _prefix_only(key_prefix: str | None) -> tuple[str | None, int]:

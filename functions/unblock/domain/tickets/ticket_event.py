@@ -71,7 +71,9 @@ class TicketDetail(BaseModel):
     text: str = ""
     requester_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     team_id: str | None = Field(default=None, pattern=r"^team_[A-Za-z0-9]{24}$")
-    team_slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
+    # As sent (any case): the report lowercases it once redaction has seen it as it was written (a
+    # lower-cased AWS or Google key no longer looks like one).
+    team_slug: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     # A prefix (`vck_` + 4..12 characters); a whole key pasted here is cut to its prefix when the
     # report is built, and counted as a pasted secret.
     key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,200}$")
@@ -85,8 +87,8 @@ class TicketDetail(BaseModel):
 
     @field_validator("team_slug", mode="before")
     @classmethod
-    def _slug_case(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
+    def _slug_strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("text")
     @classmethod
