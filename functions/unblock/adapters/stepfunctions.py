@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from unblock.domain.cases import Case
+from unblock.domain.models import Report
 from unblock.ports import TaskGone
 
 DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
@@ -112,6 +113,9 @@ class StepFunctionsWorkflow:
                 kwargs["nextToken"] = page["nextToken"]
         except ClientError:
             return None
+
+    def start_case(self, report: Report) -> str:
+        return start(self._sfn, self._arn, report.model_dump(mode="json"))[0]
 
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started

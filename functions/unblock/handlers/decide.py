@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.observability import logger, metrics, tracer
+from unblock.workflow import incidents
 from unblock.workflow import states as steps
 from unblock.workflow.models import DecideInput
 
@@ -20,6 +21,8 @@ def handler(event: DecideInput, context: LambdaContext) -> dict[str, Any]:
     f = event.findings
     plan = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), event.case.case_id,
                              [f.billing, f.key, f.restrictions])
+    incidents.track(composition.incidents(), composition.staff_alerts(), composition.clock(), event.case.case_id,
+                    event.case.team_id, [f.billing, f.key, f.restrictions], composition.console_url())
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
     metrics.add_dimension(name="action", value=plan.action)
     metrics.add_metric(name="Decisions", unit="Count", value=1)
