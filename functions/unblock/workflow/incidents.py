@@ -46,6 +46,9 @@ from unblock.workflow.staff_decisions import DECISIONS, MAX_NOTE, StaffError
 
 log = logging.getLogger(__name__)
 SETTLE_POLL = 0.25  # seconds between looks at cases that do not wait for staff yet
+# a case seen waiting for staff is decided this long after: the Escalate function that wrote it still
+# queues its evidence and alerts staff, and a decision is best made once it has
+SETTLE_GRACE = 1.0
 
 
 class NoSuchIncident(StaffError):
@@ -211,10 +214,15 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
     waiting_for |= {included_case_id(t, incident_id): t for t in included}
 
     deadline = time.monotonic() + settle
+    seen_waiting: dict[str, float] = {}
     while waiting_for:
         for case_id, team_id in list(waiting_for.items()):
             case = store.get(case_id)
             if not _settled(case):
+                continue
+            first = seen_waiting.setdefault(case_id, time.monotonic())
+            if case is not None and case.status == "awaiting_staff" and time.monotonic() - first < SETTLE_GRACE \
+                    and time.monotonic() + SETTLE_POLL < deadline:
                 continue
             del waiting_for[case_id]
             assert case is not None
