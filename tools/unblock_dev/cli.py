@@ -191,9 +191,10 @@ def cmd_console(args: argparse.Namespace, out: TextIO) -> int:
     app = LocalApp(seed)
     try:
         if args.demo:
-            from unblock_dev.demo import run_scenarios
+            from unblock_dev.demo import run_scenarios, run_wave
 
             run_scenarios(app, seed)
+            run_wave(app, seed)  # an incident: five teams held by one rule, waiting for one decision
             app.seed(seed)  # the escalated teams as they were reported, for staff to decide
         try:
             server = ConsoleServer(app, args.port).start()
@@ -364,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="the staff console on 127.0.0.1 over the embedded stack")
     console.add_argument("--port", type=int, default=8790, help="port on 127.0.0.1 (default 8790; 0 = any free)")
     console.add_argument("--platform", help="sandbox seed (default events/platform.json)")
-    console.add_argument("--demo", action="store_true", help="first run the demo's scenarios: escalations wait")
+    console.add_argument("--demo", action="store_true",
+                         help="first run the demo's scenarios and its wave: escalations and an incident wait")
     console.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
     console.set_defaults(func=cmd_console)
 

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
+from unblock.domain.fixes import fixes_for
 from unblock.domain.incidents import Incident, IncidentDecision, Member
 from unblock.domain.models import Finding
 from unblock.domain.platform_model import HeldTeam
@@ -360,7 +361,8 @@ def incident_page(incident: Incident, members: IncidentMembers, held: list[HeldT
                      _table("Every case with this cause since the incident’s first", [
                          "Case", "Team", "Status", "Outcome", "Deciding finding", "Proposed fixes", "Last decision"],
                          rows, "No member cases.") + "</section>")
-    return head + _incident_form(incident, waiting, held, now, sla) + members_table + _incident_decisions(incident)
+    return head + _incident_form(incident, members, waiting, held, now, sla) + members_table + \
+        _incident_decisions(incident)
 
 
 def _held_list(held: list[HeldTeam] | None) -> str:
@@ -380,9 +382,11 @@ def _held_list(held: list[HeldTeam] | None) -> str:
             f'incident once it waits for staff.</p><ul class="checks">{items}</ul></fieldset>')
 
 
-def _incident_form(incident: Incident, waiting: list[Case], held: list[HeldTeam] | None, now: datetime,
-                   sla: timedelta) -> str:
+def _incident_form(incident: Incident, members: IncidentMembers, waiting: list[Case], held: list[HeldTeam] | None,
+                   now: datetime, sla: timedelta) -> str:
     proposed = sorted({f for c in waiting if c.escalation for f in c.escalation.proposed_fixes})
+    if not proposed and held:  # nothing waits, but teams may be included: what their cases would propose
+        proposed = sorted({f for _, c in members if c and (d := stats.deciding_finding(c)) for f in fixes_for(d)})
     late = sum(1 for c in waiting if stats.age(c, now) > sla)
     versions = "".join(f'<input type="hidden" name="version:{escape(c.case_id)}" value="{c.version}">'
                        for c in waiting)
