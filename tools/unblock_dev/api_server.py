@@ -162,7 +162,7 @@ def _held_teams(r: _Request) -> tuple[int, Any]:
                                                 f"{first['msg']}") from err
     teams = r.platform.list_held_teams(q.kind, q.reason, source=q.source, limit=q.limit + 1)
     if teams is None:
-        raise ApiError(501, "not_implemented", "this platform cannot list held teams")
+        raise ApiError(404, "not_implemented", "this platform cannot list held teams")
     served: list[HeldTeam] = list(teams[:q.limit])
     return 200, {"teams": [t.model_dump(mode="json") for t in served], "truncated": len(teams) > q.limit}
 

@@ -329,14 +329,14 @@ class HttpPlatform:
 
     def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
                         limit: int = 100) -> tuple[HeldTeam, ...] | None:
-        """`GET /v1/holds` (optional in the document): None when the API does not offer it (404, 501)."""
+        """`GET /v1/holds` (optional in the document): None when the API does not offer it (any 404)."""
         query = urlencode({"kind": hold, "reason": reason[:200], "source": source, "limit": max(1, min(limit, 500))})
         path = f"/v1/holds?{query}"
         status, data = self._call("GET", path)
         if status == 200:
             teams: tuple[HeldTeam, ...] = self._parse_list(_HELD_TEAMS, data, "teams", "held teams")
             return teams
-        if status in (404, 501):
+        if status == 404:
             return None
         raise self._fail("GET", "/v1/holds", status, data)
 
