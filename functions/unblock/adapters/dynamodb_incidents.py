@@ -5,9 +5,10 @@
 - `cause#<code>#<digest>` / `incident`   the cause's current incident (`doc`) and when a member last
   joined. Opening is one conditional put of it, on the condition that the cause has no current
   incident (none, or one idle past the window): of concurrent cases exactly one opens it
-- `incident#<id>` / `incident`   the incident (`doc`), `last_joined_at`, `alerted_at` (claimed once,
-  by whoever tells staff) and `decisions` (each bulk decision, appended); written after the pointer
-  by the opener, and by any member that finds it missing
+- `incident#<id>` / `incident`   the incident (`doc`), `last_joined_at` and `alerted_at` (claimed
+  once, by whoever tells staff); written after the pointer by the opener, and by any member that
+  finds it missing
+- `incident#<id>` / `decision#<at>#<digest>`   one bulk decision, with each member's outcome
 - `incident#<id>` / `member#<case>`   a member case (team, when, by cause or included by staff)
 - `case#<case>` / `incident`   the case's incident, and `decision_pending`: a bulk decision waiting
   for the case to wait for staff (taken with one conditional update, so it is applied once)
@@ -144,16 +145,22 @@ class DynamoIncidentStore:
         return True
 
     @staticmethod
-    def _incident(item: dict[str, Any]) -> Incident:
+    def _incident(item: dict[str, Any], decisions: list[dict[str, Any]] | None = None) -> Incident:
         data = json.loads(item["doc"])
         data.update(last_joined_at=item.get("last_joined_at"), alerted_at=item.get("alerted_at"),
-                    decisions=[json.loads(d) for d in item.get("decisions") or []])
+                    decisions=[json.loads(d["doc"]) for d in decisions or []])
         return Incident.model_validate(data)
 
     def get(self, incident_id: str) -> Incident | None:
+        from boto3.dynamodb.conditions import Key
+
         item = self._table.get_item(Key={"pk": f"incident#{incident_id}", "sk": "incident"},
                                     ConsistentRead=True).get("Item")
-        return self._incident(item) if item else None
+        if not item:
+            return None
+        decisions = self._table.query(KeyConditionExpression=Key("pk").eq(f"incident#{incident_id}")
+                                      & Key("sk").begins_with("decision#"), ConsistentRead=True).get("Items", [])
+        return self._incident(item, decisions)
 
     def members(self, incident_id: str) -> list[Member]:
         from boto3.dynamodb.conditions import Key
@@ -222,7 +229,10 @@ class DynamoIncidentStore:
         return PendingDecision.model_validate_json(raw) if raw else None
 
     def record_decision(self, incident_id: str, decision: IncidentDecision) -> None:
-        self._table.update_item(
-            Key={"pk": f"incident#{incident_id}", "sk": "incident"},
-            UpdateExpression="SET decisions = list_append(if_not_exists(decisions, :none), :one)",
-            ExpressionAttributeValues={":none": [], ":one": [decision.model_dump_json()]})
+        import hashlib
+
+        doc = decision.model_dump_json()
+        self._table.put_item(Item={
+            "pk": f"incident#{incident_id}",
+            "sk": f"decision#{_iso(decision.decided_at)}#{hashlib.sha256(doc.encode()).hexdigest()[:12]}",
+            "doc": doc})

@@ -90,11 +90,9 @@ def _track(incidents: IncidentStore, alerts: StaffAlerts | None, clock: Clock, c
         if incident is None:
             return None
     incidents.join(incident, Member(case_id=case_id, team_id=team_id, joined_at=now))
-    stored = incidents.get(incident.incident_id)
-    if stored is not None and stored.alerted_at is None and alerts is not None and \
-            incidents.claim_alert(incident.incident_id, now):
+    if alerts is not None and incidents.claim_alert(incident.incident_id, now):  # exactly one case tells staff
         members = incidents.members(incident.incident_id)
-        alerts.publish(incident_alert(stored, len({m.team_id for m in members}), len(members), console_url))
+        alerts.publish(incident_alert(incident, len({m.team_id for m in members}), len(members), console_url))
     return incident.incident_id
 
 
