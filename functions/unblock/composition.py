@@ -17,6 +17,7 @@ from unblock.domain.clock import SystemClock
 if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
     from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
@@ -78,6 +79,14 @@ def cases() -> DynamoCaseStore:
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
 
     return DynamoCaseStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+@cache
+def incidents() -> DynamoIncidentStore:
+    """Incidents (DESIGN.md "Incidents"), kept in the cases table too."""
+    from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+
+    return DynamoIncidentStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
 def fix_policy() -> FixPolicy:

@@ -5,14 +5,26 @@ Adapters (unblock.adapters) implement them over AWS and HTTP; tests use fakes or
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol
 
 from unblock.domain.cases import Case
-from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult
-from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.domain.incidents import Cause, Incident, IncidentDecision, Member, PendingDecision, Sighting
+from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
+from unblock.domain.platform_model import (
+    AutoLift,
+    Billing,
+    Entitlements,
+    HeldTeam,
+    HoldKind,
+    Key,
+    Restriction,
+    Source,
+    Team,
+)
 from unblock.domain.replies import OutgoingReply
-from unblock.domain.staff_alerts import StaffAlert
+from unblock.domain.staff_alerts import IncidentAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -40,6 +52,12 @@ class Platform(Protocol):
     def get_team(self, team_id: str) -> Team: ...
     def find_key_owner(self, prefix: str) -> str | None: ...
     def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult: ...
+    def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
+                        limit: int = 100) -> tuple[HeldTeam, ...] | None:
+        """The teams whose active `hold` (the billing hold, or that restriction flag) from `source`
+        has this reason (compared as `domain.incidents.normalize_reason` folds it), oldest first;
+        None when the platform cannot list them (DESIGN.md "Incidents")."""
+        ...
 
     # fixes: idempotent per idempotency_key; FixConflict when the precondition is gone
     def clear_billing_hold(self, team_id: str, *, idempotency_key: str) -> None: ...
@@ -96,6 +114,40 @@ class HumanQueue(Protocol):
     def remove(self, case_id: str) -> int:
         """Delete the case's messages (found by their case_id attribute); how many were deleted."""
         ...
+    def remove_cases(self, case_ids: Collection[str]) -> int:
+        """Delete the messages of all these cases in one pass over the queue; how many were deleted."""
+        ...
+
+
+class IncidentStore(Protocol):
+    """Where incidents are kept (the cases table on AWS): sightings of causes, the open incident of
+    each cause, members, pending bulk decisions. Opening is one conditional write: of concurrent
+    cases for one cause exactly one opens the incident, the others join it."""
+
+    def record_sighting(self, cause: Cause, sighting: Sighting) -> None: ...
+    def sightings(self, cause: Cause, since: datetime) -> list[Sighting]: ...
+    def current(self, cause: Cause, now: datetime) -> Incident | None:
+        """The cause's incident that new cases still join (a member within the window), if any."""
+        ...
+    def open(self, incident: Incident, since: datetime) -> bool:
+        """Store a new incident as its cause's current one, unless the cause has a current incident
+        with a member at or after `since`: False then (another case opened it first)."""
+        ...
+    def join(self, incident: Incident, member: Member) -> bool:
+        """Add the member (idempotent per case); True when it is new."""
+        ...
+    def get(self, incident_id: str) -> Incident | None: ...
+    def members(self, incident_id: str) -> list[Member]: ...
+    def list(self, limit: int = 100) -> list[Incident]: ...
+    def incident_of(self, case_id: str) -> str | None: ...
+    def claim_alert(self, incident_id: str, at: datetime) -> bool:
+        """True for exactly one caller per incident: that one tells staff."""
+        ...
+    def set_pending(self, case_id: str, pending: PendingDecision) -> None: ...
+    def take_pending(self, case_id: str) -> PendingDecision | None:
+        """Remove and return the case's pending bulk decision: exactly one caller gets it."""
+        ...
+    def record_decision(self, incident_id: str, decision: IncidentDecision) -> None: ...
 
 
 class OutboxUnavailable(Exception):
@@ -107,7 +159,7 @@ class StaffAlerts(Protocol):
     """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
     sent is logged; the case is on the human queue and in the console regardless."""
 
-    def publish(self, alert: StaffAlert) -> None: ...
+    def publish(self, alert: StaffAlert | IncidentAlert) -> None: ...
 
 
 class Outbox(Protocol):
@@ -140,6 +192,10 @@ class Workflow(Protocol):
         """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""
         ...
     def is_running(self, case: Case) -> bool: ...
+    def start_case(self, report: Report) -> str:
+        """Start the workflow for a new (redacted) report; the execution name derives from its case
+        id, so a second start for the same case starts nothing. Returns the execution ARN."""
+        ...
 
 
 class DeliveryError(Exception):

@@ -213,7 +213,56 @@ def test_closed_cases_filter_metrics_and_incidents(page, app):
     shot(page, "metrics")
 
     page.get_by_role("link", name="Incidents").click()
-    page.get_by_text("No incidents").wait_for()
+    page.get_by_role("heading", level=1, name="Incidents").wait_for()
+    assert "When three or more teams share a cause" in page.locator("main").inner_text()
+
+
+def test_an_incident_lists_its_members_and_held_teams_and_one_decision_ends_it(page, app):
+    from datetime import UTC, datetime
+
+    from tests.support import take_human_queue_messages
+    from unblock.workflow.incidents import included_case_id
+
+    day = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # a day of its own: no other test's case joins
+    wave = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-ember-analytics.json"]
+    members = [app.run(load_event(n), at=day + timedelta(minutes=5 * i)).case_id for i, n in enumerate(wave)]
+    incident_id = app.console.incidents.incident_of(members[0])
+    sable = "team_VeL0c1tyWave000000000006"
+    included = included_case_id(sable, incident_id)
+    try:
+        page.get_by_role("link", name="Incidents").click()
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=incident_id, exact=True))
+        assert "new account velocity" in row.inner_text() and "restrictions.risk_hold" in row.inner_text()
+        shot(page, "incidents")
+        row.get_by_role("link", name=incident_id).click()
+        page.get_by_role("heading", level=1, name=re.compile(re.escape(incident_id))).wait_for()
+        table = page.get_by_role("region", name="Member cases")
+        for case_id in members:
+            table.get_by_role("link", name=case_id, exact=True).wait_for()
+        held = page.get_by_role("group", name=re.compile("Teams held by the same rule"))
+        assert "(4)" in held.inner_text() and "lumen-metrics" in held.inner_text()
+        held.get_by_label(re.compile("sable-robotics")).check()
+        page.get_by_label("Note").fill("The velocity rule misfired on new accounts.")
+        shot(page, "incident")
+
+        page.get_by_role("button", name=re.compile("^Approve for all")).click()
+        page.get_by_role("status").filter(has_text="Approve recorded for incident").wait_for(timeout=40_000)
+        decisions = page.get_by_role("region", name="Decisions on this incident")
+        assert decisions.get_by_text("decided", exact=True).count() == 4  # three members and the included team
+        for case_id in [*members, included]:
+            case = app.wait_for(case_id, lambda c: c.status == "closed", timeout=60)
+            assert (case.outcome, case.resolution) == ("auto_fixed", "approved")
+            assert case.decisions[-1].note == "The velocity rule misfired on new accounts."
+        page.reload()
+        page.get_by_role("region", name="Member cases").get_by_role("link", name=included, exact=True).wait_for()
+        assert page.get_by_role("heading", name="Decide for every waiting member").is_visible()
+        assert "0 member cases wait for staff" in page.locator("section.decide").inner_text()
+        shot(page, "incident-decided")
+
+        page.get_by_role("region", name="Member cases").get_by_role("link", name=members[0], exact=True).click()
+        page.get_by_role("link", name=incident_id, exact=True).wait_for()  # a case links its incident
+    finally:
+        take_human_queue_messages(app, {*members, included})
 
 
 def test_keyboard_only(page, app):
@@ -247,7 +296,8 @@ def test_screenshots_are_kept_for_the_docs():
     build/screenshots/; copy them over when the pages change)."""
     docs = ROOT / "docs" / "console"
     text = (ROOT / "docs" / "console.md").read_text()
-    for name in ("queue", "case", "case-approved", "stale-decision", "search", "closed", "metrics"):
+    for name in ("queue", "case", "case-approved", "stale-decision", "search", "closed", "metrics", "incidents",
+                 "incident", "incident-decided"):
         assert (docs / f"{name}.png").exists() and f"(console/{name}.png)" in text
         if not (SHOTS / f"{name}.png").exists():
             continue  # this test ran alone

@@ -32,7 +32,8 @@ def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
     public = {(e["Method"], e["Path"]) for e in EVENTS.values() if e.get("Auth", {}).get("Authorizer") == "NONE"}
     protected = {(e["Method"], e["Path"]) for e in EVENTS.values() if "Auth" not in e}
     assert public == {("GET", "/"), ("GET", "/{proxy+}")}
-    assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision")}
+    assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision"),
+                         ("POST", "/api/incidents/{incident_id}/decision")}
     assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
 
 
@@ -50,16 +51,27 @@ def test_cognito_by_default_and_the_company_issuer_by_parameter():
 
 
 def test_the_console_may_do_exactly_what_a_decision_needs():
-    actions = sorted(a for p in CONSOLE["Policies"] for s in p["Statement"] for a in s["Action"])
+    statements = [p for p in CONSOLE["Policies"] if "Statement" in p]
+    actions = sorted(a for p in statements for s in p["Statement"] for a in s["Action"])
     assert actions == sorted(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
-                              "states:SendTaskSuccess", "states:SendTaskFailure", "states:GetExecutionHistory",
+                              "dynamodb:UpdateItem", "states:SendTaskSuccess", "states:SendTaskFailure",
+                              "states:GetExecutionHistory", "states:StartExecution",
                               "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
+    starts = [s for p in statements for s in p["Statement"] if "states:StartExecution" in s["Action"]]
+    assert [s["Resource"] for s in starts] == [{"Ref": "RemediationStateMachine"}]  # an incident's included teams
+    # and the platform's read side only, to list the teams an incident's hold is on
+    conditional = [p["Fn::If"] for p in CONSOLE["Policies"] if "Fn::If" in p]
+    assert [(c[0], c[2]) for c in conditional] == [("UseSandbox", {"Ref": "AWS::NoValue"}),
+                                                    ("UseHttp", {"Ref": "AWS::NoValue"})]
+    assert conditional[0][1] == {"DynamoDBReadPolicy": {"TableName": {"Ref": "PlatformTable"}}}
+    assert conditional[1][1]["Statement"][0]["Action"] == "secretsmanager:GetSecretValue"
 
 
 @pytest.mark.parametrize("method,path", [
     ("GET", "/pages/queue"), ("GET", "/pages/cases/zendesk%3A1"), ("GET", "/pages/search"),
     ("GET", "/pages/closed"), ("GET", "/pages/metrics"), ("GET", "/pages/incidents"),
-    ("POST", "/api/cases/zendesk%3A1/decision")])
+    ("GET", "/pages/incidents/inc-20261126-0a1b2c3d"), ("POST", "/api/cases/zendesk%3A1/decision"),
+    ("POST", "/api/incidents/inc-20261126-0a1b2c3d/decision")])
 def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
     from unblock.handlers import console
 
@@ -71,7 +83,7 @@ def test_every_protected_route_exists_and_refuses_a_request_without_claims(metho
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/cases/zendesk%3A4720", "/search", "/closed", "/metrics",
-                                  "/incidents"])
+                                  "/incidents", "/incidents/inc-20261126-0a1b2c3d"])
 def test_the_shell_is_served_everywhere_with_a_strict_csp_and_no_data(path):
     from unblock.handlers import console
 

@@ -78,7 +78,17 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
     from pydantic import BaseModel
 
     from unblock.domain.models import ProbeResult
-    from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Invoice, Key, Member, Restriction, Team
+    from unblock.domain.platform_model import (
+        AutoLift,
+        Billing,
+        Entitlements,
+        HeldTeam,
+        Invoice,
+        Key,
+        Member,
+        Restriction,
+        Team,
+    )
 
     components = yaml.safe_load(SPEC.read_text())["components"]["schemas"]
 
@@ -105,6 +115,12 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
                 continue
             assert _traits(props[name], doc) == _traits(model_schema["properties"][name], own), f"{where}.{name}"
 
-    for model in (Team, Billing, Key, Restriction, AutoLift, Member, Entitlements, ProbeResult):
+    for model in (Team, Billing, Key, Restriction, AutoLift, Member, Entitlements, ProbeResult, HeldTeam):
         compare(model, components[model.__name__], model.__name__)
     compare(Invoice, components["Billing"]["properties"]["invoices"]["items"], "Billing.invoices[]")
+    # the listing's `kind` is the port's HoldKind
+    from typing import get_args
+
+    from unblock.domain.platform_model import HoldKind
+
+    assert components["HoldKind"]["enum"] == list(get_args(HoldKind))

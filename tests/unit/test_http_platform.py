@@ -195,6 +195,40 @@ def test_a_404_that_is_not_an_unknown_team_is_a_broken_contract_not_a_missing_te
     assert err.value.status == 404 and err.value.code == "not_found"
 
 
+# --- the teams a hold is on (incidents) -----------------------------------------------------
+def test_the_teams_a_hold_is_on_are_listed_oldest_first(api: HttpPlatform, platform: SandboxPlatform,
+                                                        seed: Any) -> None:
+    def held(n: int, reason: str, since: str, source: str = "automated") -> dict[str, Any]:
+        return make_team(team_id=f"team_He1d{n:020d}", slug=f"held-{n}", owner_email=f"o{n}@held.test",
+                         keys=[make_key(prefix=f"vck_held{n:02d}")],
+                         restrictions=[{"flag": "risk_hold", "source": source, "risk_score": 0.8, "reason": reason,
+                                        "created_at": since}])
+
+    seed(held(1, "New account  VELOCITY", ago(hours=2)), held(2, "new account velocity", ago(hours=3)),
+         held(3, "another rule", ago(hours=4)), held(4, "new account velocity", ago(hours=5), source="staff"),
+         make_team(team_id="team_He1d00000000000000000005", slug="held-5", owner_email="o5@held.test",
+                   keys=[make_key(prefix="vck_held05")],
+                   billing={"hold": {"active": True, "source": "automated", "reason": "new account velocity",
+                                     "since": ago(hours=1)}}))
+
+    teams = api.list_held_teams("risk_hold", "new account velocity")
+    assert teams == platform.list_held_teams("risk_hold", "new account velocity")
+    assert [t.slug for t in teams] == ["held-2", "held-1"]  # oldest hold first; case and spacing folded
+    assert [t.slug for t in api.list_held_teams("risk_hold", "new account velocity", source="staff")] == ["held-4"]
+    assert [t.slug for t in api.list_held_teams("billing_hold", "new account velocity")] == ["held-5"]
+    assert [t.slug for t in api.list_held_teams("risk_hold", "new account velocity", limit=1)] == ["held-2"]
+    assert api.list_held_teams("abuse", "new account velocity") == ()
+
+
+def test_a_platform_that_cannot_list_held_teams_answers_none(server: Any, seed: Any, monkeypatch: Any) -> None:
+    seed()
+    api = HttpPlatform(server.url, TOKEN, read_timeout=READ_TIMEOUT, retries=0)
+    monkeypatch.setattr(server.platform, "list_held_teams", lambda *a, **k: None, raising=False)
+    assert api.list_held_teams("risk_hold", "velocity") is None  # 404 not_implemented
+    absent = HttpPlatform(server.url + "/v0", TOKEN, read_timeout=READ_TIMEOUT, retries=0)
+    assert absent.list_held_teams("risk_hold", "velocity") is None  # no such route: 404
+
+
 # --- fixes ---------------------------------------------------------------------------------
 FIXES: list[tuple[dict[str, Any], str, Callable[[HttpPlatform, str], None], Callable[[Team], bool]]] = [
     (STALE_HOLD, "clear_billing_hold",

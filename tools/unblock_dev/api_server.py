@@ -18,11 +18,11 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from unblock.domain.platform_model import Team
+from unblock.domain.platform_model import HeldTeam, HoldKind, Source, Team
 from unblock.ports import FixConflict, Platform, PlatformUnavailable, TeamNotFound
 
 log = logging.getLogger("sandbox_platform_api")  # not under "unblock": the handlers' Powertools logger
@@ -50,6 +50,13 @@ class LiftRiskHoldRequest(_Body):
     at: AwareDatetime
 
 
+class HeldTeamsQuery(_Body):
+    kind: HoldKind
+    reason: str = Field(min_length=1, max_length=200)
+    source: Source = "automated"
+    limit: int = Field(default=100, ge=1, le=500)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -62,8 +69,10 @@ Action = Callable[["_Request"], tuple[int, Any]]
 
 
 class _Request:
-    def __init__(self, platform: Platform, params: Params, headers: Any, body: bytes) -> None:
+    def __init__(self, platform: Platform, params: Params, headers: Any, body: bytes,
+                 query: dict[str, list[str]] | None = None) -> None:
         self.platform, self.params, self.headers, self.body = platform, params, headers, body
+        self.query = query or {}
 
     @property
     def team_id(self) -> str:
@@ -135,6 +144,29 @@ def _key_owner(r: _Request) -> tuple[int, Any]:
     return 200, {"prefix": prefix, "team_id": team_id}
 
 
+def _held_teams(r: _Request) -> tuple[int, Any]:
+    fields = set(HeldTeamsQuery.model_fields)
+    repeated = [k for k, v in r.query.items() if k in fields and len(v) != 1]
+    if repeated:
+        raise ApiError(400, "validation_error", f"{repeated[0]}: give it once")
+    raw: dict[str, Any] = {k: v[0] for k, v in r.query.items() if k in fields}
+    if "limit" in raw:
+        if not re.fullmatch(r"[0-9]{1,6}", raw["limit"]):
+            raise ApiError(400, "validation_error", "limit: an integer from 1 to 500")
+        raw["limit"] = int(raw["limit"])
+    try:
+        q = HeldTeamsQuery.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ApiError(400, "validation_error", f"{'.'.join(str(p) for p in first['loc']) or 'query'}: "
+                                                f"{first['msg']}") from err
+    teams = r.platform.list_held_teams(q.kind, q.reason, source=q.source, limit=q.limit + 1)
+    if teams is None:
+        raise ApiError(404, "not_implemented", "this platform cannot list held teams")
+    served: list[HeldTeam] = list(teams[:q.limit])
+    return 200, {"teams": [t.model_dump(mode="json") for t in served], "truncated": len(teams) > q.limit}
+
+
 def _probe(r: _Request) -> tuple[int, Any]:
     body: ProbeRequest = r.json(ProbeRequest, required=False)
     return 200, r.platform.probe(r.team_id, body.key_prefix).model_dump(mode="json")
@@ -173,6 +205,7 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Action]]] = [
     (_route("/v1/lookup/team-by-owner-email/{owner_email}"), {"GET": _lookup("owner_email")}),
     (_route("/v1/lookup/key-owner/{prefix}"), {"GET": _key_owner}),
     (_route("/v1/teams/{team_id}/probe"), {"POST": _probe}),
+    (_route("/v1/holds"), {"GET": _held_teams}),
     (_route("/v1/teams/{team_id}/fixes/clear-billing-hold"), {"POST": _fix("clear_billing_hold")}),
     (_route("/v1/teams/{team_id}/fixes/resync-key"), {"POST": _fix("resync_key")}),
     (_route("/v1/teams/{team_id}/fixes/resync-entitlements"), {"POST": _fix("resync_entitlements")}),
@@ -224,7 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, body: bytes) -> tuple[int, Any]:
         self._authenticate()
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         for pattern, methods in ROUTES:
             match = pattern.match(path)
             if match is None:
@@ -234,7 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(405, "method_not_allowed", f"{self.command} is not allowed here",
                                {"Allow": ", ".join(methods)})
             params = {k: unquote(v) for k, v in match.groupdict().items()}
-            return action(_Request(self.server.platform, params, self.headers, body))
+            query = parse_qs(url.query, keep_blank_values=True)
+            return action(_Request(self.server.platform, params, self.headers, body, query))
         raise ApiError(404, "not_found", f"no such route: {path}")
 
     def _authenticate(self) -> None:

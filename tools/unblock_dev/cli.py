@@ -105,6 +105,9 @@ def render(result: Result, out: TextIO) -> None:
         if r.escalation.get("proposed_fixes"):
             out.write(f"  proposed for staff approval: {', '.join(r.escalation['proposed_fixes'])}\n")
         out.write(f"  decide with: unblock decide {r.case_id} --approve|--resolve|--reject\n")
+    if r.incident_id:
+        out.write(f"incident: {r.incident_id} (many teams, one cause: decide them at once with "
+                  f"unblock decide --incident {r.incident_id})\n")
     if r.customer_reply:
         out.write("reply to customer:\n" + "\n".join("  | " + line for line in r.customer_reply.splitlines()) + "\n")
 
@@ -244,9 +247,10 @@ def cmd_console(args: argparse.Namespace, out: TextIO) -> int:
     app = LocalApp(seed)
     try:
         if args.demo:
-            from unblock_dev.demo import run_scenarios
+            from unblock_dev.demo import run_scenarios, run_wave
 
             run_scenarios(app, seed)
+            run_wave(app, seed)  # an incident: five teams held by one rule, waiting for one decision
             app.seed(seed)  # the escalated teams as they were reported, for staff to decide
         try:
             server = ConsoleServer(app, args.port).start()
@@ -275,10 +279,53 @@ def _console(args: argparse.Namespace) -> Any:
 
 
 def cmd_decide(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    if bool(args.case) == bool(args.incident):
+        _fail("name a case, or an incident with --incident ID")
+    if args.include and not args.incident:
+        _fail("--include adds teams to an incident's decision: use it with --incident")
     console = console or _console(args)
     decision = "approve" if args.approve else "resolve" if args.resolve else "reject"
+    if args.incident:
+        record = console.decide_incident(args.incident, decision, args.actor, args.note, tuple(args.include or ()))
+        out.write(f"incident {args.incident}: {decision} by {record.actor}\n")
+        for o in record.outcomes:
+            out.write(f"  {o.case_id:<48} {o.result:<16} {o.detail}\n")
+        counts: dict[str, int] = {}
+        for o in record.outcomes:
+            counts[o.result] = counts.get(o.result, 0) + 1
+        out.write(", ".join(f"{n} {result}" for result, n in sorted(counts.items())) + "\n")
+        return 0
     case = console.decide(args.case, decision, args.actor, args.note)
     out.write(f"case {case.case_id}: {decision} sent (was waiting for staff)\n")
+    return 0
+
+
+def incident_json(view: Any) -> dict[str, Any]:
+    """An incident as `unblock incidents --json` prints it (no task token, no report text)."""
+    i = view.incident
+    return {
+        "incident_id": i.incident_id, "cause": i.cause.model_dump(mode="json"), "label": i.cause.label,
+        "opened_at": i.opened_at.isoformat(), "last_joined_at": i.last_joined_at.isoformat() if i.last_joined_at
+        else None, "teams": view.teams, "waiting": len(view.waiting),
+        "members": [{"case_id": m.case_id, "team_id": m.team_id, "via": m.via, "status": c.status if c else None,
+                     "outcome": c.outcome if c else None} for m, c in view.members],
+        "held_elsewhere": None if view.held_elsewhere is None else [
+            t.model_dump(mode="json") for t in view.held_elsewhere],
+        "decisions": [d.model_dump(mode="json") for d in i.decisions],
+    }
+
+
+def cmd_incidents(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
+    console = console or _console(args)
+    views = console.list_incidents()
+    if args.json:
+        out.write(json.dumps([incident_json(v) for v in views]) + "\n")
+        return 0
+    out.write(f"{'incident':<22} {'opened':<17} {'teams':>5} {'waiting':>7}  cause\n")
+    for v in views:
+        i = v.incident
+        out.write(f"{i.incident_id:<22} {i.opened_at:%Y-%m-%d %H:%M} {v.teams:>5} {len(v.waiting):>7}  "
+                  f"{i.cause.label}\n")
     return 0
 
 
@@ -377,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="the staff console on 127.0.0.1 over the embedded stack")
     console.add_argument("--port", type=int, default=8790, help="port on 127.0.0.1 (default 8790; 0 = any free)")
     console.add_argument("--platform", help="sandbox seed (default events/platform.json)")
-    console.add_argument("--demo", action="store_true", help="first run the demo's scenarios: escalations wait")
+    console.add_argument("--demo", action="store_true",
+                         help="first run the demo's scenarios and its wave: escalations and an incident wait")
     console.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
     console.set_defaults(func=cmd_console)
 
@@ -386,7 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
     demo.set_defaults(func=cmd_demo)
 
-    for name, helptext in (("decide", "resume a case waiting for staff"), ("cases", "list cases"),
+    for name, helptext in (("decide", "resume a case waiting for staff, or decide an incident"),
+                           ("cases", "list cases"), ("incidents", "list incidents (many teams, one cause)"),
                            ("start", "start a check by hand for a team"),
                            ("replay", "re-drive the events kept on the intake dead-letter queue"),
                            ("recheck", "run one pass of the scheduled re-check now")):
@@ -394,7 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--stack", help="the deployed stack's name (resources come from its outputs)")
         sp.add_argument("--actor", default=_whoami(), help="who is acting (recorded in the audit)")
         if name == "decide":
-            sp.add_argument("case")
+            sp.add_argument("case", nargs="?")
+            sp.add_argument("--incident", metavar="ID", help="decide every member of this incident at once")
+            sp.add_argument("--include", action="append", metavar="TEAM",
+                            help="with --incident: also start and decide a case for this team held by the same "
+                                 "rule that has not written in (repeat it)")
             group = sp.add_mutually_exclusive_group(required=True)
             group.add_argument("--approve", action="store_true", help="apply the proposed fix, then verify")
             group.add_argument("--resolve", action="store_true", help="mended by hand: close as resolved")
@@ -405,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--status", choices=["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"])
             sp.add_argument("--json", action="store_true")
             sp.set_defaults(func=cmd_cases)
+        elif name == "incidents":
+            sp.add_argument("--json", action="store_true")
+            sp.set_defaults(func=cmd_incidents)
         elif name == "replay":
             sp.set_defaults(func=cmd_replay)
         elif name == "recheck":

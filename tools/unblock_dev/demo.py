@@ -1,4 +1,5 @@
-"""`unblock demo`: every scenario in events/ on one embedded stack, then a staff decision.
+"""`unblock demo`: every scenario in events/ on one embedded stack, then a staff decision, then a
+wave of reports about one cause becoming an incident that one staff decision ends.
 
 For each auto-fixed scenario it also shows the customer's own call through the sandbox
 gateway with the real OpenAI SDK: the exception before, the completion after.
@@ -7,6 +8,7 @@ gateway with the real OpenAI SDK: the exception before, the completion after.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from unblock.domain.models import Result
@@ -20,6 +22,86 @@ EVENTS = ROOT / "events"
 def scenarios() -> list[str]:
     names = sorted(p.name for p in EVENTS.glob("*.json") if p.name != "platform.json")
     return [n for n in names if n.startswith(("ticket-", "staff-", "zendesk-", "discourse-"))]
+
+
+def wave() -> list[str]:
+    """events/wave-*.json: five teams held by one automated rule write in (DESIGN.md "Incidents")."""
+    return sorted(p.name for p in EVENTS.glob("wave-*.json"))
+
+
+def run_wave(app: LocalApp, seed: Seed, out: TextIO | None = None) -> list[tuple[str, Result]]:
+    """The wave's reports, each at its own time, on the same stack; the incident's members stay waiting."""
+    app.seed(seed)
+    rows: list[tuple[str, Result]] = []
+    for name in wave():
+        result = app.run(json.loads((EVENTS / name).read_text()))
+        rows.append((name, result))
+        if out is not None:
+            finding = result.findings[2].code if len(result.findings) == 3 else "-"
+            out.write(f"  {name:<30} {result.case_id:<16} {result.outcome or '-':<10} {finding:<24} "
+                      f"incident: {result.incident_id or '-'}\n")
+    return rows
+
+
+def _alerts(app: LocalApp) -> Callable[[], list[str]]:
+    """The subjects of what is published on the staff alerts topic from now on (a queue subscribed to it)."""
+    import boto3
+
+    sqs, sns = app.console.sqs, boto3.client("sns")
+    url = sqs.create_queue(QueueName="demo-staff-alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=app.stack.outputs["StaffAlertsTopicArn"], Protocol="sqs", Endpoint=arn)
+
+    def read() -> list[str]:
+        subjects = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+            subjects += [json.loads(m["Body"]).get("Subject", "") for m in batch]
+            for m in batch:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return subjects
+
+    return read
+
+
+def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView | None) -> list[tuple[str, Result]]:
+    """A wave becomes an incident; one bulk approval, including the held teams that did not write in, ends it."""
+    read_alerts = _alerts(app)
+    out.write("== a wave: five teams held by one automated rule write in (events/wave-*.json)\n")
+    rows = run_wave(app, seed, out)
+    incident_id = next((r.incident_id for _, r in rows if r.incident_id), None)
+    if incident_id is None:
+        out.write("no incident opened\n")
+        return rows
+    shown = app.console.incident(incident_id)
+    assert shown is not None
+    cause = shown.incident.cause
+    out.write(f"incident {incident_id} opened on the third team's case: {cause.label}\n"
+              f"  {shown.teams} teams, {len(shown.members)} cases, {len(shown.waiting)} waiting for staff\n")
+    for subject in (s for s in read_alerts() if incident_id in s):
+        out.write(f"  staff alerted once: {subject}\n")
+    held = shown.held_elsewhere or []
+    out.write("  held by the same rule, not written in: "
+              f"{', '.join(f'{t.slug} ({t.team_id})' for t in held) or 'none'}\n")
+    team = rows[0][1].team_id
+    before = view.call(team) if view is not None else None
+
+    include = tuple(t.team_id for t in held)
+    out.write(f"\n== one decision: staff approve for the whole incident, including {len(include)} teams that did not "
+              "write in\n")
+    record, finals = app.decide_incident(incident_id, "approve", actor="staff:demo", include=include,
+                                         note="The new-account velocity rule misfired this morning.")
+    for o in record.outcomes:
+        out.write(f"  {o.case_id:<56} {o.result:<16} {o.detail}\n")
+    for r in finals:
+        out.write(f"  {r.case_id:<56} {r.outcome or '-':<16} fixes: {','.join(r.fixes_applied) or '-'}   "
+                  f"verified: {'yes' if r.verified else 'no'}\n")
+    if view is not None:
+        out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(team)}\n")
+    out.write("\nincidents on this stack (unblock incidents):\n")
+    for v in app.console.list_incidents():
+        out.write(f"  {v.incident.incident_id}  {v.teams} teams, {len(v.members)} cases, {len(v.waiting)} waiting  "
+                  f"{v.incident.cause.label}\n")
+    return [(f"incident {r.case_id}"[:44], r) for r in finals]
 
 
 class CustomerView:
@@ -77,8 +159,9 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
     try:
         rows = run_scenarios(app, seed, out, view)
         # the escalation resumed by a staff decision: approve the proposed fix
+        # (one a staff-started case escalates too: a finding that needs a person, not an unverified requester)
         escalated = [(n, r) for n, r in rows if r.outcome == "escalated" and r.escalation
-                     and r.escalation.get("proposed_fixes")]
+                     and r.escalation.get("proposed_fixes") and any(f.disposition == "escalate" for f in r.findings)]
         if escalated:
             name, first = escalated[0]
             app.seed(seed)
@@ -93,6 +176,8 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
             if view is not None:
                 out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(final.team_id)}\n")
             rows.append((f"{name} + staff approve", final))
+        out.write("\n")
+        rows += run_incident_demo(app, seed, out, view)
     finally:
         if view is not None:
             view.close()

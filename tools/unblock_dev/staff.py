@@ -12,11 +12,15 @@ from typing import Any, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
+from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 from unblock.domain.cases import Case
 from unblock.domain.clock import SystemClock
+from unblock.domain.incidents import IncidentDecision
 from unblock.domain.models import Finding, Result, Trace
-from unblock.ports import Clock
+from unblock.ports import Clock, Platform
+from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
+from unblock.workflow.incidents import IncidentView
 from unblock.workflow.staff_decisions import Decision, StaffError
 from unblock.workflow.states import evidence_bundle
 
@@ -54,9 +58,19 @@ class Console:
         self.clock: Clock = clock or SystemClock()
         self.sfn = boto3.client("stepfunctions")
         self.sqs = boto3.client("sqs")
-        self.store = DynamoCaseStore(boto3.resource("dynamodb").Table(outputs["CasesTableName"]))
+        cases_table = boto3.resource("dynamodb").Table(outputs["CasesTableName"])
+        self.store = DynamoCaseStore(cases_table)
+        self.incidents = DynamoIncidentStore(cases_table)
         self.workflow = executions.StepFunctionsWorkflow(self.sfn, outputs["StateMachineArn"])
         self.human_queue = SqsHumanQueue(self.sqs, outputs["HumanQueueUrl"])
+        # which teams a hold is on (an incident's teams that did not write in): the sandbox table
+        # when the stack has one; a stack on the operator's admin API shows that list in the console
+        self.platform: Platform | None = None
+        if outputs.get("PlatformTableName"):
+            from unblock.adapters.platform_sandbox import SandboxPlatform
+
+            self.platform = SandboxPlatform(boto3.resource("dynamodb").Table(outputs["PlatformTableName"]),
+                                            self.clock)
 
     # --- start -----------------------------------------------------------------------------
     def start(self, report: dict[str, Any]) -> str:
@@ -145,7 +159,7 @@ class Console:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      trace=self.trace(case.case_id))
+                      incident_id=self.incidents.incident_of(case.case_id), trace=self.trace(case.case_id))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""
@@ -185,3 +199,21 @@ class Console:
         with the task token it resumed (for `wait(..., after_token=...)`)."""
         return staff_decisions.decide(self.store, self.workflow, self.human_queue, self.clock, case_id, decision,
                                       actor, note, expected_version=expected_version)
+
+    # --- incidents -------------------------------------------------------------------------
+    def list_incidents(self, limit: int = 100) -> list[IncidentView]:
+        views = (incident_flow.incident_view(self.incidents, self.store, self.platform, i.incident_id)
+                 for i in self.incidents.list(limit))
+        return [v for v in views if v is not None]
+
+    def incident(self, incident_id: str) -> IncidentView | None:
+        return incident_flow.incident_view(self.incidents, self.store, self.platform, incident_id)
+
+    def decide_incident(self, incident_id: str, decision: Decision, actor: str, note: str | None = None,
+                        include: tuple[str, ...] = (), settle: float = 60.0) -> IncidentDecision:
+        """One bulk decision (unblock.workflow.incidents): each waiting member through its own staff
+        decision; included teams get a staff case, decided once it waits (within `settle` seconds,
+        else by the re-check)."""
+        return incident_flow.decide_incident(self.incidents, self.store, self.workflow, self.human_queue, self.clock,
+                                             incident_id, decision, actor, note, include=include,
+                                             platform=self.platform, settle=settle)

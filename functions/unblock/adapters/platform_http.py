@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import urllib3
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -31,7 +31,17 @@ from urllib3.util.retry import Retry
 
 from unblock.adapters.secrets import SECRET_MAX_AGE, credential_from_secret, read_secret
 from unblock.domain.models import ProbeResult
-from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Team
+from unblock.domain.platform_model import (
+    AutoLift,
+    Billing,
+    Entitlements,
+    HeldTeam,
+    HoldKind,
+    Key,
+    Restriction,
+    Source,
+    Team,
+)
 from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
 
 USER_AGENT = "unblock-platform-adapter/1"
@@ -124,6 +134,7 @@ def _seg(value: str) -> str:
 _KEYS: TypeAdapter[tuple[Key, ...]] = TypeAdapter(tuple[Key, ...])
 _RESTRICTIONS: TypeAdapter[tuple[Restriction, ...]] = TypeAdapter(tuple[Restriction, ...])
 _AUTO_LIFTS: TypeAdapter[tuple[AutoLift, ...]] = TypeAdapter(tuple[AutoLift, ...])
+_HELD_TEAMS: TypeAdapter[tuple[HeldTeam, ...]] = TypeAdapter(tuple[HeldTeam, ...])
 
 
 class HttpPlatform:
@@ -315,6 +326,19 @@ class HttpPlatform:
         if status == 404 and self._error_code(data) == "team_not_found":
             raise TeamNotFound(team_id)
         raise self._fail("POST", path, status, data)
+
+    def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
+                        limit: int = 100) -> tuple[HeldTeam, ...] | None:
+        """`GET /v1/holds` (optional in the document): None when the API does not offer it (any 404)."""
+        query = urlencode({"kind": hold, "reason": reason[:200], "source": source, "limit": max(1, min(limit, 500))})
+        path = f"/v1/holds?{query}"
+        status, data = self._call("GET", path)
+        if status == 200:
+            teams: tuple[HeldTeam, ...] = self._parse_list(_HELD_TEAMS, data, "teams", "held teams")
+            return teams
+        if status == 404:
+            return None
+        raise self._fail("GET", "/v1/holds", status, data)
 
     # --- fixes ---------------------------------------------------------------------------
     def _fix(self, team_id: str, name: str, idempotency_key: str, body: dict[str, Any] | None = None) -> None:

@@ -16,7 +16,18 @@ from botocore.exceptions import ClientError
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import ProbeResult
-from unblock.domain.platform_model import AutoLift, Billing, Entitlements, Key, Restriction, Seed, Team
+from unblock.domain.platform_model import (
+    AutoLift,
+    Billing,
+    Entitlements,
+    HeldTeam,
+    HoldKind,
+    Key,
+    Restriction,
+    Seed,
+    Source,
+    Team,
+)
 from unblock.ports import Clock, FixConflict, PlatformUnavailable, TeamNotFound
 
 _TRANSIENT = {"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
@@ -107,6 +118,38 @@ class SandboxPlatform:
         team = self.get_team(team_id)
         key = rules.find_key(team.keys, key_prefix) if key_prefix else None
         return rules.answer(team, key, self._clock.now(), key_named=key_prefix is not None)
+
+    def _teams(self) -> list[Team]:
+        scan_kwargs: dict[str, Any] = {"FilterExpression": "begins_with(pk, :t)",
+                                       "ExpressionAttributeValues": {":t": "team#"}}
+        teams: list[Team] = []
+        while True:
+            page = self._table.scan(**scan_kwargs)
+            teams += [Team.model_validate_json(item["doc"]) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return teams
+            scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
+                        limit: int = 100) -> tuple[HeldTeam, ...] | None:
+        """The sandbox scans its teams (an operator's API would query its billing and trust systems)."""
+        from unblock.domain.incidents import normalize_reason
+
+        wanted = normalize_reason(reason)
+        found: list[HeldTeam] = []
+        for team in self._teams():
+            if hold == "billing_hold":
+                h = team.billing.hold
+                held = h.active and h.source == source and normalize_reason(h.reason) == wanted
+                since = h.since
+            else:
+                flag = next((r for r in team.restrictions if r.flag == hold and r.source == source
+                             and normalize_reason(r.reason) == wanted), None)
+                held, since = flag is not None, flag.created_at if flag else None
+            if held:
+                found.append(HeldTeam(team_id=team.team_id, slug=team.slug, since=since))
+        found.sort(key=lambda t: (t.since is None, t.since or self._clock.now(), t.team_id))
+        return tuple(found[:limit])
 
     def authenticate(self, secret_sha256: str) -> tuple[Team, Key] | None:
         """The team and key a bearer secret belongs to (the sandbox gateway's auth)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from unblock.domain.replies import OutgoingReply
@@ -29,6 +30,13 @@ class SqsHumanQueue:
         visibility timeout (so each batch brings new messages), deletes the case's own, and
         then makes the others visible again at once.
         """
+        return self.remove_cases({case_id}, max_batches)
+
+    def remove_cases(self, case_ids: Collection[str], max_batches: int = 50) -> int:
+        """`remove` for many cases in one pass over the queue (an incident's bulk decision)."""
+        wanted = set(case_ids)
+        if not wanted:
+            return 0
         deleted, others = 0, []
         for _ in range(max_batches):
             messages = self._client.receive_message(
@@ -38,7 +46,7 @@ class SqsHumanQueue:
                 break
             for m in messages:
                 attr = (m.get("MessageAttributes") or {}).get("case_id", {}).get("StringValue")
-                if (attr or _body_case_id(m.get("Body", ""))) == case_id:
+                if (attr or _body_case_id(m.get("Body", ""))) in wanted:
                     self._client.delete_message(QueueUrl=self._url, ReceiptHandle=m["ReceiptHandle"])
                     deleted += 1
                 else:

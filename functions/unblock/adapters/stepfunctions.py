@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from unblock.domain.cases import Case
+from unblock.domain.models import Report
 from unblock.domain.tickets.reports import redact_decision
 from unblock.ports import TaskGone
 
@@ -114,6 +115,9 @@ class StepFunctionsWorkflow:
                 kwargs["nextToken"] = page["nextToken"]
         except ClientError:
             return None
+
+    def start_case(self, report: Report) -> str:
+        return start(self._sfn, self._arn, report.model_dump(mode="json"))[0]
 
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started

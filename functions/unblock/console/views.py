@@ -16,7 +16,10 @@ from urllib.parse import quote, urlencode
 
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
+from unblock.domain.fixes import fixes_for
+from unblock.domain.incidents import Incident, IncidentDecision, Member
 from unblock.domain.models import Finding
+from unblock.domain.platform_model import HeldTeam
 
 NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics", "Metrics"),
        ("/incidents", "Incidents"))
@@ -24,6 +27,10 @@ NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics"
 
 def case_href(case_id: str) -> str:
     return "/cases/" + quote(case_id, safe="")
+
+
+def incident_href(incident_id: str) -> str:
+    return "/incidents/" + quote(incident_id, safe="")
 
 
 def _ts(dt: datetime | None) -> str:
@@ -95,13 +102,18 @@ def queue_page(cases: list[Case], now: datetime, sla: timedelta) -> str:
                    "Nothing is waiting for staff."))
 
 
-def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None) -> str:
+def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None,
+              incident_id: str | None = None) -> str:
     r = case.report
     head = (f'<h1 tabindex="-1">Case <code>{escape(case.case_id)}</code></h1>'
             f'<p class="summary">{_badge(case.status, "st")} {_badge(case.outcome, "o")} '
             f'priority {_badge(case.priority, "p")} · team <code>{escape(case.team_id or "unknown")}</code>'
             f' · opened {_ts(case.created_at)} · updated {_ts(case.updated_at)}</p>')
     parts = [head]
+    if incident_id:
+        parts.append(f'<p class="notice">Part of incident <a href="{incident_href(incident_id)}">'
+                     f'{escape(incident_id)}</a>: many teams, one cause. One decision there covers every waiting '
+                     'member.</p>')
     if case.status in stats.WAITING:
         parts.append(_decision_forms(case, now, sla))
     if case.escalation is not None:
@@ -291,10 +303,138 @@ def metrics_page(m: stats.Metrics, sla: timedelta) -> str:
              if m.resolution_hours else '<p class="empty">No closed cases yet.</p>') + "</section>")
 
 
-def incidents_page() -> str:
+IncidentMembers = list[tuple[Member, Case | None]]
+
+
+def _cause(incident: Incident) -> str:
+    c = incident.cause
+    return f'<code>{escape(c.code)}</code> “{escape(c.reason)}”'
+
+
+def _incident_status(incident: Incident, now: datetime) -> str:
+    return _badge("open", "inc") if incident.active(now) else _badge("quiet", "inc")
+
+
+def incidents_page(rows: list[tuple[Incident, IncidentMembers]], now: datetime) -> str:
+    """Incidents, newest first: cause, teams, cases waiting for staff, when it opened and last grew."""
+    body = []
+    for incident, members in rows:
+        waiting = sum(1 for _, c in members if c is not None and c.status == "awaiting_staff")
+        teams = len({m.team_id for m, _ in members})
+        body.append(
+            f'<tr><th scope="row"><a href="{incident_href(incident.incident_id)}">{escape(incident.incident_id)}</a>'
+            f'</th><td>{_cause(incident)}</td><td>{teams}</td><td>{len(members)}</td><td>{waiting}</td>'
+            f'<td>{_incident_status(incident, now)}</td><td>{_ts(incident.opened_at)}</td>'
+            f'<td>{_ts(incident.last_joined_at)}</td></tr>')
     return ('<h1 tabindex="-1">Incidents</h1>'
-            '<p class="empty">No incidents. When three or more teams share a cause within 24 hours, an incident '
-            'opens and is listed here with its member cases (DESIGN.md “Incidents”).</p>')
+            '<p class="summary">When three or more teams share a cause (the deciding finding’s code and its hold’s '
+            'reason) within 24 hours, an incident opens; later cases with that cause join it, and one decision '
+            'covers every member waiting for staff.</p>' +
+            _table("Incidents, newest first", ["Incident", "Cause", "Teams", "Cases", "Waiting", "Status", "Opened",
+                                               "Last case"], body,
+                   "No incidents. When three or more teams share a cause within 24 hours, an incident opens and is "
+                   "listed here with its member cases."))
+
+
+def incident_page(incident: Incident, members: IncidentMembers, held: list[HeldTeam] | None, now: datetime,
+                  sla: timedelta) -> str:
+    waiting = [c for _, c in members if c is not None and c.status == "awaiting_staff"]
+    teams = len({m.team_id for m, _ in members})
+    head = (f'<h1 tabindex="-1">Incident <code>{escape(incident.incident_id)}</code></h1>'
+            f'<p class="summary">{_incident_status(incident, now)} {_cause(incident)} · {teams} teams, '
+            f'{len(members)} cases, <strong>{len(waiting)}</strong> waiting for staff · opened '
+            f'{_ts(incident.opened_at)} by <a href="{case_href(incident.opened_by)}">{escape(incident.opened_by)}</a>'
+            f' · last case {_ts(incident.last_joined_at)}</p>')
+    rows = []
+    for m, c in members:
+        finding = stats.deciding_finding(c) if c else None
+        proposed: list[str] = list(c.escalation.proposed_fixes) if c and c.escalation and c.status in stats.WAITING \
+            else []
+        last = c.decisions[-1] if c and c.decisions else None
+        rows.append(
+            f'<tr><th scope="row"><a href="{case_href(m.case_id)}">{escape(m.case_id)}</a></th>'
+            f'<td><code>{escape(m.team_id)}</code>{"<br><span class=muted>included by staff</span>" if m.via == "included" else ""}</td>'  # noqa: E501
+            f'<td>{_badge(c.status if c else "starting", "st")}</td><td>{_badge(c.outcome if c else None, "o")}</td>'
+            f'<td>{_finding_line(finding)}</td><td>{_fixes(proposed)}</td>'
+            f'<td>{escape(f"{last.decision} by {last.actor}") if last else "–"}</td></tr>')
+    members_table = ('<section aria-labelledby="members"><h2 id="members">Member cases</h2>' +
+                     _table("Every case with this cause since the incident’s first", [
+                         "Case", "Team", "Status", "Outcome", "Deciding finding", "Proposed fixes", "Last decision"],
+                         rows, "No member cases.") + "</section>")
+    return head + _incident_form(incident, members, waiting, held, now, sla) + members_table + \
+        _incident_decisions(incident)
+
+
+def _held_list(held: list[HeldTeam] | None) -> str:
+    if held is None:
+        return ('<p class="muted">The platform does not list the other teams with this hold (it is not an '
+                'automated hold, or its admin API does not offer the list).</p>')
+    if not held:
+        return '<p class="muted">Every team the platform lists with this hold has written in.</p>'
+    items = "".join(
+        f'<li><input type="checkbox" id="inc-{i}" name="include" value="{escape(t.team_id)}">'
+        f'<label for="inc-{i}" class="inline-label"><code>{escape(t.team_id)}</code>'
+        f'{" " + escape(t.slug) if t.slug else ""}'
+        f'{" <span class=muted>held since " + _ts(t.since) + "</span>" if t.since else ""}</label></li>'
+        for i, t in enumerate(held))
+    return (f'<fieldset class="held"><legend>Teams held by the same rule that have not written in '
+            f'({len(held)})</legend><p class="muted">A checked team gets a case started by staff, decided with the '
+            f'incident once it waits for staff.</p><ul class="checks">{items}</ul></fieldset>')
+
+
+def _incident_form(incident: Incident, members: IncidentMembers, waiting: list[Case], held: list[HeldTeam] | None,
+                   now: datetime, sla: timedelta) -> str:
+    proposed = sorted({f for c in waiting if c.escalation for f in c.escalation.proposed_fixes})
+    if not proposed and held:  # nothing waits, but teams may be included: what their cases would propose
+        proposed = sorted({f for _, c in members if c and (d := stats.deciding_finding(c)) for f in fixes_for(d)})
+    late = sum(1 for c in waiting if stats.age(c, now) > sla)
+    versions = "".join(f'<input type="hidden" name="version:{escape(c.case_id)}" value="{c.version}">'
+                       for c in waiting)
+    buttons = []
+    if proposed:
+        buttons.append('<button type="submit" name="decision" value="approve" class="approve">'
+                       f'Approve for all: apply {escape(", ".join(proposed))}</button>')
+    buttons.append('<button type="submit" name="decision" value="resolve">Resolve all (mended by hand)</button>')
+    buttons.append('<button type="submit" name="decision" value="reject" class="reject">Reject all</button>')
+    action = "/api" + incident_href(incident.incident_id) + "/decision"
+    return (
+        '<section aria-labelledby="decide" class="decide"><h2 id="decide">Decide for every waiting member</h2>'
+        f'<p>{len(waiting)} member case{"s" if len(waiting) != 1 else ""} wait for staff'
+        f'{f" ({late} past the SLA)" if late else ""}. Each goes through its own staff decision: its guardrails '
+        '(one risk-hold lift per team in 30 days, the hourly lift cap), fixes, audit, verification and reply; a '
+        'case that moved on since you opened this page is refused as stale and reported.</p>'
+        f'<form method="post" action="{action}" class="decision" data-incident="{escape(incident.incident_id)}">'
+        f'{versions}{_held_list(held)}'
+        '<label for="note">Note (kept with each decision; not sent to customers)</label>'
+        '<textarea id="note" name="note" rows="3" maxlength="2000"></textarea>'
+        f'<div class="buttons">{"".join(buttons)}</div></form>'
+        '<div id="decision-result" role="status" aria-live="polite"></div></section>')
+
+
+def _incident_decisions(incident: Incident) -> str:
+    if not incident.decisions:
+        return ""
+    parts = []
+    for n, d in enumerate(reversed(incident.decisions)):
+        rows = [f'<tr><th scope="row"><a href="{case_href(o.case_id)}">{escape(o.case_id)}</a></th>'
+                f'<td><code>{escape(o.team_id or "–")}</code></td><td>{_badge(o.result, "r")}</td>'
+                f'<td>{escape(o.detail or "–")}</td></tr>' for o in d.outcomes]
+        parts.append(
+            f'<article class="bulk" aria-labelledby="bulk-{n}"><h3 id="bulk-{n}">{escape(d.decision.capitalize())} by '
+            f'{escape(d.actor)} at {_ts(d.decided_at)}</h3>'
+            f'{"<p>“" + escape(d.note) + "”</p>" if d.note else ""}'
+            f'<p class="muted">{escape(outcome_summary(d))}</p>' +
+            _table("What the decision did to each member", ["Case", "Team", "Result", "Detail"], rows,
+                   "No member was waiting.") + "</article>")
+    return ('<section aria-labelledby="decisions"><h2 id="decisions">Decisions on this incident</h2>' +
+            "".join(parts) + "</section>")
+
+
+def outcome_summary(d: IncidentDecision) -> str:
+    counts: dict[str, int] = {}
+    for o in d.outcomes:
+        counts[o.result] = counts.get(o.result, 0) + 1
+    return ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in sorted(counts.items())) or "no member"
 
 
 def not_found_page(what: str) -> str:

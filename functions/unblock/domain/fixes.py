@@ -106,14 +106,19 @@ def apply_fixes(
     actor: str,
     approved: bool = False,
     requester_verified: bool,
+    guardrails: bool | None = None,
 ) -> list[FixRecord]:
     """Apply (or, in approval mode, propose) the named fixes, in check order.
 
     `approved` means staff approved these fixes from the queue: the automatic guardrails
     (approval mode, auto-lift limits) are for fixes nobody looked at, so they do not apply.
+    `guardrails` (default: not `approved`) keeps the auto-lift limits (one lift per team in 30 days,
+    MAX_AUTO_LIFTS_PER_HOUR) for an approval too: a bulk decision on an incident approves many
+    teams' fixes at once without anyone looking at each (DESIGN.md "Incidents").
     For a requester not verified as a member of the team, only the consistency repairs apply
     by themselves; any other fix becomes a proposal for staff (DESIGN.md "Who may act").
     """
+    guard = not approved if guardrails is None else guardrails
     records: list[FixRecord] = []
     todo = [(f, fix) for f in findings for fix in fixes_for(f) if fix in fixes]
     for f, fix in todo:
@@ -125,7 +130,7 @@ def apply_fixes(
         key_id = f.evidence.get("key_id")
         before = _snapshot(platform, team_id, fix, key_id)
         base = {"case_id": case_id, "team_id": team_id, "fix": fix, "actor": actor, "at": now, "before": before}
-        refusal = None if approved else _refusal(platform, ledger, team_id, fix, policy, now)
+        refusal = _refusal(platform, ledger, team_id, fix, policy, now) if guard else None
         if refusal:
             rec = FixRecord(**base, status="refused", after=before, reason=refusal)
         elif policy.dry_run and not approved:
@@ -133,7 +138,7 @@ def apply_fixes(
         elif not (approved or requester_verified or fix in CONSISTENCY_REPAIRS):
             rec = FixRecord(**base, status="proposed", after=before,
                             reason="The requester is not verified as a member of the team: waiting for staff.")
-        elif (capped := fix == "lift_risk_hold" and not approved) and not ledger.claim_lift(
+        elif (capped := fix == "lift_risk_hold" and guard) and not ledger.claim_lift(
                 case_id, now, policy.max_auto_lifts_per_hour):
             rec = FixRecord(**base, status="refused", after=before, reason=_cap_refusal(policy))
         else:

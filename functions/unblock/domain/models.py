@@ -112,6 +112,8 @@ class StaffDecision(_Model):
     note: str | None = None
     decided_at: AwareDatetime
     fixes: list[FixName] = []
+    # a bulk decision on an incident: its fixes still pass the guardrails (DESIGN.md "Incidents")
+    incident_id: str | None = None
 
 
 class Trace(_Model):

@@ -146,6 +146,18 @@ class Team(_Model):
         return v.lower() if v else v
 
 
+# what carries a cause on the platform (DESIGN.md "Incidents"): the billing hold, or a restriction flag
+HoldKind = Literal["billing_hold", "risk_hold", "abuse", "fraud_review", "sanctions", "staff_hold"]
+
+
+class HeldTeam(_Model):
+    """A team the platform lists as carrying a hold (or flag) with a given reason."""
+
+    team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
+    slug: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    since: AwareDatetime | None = None
+
+
 class Seed(_Model):
     teams: tuple[Team, ...]
 

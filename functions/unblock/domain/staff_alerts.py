@@ -1,7 +1,9 @@
-"""What staff are told when a case starts waiting for them: escalated, or re-queued past the SLA.
+"""What staff are told when a case starts waiting for them (escalated, or re-queued past the SLA),
+and once per incident when many teams share one cause.
 
 The message names the case, team, priority, reason and deciding finding, and links to the case in
-the staff console; it carries no secret (no task token, no report text, no key).
+the staff console; it carries no secret (no task token, no report text, no key). An incident's
+names its cause, how many teams share it and how many cases wait, and links to the incident.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from unblock.domain.cases import Case
+from unblock.domain.incidents import Incident
 from unblock.domain.models import SEVERITY
 
 AlertKind = Literal["escalated", "requeued"]
@@ -46,6 +49,37 @@ def _quote(text: str) -> str:
     """Percent-encode a path segment (the domain keeps clear of urllib)."""
     return "".join(c if (c.isascii() and c.isalnum()) or c in "-_.~" else "".join(f"%{b:02X}" for b in c.encode())
                    for c in text)
+
+
+class IncidentAlert(BaseModel):
+    """Staff are told once per incident: its cause, how many teams and cases, where to decide."""
+
+    kind: Literal["incident"] = "incident"
+    incident_id: str
+    cause: str  # the cause's label: code and reason
+    teams: int
+    cases: int
+    link: str | None
+    priority: str = "high"
+
+    @property
+    def subject(self) -> str:
+        return f"[unblock] incident {self.incident_id}: {self.teams} teams, one cause"[:100]
+
+    @property
+    def text(self) -> str:
+        lines = [self.subject, f"Cause: {self.cause}",
+                 f"Teams: {self.teams} ({self.cases} cases so far, within 24 hours)",
+                 "One bulk decision (approve, resolve, reject) applies to every waiting member; teams held by the "
+                 "same rule that have not written in can be included."]
+        lines.append(f"Open it: {self.link}" if self.link else "Open it in the staff console (Incidents).")
+        return "\n".join(lines)
+
+
+def incident_alert(incident: Incident, teams: int, cases: int, console_url: str | None) -> IncidentAlert:
+    link = console_url.rstrip("/") + "/incidents/" + _quote(incident.incident_id) if console_url else None
+    return IncidentAlert(incident_id=incident.incident_id, cause=incident.cause.label, teams=teams, cases=cases,
+                         link=link)
 
 
 def alert_for(case: Case, kind: AlertKind, console_url: str | None) -> StaffAlert:

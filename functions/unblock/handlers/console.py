@@ -3,8 +3,10 @@
 Routes (template.yaml wires the same ones):
 - public, no token: the page shell (`GET /`, `/cases/...`, `/search`, ...) and its static files;
   the shell holds no data, only the script that fetches pages with the staff member's token;
-- behind the JWT authorizer: `GET /pages/...` (the content of a page) and
-  `POST /api/cases/{case_id}/decision` (approve, resolve or reject with a note).
+- behind the JWT authorizer: `GET /pages/...` (the content of a page),
+  `POST /api/cases/{case_id}/decision` (approve, resolve or reject with a note) and
+  `POST /api/incidents/{incident_id}/decision` (one decision for every waiting member of an
+  incident, optionally including teams held by the same rule that have not written in).
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
@@ -28,6 +30,7 @@ from unblock import composition
 from unblock.console import stats, views
 from unblock.domain.cases import Case
 from unblock.observability import logger, metrics
+from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -43,6 +46,7 @@ SECURITY_HEADERS = {
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
 MAX_CASES = 2000
+MAX_INCIDENTS = 100
 
 app = APIGatewayHttpResolver()
 
@@ -82,6 +86,11 @@ for _path in SHELL_PATHS:
 
 @app.get("/cases/<case_id>")
 def shell_case(case_id: str) -> Response[str]:
+    return _shell()
+
+
+@app.get("/incidents/<incident_id>")
+def shell_incident(incident_id: str) -> Response[str]:
     return _shell()
 
 
@@ -126,7 +135,8 @@ def case(case_id: str) -> Response[str]:
     if found is None:
         return _page(404, views.not_found_page(f"No case {case_id}."))
     path = composition.workflow().path(found)
-    return _page(200, views.case_page(found, composition.clock().now(), _sla(), path))
+    incident_id = composition.incidents().incident_of(case_id)
+    return _page(200, views.case_page(found, composition.clock().now(), _sla(), path, incident_id))
 
 
 @app.get("/pages/search")
@@ -156,17 +166,41 @@ def metrics_view() -> Response[str]:
 @app.get("/pages/incidents")
 @protected
 def incidents() -> Response[str]:
-    return _page(200, views.incidents_page())
+    store = composition.incidents()
+    cases = {c.case_id: c for c in _all_cases()}
+    rows = [(i, [(m, cases.get(m.case_id)) for m in store.members(i.incident_id)])
+            for i in store.list(MAX_INCIDENTS)]
+    return _page(200, views.incidents_page(rows, composition.clock().now()))
+
+
+@app.get("/pages/incidents/<incident_id>")
+@protected
+def incident(incident_id: str) -> Response[str]:
+    incident_id = unquote(incident_id)
+    view = incident_flow.incident_view(composition.incidents(), composition.cases(), composition.platform(),
+                                       incident_id)
+    if view is None:
+        return _page(404, views.not_found_page(f"No incident {incident_id}."))
+    return _page(200, views.incident_page(view.incident, view.members, view.held_elsewhere,
+                                          composition.clock().now(), _sla()))
 
 
 # --- decisions ------------------------------------------------------------------------------------
 def _form() -> dict[str, str]:
+    return {k: v[0] for k, v in _form_lists().items() if v}
+
+
+def _form_lists() -> dict[str, list[str]]:
+    """The form's fields with every value (checkboxes repeat a name); a JSON object's lists as lists."""
     body = app.current_event.decoded_body or ""
     ctype = (app.current_event.headers or {}).get("content-type", "")
     if "json" in ctype:
         data = json.loads(body or "{}")
-        return {k: str(v) for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
-    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if not isinstance(data, dict):
+            return {}
+        return {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x is not None]
+                for k, v in data.items() if v is not None}
+    return parse_qs(body, keep_blank_values=True)
 
 
 @app.post("/api/cases/<case_id>/decision")
@@ -199,6 +233,42 @@ def decide(case_id: str) -> Response[str]:
     metrics.add_metric(name="StaffDecisions", unit="Count", value=1)
     return _json(200, {"case_id": case_id, "decision": decision, "actor": who, "status": claimed.status,
                        "message": f"{decision.capitalize()} recorded for {case_id} by {who}; the workflow resumes."})
+
+
+@app.post("/api/incidents/<incident_id>/decision")
+@protected
+def decide_incident(incident_id: str) -> Response[str]:
+    who = str(actor())
+    incident_id = unquote(incident_id)
+    try:
+        form = _form_lists()
+    except ValueError:
+        return _json(400, {"error": "the request body is not a form or JSON object"})
+    decision = (form.get("decision") or [""])[0]
+    if decision not in staff_decisions.DECISIONS:
+        return _json(400, {"error": "decision must be approve, resolve or reject"})
+    # the version of each member the staff member saw: a member written since is refused as stale
+    versions = {k.removeprefix("version:"): int(v[0]) for k, v in form.items()
+                if k.startswith("version:") and v and v[0].isdigit()}
+    include = [t for t in form.get("include", []) if t.strip()]
+    try:
+        record = incident_flow.decide_incident(
+            composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
+            composition.clock(), incident_id, decision, who, next(iter(form.get("note", [])), None), include=include,
+            versions=versions, platform=composition.platform(),
+            settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
+    except incident_flow.NoSuchIncident as err:
+        return _json(404, {"error": str(err)})
+    except staff_decisions.StaffError as err:
+        return _json(422, {"error": str(err)})
+    summary = views.outcome_summary(record)
+    logger.info("incident decision", extra={"incident_id": incident_id, "decision": decision, "actor": who,
+                                            "outcomes": summary})
+    metrics.add_dimension(name="decision", value=decision)
+    metrics.add_metric(name="IncidentDecisions", unit="Count", value=1)
+    return _json(200, {"incident_id": incident_id, "decision": decision, "actor": who,
+                       "outcomes": [o.model_dump(mode="json") for o in record.outcomes],
+                       "message": f"{decision.capitalize()} recorded for incident {incident_id} by {who}: {summary}."})
 
 
 @app.not_found

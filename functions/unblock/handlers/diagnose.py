@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain.models import Finding, Plan
 from unblock.observability import logger, metrics
+from unblock.workflow import incidents
 from unblock.workflow import states as steps
 from unblock.workflow.models import (
     CaseRef,
@@ -62,8 +63,11 @@ def check(name: str, case: CaseRef) -> Finding:
 
 
 def decide(case: CaseRef, billing: Finding, key: Finding, restrictions: Finding) -> dict[str, Any]:
+    findings = [billing, key, restrictions]
     plan: Plan = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), case.case_id,
-                                   [billing, key, restrictions])
+                                   findings)
+    incidents.track(composition.incidents(), composition.staff_alerts(), composition.clock(), case.case_id,
+                    case.team_id, findings, composition.console_url())
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
     metrics.add_dimension(name="action", value=plan.action)
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)

@@ -20,7 +20,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = int(os.environ.get("RECHECK_BATCH", "100"))
     report = recheck_due(composition.platform(), composition.cases(), composition.human_queue(), workflow,
                          composition.clock(), sla=sla, outbox=composition.outbox(), limit=batch,
-                         alerts=composition.staff_alerts(), console_url=composition.console_url())
+                         alerts=composition.staff_alerts(), console_url=composition.console_url(),
+                         incidents=composition.incidents())
     for case_id, action in report.actions.items():
         logger.info("rechecked", extra={"case_id": case_id, "action": action})
     for case_id, error in report.failures.items():

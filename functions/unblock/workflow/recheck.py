@@ -8,6 +8,8 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
   automated hold is now stale): the workflow runs again for the case, to fix and verify;
 - an open case whose execution died (a crash, a failed escalation): the workflow runs again;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
+- a staff case with an incident's bulk decision pending (it did not wait for staff yet when the
+  decision was made): the decision is applied (DESIGN.md "Incidents");
 - otherwise the next re-check backs off: 15 min, 30 min, 1 h ... at most 24 h; a staff case's
   at most 4 h, since its re-check is also its task's heartbeat (the wait's HeartbeatSeconds is
   24 h: the customer's back-off never lets it lapse).
@@ -29,7 +31,8 @@ from unblock.domain import replies
 from unblock.domain.cases import Case
 from unblock.domain.models import Finding
 from unblock.domain.staff_alerts import alert_for
-from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, Platform, StaffAlerts, TaskGone, Workflow
+from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Outbox, Platform, StaffAlerts, TaskGone, Workflow
+from unblock.workflow import incidents as incident_flow
 from unblock.workflow import states as steps
 
 STALE_AFTER = timedelta(days=14)
@@ -40,7 +43,7 @@ DECISION_LOST_AFTER = timedelta(minutes=15)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
-                 "skipped_conflict", "decision_released", "recovered", "failed"]
+                 "skipped_conflict", "decision_released", "recovered", "incident_decision", "failed"]
 log = logging.getLogger(__name__)
 
 
@@ -58,13 +61,14 @@ def backoff(rechecks: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
 
 def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
                 clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100,
-                alerts: StaffAlerts | None = None, console_url: str | None = None) -> RecheckReport:
+                alerts: StaffAlerts | None = None, console_url: str | None = None,
+                incidents: IncidentStore | None = None) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
         report.due += 1
         try:
-            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox)
+            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox, incidents)
             report.actions[case.case_id] = action
             if action == "requeued" and alerts is not None:
                 alerts.publish(alert_for(store.get(case.case_id) or case, "requeued", console_url))
@@ -87,7 +91,7 @@ def _put_off(store: CaseStore, case: Case, now: datetime) -> None:
 
 
 def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow, clock: Clock,
-             case: Case, sla: timedelta, outbox: Outbox) -> Action:
+             case: Case, sla: timedelta, outbox: Outbox, incidents: IncidentStore | None = None) -> Action:
     now = clock.now()
     if now - case.created_at > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
@@ -115,6 +119,10 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
         return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
+
+    if case.status == "awaiting_staff" and case.task_token and incidents is not None and \
+            incident_flow.apply_pending(incidents, store, workflow, queue, clock, case) is not None:
+        return "incident_decision"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)

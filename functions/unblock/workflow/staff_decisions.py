@@ -44,11 +44,12 @@ class StaleDecision(StaffError):
 
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
            decision: Decision, actor: str, note: str | None = None, *,
-           expected_version: int | None = None) -> Case:
+           expected_version: int | None = None, incident_id: str | None = None) -> Case:
     """Apply one staff decision; returns the case as it was claimed (status `deciding`).
 
     `expected_version` is the case version the staff member saw: a case written since (re-queued,
-    re-escalated, closed) refuses the decision as stale.
+    re-escalated, closed) refuses the decision as stale. `incident_id` marks a member's share of
+    a bulk decision on an incident (workflow.incidents): its fixes still pass the guardrails.
     """
     if decision not in DECISIONS:
         raise StaffError(f"unknown decision {decision!r}: approve, resolve or reject")
@@ -68,7 +69,7 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
         raise StaffError(f"case {case_id} has no proposed fix to approve; resolve it once mended by hand")
 
     record = StaffDecision(decision=decision, actor=actor, note=note, decided_at=clock.now(),
-                           fixes=fixes if decision == "approve" else [])
+                           fixes=fixes if decision == "approve" else [], incident_id=incident_id)
     try:
         claimed = store.save(case.model_copy(update={"status": "deciding", "decisions": [*case.decisions, record],
                                                      "updated_at": record.decided_at}))

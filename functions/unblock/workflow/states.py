@@ -73,9 +73,11 @@ def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str
 def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
                      fixes: list[FixName], policy: FixPolicy, actor: str, approved: bool) -> list[FixRecord]:
     case = _get(store, case_id)
+    # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
+    bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
     records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
-                          requester_verified=case.requester_verified)
+                          requester_verified=case.requester_verified, guardrails=not approved or bulk)
     kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
     _update(store, clock, case, fixes=kept + records)
     return records

@@ -82,6 +82,7 @@ class LocalApp:
         fresh_adapters(self.clock)
         self.console = Console(self.stack.outputs, self.clock)
         self.platform = composition.platform()
+        self.console.platform = self.platform
         if seed is not None:
             self.seed(seed)
 
@@ -138,6 +139,22 @@ class LocalApp:
         """A staff decision, then wait until the execution ends or waits on staff again."""
         old = self.console.decide(case_id, decision, actor)  # type: ignore[arg-type]
         return self.console.result(self.console.wait(case_id, timeout, after_token=old.task_token))
+
+    def decide_incident(self, incident_id: str, decision: str, actor: str = "staff:local", note: str | None = None,
+                        include: tuple[str, ...] = (), timeout: float = 120.0) -> tuple[Any, list[Result]]:
+        """A bulk decision on an incident, then wait until every member it decided (or started) ends or
+        waits on staff again; returns the decision (with each member's outcome) and their Results."""
+        tokens = {}  # the waits the decision resumes: wait for what comes after them
+        for m in self.console.incidents.members(incident_id):
+            case = self.console.store.get(m.case_id)
+            tokens[m.case_id] = case.task_token if case is not None else None
+        record = self.console.decide_incident(incident_id, decision, actor, note, include)  # type: ignore[arg-type]
+        results = []
+        for o in record.outcomes:
+            if o.result in ("decided", "started", "pending"):
+                case = self.console.wait(o.case_id, timeout, after_token=tokens.get(o.case_id))
+                results.append(self.console.result(case))
+        return record, results
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, invoked as EventBridge Scheduler would."""

@@ -108,6 +108,7 @@ class LocalStack:
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         atomic_dynamodb_writes()
         payload_limits()
+        early_task_results()
         self._create()
         fresh_adapters()
         return self
@@ -297,6 +298,29 @@ def payload_limits() -> None:
 
     limited._unblock_limited = True  # type: ignore[attr-defined]
     StepFunctionsParserBackend.start_execution = limited  # type: ignore[method-assign]
+
+
+def early_task_results() -> None:
+    """Keep a task result that arrives while a waitForTaskToken task's Lambda still runs, as AWS does.
+
+    moto sets up the wait's heartbeat endpoint only once the Lambda has returned, so a SendTaskSuccess
+    or SendTaskFailure made meanwhile (an incident's bulk decision reaching a case the moment it waits
+    for staff) notifies nothing that is waited on, and the execution hangs until HeartbeatSeconds.
+    Here the new endpoint is notified at once when the task already has its result. Idempotent."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
+
+    setup = CallbackEndpoint.setup_heartbeat_endpoint
+    if getattr(setup, "_unblock_early", False):
+        return
+
+    def keeping(self: Any, heartbeat_seconds: int) -> HeartbeatEndpoint:
+        endpoint = setup(self, heartbeat_seconds=heartbeat_seconds)
+        if self.get_outcome() is not None:
+            endpoint.notify()
+        return endpoint
+
+    keeping._unblock_early = True  # type: ignore[attr-defined]
+    CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
 
 
 _DYNAMODB_WRITE_LOCK = threading.RLock()
