@@ -75,6 +75,8 @@ class Before:
     figures: list[ImportFigure]
     module_of: dict[str, str]  # function -> handler module
     layout_packages: list[str]
+    # the handler modules of the same name in both trees (intake, webhook, ...): import, -X importtime
+    imports: dict[str, ImportFigure] = field(default_factory=dict)
 
     def figure(self, module: str) -> ImportFigure:
         return next(f for f in self.figures if f.module == module)
@@ -298,10 +300,14 @@ def measure(runs: int = 5, before: Tree | None = None, before_ref: str = "") -> 
                          [ImportFigure(m, [fn for fn in old_modules[m] if fn in tasks]) for m in task_modules],
                          module_of, old_packages)
             old_envs = {f.module: lambda_env(old_doc, f.functions[0], old_root, before) for f in old.figures}
+            for m in modules:
+                if m in old_modules:
+                    old.imports[m] = ImportFigure(m, old_modules[m])
+                    old_envs.setdefault(m, lambda_env(old_doc, old_modules[m][0], old_root, before))
         # warm the bytecode caches once (a deployed package ships compiled dependencies)
         for fig in [baseline, *figs]:
             _import_cost(fig.module, envs.get(fig.module, base_env), startup)
-        for fig in old.figures if old else []:
+        for fig in [*old.figures, *old.imports.values()] if old else []:
             _import_cost(fig.module, old_envs[fig.module], startup)
         t0 = time.perf_counter()
         for _ in range(runs):
@@ -311,6 +317,10 @@ def measure(runs: int = 5, before: Tree | None = None, before_ref: str = "") -> 
                 us, top = _import_cost(fig.module, envs[fig.module], startup)
                 fig.runs_us.append(us)
                 fig.top = top
+                if old and (same := old.imports.get(fig.module)):  # the baseline's module of that name, next to it
+                    us, top = _import_cost(same.module, old_envs[same.module], startup)
+                    same.runs_us.append(us)
+                    same.top = top
         t1 = time.perf_counter()
         # import + first use: this tree's modules and the baseline's in turn, so that both see the same load
         pairs = [(f, envs[f.module]) for f in figs]
