@@ -26,16 +26,30 @@ def use_functions_path() -> None:
 use_functions_path()
 
 
-def template() -> dict[str, Any]:
+def template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """template.yaml as the embedded stack reads it (this tree's, or another tree's by path)."""
     from unblock_dev.local.template import load_template
 
-    return load_template(TEMPLATE)
+    return load_template(path)
 
 
 def functions(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Logical id -> properties of every AWS::Serverless::Function, in template order."""
     return {lid: res.get("Properties", {}) for lid, res in doc["Resources"].items()
             if res["Type"] == "AWS::Serverless::Function"}
+
+
+def task_functions(doc: dict[str, Any]) -> list[str]:
+    """The functions the state machines invoke as tasks (their DefinitionSubstitutions' `!GetAtt X.Arn`)."""
+    out: list[str] = []
+    for res in doc["Resources"].values():
+        if res["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        for value in (res.get("Properties", {}).get("DefinitionSubstitutions") or {}).values():
+            target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+            if isinstance(target, list) and str(target[0]) not in out:
+                out.append(str(target[0]))
+    return out
 
 
 def memory_mb(doc: dict[str, Any], logical_id: str) -> int:

@@ -23,14 +23,31 @@ class Call:
     end: float
     ok: bool
     result: Any = None
+    step: str | None = None  # the workflow step a shared function served (the task's `step`)
 
     @property
     def ms(self) -> float:
         return (self.end - self.start) * 1000
 
+    @property
+    def key(self) -> str:
+        """The function, with the step it served where it serves several: `DiagnoseFunction.open_case`."""
+        return f"{self.function}.{self.step}" if self.step else self.function
+
+    def is_(self, function: str, *steps: str) -> bool:
+        return self.function == function and (not steps or self.step in steps)
+
+    @property
+    def verified(self) -> bool:
+        """A fix step whose verification closes the case as auto_fixed (the FixFunction verifies its fixes)."""
+        if not (self.is_("FixFunction", "fix") and self.ok and isinstance(self.result, dict)):
+            return False
+        verification = self.result.get("verification")
+        return isinstance(verification, dict) and verification.get("outcome") == "auto_fixed"
+
 
 def case_id_of(event: Any) -> str | None:
-    """The case a state machine task is about (OpenCase gets the report, later steps `case` or `state`)."""
+    """The case a state machine task is about (open_case gets the report, later steps `case` or `state`)."""
     if not isinstance(event, dict):
         return None
     for holder in (event, event.get("state") if isinstance(event.get("state"), dict) else None,
@@ -71,7 +88,8 @@ class Recorder:
                 result = json.loads(out)
             except ValueError:
                 result = None
-            call = Call(stack.logical_id(name), case_id_of(event), start, end, ok, result)
+            step = event.get("step") if isinstance(event, dict) and isinstance(event.get("step"), str) else None
+            call = Call(stack.logical_id(name), case_id_of(event), start, end, ok, result, step)
             with self._lock:
                 self.calls.append(call)
             return out
@@ -110,7 +128,10 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def scenario_names() -> list[str]:
-    return sorted(p.name for p in EVENTS.glob("*.json") if p.name != "platform.json")
+    """The scenario events of events/, as `unblock demo` runs them (not the seed, not the help desk's users)."""
+    from unblock_dev.demo import scenarios
+
+    return scenarios()
 
 
 def start_app() -> Any:

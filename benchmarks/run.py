@@ -46,31 +46,42 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs, reps, tickets = (2, 1, 30) if args.quick else (5, 2, 200)
 
-    from benchmarks import coldstart, cost, recheck, report, throughput
-    from benchmarks.embedded import Recorder, start_app
+    from benchmarks import baseline, coldstart, cost, package, recheck, report, throughput
+    from benchmarks.common import EVENTS
+    from benchmarks.embedded import Recorder, scenario_names, start_app
 
     info = machine()
     t0 = time.perf_counter()
     log(f"machine: {info['cpus']} CPUs, Python {info['python']}, load {info['load']}")
-    cold = coldstart.measure(runs)
-    app = start_app()
-    try:
-        rec = Recorder(app.stack)
-        first = cost.measure(app, rec, reps)
-        flow = throughput.run(app, rec, tickets)
-    finally:
-        app.close()
-    # a stack of its own: 10,000 cases in moto's tables would slow every later query there (moto serves a
-    # query by walking the table), and the cases of the runs above would add to the pending ones
-    app = start_app()
-    try:
-        scaling = recheck.measure(app)
-    finally:
-        app.close()
+    with baseline.extracted() as before:
+        packages = report.Packages(package.measure(baseline.CURRENT.requirements()),
+                                   package.measure(before.tree.requirements()) if before.tree else None)
+        cold = coldstart.measure(runs, before.tree, before.ref)
+        app = start_app()
+        try:
+            rec = Recorder(app.stack)
+            first = cost.measure(app, rec, reps)
+            flow = throughput.run(app, rec, tickets)
+        finally:
+            app.close()
+        # a stack of its own: 10,000 cases in moto's tables would slow every later query there (moto serves a
+        # query by walking the table), and the cases of the runs above would add to the pending ones
+        app = start_app()
+        try:
+            scaling = recheck.measure(app)
+        finally:
+            app.close()
+        # the baseline's own CLI on the same events (nothing else is timed meanwhile)
+        baseline.transitions(before, scenario_names(), first.teams(), EVENTS)
+        before_types = cost.state_types(before.tree.template(), before.tree.root) if before.tree else {}
     prices = cost.report(first.runs, template(), flow.calls)
+    comparison = cost.compare(first.runs, before)
+    path = coldstart.cold_path(cold, prices.auto_fix_functions(),
+                               comparison.before_auto_fix_functions() or baseline.BASELINE_AUTO_FIX_FUNCTIONS)
     info["elapsed"] = f"{time.perf_counter() - t0:.0f} s"
     info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    args.out.write_text(report.render(info, cold, prices, scaling, flow, quick=args.quick))
+    old = report.Before(before, comparison, path, packages, before_types)
+    args.out.write_text(report.render(info, cold, prices, scaling, flow, old, quick=args.quick))
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 

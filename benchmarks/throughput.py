@@ -3,9 +3,10 @@
 A mix of the scenario events (each with a fresh ticket id), round robin, one case at a time:
 the sandbox is reseeded before each ticket (a fix mends it, and the next ticket of that team
 must find the problem again; the reseed is not timed). A case's latency runs from handing the
-event to the intake until its last step returned: CloseCase, or Escalate when it waits on
-staff. Read from the in-process calls, not from polling. Baseline: the time the handlers
-themselves took for the case (the rest is the embedded Step Functions interpreter, moto).
+event to the intake until its last step returned: the OutcomeFunction's close step, or its
+escalate step when the case waits on staff. Read from the in-process calls, not from polling.
+Baseline: the time the handlers themselves took for the case (the rest is the embedded Step
+Functions interpreter, moto).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from typing import Any
 from benchmarks.common import log, median, percentile, quiet_stdout
 from benchmarks.embedded import Call, Recorder, load_event, reseed, scenario_names
 
-TERMINAL = {"CloseCaseFunction", "EscalateFunction"}
+TERMINAL = ("OutcomeFunction", ("close", "escalate"))  # (function, steps): the case settled or waits on staff
+OPENING = ("DiagnoseFunction", ("open_case",))
+INTAKE = ("IntakeFunction", "WebhookFunction")
+LIFT_CAP = "MAX_AUTO_LIFTS_PER_HOUR"  # named in the escalation reason when the hourly lift cap is reached
 
 
 @dataclass
@@ -28,8 +32,9 @@ class Ticket:
     latency_ms: float
     handler_ms: float
     to_verified_ms: float | None
-    start_gap_ms: float | None  # intake returned -> OpenCase started (the execution starting)
+    start_gap_ms: float | None  # intake returned -> the open_case step started (the execution starting)
     outcome: str | None = None
+    escalation_reason: str | None = None
 
 
 @dataclass
@@ -60,10 +65,15 @@ class Throughput:
     def outcomes(self) -> Counter[str]:
         return Counter(t.outcome or "?" for t in self.tickets)
 
+    @property
+    def lift_capped(self) -> int:
+        """Tickets escalated because the hourly cap on automatic risk-hold lifts was reached."""
+        return sum(1 for t in self.tickets if t.escalation_reason and LIFT_CAP in t.escalation_reason)
+
 
 def _settled(calls: list[Call], case_id: str) -> Call | None:
     for c in reversed(calls):
-        if c.case_id == case_id and c.function in TERMINAL and c.ok:
+        if c.case_id == case_id and c.is_(TERMINAL[0], *TERMINAL[1]) and c.ok:
             return c
     return None
 
@@ -98,10 +108,9 @@ def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> T
                     time.sleep(0.002)
             calls = rec.since(mark)
             mine = [c for c in calls if c.case_id in (case_id, None)]
-            verified = [c for c in mine if c.function == "VerifyFunction" and c.ok
-                        and isinstance(c.result, dict) and c.result.get("outcome") == "auto_fixed"]
-            intake = [c for c in mine if c.function in ("IntakeFunction", "WebhookFunction")]
-            opened = [c for c in mine if c.function == "OpenCaseFunction"]
+            verified = [c for c in mine if c.verified]
+            intake = [c for c in mine if c.function in INTAKE]
+            opened = [c for c in mine if c.is_(OPENING[0], *OPENING[1])]
             gap = (opened[0].start - intake[0].end) * 1000 if intake and opened else None
             out.append(Ticket(name, case_id, (last.end - t0) * 1000, sum(c.ms for c in mine),
                               (verified[0].end - t0) * 1000 if verified else None, gap))
@@ -109,6 +118,7 @@ def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> T
     for t in out:
         case = app.console.store.get(t.case_id)
         t.outcome = case.outcome if case else None
+        t.escalation_reason = case.escalation.reason if case and case.escalation else None
     log(f"throughput: {tickets} tickets in {time.perf_counter() - t_all:.0f}s "
         f"(p50 {median([t.latency_ms for t in out]):.0f} ms)")
     return Throughput(out, wall, rec.since(mark0))
