@@ -4,8 +4,9 @@ Logs go to stderr so that `unblock run --json` keeps stdout for its one JSON obj
 on Lambda both streams reach CloudWatch Logs.
 
 No Powertools Tracer: Lambda's `Tracing: Active` (template.yaml) already traces each
-invocation, and the X-Ray SDK the Tracer needs is 1.4 MB that pulls in a second botocore
-(about 30 MB) and a slower first invocation on every cold start (BENCHMARKS.md).
+invocation, and the X-Ray SDK the Tracer needs pulls in a second botocore (about 21 MB
+unzipped, two thirds of the old package) and a slower first invocation on every cold start
+(BENCHMARKS.md).
 """
 
 from __future__ import annotations
