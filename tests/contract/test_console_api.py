@@ -58,7 +58,10 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
                               "states:GetExecutionHistory", "states:StartExecution",
                               "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
     starts = [s for p in statements for s in p["Statement"] if "states:StartExecution" in s["Action"]]
-    assert [s["Resource"] for s in starts] == [{"Ref": "RemediationStateMachine"}]  # an incident's included teams
+    # an incident's included teams: the state machine by its name (a Ref would close a dependency circle)
+    machine = TEMPLATE["Resources"]["RemediationStateMachine"]["Properties"]["Name"]["Fn::Sub"]
+    arn = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{machine}"
+    assert [s["Resource"]["Fn::Sub"] for s in starts] == [arn]
     # and the platform's read side only, to list the teams an incident's hold is on
     conditional = [p["Fn::If"] for p in CONSOLE["Policies"] if "Fn::If" in p]
     assert [(c[0], c[2]) for c in conditional] == [("UseSandbox", {"Ref": "AWS::NoValue"}),

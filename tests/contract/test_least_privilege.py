@@ -335,3 +335,52 @@ def test_the_recorded_calls_cover_every_function_in_the_template(transformed, re
     functions = {lid for lid, r in transformed["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
     assert functions - invoked == set(), "functions no scenario invokes"
     assert functions - {c.function for c in calls} == set(), "functions that made no AWS call"
+
+
+def _references(node: Any, ids: set[str]) -> set[str]:
+    """The logical ids a resource's properties name (Ref, Fn::GetAtt, ${X} and ${X.Attr} in Fn::Sub)."""
+    import re
+
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", str(text))}
+                if isinstance(value, list):
+                    found |= _references(value[1], ids)
+            else:
+                found |= _references(value, ids)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item, ids)
+    return found & ids
+
+
+def test_the_deployed_template_has_no_circular_dependency(transformed):
+    """CloudFormation refuses a stack whose resources depend on each other in a circle; cfn-lint does
+    not see one that goes through SAM's generated resources (an HTTP API's routes and permissions)."""
+    resources = transformed["Resources"]
+    ids = set(resources)
+    graph = {lid: _references(res.get("Properties", {}), ids)
+             | set(_as_list(res.get("DependsOn", []))) for lid, res in resources.items()}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(lid: str, path: list[str]) -> list[str] | None:
+        state[lid] = 1
+        for dep in sorted(graph[lid]):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep):], dep] if dep in path else [*path, dep]
+            if dep not in state and (cycle := visit(dep, [*path, dep])):
+                return cycle
+        state[lid] = 2
+        return None
+
+    for lid in sorted(ids):
+        if lid not in state:
+            cycle = visit(lid, [lid])
+            assert cycle is None, " -> ".join(cycle)

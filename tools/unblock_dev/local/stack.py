@@ -194,8 +194,8 @@ class LocalStack:
             r.attrs[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
             if "FunctionUrlConfig" in props:
                 r.attrs[(f"{lid}Url", "FunctionUrl")] = f"https://{name.lower()}.lambda-url.{REGION}.on.aws/"
-        for lid, _ in machines:
-            name = self._name(lid)
+        for lid, props in machines:
+            name = str(r.resolve(props["Name"])) if "Name" in props else self._name(lid)
             r.refs[lid] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
             r.attrs[(lid, "Name")] = name
             r.attrs[(lid, "Arn")] = r.refs[lid]
