@@ -14,6 +14,7 @@ from unblock.domain.models import Result
 from unblock.domain.platform_model import Seed, load_seed_text
 from unblock_dev.helpdesk import SandboxHelpDesk
 from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, acting_as, fresh_adapters
+from unblock_dev.local.wiring import Wiring
 from unblock_dev.staff import Console, poll
 
 DEFAULT_SEED = ROOT / "events" / "platform.json"
@@ -78,6 +79,7 @@ class LocalApp:
         parameters = {**HELPDESK_PARAMETERS, "ZendeskApiUrl": self.helpdesk.url,
                       "DiscourseApiUrl": self.helpdesk.url, **(parameters or {})}
         self.stack = LocalStack(parameters=parameters).start()
+        self.wiring = Wiring.from_template(self.stack.template)
         self._helpdesk_credentials(parameters)
         fresh_adapters(self.clock)
         self.console = Console(self.stack.outputs, self.clock)
@@ -109,7 +111,7 @@ class LocalApp:
     def submit(self, event: dict[str, Any]) -> str:
         """Hand a trigger event to the intake, as EventBridge or StartExecution would; returns the case id."""
         kind = event_kind(event)
-        logical = "WebhookFunction" if kind == "webhook" else "IntakeFunction"
+        logical = self.wiring.webhooks if kind == "webhook" else self.wiring.ticket_events
         payload = event if kind != "webhook" else webhook_request(event)
         try:
             out = self.stack.invoke(logical, payload)
@@ -158,34 +160,35 @@ class LocalApp:
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, invoked as EventBridge Scheduler would."""
-        result: dict[str, Any] = self.stack.invoke("RecheckFunction", {"source": "aws.scheduler",
+        result: dict[str, Any] = self.stack.invoke(self.wiring.schedule, {"source": "aws.scheduler",
                                                                        "time": self.clock.now().isoformat()})
         return result
 
     def deliver_replies(self, max_rounds: int = 10) -> dict[str, int]:
         """What the SQS event source mapping does: outbox batches to the NotifyFunction, deleting
         what it delivered and leaving its reported failures for a later receive."""
-        url = self.stack.outputs["OutboxQueueUrl"]
-        arn = self.stack.resolver.attrs[("OutboxQueue", "Arn")]
+        mapping = self.wiring.outbox
+        url = str(self.stack.resolver.refs[mapping.queue])
+        arn = self.stack.resolver.attrs[(mapping.queue, "Arn")]
         sqs = self.console.sqs
         counts = {"delivered": 0, "failed": 0}
         for _ in range(max_rounds):
-            with acting_as("NotifyFunction"):  # the mapping polls with the function's role
-                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=0,
-                                               AttributeNames=["All"]).get("Messages", [])
+            with acting_as(mapping.function):  # the mapping polls with the function's role
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=mapping.batch_size,
+                                               VisibilityTimeout=0, AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 break
             records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                         "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
                         "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1"}
                        for m in messages]
-            out = self.stack.invoke("NotifyFunction", {"Records": records})
+            out = self.stack.invoke(mapping.function, {"Records": records})
             failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}
             for m in messages:
                 if m["MessageId"] in failed:
                     counts["failed"] += 1
                 else:
-                    with acting_as("NotifyFunction"):
+                    with acting_as(mapping.function):
                         sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
                     counts["delivered"] += 1
             if failed:

@@ -1,0 +1,56 @@
+"""Which function each trigger reaches, read from template.yaml (never restated by hand).
+
+On AWS these are an EventBridge rule, a Function URL, an EventBridge Scheduler schedule and an
+SQS event source mapping; the embedded stack plays each of them, and asks the template which
+function it invokes and how (the mapping's queue and batch size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class WiringError(Exception):
+    """template.yaml does not wire a trigger the embedded stack plays (exactly one function each)."""
+
+
+@dataclass(frozen=True)
+class QueueMapping:
+    function: str  # logical id
+    queue: str  # logical id of the queue
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Wiring:
+    ticket_events: str  # the function an EventBridge rule sends ticket events to
+    webhooks: str  # the function behind the Function URL
+    schedule: str  # the function the every-15-minutes schedule invokes
+    outbox: QueueMapping  # the mapping that feeds the outbox queue to a function
+
+    @classmethod
+    def from_template(cls, template: dict[str, Any], outbox_queue: str = "OutboxQueue") -> Wiring:
+        resources: dict[str, Any] = template["Resources"]
+        functions = {lid: r.get("Properties", {}) for lid, r in resources.items()
+                     if r["Type"] == "AWS::Serverless::Function"}
+
+        def with_event(kind: str) -> str:
+            found = [lid for lid, p in functions.items()
+                     if any(e.get("Type") == kind for e in (p.get("Events") or {}).values())]
+            if len(found) != 1:
+                raise WiringError(f"expected one function with a {kind} event in template.yaml, found {found}")
+            return found[0]
+
+        urls = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p]
+        if len(urls) != 1:
+            raise WiringError(f"expected one function with a FunctionUrlConfig in template.yaml, found {urls}")
+        mappings = [r.get("Properties", {}) for r in resources.values()
+                    if r["Type"] == "AWS::Lambda::EventSourceMapping"
+                    and r.get("Properties", {}).get("EventSourceArn") == {"Fn::GetAtt": [outbox_queue, "Arn"]}]
+        if len(mappings) != 1:
+            raise WiringError(f"expected one event source mapping from {outbox_queue} in template.yaml")
+        mapping = mappings[0]
+        return cls(ticket_events=with_event("EventBridgeRule"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
+                   outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
+                                       batch_size=int(mapping.get("BatchSize", 10))))
