@@ -19,8 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import timedelta
-from importlib import resources
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -30,8 +29,11 @@ from unblock import composition
 from unblock.console import stats, views
 from unblock.domain.cases import Case
 from unblock.observability import logger, metrics
-from unblock.workflow import incidents as incident_flow
-from unblock.workflow import staff_decisions
+
+# Imported where a route needs them, not at a cold start: staff open the queue first, and the
+# decision and incident flows bring redaction and the fix guardrails with them (BENCHMARKS.md).
+DECISIONS: tuple[Literal["approve", "resolve", "reject"], ...] = ("approve", "resolve", "reject")
+
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -98,6 +100,8 @@ def shell_incident(incident_id: str) -> Response[str]:
 def static(name: str) -> Response[str]:
     if name not in STATIC:
         return _response(404, "not found", "text/plain")
+    from importlib import resources
+
     text = resources.files("unblock.console").joinpath("static", name).read_text(encoding="utf-8")
     resp = _response(200, text, STATIC[name])
     resp.headers["Cache-Control"] = "public, max-age=300"
@@ -176,6 +180,8 @@ def incidents() -> Response[str]:
 @app.get("/pages/incidents/<incident_id>")
 @protected
 def incident(incident_id: str) -> Response[str]:
+    from unblock.workflow import incidents as incident_flow
+
     incident_id = unquote(incident_id)
     view = incident_flow.incident_view(composition.incidents(), composition.cases(), composition.platform(),
                                        incident_id)
@@ -206,6 +212,8 @@ def _form_lists() -> dict[str, list[str]]:
 @app.post("/api/cases/<case_id>/decision")
 @protected
 def decide(case_id: str) -> Response[str]:
+    from unblock.workflow import staff_decisions
+
     who = str(actor())
     case_id = unquote(case_id)
     try:
@@ -213,7 +221,7 @@ def decide(case_id: str) -> Response[str]:
     except ValueError:
         return _json(400, {"error": "the request body is not a form or JSON object"})
     decision = form.get("decision", "")
-    if decision not in staff_decisions.DECISIONS:
+    if decision not in DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})
     version = form.get("version")
     try:
@@ -238,6 +246,9 @@ def decide(case_id: str) -> Response[str]:
 @app.post("/api/incidents/<incident_id>/decision")
 @protected
 def decide_incident(incident_id: str) -> Response[str]:
+    from unblock.workflow import incidents as incident_flow
+    from unblock.workflow import staff_decisions
+
     who = str(actor())
     incident_id = unquote(incident_id)
     try:
@@ -245,7 +256,7 @@ def decide_incident(incident_id: str) -> Response[str]:
     except ValueError:
         return _json(400, {"error": "the request body is not a form or JSON object"})
     decision = (form.get("decision") or [""])[0]
-    if decision not in staff_decisions.DECISIONS:
+    if decision not in DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})
     # the version of each member the staff member saw: a member written since is refused as stale
     versions = {k.removeprefix("version:"): int(v[0]) for k, v in form.items()
