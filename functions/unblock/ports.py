@@ -7,24 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from unblock.domain.cases import Case
-from unblock.domain.incidents import Cause, Incident, IncidentDecision, Member, PendingDecision, Sighting
-from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
-from unblock.domain.platform_model import (
-    AutoLift,
-    Billing,
-    Entitlements,
-    HeldTeam,
-    HoldKind,
-    Key,
-    Restriction,
-    Source,
-    Team,
-)
-from unblock.domain.replies import OutgoingReply
-from unblock.domain.staff_alerts import IncidentAlert, StaffAlert
+if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
+    from unblock.domain.cases import Case
+    from unblock.domain.incidents import Cause, Incident, IncidentDecision, Member, PendingDecision, Sighting
+    from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
+    from unblock.domain.platform_model import (
+        AutoLift,
+        Billing,
+        Entitlements,
+        HeldTeam,
+        HoldKind,
+        Key,
+        Restriction,
+        Source,
+        Team,
+    )
+    from unblock.domain.replies import OutgoingReply
+    from unblock.domain.staff_alerts import IncidentAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
