@@ -190,6 +190,8 @@ def test_search_by_team_slug_and_ticket(page, app):
     for query in (case.team_id, "quickcash-bots", case.report.ticket_id):
         page.get_by_label("Team id, slug, ticket or case").fill(query)
         page.get_by_role("button", name="Search").click()
+        # this query's answer, not the previous one's (its link would already be on the page)
+        page.get_by_text(f"Cases matching \u201c{query}\u201d").wait_for()
         page.get_by_role("link", name=case_id, exact=True).wait_for()
     shot(page, "search")
     page.get_by_label("Team id, slug, ticket or case").fill("zz-nothing-matches-9f3c")
