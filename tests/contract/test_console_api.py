@@ -128,10 +128,3 @@ def test_views_escape_what_they_show():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert json.dumps("x")  # views render JSON evidence with json.dumps (escaped)
 
-
-def test_the_console_knows_the_decisions_the_workflow_takes():
-    """The console checks a decision before it loads the decision flow (a lighter cold start)."""
-    from unblock.handlers import console
-    from unblock.workflow import staff_decisions
-
-    assert console.DECISIONS == staff_decisions.DECISIONS

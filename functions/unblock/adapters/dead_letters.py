@@ -14,34 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from unblock.domain.limits import MAX_JSON_DEPTH
 from unblock.domain.tickets.extract import redact
+from unblock.domain.tickets.extract import redact_json as redact_payload
 
 Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope
-
-
-DEEPER = f"[… nested deeper than {MAX_JSON_DEPTH} levels: not kept]"
-
-
-def redact_payload(value: Any, depth: int = 0) -> tuple[Any, int]:
-    """Every string in a JSON value redacted; returns the value and how many secrets were removed.
-    What nests deeper than MAX_JSON_DEPTH (an event refused for its depth) is replaced by a mark."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list | dict) and depth >= MAX_JSON_DEPTH:
-        return DEEPER, 0
-    if isinstance(value, list):
-        pairs = [redact_payload(v, depth + 1) for v in value]
-        return [v for v, _ in pairs], sum(n for _, n in pairs)
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        total = 0
-        for k, v in value.items():
-            out[k], n = redact_payload(v, depth + 1)
-            total += n
-        return out, total
-    return value, 0
 
 
 def kept_message(kind: Kind, payload: Any, reason: str, received_at: datetime) -> str:

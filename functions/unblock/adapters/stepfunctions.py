@@ -14,7 +14,6 @@ from unblock.domain.tickets.reports import redact_decision
 from unblock.ports import TaskGone
 
 DEAD_TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
-_GONE = set(DEAD_TOKEN_ERRORS)
 
 
 NAME_MAX = 80  # Step Functions execution names: [A-Za-z0-9-_], at most 80 characters
@@ -65,27 +64,16 @@ class StepFunctionsWorkflow:
         self._sfn, self._arn = client, state_machine_arn
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None:
+        self.send_task_success(token, output)
+
+    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
         # the output (a decision, its actor and note) is kept in the execution history: redacted
         with _dead_token_is_task_gone():
             self._sfn.send_task_success(taskToken=token, output=json.dumps(redact_decision(output)))
 
-    def send_task_success(self, token: str, output: dict[str, Any]) -> None:
-        self._task_call(self._sfn.send_task_success, taskToken=token, output=json.dumps(redact_decision(output)))
-
     def send_task_failure(self, token: str, error: str, cause: str) -> None:
-        self._task_call(self._sfn.send_task_failure, taskToken=token, error=error, cause=redact_decision(cause))
-
-    @staticmethod
-    def _task_call(call: Any, **kwargs: Any) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            call(**kwargs)
-        except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
-            if code in _GONE:
-                raise TaskGone(code) from err
-            raise
+        with _dead_token_is_task_gone():
+            self._sfn.send_task_failure(taskToken=token, error=error, cause=redact_decision(cause))
 
     def heartbeat(self, token: str) -> None:
         with _dead_token_is_task_gone():

@@ -15,6 +15,7 @@ CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "sch
 # "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
 StaffDecisionName = Literal["approve", "resolve", "reject"]
+STAFF_DECISIONS: tuple[StaffDecisionName, ...] = ("approve", "resolve", "reject")
 
 # A Discourse username as unblock accepts one (a plain one; `.` and `..` are out): where a
 # private message goes, and the only form that reaches a URL path.

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -28,11 +28,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.console import stats, views
 from unblock.domain.cases import Case
+from unblock.domain.models import STAFF_DECISIONS
 from unblock.observability import logger, metrics
 
 # Imported where a route needs them, not at a cold start: staff open the queue first, and the
 # decision and incident flows bring redaction and the fix guardrails with them (BENCHMARKS.md).
-DECISIONS: tuple[Literal["approve", "resolve", "reject"], ...] = ("approve", "resolve", "reject")
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -221,7 +221,7 @@ def decide(case_id: str) -> Response[str]:
     except ValueError:
         return _json(400, {"error": "the request body is not a form or JSON object"})
     decision = form.get("decision", "")
-    if decision not in DECISIONS:
+    if decision not in STAFF_DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})
     version = form.get("version")
     try:
@@ -256,7 +256,7 @@ def decide_incident(incident_id: str) -> Response[str]:
     except ValueError:
         return _json(400, {"error": "the request body is not a form or JSON object"})
     decision = (form.get("decision") or [""])[0]
-    if decision not in DECISIONS:
+    if decision not in STAFF_DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})
     # the version of each member the staff member saw: a member written since is refused as stale
     versions = {k.removeprefix("version:"): int(v[0]) for k, v in form.items()

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Literal
+from typing import Any
 
 from unblock.domain.cases import Case
-from unblock.domain.models import StaffDecision
+from unblock.domain.models import STAFF_DECISIONS, StaffDecision, StaffDecisionName
 from unblock.domain.tickets.extract import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
 
-Decision = Literal["approve", "resolve", "reject"]
-DECISIONS: tuple[Decision, ...] = ("approve", "resolve", "reject")
+Decision = StaffDecisionName
+DECISIONS = STAFF_DECISIONS
 MAX_NOTE = 2000
 
 

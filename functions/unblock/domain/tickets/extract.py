@@ -24,10 +24,11 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from unblock.domain.limits import MAX_JSON_DEPTH
 from unblock.domain.tickets import secret_patterns
 
 __all__ = [
@@ -458,3 +459,27 @@ def extract(subject: str, text: str) -> Facts:
         error_types=_ordered(body, _ERROR_TYPE_PATTERNS),
         request_ids=_ordered(body, [_VERCEL_ID, _REQ_ID, _LABELLED_REQUEST_ID]),
     )
+
+
+DEEPER = f"[… nested deeper than {MAX_JSON_DEPTH} levels: not kept]"
+
+
+def redact_json(value: Any, depth: int = 0) -> tuple[Any, int]:
+    """Every string in a JSON value redacted; returns the value and how many secrets were removed.
+    What nests deeper than MAX_JSON_DEPTH (an event refused for its depth) is replaced by a mark.
+    Kept events (the intake's dead letters) and staff decisions (Step Functions' history) both use it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | dict) and depth >= MAX_JSON_DEPTH:
+        return DEEPER, 0
+    if isinstance(value, list):
+        pairs = [redact_json(v, depth + 1) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for k, v in value.items():
+            out[k], n = redact_json(v, depth + 1)
+            total += n
+        return out, total
+    return value, 0

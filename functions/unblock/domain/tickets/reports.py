@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from unblock.domain.models import Report
-from unblock.domain.tickets.extract import extract, redact
+from unblock.domain.tickets.extract import extract, redact, redact_json
 from unblock.domain.tickets.ticket_event import TicketEvent
 
 # The normalized event has no provider field: help-desk channels map to the help desk that
@@ -100,13 +100,7 @@ def redact_report(report: Report) -> Report:
 def redact_decision(value: Any) -> Any:
     """A staff decision on its way to Step Functions (SendTaskSuccess output, SendTaskFailure cause):
     every string in it redacted. A note or an actor typed by staff lands in the execution history."""
-    if isinstance(value, str):
-        return redact(value)[0]
-    if isinstance(value, list):
-        return [redact_decision(v) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_decision(v) for k, v in value.items()}
-    return value
+    return redact_json(value)[0]
 
 
 def _prefix_only(key_prefix: str | None) -> tuple[str | None, int]:
