@@ -17,14 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unblock.domain.platform_model import hash_secret
-from unblock.domain.tickets.extract import (
-    ELLIPSIS,
-    REDACTED,
-    Facts,
-    extract,
-    redact,
-    redact_secrets,
-)
+from unblock.domain.tickets.facts import Facts, extract
+from unblock.domain.tickets.redaction import ELLIPSIS, REDACTED, redact, redact_secrets
 
 GATEWAY_KEY = "vck_lowr01sandboxlowrisklabstestsecret"
 OTHER_KEY = "vck_3f9aQ7mZx2LpR8sT4vW6yB1nC5dE9gH0jK"

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from unblock.domain.tickets import secret_patterns
-from unblock.domain.tickets.extract import ELLIPSIS, REDACTED, extract, redact, redact_secrets
+from unblock.domain.tickets.facts import extract
+from unblock.domain.tickets.redaction import ELLIPSIS, REDACTED, redact, redact_secrets
 
 CORPUS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[1] / "data" / "secret_corpus.json").read_text(encoding="utf-8"))["samples"]

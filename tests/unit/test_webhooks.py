@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from unblock.domain.tickets.extract import ELLIPSIS, REDACTED, extract
+from unblock.domain.tickets.facts import extract
+from unblock.domain.tickets.redaction import ELLIPSIS, REDACTED
 from unblock.domain.tickets.ticket_event import (
     MAX_TEXT_BYTES,
     InvalidTicketEvent,

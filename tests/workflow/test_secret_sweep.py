@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import ROOT, load_event
-from unblock.domain.tickets.extract import redact, redact_secrets
+from unblock.domain.tickets.redaction import redact, redact_secrets
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.keep import RunRecording, keep_stack

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from unblock.domain.tickets.extract import redact
-from unblock.domain.tickets.extract import redact_json as redact_payload
+from unblock.domain.tickets.redaction import redact
+from unblock.domain.tickets.redaction import redact_json as redact_payload
 
 Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope

@@ -63,7 +63,7 @@ def normalize_reason(text: str) -> str:
     """A hold's reason as a cause: no secret and nothing naming one team, case and spacing folded.
 
     The platform's listing of held teams compares reasons this way too (the sandbox calls this)."""
-    from unblock.domain.tickets.extract import redact
+    from unblock.domain.tickets.redaction import redact
 
     out, _ = redact(text or "")
     for pattern, mark in ((_URL, "<url>"), (_EMAIL, "<email>"), (_TEAM_ID, "<team>"), (_KEY, "<key>"),

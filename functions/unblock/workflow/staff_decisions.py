@@ -18,7 +18,7 @@ from typing import Any
 
 from unblock.domain.cases import Case
 from unblock.domain.models import STAFF_DECISIONS, StaffDecision, StaffDecisionName
-from unblock.domain.tickets.extract import redact
+from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
 
 Decision = StaffDecisionName

@@ -1,4 +1,4 @@
-"""Intake, the pure part: redaction and fact extraction from ticket text (`extract`), the
+"""Intake, the pure part: redaction (`redaction`) and fact extraction (`facts`) from ticket text, the
 normalized ticket event (`ticket_event`), the help-desk webhooks (`webhooks`: signature checks
 and payload mapping) and the redacted report (`reports`). No AWS here.
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from unblock.domain.models import Report
-from unblock.domain.tickets.extract import extract, redact, redact_json
+from unblock.domain.tickets.facts import extract
+from unblock.domain.tickets.redaction import redact, redact_json
 from unblock.domain.tickets.ticket_event import TicketEvent
 
 # The normalized event has no provider field: help-desk channels map to the help desk that

@@ -31,7 +31,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from unblock.domain.limits import MAX_SUBJECT_CHARS, MAX_TEXT_BYTES
 from unblock.domain.models import DISCOURSE_USERNAME, CaseSource
-from unblock.domain.tickets.extract import redact_secrets
+from unblock.domain.tickets.redaction import redact_secrets
 
 __all__ = [
     "DETAIL_TYPE",

@@ -1,0 +1,291 @@
+"""Redaction: every full secret pasted into a ticket is replaced before anything else sees the text.
+
+`redact(text)` replaces every full secret (AI gateway keys `vck_...`, access tokens
+`vca_...`/`vcp_...`, provider keys `sk-...`, `Bearer`/`Basic` credentials, credential
+values in assignments, JSON, headers and URL query strings, passwords in URLs, and the
+formats of `secret_patterns.RULES`: AWS, Stripe, GitHub, Slack, Google keys, JWTs, passwords,
+private-key blocks) with a marker that keeps only a short prefix: `vck_lowr01sa…[REDACTED]`.
+Invisible characters go first; secrets split by HTML tags or entities are found in the text
+as a reader sees it (`secret_patterns.markup_view`). It returns how many it replaced: a count
+above zero means the case must tell the customer to rotate the key. `redact_json` does the
+same for every string of a JSON value (kept events, staff decisions).
+
+Pure stdlib `re`: no I/O, no AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from unblock.domain.limits import MAX_JSON_DEPTH
+from unblock.domain.tickets import secret_patterns
+
+__all__ = [
+    "DEEPER",
+    "ELLIPSIS",
+    "KEY_PREFIX_KEEP",
+    "PREFIX_MAX",
+    "REDACTED",
+    "Redaction",
+    "SecretFound",
+    "redact",
+    "redact_json",
+    "redact_secrets",
+]
+
+
+ELLIPSIS = "\u2026"
+REDACTED = "[REDACTED]"
+# Characters of a gateway key's body kept in its marker (and so in the key prefix a redacted
+# key yields). Platform prefixes are shorter (`vck_3f9a`, `vck_lowr01`): match them to this
+# one as "the platform prefix is a prefix of it", not by equality.
+KEY_PREFIX_KEEP = 8
+_GENERIC_KEEP = 4
+# A gateway key prefix is `vck_` + 4..12 characters; anything longer is a full key.
+PREFIX_MAX = 12
+
+
+@dataclass(frozen=True)
+class SecretFound:
+    """One redacted secret: its kind, the prefix kept, and a SHA-256 fingerprint of the full value.
+
+    The fingerprint lets a handler match a pasted key against the platform's stored key hashes
+    without ever holding the key; it is not reversible for a random secret.
+    """
+
+    kind: str
+    prefix: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str
+    secrets: list[SecretFound] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.secrets)
+
+
+# --- secrets ------------------------------------------------------------------------------
+
+# Known formats, redacted wherever they appear (no context needed).
+_GATEWAY = re.compile(r"(?P<kind>vck|vca|vcp)_(?P<body>[A-Za-z0-9_-]{13,}+)")
+_PROVIDER = re.compile(
+    r"(?<![A-Za-z0-9])sk-(?P<type>(?:proj|svcacct|admin|ant-api\d\d|ant)-)?(?P<body>[A-Za-z0-9_-]{20,}+)"
+)
+# Credentials named by their context.
+_TOKEN = r"[A-Za-z0-9._~+/=-]{12,}+"
+_AUTH_SCHEME = re.compile(rf"(?i)\b(?P<scheme>bearer|basic)(?P<sep>\s+|%20|\+)(?P<value>{_TOKEN})")
+_ASSIGNMENT = re.compile(
+    r"(?i)(?P<name>(?<![\w-])[\w-]{0,40}?(?:api[_-]?key|apikey|key|secret|token|password|passwd)\b)"
+    r"(?P<sep>[\s\"'\\]*[:=][\s\"'\\]*)"
+    rf"(?P<value>{_TOKEN})"
+)
+_QUERY = re.compile(
+    r"(?i)(?P<name>[?&;](?:api[_-]?key|apikey|key|token|access[_-]?token|auth|secret|password)=)"
+    r"(?P<value>[^&#\s\"'<>`)\]]{8,}+)"
+)
+# A password in a URL (`https://user:pass@host`): always a credential, whatever it looks like.
+_URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^\s/:@]{1,200}:(?P<value>[^\s/@]{1,500})@")
+_PLACEHOLDER = re.compile(r"(?i)^(?:your|my|the|some)[_-]|x{4,}|\*{3,}|\.{3}|<|example|changeme|placeholder")
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _alnum_head(text: str, n: int) -> str:
+    head = []
+    for ch in text[:n]:
+        if not ch.isascii() or not ch.isalnum():
+            break
+        head.append(ch)
+    return "".join(head)
+
+
+def _known(value: str) -> SecretFound | Literal[False] | None:
+    """Classify a value of a known format: a SecretFound if it is a full secret, False if it is
+    only a prefix of one (`vck_3f9a`, `sk-proj-abcd`), None if the format is not known."""
+    m = _GATEWAY.fullmatch(value)
+    if m:
+        return _gateway_secret(m)
+    m = _PROVIDER.fullmatch(value)
+    if m:
+        return _provider_secret(m)
+    if re.match(r"(?:vck|vca|vcp)_|sk-", value):
+        return False
+    return None
+
+
+def _gateway_secret(m: re.Match[str]) -> SecretFound:
+    kind = m["kind"]
+    keep = KEY_PREFIX_KEEP if kind == "vck" else _GENERIC_KEEP
+    label = {"vck": "ai_gateway_key", "vca": "access_token", "vcp": "access_token"}[kind]
+    return SecretFound(label, f"{kind}_{_alnum_head(m['body'], keep)}", _sha256(m[0]))
+
+
+def _provider_secret(m: re.Match[str]) -> SecretFound:
+    return SecretFound("provider_key", f"sk-{m['type'] or ''}{_alnum_head(m['body'], _GENERIC_KEEP)}",
+                       _sha256(m[0]))
+
+
+def _generic_secret(value: str, kind: str) -> SecretFound | None:
+    """A credential found by its context (Bearer, api_key=..., ?token=...): is it a real one?"""
+    known = _known(value)
+    if known is not None:
+        return known or None
+    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value):
+        return None
+    has_alpha = any(c.isalpha() for c in value)
+    has_digit = any(c.isdigit() for c in value)
+    mixed_case = any(c.isupper() for c in value) and any(c.islower() for c in value)
+    # After `Bearer`, any long token is one (an opaque lower-case token has neither digit nor case).
+    long_bearer = kind == "bearer_credential" and len(value) >= 24
+    if not has_alpha or not (has_digit or (mixed_case and len(value) >= 20) or long_bearer):
+        return None
+    keep = _alnum_head(value, _GENERIC_KEEP) if len(value) >= 24 else ""
+    return SecretFound(kind, keep, _sha256(value))
+
+
+def _url_password(value: str) -> SecretFound | None:
+    known = _known(value)
+    if known is not None:
+        return known or None
+    if ELLIPSIS in value or value.lower() in {"password", "pass", "pwd"} or value[0] in "$%{<" \
+            or _PLACEHOLDER.search(value):
+        return None
+    return SecretFound("url_password", "", _sha256(value))
+
+
+def _marker(secret: SecretFound) -> str:
+    return f"{secret.prefix}{ELLIPSIS}{REDACTED}"
+
+
+_Judge = Callable[[re.Match[str]], SecretFound | None]
+
+
+class _Views:
+    """The reader's view of the latest text redaction made (built again only when it changed)."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._view: secret_patterns.View | None = None
+
+    def of(self, text: str) -> secret_patterns.View | None:
+        if text is not self._text:
+            self._text, self._view = text, secret_patterns.markup_view(text)
+        return self._view
+
+
+def _sub(pattern: re.Pattern[str], text: str, found: list[SecretFound], judge: _Judge,
+         group: str | int | Callable[[re.Match[str]], str] = "value", views: _Views | None = None) -> str:
+    """Replace the `group` of each match `judge` takes for a secret. With `views`, match in the
+    text as a reader sees it (tags out, entities decoded) and replace the span it came from."""
+    view = views.of(text) if views else None
+    if views and view is None:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for m in pattern.finditer(view.text if view else text):
+        secret = judge(m)
+        if secret is None:
+            continue
+        found.append(secret)
+        start, end = m.span(group(m) if callable(group) else group)
+        if view:
+            start, end = view.original(start, end)
+        pieces += [text[last:start], _marker(secret)]
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
+
+
+def _rule_judge(rule: secret_patterns.Rule) -> _Judge:
+    def judge(m: re.Match[str]) -> SecretFound | None:
+        if not rule.accept(m):
+            return None
+        return SecretFound(rule.kind, rule.keep(m), _sha256(m[rule.group(m)]))
+
+    return judge
+
+
+_Pass = tuple[re.Pattern[str], _Judge, str | int | Callable[[re.Match[str]], str]]
+
+
+def _rule(name: str) -> _Pass:
+    rule = secret_patterns.RULES[name]
+    return rule.pattern, _rule_judge(rule), rule.group
+
+
+# Formats that are secrets wherever they appear, then credentials known by their context. Each
+# group runs on the text as it is, then as a reader sees it (when it holds markup), before the
+# next group: a context pattern never cuts through a tag-split key.
+_KNOWN: list[_Pass] = [
+    _rule("private_key"),
+    (_GATEWAY, _gateway_secret, 0),
+    (_PROVIDER, _provider_secret, 0),
+    *(_rule(name) for name in ("stripe_key", "github_token", "slack_token", "slack_webhook", "google_api_key",
+                               "aws_access_key_id", "jwt", "aws_secret_access_key")),
+]
+_CONTEXT: list[_Pass] = [
+    (_AUTH_SCHEME, lambda m: _generic_secret(m["value"], f"{m['scheme'].lower()}_credential"), "value"),
+    _rule("password_prose"),
+    _rule("password_field"),
+    (_ASSIGNMENT, lambda m: _generic_secret(m["value"], "credential"), "value"),
+    (_QUERY, lambda m: _generic_secret(m["value"], "credential"), "value"),
+    (_URL_PASSWORD, lambda m: _url_password(m["value"]), "value"),
+]
+
+
+def redact_secrets(text: str) -> Redaction:
+    """Redact every full secret in `text`; the result says what was found (never the secret).
+
+    Invisible characters are dropped first. Then every pattern runs on the text as it is, and
+    again on the text as a reader sees it, when it holds HTML tags or entities: that finds a
+    secret split by tags and replaces it, with the markup inside it, in the text as it is.
+    Idempotent: a marker is never taken for a secret, so redacting twice finds nothing new.
+    """
+    found: list[SecretFound] = []
+    out = secret_patterns.normalize(text)
+    views = _Views()
+    for passes in (_KNOWN, _CONTEXT):
+        for in_view in (False, True):
+            for pattern, judge, group in passes:
+                out = _sub(pattern, out, found, judge, group, views if in_view else None)
+    return Redaction(out, found)
+
+
+def redact(text: str) -> tuple[str, int]:
+    """Replace full secrets with `<short prefix>…[REDACTED]`; return the text and how many."""
+    result = redact_secrets(text)
+    return result.text, result.count
+
+
+
+DEEPER = f"[… nested deeper than {MAX_JSON_DEPTH} levels: not kept]"
+
+
+def redact_json(value: Any, depth: int = 0) -> tuple[Any, int]:
+    """Every string in a JSON value redacted; returns the value and how many secrets were removed.
+    What nests deeper than MAX_JSON_DEPTH (an event refused for its depth) is replaced by a mark.
+    Kept events (the intake's dead letters) and staff decisions (Step Functions' history) both use it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | dict) and depth >= MAX_JSON_DEPTH:
+        return DEEPER, 0
+    if isinstance(value, list):
+        pairs = [redact_json(v, depth + 1) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for k, v in value.items():
+            out[k], n = redact_json(v, depth + 1)
+            total += n
+        return out, total
+    return value, 0
