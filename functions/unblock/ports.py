@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
@@ -193,9 +193,10 @@ class Workflow(Protocol):
         """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""
         ...
     def is_running(self, case: Case) -> bool: ...
-    def start_case(self, report: Report) -> str:
+    def start_case(self, report: Report) -> tuple[str, bool]:
         """Start the workflow for a new (redacted) report; the execution name derives from its case
-        id, so a second start for the same case starts nothing. Returns the execution ARN."""
+        id, so a second start for the same case starts nothing. Returns the execution ARN and
+        whether this call started it."""
         ...
 
 
@@ -237,3 +238,14 @@ class RequesterDirectory(Protocol):
     def zendesk_email(self, requester_id: str | None) -> str | None: ...
 
     def discourse_email(self, username: str | None) -> str | None: ...
+
+
+# What an event kept on the intake dead-letter queue was: how a replay maps it again
+IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+
+
+class DeadLetters(Protocol):
+    """The intake's dead-letter queue: an event that cannot be processed is kept, redacted, with
+    its reason, never dropped (`unblock replay` re-drives it)."""
+
+    def keep(self, kind: IntakeKind, payload: Any, reason: str, received_at: datetime) -> None: ...
