@@ -23,7 +23,7 @@ from unblock.domain.limits import (
     check_json_value,
     check_size,
 )
-from unblock.domain.models import Report
+from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
@@ -101,7 +101,7 @@ def _report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
             return report_from_ticket(parse_ticket_event(payload), now)
         if kind == "report":
             staff = payload.get("report", payload) if isinstance(payload, dict) else payload
-            return redact_report(Report.model_validate(staff))
+            return redact_report(ReportInput.model_validate(staff))
         if kind == "zendesk":
             _, body = _delivery(payload)
             return report_from_ticket(webhooks.map_zendesk(body), now, source="zendesk")
