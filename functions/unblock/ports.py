@@ -174,8 +174,8 @@ class TaskGone(Exception):
 
 
 class Workflow(Protocol):
-    """What the re-check needs of Step Functions. `complete_staff_task` and `heartbeat` raise
-    TaskGone when the token no longer names a waiting task."""
+    """Step Functions as the intake, the re-check and staff decisions use it. `complete_staff_task`
+    and `heartbeat` raise TaskGone when the token no longer names a waiting task."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def send_task_success(self, token: str, output: dict[str, Any]) -> None:
