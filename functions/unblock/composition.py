@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from unblock.adapters.staff_alerts import StaffAlertsFanOut
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
+    from unblock.domain.models import Mode
     from unblock.ports import Clock, Notifier, Platform, RequesterDirectory
 
 
@@ -91,11 +92,26 @@ def incidents() -> DynamoIncidentStore:
     return DynamoIncidentStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
+def mode(environ: Mapping[str, str] | None = None) -> Mode:
+    """The stack's mode (MODE: live, approval or shadow). DRY_RUN=true is the older name of approval
+    mode and still turns it on over a `live` MODE; shadow stays shadow. An unknown MODE fails loudly
+    (a misspelt `shadow` must never run live)."""
+    from unblock.domain.models import MODES
+
+    env = os.environ if environ is None else environ
+    value = env.get("MODE", "live").strip().lower() or "live"
+    if value not in MODES:
+        raise ValueError(f"MODE={value!r}: expected one of {', '.join(MODES)}")
+    if value == "live" and env.get("DRY_RUN", "false").strip().lower() == "true":
+        return "approval"
+    return value  # type: ignore[return-value]
+
+
 def fix_policy() -> FixPolicy:
     from unblock.domain.fixes import FixPolicy
 
     return FixPolicy(
-        dry_run=os.environ.get("DRY_RUN", "false").lower() == "true",
+        dry_run=mode() == "approval",
         max_auto_lifts_per_hour=int(os.environ.get("MAX_AUTO_LIFTS_PER_HOUR", "20")),
     )
 

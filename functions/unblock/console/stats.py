@@ -85,10 +85,53 @@ class Metrics:
     sla_breaches: int = 0
     staff_cases: int = 0
     waiting: int = 0
+    fixes_applied: int = 0  # fixes unblock applied (the ones staff could revert)
+    reverts: int = 0  # of those, reverted by staff (a revert rate is the other half of trust)
+    shadow: ShadowAgreement = field(default_factory=lambda: ShadowAgreement())
 
     @property
     def auto_fix_rate(self) -> float | None:
         return self.auto_fixed / self.closed if self.closed else None
+
+    @property
+    def revert_rate(self) -> float | None:
+        return self.reverts / self.fixes_applied if self.fixes_applied else None
+
+
+@dataclass
+class Agreement:
+    marked: int = 0
+    agreed: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.agreed / self.marked if self.marked else None
+
+
+@dataclass
+class ShadowAgreement:
+    """Staff verdicts on shadow cases: overall, by what unblock would have done, by deciding finding."""
+
+    cases: int = 0  # shadow cases, marked or not
+    overall: Agreement = field(default_factory=Agreement)
+    by_outcome: dict[str, Agreement] = field(default_factory=lambda: defaultdict(Agreement))
+    by_finding: dict[str, Agreement] = field(default_factory=lambda: defaultdict(Agreement))
+
+
+def shadow_agreement(cases: list[Case]) -> ShadowAgreement:
+    out = ShadowAgreement()
+    for c in cases:
+        if c.shadow is None:
+            continue
+        out.cases += 1
+        if c.shadow.verdict is None:
+            continue
+        finding = deciding_finding(c)
+        rows = [out.overall, out.by_outcome[c.shadow.outcome], out.by_finding[finding.code if finding else "none"]]
+        for row in rows:
+            row.marked += 1
+            row.agreed += c.shadow.verdict == "agree"
+    return out
 
 
 def metrics(cases: list[Case], now: datetime, sla: timedelta, days: int = 14) -> Metrics:
@@ -97,7 +140,12 @@ def metrics(cases: list[Case], now: datetime, sla: timedelta, days: int = 14) ->
     past the SLA)."""
     m = Metrics(total=len(cases))
     by_day: dict[date, Counter[str]] = defaultdict(Counter)
+    m.shadow = shadow_agreement(cases)
     for c in cases:
+        m.fixes_applied += len(c.fixes_applied)
+        m.reverts += len(c.reverts)
+        if c.shadow is not None:
+            continue  # a shadow case did nothing: it counts towards the agreement rate only
         by_day[c.created_at.date()][c.outcome or "open"] += 1
         if c.status == "closed":
             m.closed += 1

@@ -12,13 +12,17 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    FixRevert,
+    Mode,
     NextStep,
     Outcome,
     Report,
+    ShadowRun,
     StaffDecision,
 )
 
-Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
+Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", "shadow",
+                     None]
 
 
 class Case(BaseModel):
@@ -51,12 +55,19 @@ class Case(BaseModel):
     next_check_at: AwareDatetime | None = None
     rechecks: int = 0
     decisions: list[StaffDecision] = []  # every staff decision, oldest first
+    mode: Mode = "live"  # the stack's mode when the case opened: one execution keeps one mode
+    shadow: ShadowRun | None = None  # shadow mode: what unblock would have done
+    reverts: list[FixRevert] = []  # fixes staff reverted, oldest first
     version: int = 0
 
     @property
     def verified(self) -> bool:
         """Only a fix that the checks and the probe confirmed closes a case as auto_fixed."""
         return (self.verification or {}).get("outcome") == "auto_fixed"
+
+    @property
+    def reverted(self) -> list[FixName]:
+        return [r.fix for r in self.reverts]
 
     @property
     def fixes_applied(self) -> list[FixName]:

@@ -15,6 +15,11 @@ CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "sch
 # "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
 StaffDecisionName = Literal["approve", "resolve", "reject"]
+# live: fixes apply; approval (the DryRun alias): every fix is a proposal staff approve; shadow: the
+# checks and the decision run, nothing changes on the platform, nothing reaches the customer
+Mode = Literal["live", "approval", "shadow"]
+MODES: tuple[Mode, ...] = ("live", "approval", "shadow")
+ShadowVerdict = Literal["agree", "disagree"]
 STAFF_DECISIONS: tuple[StaffDecisionName, ...] = ("approve", "resolve", "reject")
 
 # A Discourse username as unblock accepts one (a plain one; `.` and `..` are out): where a
@@ -113,6 +118,30 @@ class FixRecord(_Stored):
     reason: str = ""
 
 
+class FixRevert(_Stored):
+    """The audit of one revert: staff put back what a fix took away (DESIGN.md "Modes, undo")."""
+
+    fix: FixName
+    actor: str
+    at: AwareDatetime
+    note: str
+    before: dict[str, Any] = {}  # the team as the revert found it
+    after: dict[str, Any] = {}  # as the revert left it (the fix's own `before`, when it worked)
+
+
+class ShadowRun(_Stored):
+    """What unblock would have done in shadow mode, and what staff thought of it."""
+
+    outcome: Outcome
+    reason: str
+    fixes: list[FixName] = []
+    reply: str | None = None  # the reply it would have sent
+    verdict: ShadowVerdict | None = None
+    verdict_by: str | None = None
+    verdict_note: str | None = None
+    verdict_at: AwareDatetime | None = None
+
+
 class Escalation(_Stored):
     reason: str
     priority: Literal["normal", "high", "urgent"] = "normal"
@@ -154,4 +183,7 @@ class Result(_Model):
     customer_reply: str | None
     requester_verified: bool = False
     incident_id: str | None = None
+    mode: Mode = "live"
+    # shadow mode: what unblock would have done (outcome, fixes, reason, the reply it held back)
+    shadow: dict[str, Any] | None = None
     trace: Trace

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
-from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName
+from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName, ShadowRun
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -175,6 +175,22 @@ def internal_note(case: Case) -> str:
         lines.append(f"Escalated: {case.escalation.reason}")
     if case.report.must_rotate_key:
         lines.append("A secret was pasted in the ticket and redacted: the key must be rotated.")
+    return "\n".join(lines)
+
+
+def shadow_note(case: Case, shadow: ShadowRun) -> str:
+    """The help desk's internal note for a shadow case: what unblock would have done, for the agent
+    who works the ticket by hand (and marks the case agree or disagree in the console)."""
+    lines = ["Shadow mode: unblock changed nothing on the platform and told the customer nothing.",
+             f"It would have: {shadow.outcome} ({shadow.reason})"]
+    if shadow.fixes:
+        lines.append(f"Fixes it would have applied (or proposed to staff): {', '.join(shadow.fixes)}")
+    lines += [f"- {f.code} ({f.disposition}): {f.summary}" for f in case.findings]
+    if shadow.reply:
+        lines += ["It would have replied:", *(f"> {line}" for line in shadow.reply.splitlines())]
+    if case.report.must_rotate_key:
+        lines.append("A secret was pasted in the ticket and redacted: the key must be rotated.")
+    lines.append("Agree or disagree with it on the case in the staff console.")
     return "\n".join(lines)
 
 

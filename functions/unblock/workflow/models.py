@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from unblock.domain.models import Finding, FixName, NextStep, Outcome, ReportInput
+from unblock.domain.models import Finding, FixName, Mode, NextStep, Outcome, ReportInput
 
 
 class CaseRef(BaseModel):
@@ -21,6 +21,7 @@ class CaseRef(BaseModel):
     case_id: str
     team_id: str | None = None
     key_prefix: str | None = None
+    mode: Mode = "live"  # Route sends a shadow case from the decision straight to CloseCase
 
 
 # --- DiagnoseFunction: reads the platform, writes the case's findings and plan ----------------

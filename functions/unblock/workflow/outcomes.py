@@ -62,8 +62,21 @@ class Closed:
     resolution: str | None
 
 
+# what each next step would have ended in (shadow mode: nothing was applied, so nothing was verified)
+WOULD: dict[str, Outcome] = {"auto_fix": "auto_fixed", "escalate": "escalated", "customer_action": "customer_action",
+                             "already_working": "already_working", "needs_info": "needs_info"}
+
+
 def close(state: ExecutionState, *, cases: CaseStore, outbox: Outbox, clock: Clock) -> Closed:
-    """The case closes with the outcome of its path; its reply goes on the outbox."""
+    """The case closes with the outcome of its path; its reply goes on the outbox. A shadow case
+    closes with what unblock would have done: only the help desk's internal note goes out."""
+    if state.case is not None and state.case.mode == "shadow":
+        plan = state.plan()
+        would: Outcome = WOULD[plan.action] if plan and state.case.team_id else "needs_info"
+        reason = plan.reason if plan else "The team is not identified."
+        case = steps.close_shadow(cases, clock, state.case_id(), would, reason, list(plan.fixes) if plan else [])
+        steps.send_reply(outbox, case)
+        return Closed(case, would, "shadow")
     outcome, resolution = outcome_of(state)
     case = steps.close_case(cases, clock, state.case_id(), outcome, resolution)
     steps.send_reply(outbox, case)

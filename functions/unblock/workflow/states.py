@@ -20,10 +20,12 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    Mode,
     NextStep,
     Outcome,
     ProbeResult,
     Report,
+    ShadowRun,
 )
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
@@ -46,7 +48,7 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
 
 
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
-              execution_arn: str | None = None) -> Case:
+              execution_arn: str | None = None, mode: Mode = "live") -> Case:
     """Open the case for a report; a redelivered report finds the case already open."""
     team = identify_team(platform, report)
     now = clock.now()
@@ -55,7 +57,7 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
                 created_at=now, updated_at=now, execution_arn=execution_arn,
-                next_check_at=now + RECHECK_FIRST)
+                next_check_at=now + RECHECK_FIRST, mode=mode)
     return case if store.create(case) else _get(store, report.case_id)
 
 
@@ -188,6 +190,24 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     return _update(store, clock, case, **updates)
 
 
+def close_shadow(store: CaseStore, clock: Clock, case_id: str, would: Outcome, reason: str,
+                 fixes: list[FixName]) -> Case:
+    """Shadow mode: the case closes with what unblock would have done. Nothing reached the platform
+    or the customer; the reply it would have sent is kept on the case and the internal note says it
+    all (no customer reply, no private message, no ticket status: the outgoing message has only the
+    note and no outcome)."""
+    case = _get(store, case_id)
+    if case.status == "closed" and case.shadow is not None:
+        return case  # a retried CloseCase
+    draft = case.model_copy(update={"outcome": would})
+    would_reply = replies.customer_reply(draft, case.findings)
+    shadow = ShadowRun(outcome=would, reason=reason, fixes=fixes, reply=would_reply)
+    note = replies.shadow_note(draft, shadow)
+    return _update(store, clock, case, status="closed", outcome=None, resolution="shadow", shadow=shadow,
+                   customer_reply=None, private_reply=None, internal_note=note, next_check_at=None,
+                   task_token=None)
+
+
 def _verified_fix(case: Case) -> bool:
     """The case was closed as auto_fixed after verification: nothing later downgrades it."""
     return case.outcome == "auto_fixed" and case.verified and case.resolution in ("verified", "approved")
@@ -203,6 +223,11 @@ def _get(store: CaseStore, case_id: str) -> Case:
 def save_if_unchanged(store: CaseStore, case: Case, **changes: Any) -> Case:
     """One conditional write over the version read: CaseConflict if anyone wrote since."""
     return store.save(case.model_copy(update=changes))
+
+
+def update_case(store: CaseStore, clock: Clock, read: Case, **changes: Any) -> Case:
+    """Write changes over the case as read; a lost race re-reads and re-applies them."""
+    return _update(store, clock, read, **changes)
 
 
 def _update(store: CaseStore, clock: Clock, read: Case, **changes: Any) -> Case:

@@ -21,7 +21,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     run.add_argument("--platform", help="sandbox seed (default events/platform.json)")
     run.add_argument("--json", action="store_true", help="print exactly one JSON object (the Result)")
     run.add_argument("--now", help="the clock for the checks (default: the event's time, else now)")
-    run.add_argument("--dry-run", action="store_true", help="approval mode: fixes become proposals")
+    run.add_argument("--mode", choices=["live", "approval", "shadow"],
+                     help="the stack's Mode (default: template.yaml's): approval - fixes become proposals; "
+                          "shadow - checks and decision only, nothing changes, the customer is not told")
+    run.add_argument("--dry-run", action="store_true", help="the older name of --mode approval")
     run.add_argument("--decide", choices=["approve", "resolve", "reject"],
                      help="if the case escalates, resume it with this staff decision")
     run.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
@@ -82,8 +85,10 @@ def keep_dir(value: str) -> Path:
 
 
 def parameters(args: argparse.Namespace) -> dict[str, str]:
-    """Template parameters the run overrides (--dry-run: approval mode)."""
-    return {"DryRun": "true"} if getattr(args, "dry_run", False) else {}
+    """Template parameters the run overrides: only the Mode (--mode; --dry-run is --mode approval). Every
+    other value, the Mode's default included, is template.yaml's."""
+    mode = getattr(args, "mode", None) or ("approval" if getattr(args, "dry_run", False) else None)
+    return {"Mode": mode} if mode else {}
 
 
 class _Both(io.StringIO):
