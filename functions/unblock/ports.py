@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Billing,
         Entitlements,
         HeldTeam,
+        Hold,
         HoldKind,
         Key,
         Restriction,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Team,
     )
     from unblock.domain.replies import OutgoingReply
-    from unblock.domain.staff_alerts import IncidentAlert, StaffAlert
+    from unblock.domain.staff_alerts import IncidentAlert, RevertAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -65,6 +66,11 @@ class Platform(Protocol):
     def resync_key(self, team_id: str, key_id: str, *, idempotency_key: str) -> None: ...
     def resync_entitlements(self, team_id: str, *, idempotency_key: str) -> None: ...
     def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None: ...
+
+    # reverts (staff undo a fix): the hold put back as recorded; idempotent per idempotency_key;
+    # FixConflict when such a hold is on the team already
+    def restore_billing_hold(self, team_id: str, hold: Hold, *, idempotency_key: str) -> None: ...
+    def restore_risk_hold(self, team_id: str, restriction: Restriction, *, idempotency_key: str) -> None: ...
 
 
 class Clock(Protocol):
@@ -160,7 +166,7 @@ class StaffAlerts(Protocol):
     """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
     sent is logged; the case is on the human queue and in the console regardless."""
 
-    def publish(self, alert: StaffAlert | IncidentAlert) -> None: ...
+    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert) -> None: ...
 
 
 class Outbox(Protocol):

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from unblock.domain.platform_model import HeldTeam, HoldKind, Source, Team
+from unblock.domain.platform_model import HeldTeam, Hold, HoldKind, Restriction, Source, Team
 from unblock.ports import FixConflict, Platform, PlatformUnavailable, TeamNotFound
 from unblock_dev.inputs import load_seed
 from unblock_dev.serving import serving
@@ -50,6 +50,14 @@ class ResyncKeyRequest(_Body):
 
 class LiftRiskHoldRequest(_Body):
     at: AwareDatetime
+
+
+class RestoreBillingHoldRequest(_Body):
+    hold: Hold
+
+
+class RestoreRiskHoldRequest(_Body):
+    restriction: Restriction
 
 
 class HeldTeamsQuery(_Body):
@@ -192,6 +200,24 @@ def _fix(name: str) -> Action:
     return action
 
 
+def _restore_billing_hold(r: _Request) -> tuple[int, Any]:
+    idem = r.idempotency_key()
+    body: RestoreBillingHoldRequest = r.json(RestoreBillingHoldRequest, required=True)
+    if not body.hold.active:
+        raise ApiError(400, "validation_error", "hold.active: a restored hold is active")
+    r.platform.restore_billing_hold(r.team_id, body.hold, idempotency_key=idem)
+    return 200, {"revert": "restore_billing_hold", "team_id": r.team_id}
+
+
+def _restore_risk_hold(r: _Request) -> tuple[int, Any]:
+    idem = r.idempotency_key()
+    body: RestoreRiskHoldRequest = r.json(RestoreRiskHoldRequest, required=True)
+    if body.restriction.flag != "risk_hold":
+        raise ApiError(400, "validation_error", "restriction.flag: must be risk_hold")
+    r.platform.restore_risk_hold(r.team_id, body.restriction, idempotency_key=idem)
+    return 200, {"revert": "restore_risk_hold", "team_id": r.team_id}
+
+
 def _route(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
 
@@ -212,6 +238,8 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Action]]] = [
     (_route("/v1/teams/{team_id}/fixes/resync-key"), {"POST": _fix("resync_key")}),
     (_route("/v1/teams/{team_id}/fixes/resync-entitlements"), {"POST": _fix("resync_entitlements")}),
     (_route("/v1/teams/{team_id}/fixes/lift-risk-hold"), {"POST": _fix("lift_risk_hold")}),
+    (_route("/v1/teams/{team_id}/reverts/billing-hold"), {"POST": _restore_billing_hold}),
+    (_route("/v1/teams/{team_id}/reverts/risk-hold"), {"POST": _restore_risk_hold}),
 ]
 
 

@@ -16,7 +16,7 @@ from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 from unblock.domain.cases import Case
 from unblock.domain.clock import SystemClock
 from unblock.domain.incidents import IncidentDecision
-from unblock.domain.models import Finding, Result, Trace
+from unblock.domain.models import Finding, FixName, Result, Trace
 from unblock.ports import Clock, Platform
 from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
@@ -206,6 +206,22 @@ class StackClient:
         with the task token it resumed (for `wait(..., after_token=...)`)."""
         return staff_decisions.decide(self.store, self.workflow, self.human_queue, self.clock, case_id, decision,
                                       actor, note, expected_version=expected_version)
+
+    # --- revert ----------------------------------------------------------------------------
+    def revert(self, case_id: str, actor: str, note: str, fix: FixName | None = None) -> Case:
+        """Staff undo a fix unblock applied (unblock.workflow.reverts), through the stack's platform."""
+        from unblock.workflow import reverts
+
+        if self.platform is None:
+            raise StaffError("this stack's platform is the operator's admin API: revert from the staff console")
+        alerts = None
+        if topic := self.outputs.get("StaffAlertsTopicArn"):
+            import boto3
+
+            from unblock.adapters.staff_alerts import SnsStaffAlerts
+
+            alerts = SnsStaffAlerts(boto3.client("sns"), topic)  # staff are told who reverted what
+        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts)
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:

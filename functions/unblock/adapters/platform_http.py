@@ -36,6 +36,7 @@ from unblock.domain.platform_model import (
     Billing,
     Entitlements,
     HeldTeam,
+    Hold,
     HoldKind,
     Key,
     Restriction,
@@ -341,8 +342,9 @@ class HttpPlatform:
         raise self._fail("GET", "/v1/holds", status, data)
 
     # --- fixes ---------------------------------------------------------------------------
-    def _fix(self, team_id: str, name: str, idempotency_key: str, body: dict[str, Any] | None = None) -> None:
-        path = f"/v1/teams/{_seg(team_id)}/fixes/{name}"
+    def _fix(self, team_id: str, name: str, idempotency_key: str, body: dict[str, Any] | None = None,
+             kind: str = "fixes") -> None:
+        path = f"/v1/teams/{_seg(team_id)}/{kind}/{name}"
         status, data = self._call("POST", path, body=body,
                                   headers={"Idempotency-Key": idempotency_header(idempotency_key)})
         if 200 <= status < 300:
@@ -365,3 +367,10 @@ class HttpPlatform:
     def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None:
         self._fix(team_id, "lift-risk-hold", idempotency_key, {"at": at.isoformat().replace("+00:00", "Z")})
 
+    # --- reverts (staff undo a fix) ------------------------------------------------------------
+    def restore_billing_hold(self, team_id: str, hold: Hold, *, idempotency_key: str) -> None:
+        self._fix(team_id, "billing-hold", idempotency_key, {"hold": hold.model_dump(mode="json")}, kind="reverts")
+
+    def restore_risk_hold(self, team_id: str, restriction: Restriction, *, idempotency_key: str) -> None:
+        self._fix(team_id, "risk-hold", idempotency_key, {"restriction": restriction.model_dump(mode="json")},
+                  kind="reverts")

@@ -22,6 +22,7 @@ from unblock.domain.platform_model import (
     Billing,
     Entitlements,
     HeldTeam,
+    Hold,
     HoldKind,
     Key,
     Restriction,
@@ -201,6 +202,19 @@ class SandboxPlatform:
 
     def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None:
         self._fix("lift_risk_hold", FixTarget(team_id, at=at), idempotency_key)
+
+    # --- reverts: the row's own change (FIXES[fix].revert.change), once per key ------------------
+    def restore_billing_hold(self, team_id: str, hold: Hold, *, idempotency_key: str) -> None:
+        revert = FIXES["clear_billing_hold"].revert
+        assert revert is not None
+        before = {"hold": hold.model_dump(mode="json")}
+        self._mutate(team_id, idempotency_key, lambda team: revert.change(team, before))
+
+    def restore_risk_hold(self, team_id: str, restriction: Restriction, *, idempotency_key: str) -> None:
+        revert = FIXES["lift_risk_hold"].revert
+        assert revert is not None
+        before = {"risk_hold": restriction.model_dump(mode="json")}
+        self._mutate(team_id, idempotency_key, lambda team: revert.change(team, before))
 
     # --- staff and customer actions on the sandbox (tests, demo) ----------------------------
     def replace_team(self, team: Team) -> None:

@@ -9,14 +9,14 @@ from typing import Any
 
 import urllib3
 
-from unblock.domain.staff_alerts import IncidentAlert, StaffAlert
+from unblock.domain.staff_alerts import AnyAlert
 
 
 class SnsStaffAlerts:
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._client, self._topic = client, topic_arn
 
-    def publish(self, alert: StaffAlert | IncidentAlert) -> None:
+    def publish(self, alert: AnyAlert) -> None:
         self._client.publish(TopicArn=self._topic, Subject=alert.subject, Message=alert.text,
                              MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind},
                                                 "priority": {"DataType": "String", "StringValue": alert.priority}})
@@ -30,7 +30,7 @@ class SlackStaffAlerts:
         self._url, self._timeout = webhook_url, timeout
         self._http = http or urllib3.PoolManager(num_pools=1, maxsize=2)
 
-    def publish(self, alert: StaffAlert | IncidentAlert) -> None:
+    def publish(self, alert: AnyAlert) -> None:
         url = self._url()
         if not url.startswith(("https://", "http://")):
             raise ValueError("the Slack webhook secret does not hold a URL")
@@ -47,7 +47,7 @@ class StaffAlertsFanOut:
     def __init__(self, channels: list[tuple[str, Any]], on_error: Callable[[str, Exception], None]) -> None:
         self.channels, self._on_error = channels, on_error
 
-    def publish(self, alert: StaffAlert | IncidentAlert) -> None:
+    def publish(self, alert: AnyAlert) -> None:
         for name, channel in self.channels:
             try:
                 channel.publish(alert)

@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 from unblock.domain.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
 from unblock.domain.models import Finding, FixName, FixRecord
-from unblock.domain.platform_model import AutoLift, Entitlements, Key, Team
+from unblock.domain.platform_model import AutoLift, Entitlements, Hold, Key, Restriction, Team
 from unblock.ports import Clock, FixConflict, FixLedger, Platform
 
 
@@ -60,6 +60,82 @@ def _risk_hold_lifted(team: Team, target: FixTarget) -> Team:
                                    "auto_lifts": (*team.auto_lifts, AutoLift(flag="risk_hold", at=_when(target)))})
 
 
+# --- reverts: the hold put back as the fix's audit `before` recorded it ---------------------------
+def _held(before: dict[str, Any]) -> Hold:
+    return Hold.model_validate(before["hold"])
+
+
+def _risk_hold(before: dict[str, Any]) -> Restriction:
+    if not isinstance(before.get("risk_hold"), dict):
+        raise RevertUnrecorded("the fix's audit did not record the risk hold it lifted")
+    return Restriction.model_validate(before["risk_hold"])
+
+
+def _hold_restored(team: Team, hold: Hold) -> Team:
+    if team.billing.hold.active:
+        raise FixConflict("a billing hold is active")
+    return team.model_copy(update={"billing": team.billing.model_copy(update={"hold": hold})})
+
+
+def _risk_hold_restored(team: Team, restriction: Restriction) -> Team:
+    if any(r.flag == "risk_hold" for r in team.restrictions):
+        raise FixConflict("a risk hold is on the team")
+    return team.model_copy(update={"restrictions": (*team.restrictions, restriction)})
+
+
+def _hold_changed(platform: Platform, rec: FixRecord) -> str | None:
+    hold = platform.get_billing(rec.team_id).hold
+    if hold.active:
+        return (f"a billing hold is on the team again ({hold.source}, since "
+                f"{hold.since.isoformat() if hold.since else 'unknown'}): the team changed since the fix")
+    if hold.model_dump(mode="json") != rec.after.get("hold"):
+        return "the team's billing hold changed since the fix (another fix or staff changed it)"
+    return None
+
+
+def _risk_changed(platform: Platform, rec: FixRecord) -> str | None:
+    if any(r.flag == "risk_hold" for r in platform.get_restrictions(rec.team_id)):
+        return "a risk hold is on the team again: the team changed since the fix"
+    if any(lift.flag == "risk_hold" and lift.at > rec.at for lift in platform.get_auto_lifts(rec.team_id)):
+        return "another risk-hold lift was made on the team since this one"
+    return None
+
+
+class RevertUnrecorded(ValueError):
+    """The fix's audit lacks what a revert puts back (a record written before reverts existed)."""
+
+
+@dataclass(frozen=True)
+class Revert:
+    """How staff undo a fix (DESIGN.md "Undo"): the platform put back as the audit's `before` says."""
+
+    # why the revert must not run: the team changed since the fix (a newer hold, another fix); None: it may
+    changed_since: Callable[[Platform, FixRecord], str | None]
+    # the team already shows what `before` recorded (a retried revert whose case write failed)
+    in_place: Callable[[Platform, FixRecord], bool]
+    # the port's call that puts it back (idempotent per key; FixConflict when the hold is back already)
+    apply: Callable[[Platform, FixRecord, str], None]
+    # what it does to the team's record: the sandbox platform applies exactly this
+    change: Callable[[Team, dict[str, Any]], Team]
+
+
+REVERT_BILLING_HOLD = Revert(
+    changed_since=_hold_changed,
+    in_place=lambda p, r: p.get_billing(r.team_id).hold.model_dump(mode="json") == r.before.get("hold"),
+    apply=lambda p, r, idem: p.restore_billing_hold(r.team_id, _held(r.before), idempotency_key=idem),
+    change=lambda team, before: _hold_restored(team, _held(before)))
+REVERT_RISK_HOLD = Revert(
+    changed_since=_risk_changed,
+    in_place=lambda p, r: _risk_hold(r.before) in p.get_restrictions(r.team_id),
+    apply=lambda p, r, idem: p.restore_risk_hold(r.team_id, _risk_hold(r.before), idempotency_key=idem),
+    change=lambda team, before: _risk_hold_restored(team, _risk_hold(before)))
+
+
+def _restrictions_snapshot(restrictions: tuple[Restriction, ...]) -> dict[str, Any]:
+    return {"restrictions": [r.flag for r in restrictions],
+            "risk_hold": next((r.model_dump(mode="json") for r in restrictions if r.flag == "risk_hold"), None)}
+
+
 def _when(target: FixTarget) -> datetime:
     if target.at is None:
         raise ValueError("a risk-hold lift records when it was made")
@@ -84,6 +160,8 @@ class Fix:
     apply: Callable[[Platform, FixTarget, str], None]
     # what it does to the team's record: the sandbox platform applies exactly this
     change: Callable[[Team, FixTarget], Team]
+    # how staff undo it; None: it makes the platform agree with itself and is not reverted
+    revert: Revert | None = None
 
 
 FIXES: dict[FixName, Fix] = {
@@ -92,7 +170,8 @@ FIXES: dict[FixName, Fix] = {
         snapshot=lambda p, t: {"hold": p.get_billing(t.team_id).hold.model_dump(mode="json")},
         in_place=lambda p, t: not p.get_billing(t.team_id).hold.active,
         apply=lambda p, t, idem: p.clear_billing_hold(t.team_id, idempotency_key=idem),
-        change=_no_hold),
+        change=_no_hold,
+        revert=REVERT_BILLING_HOLD),
     "resync_key": Fix(
         consistency_repair=True,
         snapshot=lambda p, t: {"key_id": t.key_id, "edge_synced": (k.edge_synced if (k := _key(p, t)) else None)},
@@ -107,14 +186,17 @@ FIXES: dict[FixName, Fix] = {
         change=_entitled),
     "lift_risk_hold": Fix(
         consistency_repair=False,
-        snapshot=lambda p, t: {"restrictions": [r.flag for r in p.get_restrictions(t.team_id)]},
+        # the whole risk hold, so that a revert can put it back as it was
+        snapshot=lambda p, t: _restrictions_snapshot(p.get_restrictions(t.team_id)),
         in_place=lambda p, t: not any(r.flag == "risk_hold" for r in p.get_restrictions(t.team_id)),
         apply=lambda p, t, idem: p.lift_risk_hold(t.team_id, at=_when(t), idempotency_key=idem),
-        change=_risk_hold_lifted),
+        change=_risk_hold_lifted,
+        revert=REVERT_RISK_HOLD),
 }
 assert set(FIXES) == set(get_args(FixName)), "every fix has its row"
 
 CONSISTENCY_REPAIRS: frozenset[FixName] = frozenset(name for name, fix in FIXES.items() if fix.consistency_repair)
+REVERTIBLE: tuple[FixName, ...] = tuple(name for name, fix in FIXES.items() if fix.revert is not None)
 
 
 def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,

@@ -76,6 +76,38 @@ class IncidentAlert(BaseModel):
         return "\n".join(lines)
 
 
+class RevertAlert(BaseModel):
+    """Staff are told who reverted which fix on which case (the customer is not told specifics)."""
+
+    kind: Literal["reverted"] = "reverted"
+    case_id: str
+    team_id: str | None
+    fixes: list[str]
+    actor: str
+    note: str
+    link: str | None
+    priority: str = "normal"
+
+    @property
+    def subject(self) -> str:
+        return f"[unblock] {self.actor} reverted {', '.join(self.fixes)} on case {self.case_id}"[:100]
+
+    @property
+    def text(self) -> str:
+        lines = [self.subject, f"Team: {self.team_id or 'not identified'}",
+                 f"Put back: {', '.join(self.fixes)} (as the fix's audit recorded the team before it)",
+                 f"Note: {self.note}"]
+        lines.append(f"Open it: {self.link}" if self.link else "Open it in the staff console.")
+        return "\n".join(lines)
+
+
+AnyAlert = StaffAlert | IncidentAlert | RevertAlert
+
+
+def case_link(case_id: str, console_url: str | None) -> str | None:
+    return console_url.rstrip("/") + "/cases/" + _quote(case_id) if console_url else None
+
+
 def incident_alert(incident: Incident, teams: int, cases: int, console_url: str | None) -> IncidentAlert:
     link = console_url.rstrip("/") + "/incidents/" + _quote(incident.incident_id) if console_url else None
     return IncidentAlert(incident_id=incident.incident_id, cause=incident.cause.label, teams=teams, cases=cases,
