@@ -1,23 +1,34 @@
 """The sandbox gateway: the sandbox platform's HTTP face, speaking like the AI gateway.
 
-A customer's own client (the OpenAI SDK with `base_url` pointed here) sees exactly what
-DESIGN.md "Probe" says the gateway answers: 401 `authentication_error`, 402
-`insufficient_funds`, 403 `customer_verification_required` or `access_denied`
-(message "Forbidden."), otherwise 200 with a small completion in the OpenAI shape.
+A customer's own client sees exactly what DESIGN.md "Probe" says the gateway answers: 401
+`authentication_error`, 402 `insufficient_funds`, 403 `customer_verification_required` or
+`access_denied` (message "Forbidden."), any other refusal of `unblock.domain.gateway_rules`,
+429 `rate_limit_exceeded` past the sandbox's own rate limit, otherwise 200. Two surfaces speak it:
+  - the OpenAI-compatible API under /v1 (`gateway_openai`): what the `openai` SDKs and
+    `@ai-sdk/openai` call;
+  - the AI SDK gateway provider's protocol under /v3/ai (`gateway_aisdk`): what `ai` with
+    `@ai-sdk/gateway` calls.
+Both send the gateway's error envelope {"error": {"message", "type"}}, so each client raises
+the error class a real customer's does (docs/customer-view.md has the table).
 
-Routes (stdlib http.server, one thread per request):
-  POST /v1/chat/completions  the gateway's answer for the bearer key (streaming too)
-  GET  /v1/models            the model list (any known key)
-  GET  /v1/credits           the team's credit balance (any known key)
-  POST /unblock/probe        {"team_id", "key_prefix"} -> {"status", "error_type", "message"}:
-                             what the HTTP probe adapter (unblock.platform.http_probe) calls
-  POST /unblock/run          (only with a workflow, i.e. `unblock gateway`) run a trigger event
-  POST /unblock/decide       (only with a workflow) {"case_id", "decision"}: a staff decision
-The /unblock/* routes are operator routes, guarded against other callers and against a web
-page in the operator's browser (a cross-site form POST): they need `Authorization: Bearer
-<operator token>` (GATEWAY_PROBE_TOKEN, or the token handed in, else one made up at start and
-printed), accept only `Content-Type: application/json` (415 otherwise), and refuse a request
-whose `Origin` is not the gateway's own (403).
+One place decides and records a refusal: `GatewayServer.admit`, which every customer route
+calls before answering; each refusal is kept in `server.refusals` and handed to every hook in
+`server.on_refusal` (what denial signals are built from). Never the key itself: its prefix.
+
+Operator routes (this module):
+  POST /unblock/probe   {"team_id", "key_prefix"} -> {"status", "error_type", "message"}
+  POST /unblock/run     (only with a workflow, i.e. `unblock gateway`) run a trigger event
+  POST /unblock/decide  (only with a workflow) {"case_id", "decision"}: a staff decision
+They are guarded against other callers and against a web page in the operator's browser (a
+cross-site form POST): they need `Authorization: Bearer <operator token>` (GATEWAY_PROBE_TOKEN,
+or the token handed in, else one made up at start and printed), accept only
+`Content-Type: application/json` (415 otherwise), refuse a request whose `Origin` is not the
+gateway's own (403), and answer no CORS preflight. The customer routes answer a CORS preflight
+from a localhost origin only (a local web app calling the gateway from the browser).
+
+HTTP/1.1 keep-alive: every request's body is read whole before any answer (Content-Length or
+Transfer-Encoding: chunked), so a refused or bad request never spoils the next one on the
+same connection.
 
 `register(subparsers)` adds `unblock gateway`; `sdk_call` is a customer's call through the
 real `openai` package, imported lazily (the Lambda package does not ship it).
@@ -31,14 +42,17 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import threading
-import time
 import uuid
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TextIO
+from urllib.parse import unquote
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import ProbeResult, Result
@@ -49,8 +63,18 @@ log = logging.getLogger("unblock_dev.gateway")
 
 MODELS = ("openai/gpt-4o", "openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash")
 DEFAULT_MODEL = MODELS[0]
+EMBEDDING_MODELS = ("openai/text-embedding-3-small",)
 MAX_BODY = 1 << 20  # 1 MiB
 DEFAULT_PORT = 8787
+RATE_WINDOW = timedelta(minutes=1)
+# a browser page served from this machine (any port) may call the customer routes
+LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$")
+CUSTOMER_PREFIXES = ("/v1/", "/v3/ai/")
+ALLOWED_HEADERS = ("authorization, content-type, ai-gateway-protocol-version, ai-gateway-auth-method, "
+                   "ai-language-model-specification-version, ai-language-model-id, ai-language-model-streaming, "
+                   "openai-organization, openai-project, x-stainless-lang, x-stainless-package-version, "
+                   "x-stainless-os, x-stainless-arch, x-stainless-runtime, x-stainless-runtime-version, "
+                   "x-stainless-retry-count, x-stainless-timeout")
 
 
 class GatewayPlatform(Protocol):
@@ -68,13 +92,38 @@ class GatewayWorkflow(Protocol):
     def decide(self, case_id: str, decision: str, actor: str = ..., timeout: float = ...) -> Result: ...
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One customer request the gateway refused: what it answered, to whom, for what. No secret:
+    `key_prefix` is the stored prefix of a known key, None for an unknown or missing one."""
+
+    at: datetime
+    status: int
+    error_type: str
+    message: str
+    surface: str  # "openai" (/v1) or "ai-sdk" (/v3/ai)
+    endpoint: str  # e.g. "/v1/chat/completions", "/v3/ai/language-model"
+    model: str | None
+    team_id: str | None
+    key_prefix: str | None
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.error_type, self.message)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    team: Team
+    key: Key
+
+
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], platform: GatewayPlatform, clock: Clock,
-                 probe_token: str, workflow: GatewayWorkflow | None) -> None:
-        super().__init__(address, _Handler)
+                 probe_token: str, workflow: GatewayWorkflow | None, rate_limit: int | None = None) -> None:
+        super().__init__(address, GatewayHandler)
         self.platform = platform
         self.clock = clock
         self.probe_token = probe_token
@@ -82,12 +131,26 @@ class GatewayServer(ThreadingHTTPServer):
         self.workflow = workflow
         self.workflow_lock = threading.Lock()
         self.served: Counter[str] = Counter()  # "POST /unblock/probe" -> requests answered
+        self.rate_limit = rate_limit  # admitted requests per key per minute (sandbox clock); None: no limit
+        self._recent: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+        self.refusals: deque[Refusal] = deque(maxlen=10_000)
+        self.on_refusal: list[Callable[[Refusal], None]] = []
+
+    @property
+    def root_url(self) -> str:
+        host, port = self.server_address[0], self.server_address[1]
+        return f"http://{host!s}:{port}"
 
     @property
     def base_url(self) -> str:
         """The OpenAI SDK's `base_url` for this server (ends in /v1)."""
-        host, port = self.server_address[0], self.server_address[1]
-        return f"http://{host!s}:{port}/v1"
+        return f"{self.root_url}/v1"
+
+    @property
+    def ai_sdk_base_url(self) -> str:
+        """The AI SDK gateway provider's `baseURL` for this server (ends in /v3/ai, as the real one)."""
+        return f"{self.root_url}/v3/ai"
 
     @property
     def origins(self) -> set[str]:
@@ -95,17 +158,69 @@ class GatewayServer(ThreadingHTTPServer):
         host, port = str(self.server_address[0]), self.server_address[1]
         return {f"http://{name}:{port}" for name in (host, "127.0.0.1", "localhost")}
 
+    # --- the one place a customer request is admitted or refused -----------------------------
+    def admit(self, secret: str | None, *, surface: str, endpoint: str, model: str | None,
+              subject_to_rules: bool = True) -> Admitted | Refusal:
+        """The gateway's decision on one customer request with bearer `secret`.
+
+        401 for a missing or unknown key; then (unless `subject_to_rules` is False: models and
+        credits answer any known key) the gateway's rules for the team, key and model
+        (unblock.domain.gateway_rules, the same rules as the platform's probe); then the rate limit.
+        Every refusal is recorded (`refusals`, `on_refusal`) before it is answered."""
+        now = self.clock.now()
+        found = self.platform.authenticate(hashlib.sha256(secret.encode()).hexdigest()) if secret else None
+        if found is None:
+            message = "Invalid API key." if secret else "Missing API key: send Authorization: Bearer <key>."
+            return self._refused(Refusal(now, 401, "authentication_error", message, surface, endpoint, model,
+                                         None, None))
+        team, key = found
+        if subject_to_rules:
+            answer = rules.answer(team, key, now, key_named=True)
+            if not answer.ok:
+                return self._refused(Refusal(now, answer.status, answer.error_type or "access_denied",
+                                             answer.message or "Forbidden.", surface, endpoint, model,
+                                             team.team_id, key.prefix))
+            if not self._within_rate_limit(key, now):
+                return self._refused(Refusal(now, 429, "rate_limit_exceeded",
+                                             f"Rate limit exceeded: at most {self.rate_limit} requests per minute "
+                                             "per key. Try again later.", surface, endpoint, model,
+                                             team.team_id, key.prefix))
+        return Admitted(team, key)
+
+    def _within_rate_limit(self, key: Key, now: datetime) -> bool:
+        if self.rate_limit is None:
+            return True
+        with self._lock:
+            recent = self._recent.setdefault(key.key_id, deque())
+            while recent and now - recent[0] >= RATE_WINDOW:
+                recent.popleft()
+            if len(recent) >= self.rate_limit:
+                return False
+            recent.append(now)
+            return True
+
+    def _refused(self, refusal: Refusal) -> Refusal:
+        self.refusals.append(refusal)
+        for hook in list(self.on_refusal):
+            try:
+                hook(refusal)
+            except Exception:  # noqa: BLE001 - a failing hook never changes the customer's answer
+                log.exception("gateway: refusal hook failed")
+        return refusal
+
 
 def make_gateway_server(platform: GatewayPlatform, clock: Clock, host: str = "127.0.0.1", port: int = 0, *,
-                        probe_token: str | None = None, workflow: GatewayWorkflow | None = None) -> GatewayServer:
+                        probe_token: str | None = None, workflow: GatewayWorkflow | None = None,
+                        rate_limit: int | None = None) -> GatewayServer:
     """A gateway server bound to host:port (0 = a free port); run `serve_forever` in a thread.
 
     The operator routes always need a token: `probe_token`, else env GATEWAY_PROBE_TOKEN, else a
     random one (`server.probe_token`, which `unblock gateway` prints). `workflow` enables
-    /unblock/run and /unblock/decide.
+    /unblock/run and /unblock/decide. `rate_limit`: requests per key per minute, past which the
+    gateway answers 429.
     """
     token = probe_token or os.environ.get("GATEWAY_PROBE_TOKEN") or secrets.token_urlsafe(24)
-    return GatewayServer((host, port), platform, clock, token, workflow)
+    return GatewayServer((host, port), platform, clock, token, workflow, rate_limit)
 
 
 def start_in_thread(server: GatewayServer) -> threading.Thread:
@@ -115,29 +230,25 @@ def start_in_thread(server: GatewayServer) -> threading.Thread:
     return thread
 
 
-# --- the gateway's answers --------------------------------------------------------------------
-def error_body(error_type: str, message: str) -> dict[str, Any]:
-    """The gateway's own error envelope (DESIGN.md: {"error": {"message": "Forbidden.", "type": "access_denied"}})."""
-    return {"error": {"message": message, "type": error_type}}
+def error_body(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The gateway's own error envelope (DESIGN.md: {"error": {"message": "Forbidden.", "type": "access_denied"}}),
+    the same on /v1 and /v3/ai (the AI SDK gateway provider maps `error.type` to its error class)."""
+    return {"error": {"message": message, "type": error_type, **extra}}
 
 
-def completion_body(model: str, messages: list[Any], team: Team, now: float) -> dict[str, Any]:
-    text = f"Hello from the unblock sandbox gateway: team {team.slug or team.team_id} is served by {model}."
-    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict)) or 1
-    completion_tokens = len(text.split())
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(now), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
-                     "logprobs": None}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-        "system_fingerprint": "unblock-sandbox",
-    }
+class BadBody(Exception):
+    """A request body that cannot be read whole: the connection is closed after the answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-class _Handler(BaseHTTPRequestHandler):
+class GatewayHandler(BaseHTTPRequestHandler):
+    """HTTP plumbing shared by every route; the routes live in gateway_openai, gateway_aisdk and below."""
+
     server: GatewayServer
-    _raw: bytes = b""
+    raw_body: bytes = b""
     protocol_version = "HTTP/1.1"
     server_version = "unblock-sandbox-gateway/1"
     sys_version = ""
@@ -147,225 +258,278 @@ class _Handler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.server.served[f"{self.command} {self.path.split('?', 1)[0]}"] += 1
+        self.server.served[f"{self.command} {self.route_path}"] += 1
         super().log_request(code, size)
 
-    def _send(self, status: int, body: dict[str, Any] | list[Any]) -> None:
+    @property
+    def route_path(self) -> str:
+        return self.path.split("?", 1)[0].rstrip("/") or "/"
+
+    def _cors_headers(self) -> None:
+        """A customer route's answer to a page on a localhost origin carries the CORS headers it needs."""
+        origin = self.headers.get("Origin")
+        if origin and LOCAL_ORIGIN.match(origin) and self.route_path.startswith(CUSTOMER_PREFIXES):
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Expose-Headers", "x-request-id")
+            self.send_header("Vary", "Origin")
+
+    def send_json(self, status: int, body: dict[str, Any] | list[Any]) -> None:
         raw = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
         self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:20]}")
+        if status == 429:
+            self.send_header("Retry-After", str(int(RATE_WINDOW.total_seconds())))
+        self._cors_headers()
         self.end_headers()
         self.wfile.write(raw)
 
-    def _error(self, status: int, error_type: str, message: str) -> None:
-        self._send(status, error_body(error_type, message))
+    def send_events(self, events: Iterable[tuple[str | None, Any]]) -> None:
+        """Server-sent events (`event:` when named, `data:` as JSON, or verbatim for a str such as [DONE])."""
+        raw = b"".join(
+            ((f"event: {name}\n" if name else "") + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n")
+            .encode() for name, data in events)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:20]}")
+        self._cors_headers()
+        self.end_headers()
+        self.wfile.write(raw)
 
-    def _bearer(self) -> str | None:
+    def send_error_body(self, status: int, error_type: str, message: str, **extra: Any) -> None:
+        self.send_json(status, error_body(error_type, message, **extra))
+
+    def bearer(self) -> str | None:
         header = self.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
         return value.strip() or None if scheme.lower() == "bearer" else None
 
-    def _read_body(self) -> bytes | None:
-        """Read the whole body up front (keep-alive: an unread body would corrupt the next request)."""
+    def _read_body(self) -> bytes:
+        """The whole body, before any answer (keep-alive: an unread body would corrupt the next request).
+        Raises BadBody (the connection then closes: what is left of it cannot be trusted)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            self.close_connection = True
-            self._error(413 if length > MAX_BODY else 400, "invalid_request_error", "Request body too large or bad.")
-            return None
+            raise BadBody(400, "Content-Length is not a number.") from None
+        if length < 0:
+            raise BadBody(400, "Content-Length is negative.")
+        if length > MAX_BODY:
+            raise BadBody(413, f"Request body too large: at most {MAX_BODY} bytes.")
         return self.rfile.read(length) if length else b""
 
-    def _json_body(self) -> Any:
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1026)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise BadBody(400, "Malformed chunked request body.") from None
+            if size < 0:
+                raise BadBody(400, "Malformed chunked request body.")
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY:
+                raise BadBody(413, f"Request body too large: at most {MAX_BODY} bytes.")
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise BadBody(400, "Malformed chunked request body.")
+            parts.append(chunk)
+        for _ in range(100):  # trailer fields, up to the empty line
+            if self.rfile.readline(8194) in (b"\r\n", b"\n", b""):
+                break
+        else:
+            raise BadBody(400, "Malformed chunked request body.")
+        return b"".join(parts)
+
+    def json_body(self) -> Any:
         """The request body as JSON within the limits (unblock.domain.limits); None after answering 400 itself."""
         from unblock.domain.limits import InputRejected, check_json_text, check_json_value
 
         try:
-            check_json_text(self._raw, "request body", MAX_BODY)
-            body = json.loads(self._raw or b"{}")
+            check_json_text(self.raw_body, "request body", MAX_BODY)
+            body = json.loads(self.raw_body or b"{}")
             check_json_value(body, "request body")
         except InputRejected as err:
             message = str(err)
-            self._error(400, "invalid_request_error", f"{message[0].upper()}{message[1:]}.")
+            self.send_error_body(400, "invalid_request_error", f"{message[0].upper()}{message[1:]}.")
             return None
         except (json.JSONDecodeError, UnicodeDecodeError):
-            self._error(400, "invalid_request_error", "Request body is not valid JSON.")
+            self.send_error_body(400, "invalid_request_error", "Request body is not valid JSON.")
             return None
         return body
 
-    def _caller(self) -> tuple[Team, Key] | None:
-        """The team and key of the bearer key; None after answering 401 itself."""
-        secret = self._bearer()
-        found = self.server.platform.authenticate(hashlib.sha256(secret.encode()).hexdigest()) if secret else None
-        if found is None:
-            self._error(401, "authentication_error",
-                        "Invalid API key." if secret else "Missing API key: send Authorization: Bearer <key>.")
-        return found
+    def admit(self, *, surface: str, model: str | None, subject_to_rules: bool = True) -> Admitted | None:
+        """The server's decision on this request (GatewayServer.admit); None once the refusal is answered."""
+        decision = self.server.admit(self.bearer(), surface=surface, endpoint=self.route_path, model=model,
+                                     subject_to_rules=subject_to_rules)
+        if isinstance(decision, Refusal):
+            self.send_json(decision.status, decision.body())
+            return None
+        return decision
 
-    def _operator(self) -> bool:
+    # --- dispatch ---------------------------------------------------------------------------
+    def _dispatch(self, routes: dict[str, Callable[[GatewayHandler], None]],
+                  prefixes: dict[str, Callable[[GatewayHandler, str], None]]) -> None:
+        try:
+            self.raw_body = self._read_body()
+        except BadBody as err:
+            self.close_connection = True
+            self.send_error_body(err.status, "invalid_request_error", str(err))
+            return
+        path = self.route_path
+        route = routes.get(path)
+        try:
+            if route is not None:
+                route(self)
+                return
+            for prefix, prefixed in prefixes.items():
+                if path.startswith(prefix) and len(path) > len(prefix):
+                    prefixed(self, unquote(path[len(prefix):]))
+                    return
+            self.send_error_body(404, "not_found", f"No route for {self.command} {path}.")
+        except Exception as err:  # noqa: BLE001 - a 500 in the envelope, never a dropped connection
+            log.exception("gateway: %s %s failed", self.command, path)
+            self.close_connection = True
+            self.send_error_body(500, "internal_server_error", f"{type(err).__name__}")
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        from unblock_dev import gateway_aisdk, gateway_openai
+
+        self._dispatch(gateway_openai.GET_ROUTES | gateway_aisdk.GET_ROUTES, gateway_openai.GET_PREFIXES)
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        from unblock_dev import gateway_aisdk, gateway_openai
+
+        self._dispatch(gateway_openai.POST_ROUTES | gateway_aisdk.POST_ROUTES | OPERATOR_ROUTES, {})
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - the stdlib's name
+        """A CORS preflight: answered for a customer route and a localhost origin, refused otherwise."""
+        try:
+            self.raw_body = self._read_body()
+        except BadBody as err:
+            self.close_connection = True
+            self.send_error_body(err.status, "invalid_request_error", str(err))
+            return
+        origin = self.headers.get("Origin") or ""
+        path = self.route_path
+        if path.startswith("/unblock"):
+            self.send_error_body(403, "permission_denied", "Cross-origin requests are refused on /unblock routes.")
+            return
+        if not path.startswith(CUSTOMER_PREFIXES) or not LOCAL_ORIGIN.match(origin):
+            self.send_error_body(403, "permission_denied",
+                                 "CORS is allowed only for pages on localhost, 127.0.0.1 or [::1].")
+            return
+        asked = self.headers.get("Access-Control-Request-Headers") or ""
+        headers = asked if re.fullmatch(r"[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*", asked.strip()) else ALLOWED_HEADERS
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", headers)
+        self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self._cors_headers()
+        self.end_headers()
+
+    # --- operator routes --------------------------------------------------------------------
+    def operator(self) -> bool:
         """An operator's request: from no other site, with the token, in JSON; False after answering."""
         origin = self.headers.get("Origin")
         if origin is not None and origin.rstrip("/") not in self.server.origins:
-            self._error(403, "permission_denied", "Cross-origin requests are refused on /unblock routes.")
+            self.send_error_body(403, "permission_denied", "Cross-origin requests are refused on /unblock routes.")
             return False
-        given = self._bearer() or ""
+        given = self.bearer() or ""
         if not hmac.compare_digest(given.encode(), self.server.probe_token.encode()):
-            self._error(401, "authentication_error", "Operator token required for /unblock routes: "
-                                                     "send Authorization: Bearer <token>.")
+            self.send_error_body(401, "authentication_error", "Operator token required for /unblock routes: "
+                                                              "send Authorization: Bearer <token>.")
             return False
         media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
-            self._error(415, "invalid_request_error", "Send the body as Content-Type: application/json.")
+            self.send_error_body(415, "invalid_request_error", "Send the body as Content-Type: application/json.")
             return False
         return True
 
-    # --- routes -----------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        path = self.path.split("?", 1)[0].rstrip("/")
-        if path not in ("/v1/models", "/v1/credits"):
-            self._error(404, "not_found", f"No route for GET {path or '/'}.")
-            return
-        caller = self._caller()
-        if caller is None:
-            return
-        team, _ = caller
-        if path == "/v1/models":
-            created = int(team.created_at.timestamp()) if team.created_at else 0
-            self._send(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": created, "owned_by": m.split("/", 1)[0]} for m in MODELS]})
-        else:
-            used = sum(k.budget.used_cents for k in team.keys)
-            self._send(200, {"balance": f"{(team.billing.credits.balance_cents or 0) / 100:.2f}",
-                             "total_used": f"{used / 100:.2f}"})
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        path = self.path.split("?", 1)[0].rstrip("/")
-        routes: dict[str, Callable[[], None]] = {
-            "/v1/chat/completions": self._chat, "/unblock/probe": self._probe,
-            "/unblock/run": self._run, "/unblock/decide": self._decide,
-        }
-        raw = self._read_body()
-        if raw is None:
-            return
-        self._raw = raw
-        route = routes.get(path)
-        if route is None:
-            self._error(404, "not_found", f"No route for POST {path or '/'}.")
-            return
-        try:
-            route()
-        except Exception as err:  # noqa: BLE001 - a 500 in the envelope, never a dropped connection
-            log.exception("gateway: %s failed", path)
-            self.close_connection = True
-            self._error(500, "internal_server_error", f"{type(err).__name__}")
+def _probe(h: GatewayHandler) -> None:
+    if not h.operator():
+        return
+    body = h.json_body()
+    if body is None:
+        return
+    team_id, prefix = (body.get("team_id"), body.get("key_prefix")) if isinstance(body, dict) else (None, None)
+    if not isinstance(team_id, str) or not (prefix is None or isinstance(prefix, str)):
+        h.send_error_body(400, "invalid_request_error", 'Expected {"team_id": str, "key_prefix": str|null}.')
+        return
+    try:
+        answer = probe_answer(h.server.platform, h.server.clock, team_id, prefix)
+    except TeamNotFound:
+        h.send_error_body(404, "team_not_found", f"No team {team_id}.")
+        return
+    h.send_json(200, answer.model_dump())
 
-    def _chat(self) -> None:
-        caller = self._caller()
-        if caller is None:
-            return
-        body = self._json_body()
-        if body is None:
-            return
-        team, key = caller
-        answer = rules.answer(team, key, self.server.clock.now(), key_named=True)
-        if not answer.ok:
-            self._error(answer.status, answer.error_type or "access_denied", answer.message or "Forbidden.")
-            return
-        if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
-            self._error(400, "invalid_request_error", "`messages` must be a non-empty list.")
-            return
-        model = str(body.get("model") or DEFAULT_MODEL)
-        completion = completion_body(model, body["messages"], team, time.time())
-        if body.get("stream"):
-            self._stream(completion)
-        else:
-            self._send(200, completion)
 
-    def _stream(self, completion: dict[str, Any]) -> None:
-        """Server-sent events, as the SDK's `stream=True` reads them."""
-        base = {k: completion[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
-        content = completion["choices"][0]["message"]["content"]
-        chunks = [
-            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": content},
-                                  "finish_reason": None}]},
-            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-        ]
-        raw = b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks) + b"data: [DONE]\n\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+def _operator_request(h: GatewayHandler, route: str) -> tuple[GatewayWorkflow, Any] | None:
+    """The workflow and the JSON body of an operator route; None once an error is answered."""
+    workflow = h.server.workflow
+    if workflow is None:
+        h.send_error_body(404, "not_found", f"No workflow here: {route} is served by `unblock gateway`.")
+        return None
+    if not h.operator():
+        return None
+    body = h.json_body()
+    return None if body is None else (workflow, body)
 
-    def _probe(self) -> None:
-        if not self._operator():
-            return
-        body = self._json_body()
-        if body is None:
-            return
-        team_id, prefix = (body.get("team_id"), body.get("key_prefix")) if isinstance(body, dict) else (None, None)
-        if not isinstance(team_id, str) or not (prefix is None or isinstance(prefix, str)):
-            self._error(400, "invalid_request_error", 'Expected {"team_id": str, "key_prefix": str|null}.')
-            return
-        try:
-            answer = probe_answer(self.server.platform, self.server.clock, team_id, prefix)
-        except TeamNotFound:
-            self._error(404, "team_not_found", f"No team {team_id}.")
-            return
-        self._send(200, answer.model_dump())
 
-    def _operator_request(self, route: str) -> tuple[GatewayWorkflow, Any] | None:
-        """The workflow and the JSON body of an operator route; None once an error is answered."""
-        workflow = self.server.workflow
-        if workflow is None:
-            self._error(404, "not_found", f"No workflow here: {route} is served by `unblock gateway`.")
-            return None
-        if not self._operator():
-            return None
-        body = self._json_body()
-        return None if body is None else (workflow, body)
+def _run(h: GatewayHandler) -> None:
+    request = _operator_request(h, "/unblock/run")
+    if request is None:
+        return
+    workflow, event = request
+    if not isinstance(event, dict):
+        h.send_error_body(400, "invalid_request_error", "Expected a trigger event (JSON object).")
+        return
+    from unblock_dev.local.app import BadEvent
 
-    def _run(self) -> None:
-        request = self._operator_request("/unblock/run")
-        if request is None:
-            return
-        workflow, event = request
-        if not isinstance(event, dict):
-            self._error(400, "invalid_request_error", "Expected a trigger event (JSON object).")
-            return
-        from unblock_dev.local.app import BadEvent
+    try:
+        with h.server.workflow_lock:
+            result = workflow.run(event)
+    except BadEvent as err:
+        h.send_error_body(400, "invalid_request_error", str(err))
+        return
+    h.send_json(200, json.loads(result.model_dump_json()))
 
-        try:
-            with self.server.workflow_lock:
-                result = workflow.run(event)
-        except BadEvent as err:
-            self._error(400, "invalid_request_error", str(err))
-            return
-        self._send(200, json.loads(result.model_dump_json()))
 
-    def _decide(self) -> None:
-        request = self._operator_request("/unblock/decide")
-        if request is None:
-            return
-        workflow, body = request
-        case_id = body.get("case_id") if isinstance(body, dict) else None
-        decision = body.get("decision") if isinstance(body, dict) else None
-        if not isinstance(case_id, str) or decision not in ("approve", "resolve", "reject"):
-            self._error(400, "invalid_request_error",
-                        'Expected {"case_id": str, "decision": "approve"|"resolve"|"reject"}.')
-            return
-        from unblock_dev.staff import StaffError
+def _decide(h: GatewayHandler) -> None:
+    request = _operator_request(h, "/unblock/decide")
+    if request is None:
+        return
+    workflow, body = request
+    case_id = body.get("case_id") if isinstance(body, dict) else None
+    decision = body.get("decision") if isinstance(body, dict) else None
+    if not isinstance(case_id, str) or decision not in ("approve", "resolve", "reject"):
+        h.send_error_body(400, "invalid_request_error",
+                          'Expected {"case_id": str, "decision": "approve"|"resolve"|"reject"}.')
+        return
+    from unblock_dev.staff import StaffError
 
-        try:
-            with self.server.workflow_lock:
-                result = workflow.decide(case_id, decision, actor="staff:gateway")
-        except StaffError as err:
-            self._error(409, "invalid_request_error", str(err))
-            return
-        self._send(200, json.loads(result.model_dump_json()))
+    try:
+        with h.server.workflow_lock:
+            result = workflow.decide(case_id, decision, actor="staff:gateway")
+    except StaffError as err:
+        h.send_error_body(409, "invalid_request_error", str(err))
+        return
+    h.send_json(200, json.loads(result.model_dump_json()))
+
+
+OPERATOR_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {
+    "/unblock/probe": _probe, "/unblock/run": _run, "/unblock/decide": _decide,
+}
 
 
 def probe_answer(platform: GatewayPlatform, clock: Clock, team_id: str, key_prefix: str | None) -> ProbeResult:
@@ -400,11 +564,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add `unblock gateway` to the CLI's subparsers (cli.build_parser calls this)."""
     gw = subparsers.add_parser(
         "gateway", help="serve the sandbox platform as an OpenAI-compatible gateway on 127.0.0.1",
-        description="Start the embedded stack and serve /v1/chat/completions, /v1/models and /v1/credits "
-                    "for the sandbox teams, until Ctrl-C. Point the OpenAI SDK's base_url at the printed URL.")
+        description="Start the embedded stack and serve the OpenAI-compatible API (/v1) and the AI SDK gateway "
+                    "provider's protocol (/v3/ai) for the sandbox teams, until Ctrl-C. Point the OpenAI SDK's "
+                    "base_url, or createGateway's baseURL, at the printed URL.")
     gw.add_argument("--platform", help="sandbox seed (default events/platform.json)")
     gw.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
     gw.add_argument("--now", help="the sandbox clock (default: now; the sample events use 2026-11-26T10:00:00Z)")
+    gw.add_argument("--rate-limit", type=int, default=None, metavar="N",
+                    help="answer 429 past N requests per key per minute (default: no limit)")
     gw.add_argument("--verbose", action="store_true", help="handler logs, metrics and request lines on stderr")
     gw.set_defaults(func=cmd_gateway)
     return gw
@@ -414,8 +581,8 @@ def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
     from unblock_dev.cli import seed_file, serving
 
     seed, raw = seed_file(args.platform)  # raw: the test secrets, before hashing
-    with serving(args, seed, lambda app: make_gateway_server(app.platform, app.clock, port=args.port,
-                                                             workflow=app)) as (app, server):
+    with serving(args, seed, lambda app: make_gateway_server(
+            app.platform, app.clock, port=args.port, workflow=app, rate_limit=args.rate_limit)) as (app, server):
         try:
             serve_gateway(server, app.platform, app.clock, raw, out, threading.Event())
         except KeyboardInterrupt:
@@ -454,7 +621,9 @@ def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: A
     """What `unblock gateway` prints: the base URL, per team its test keys and current answer, and
     how to call the operator routes (`operator_token` as it should appear in the command)."""
     lines = [f"unblock sandbox gateway on {base_url}   (Ctrl-C stops)", "",
-             "  client = openai.OpenAI(base_url=\"" + base_url + "\", api_key=KEY)", ""]
+             "  client = openai.OpenAI(base_url=\"" + base_url + "\", api_key=KEY)",
+             f"  const gateway = createGateway({{ baseURL: \"{base_url.removesuffix('/v1')}/v3/ai\", apiKey: KEY }})",
+             ""]
     now = clock.now()
     for team_id, keys in seed_secrets(raw_seed).items():
         try:
