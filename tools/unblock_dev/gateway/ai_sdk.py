@@ -28,18 +28,16 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from unblock_dev.gateway_openai import _text_of, count_tokens, reply_text
-
-if TYPE_CHECKING:
-    from unblock_dev.gateway import GatewayHandler
+from unblock_dev.gateway.base import EMBEDDING_MODELS, MODELS, Exchange
+from unblock_dev.gateway.openai_api import count_tokens, reply_text, text_of
 
 SURFACE = "ai-sdk"
 ROLES = ("system", "user", "assistant", "tool")
 
 
-def _spec_version(h: GatewayHandler) -> int:
+def _spec_version(h: Exchange) -> int:
     """The language model specification the provider speaks: its header, else the provider's major
     version from its user agent (`ai-sdk/gateway/3.0.231`: v3), else 3."""
     given = h.headers.get("ai-language-model-specification-version") or ""
@@ -71,7 +69,7 @@ def _prompt_problem(body: Any) -> str | None:
     return None
 
 
-def language_model(h: GatewayHandler) -> None:
+def language_model(h: Exchange) -> None:
     body = h.json_body()
     if body is None:
         return
@@ -88,7 +86,7 @@ def language_model(h: GatewayHandler) -> None:
         return
     spec = _spec_version(h)
     text = reply_text(admitted.team, model_id)
-    input_tokens = count_tokens(_text_of(body["prompt"])) or 1
+    input_tokens = count_tokens(text_of(body["prompt"])) or 1
     usage = _usage(spec, input_tokens, count_tokens(text))
     generation_id = f"gen_{uuid.uuid4().hex[:26]}"
     metadata = {"gateway": {"generationId": generation_id, "routing": {"originalModelId": model_id}}}
@@ -109,10 +107,8 @@ def language_model(h: GatewayHandler) -> None:
     h.send_events((None, p) for p in parts)
 
 
-def config(h: GatewayHandler) -> None:
+def config(h: Exchange) -> None:
     """The gateway's model list, as `gateway.getAvailableModels()` reads it."""
-    from unblock_dev.gateway import EMBEDDING_MODELS, MODELS
-
     admitted = h.admit(surface=SURFACE, model=None, subject_to_rules=False)
     if admitted is None:
         return
@@ -128,5 +124,5 @@ def config(h: GatewayHandler) -> None:
                       + [entry(m, "embedding") for m in EMBEDDING_MODELS]})
 
 
-POST_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {"/v3/ai/language-model": language_model}
-GET_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {"/v3/ai/config": config}
+POST_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v3/ai/language-model": language_model}
+GET_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v3/ai/config": config}

@@ -19,12 +19,10 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from unblock.domain.platform_model import Team
-
-if TYPE_CHECKING:
-    from unblock_dev.gateway import GatewayHandler
+from unblock_dev.gateway.base import DEFAULT_MODEL, EMBEDDING_MODELS, MODELS, Exchange
 
 SURFACE = "openai"
 EMBEDDING_DIMENSIONS = 16
@@ -39,20 +37,20 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def _text_of(value: Any) -> str:
+def text_of(value: Any) -> str:
     """All the text in a message's content, a Responses `input`, or a prompt part list."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return " ".join(_text_of(v) for v in value)
+        return " ".join(text_of(v) for v in value)
     if isinstance(value, dict):
-        return " ".join(_text_of(value[k]) for k in ("text", "content") if k in value)
+        return " ".join(text_of(value[k]) for k in ("text", "content") if k in value)
     return ""
 
 
 def completion_body(model: str, messages: list[Any], team: Team, now: float) -> dict[str, Any]:
     text = reply_text(team, model)
-    prompt_tokens = count_tokens(_text_of(messages)) or 1
+    prompt_tokens = count_tokens(text_of(messages)) or 1
     completion_tokens = count_tokens(text)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(now), "model": model,
@@ -69,9 +67,7 @@ def _model(body: Any, default: str | None = None) -> str | None:
     return model if isinstance(model, str) and model else default
 
 
-def chat_completions(h: GatewayHandler) -> None:
-    from unblock_dev.gateway import DEFAULT_MODEL
-
+def chat_completions(h: Exchange) -> None:
     body = h.json_body()
     if body is None:
         return
@@ -103,7 +99,7 @@ def chat_completions(h: GatewayHandler) -> None:
 def response_body(model: str, body: dict[str, Any], team: Team, now: float) -> dict[str, Any]:
     """A completed Responses API `response` object with one assistant message."""
     text = reply_text(team, model)
-    input_tokens = count_tokens(_text_of(body.get("input")) + " " + _text_of(body.get("instructions"))) or 1
+    input_tokens = count_tokens(text_of(body.get("input")) + " " + text_of(body.get("instructions"))) or 1
     output_tokens = count_tokens(text)
     message = {"type": "message", "id": f"msg_{uuid.uuid4().hex[:24]}", "status": "completed", "role": "assistant",
                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
@@ -121,9 +117,7 @@ def response_body(model: str, body: dict[str, Any], team: Team, now: float) -> d
     }
 
 
-def responses(h: GatewayHandler) -> None:
-    from unblock_dev.gateway import DEFAULT_MODEL
-
+def responses(h: Exchange) -> None:
     body = h.json_body()
     if body is None:
         return
@@ -172,9 +166,7 @@ def embedding(text: str, dimensions: int) -> list[float]:
     return [round(v / norm, 6) for v in raw]
 
 
-def embeddings(h: GatewayHandler) -> None:
-    from unblock_dev.gateway import EMBEDDING_MODELS
-
+def embeddings(h: Exchange) -> None:
     body = h.json_body()
     if body is None:
         return
@@ -212,18 +204,14 @@ def _model_entry(model: str, team: Team) -> dict[str, Any]:
     return {"id": model, "object": "model", "created": created, "owned_by": model.split("/", 1)[0]}
 
 
-def models(h: GatewayHandler) -> None:
-    from unblock_dev.gateway import EMBEDDING_MODELS, MODELS
-
+def models(h: Exchange) -> None:
     admitted = h.admit(surface=SURFACE, model=None, subject_to_rules=False)
     if admitted is not None:
         h.send_json(200, {"object": "list", "data": [_model_entry(m, admitted.team)
                                                      for m in (*MODELS, *EMBEDDING_MODELS)]})
 
 
-def model(h: GatewayHandler, model_id: str) -> None:
-    from unblock_dev.gateway import EMBEDDING_MODELS, MODELS
-
+def model(h: Exchange, model_id: str) -> None:
     admitted = h.admit(surface=SURFACE, model=model_id, subject_to_rules=False)
     if admitted is None:
         return
@@ -234,7 +222,7 @@ def model(h: GatewayHandler, model_id: str) -> None:
     h.send_json(200, _model_entry(model_id, admitted.team))
 
 
-def credits(h: GatewayHandler) -> None:
+def credits(h: Exchange) -> None:
     admitted = h.admit(surface=SURFACE, model=None, subject_to_rules=False)
     if admitted is None:
         return
@@ -244,8 +232,8 @@ def credits(h: GatewayHandler) -> None:
                       "total_used": f"{used / 100:.2f}"})
 
 
-POST_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {
+POST_ROUTES: dict[str, Callable[[Exchange], None]] = {
     "/v1/chat/completions": chat_completions, "/v1/responses": responses, "/v1/embeddings": embeddings,
 }
-GET_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {"/v1/models": models, "/v1/credits": credits}
-GET_PREFIXES: dict[str, Callable[[GatewayHandler, str], None]] = {"/v1/models/": model}
+GET_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v1/models": models, "/v1/credits": credits}
+GET_PREFIXES: dict[str, Callable[[Exchange, str], None]] = {"/v1/models/": model}

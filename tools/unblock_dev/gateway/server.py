@@ -4,9 +4,9 @@ A customer's own client sees exactly what DESIGN.md "Probe" says the gateway ans
 `authentication_error`, 402 `insufficient_funds`, 403 `customer_verification_required` or
 `access_denied` (message "Forbidden."), any other refusal of `unblock.domain.gateway_rules`,
 429 `rate_limit_exceeded` past the sandbox's own rate limit, otherwise 200. Two surfaces speak it:
-  - the OpenAI-compatible API under /v1 (`gateway_openai`): what the `openai` SDKs and
+  - the OpenAI-compatible API under /v1 (`openai_api`): what the `openai` SDKs and
     `@ai-sdk/openai` call;
-  - the AI SDK gateway provider's protocol under /v3/ai (`gateway_aisdk`): what `ai` with
+  - the AI SDK gateway provider's protocol under /v3/ai (`ai_sdk`): what `ai` with
     `@ai-sdk/gateway` calls.
 Both send the gateway's error envelope {"error": {"message", "type"}}, so each client raises
 the error class a real customer's does (docs/customer-view.md has the table).
@@ -30,13 +30,10 @@ HTTP/1.1 keep-alive: every request's body is read whole before any answer (Conte
 Transfer-Encoding: chunked), so a refused or bad request never spoils the next one on the
 same connection.
 
-`register(subparsers)` adds `unblock gateway`; `sdk_call` is a customer's call through the
-real `openai` package, imported lazily (the Lambda package does not ship it).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
 import json
@@ -47,26 +44,21 @@ import secrets
 import threading
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import ProbeResult, Result
 from unblock.domain.platform_model import Key, Team
 from unblock.ports import Clock, TeamNotFound
-from unblock_dev.inputs import seed_file
-from unblock_dev.serving import serving
+from unblock_dev.gateway import ai_sdk, openai_api
+from unblock_dev.gateway.base import MAX_BODY, Admitted, Refusal, error_body
 
 log = logging.getLogger("unblock_dev.gateway")
 
-MODELS = ("openai/gpt-4o", "openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash")
-DEFAULT_MODEL = MODELS[0]
-EMBEDDING_MODELS = ("openai/text-embedding-3-small",)
-MAX_BODY = 1 << 20  # 1 MiB
 DEFAULT_PORT = 8787
 RATE_WINDOW = timedelta(minutes=1)
 # a browser page served from this machine (any port) may call the customer routes
@@ -92,31 +84,6 @@ class GatewayWorkflow(Protocol):
 
     def run(self, event: dict[str, Any], timeout: float = ...) -> Result: ...
     def decide(self, case_id: str, decision: str, actor: str = ..., timeout: float = ...) -> Result: ...
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One customer request the gateway refused: what it answered, to whom, for what. No secret:
-    `key_prefix` is the stored prefix of a known key, None for an unknown or missing one."""
-
-    at: datetime
-    status: int
-    error_type: str
-    message: str
-    surface: str  # "openai" (/v1) or "ai-sdk" (/v3/ai)
-    endpoint: str  # e.g. "/v1/chat/completions", "/v3/ai/language-model"
-    model: str | None
-    team_id: str | None
-    key_prefix: str | None
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.error_type, self.message)
-
-
-@dataclass(frozen=True)
-class Admitted:
-    team: Team
-    key: Key
 
 
 class GatewayServer(ThreadingHTTPServer):
@@ -232,12 +199,6 @@ def start_in_thread(server: GatewayServer) -> threading.Thread:
     return thread
 
 
-def error_body(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
-    """The gateway's own error envelope (DESIGN.md: {"error": {"message": "Forbidden.", "type": "access_denied"}}),
-    the same on /v1 and /v3/ai (the AI SDK gateway provider maps `error.type` to its error class)."""
-    return {"error": {"message": message, "type": error_type, **extra}}
-
-
 class BadBody(Exception):
     """A request body that cannot be read whole: the connection is closed after the answer."""
 
@@ -247,7 +208,7 @@ class BadBody(Exception):
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
-    """HTTP plumbing shared by every route; the routes live in gateway_openai, gateway_aisdk and below."""
+    """HTTP plumbing shared by every route; the routes live in openai_api, ai_sdk and below."""
 
     server: GatewayServer
     raw_body: bytes = b""
@@ -378,8 +339,8 @@ class GatewayHandler(BaseHTTPRequestHandler):
         return decision
 
     # --- dispatch ---------------------------------------------------------------------------
-    def _dispatch(self, routes: dict[str, Callable[[GatewayHandler], None]],
-                  prefixes: dict[str, Callable[[GatewayHandler, str], None]]) -> None:
+    def _dispatch(self, routes: Mapping[str, Callable[[GatewayHandler], None]],
+                  prefixes: Mapping[str, Callable[[GatewayHandler, str], None]]) -> None:
         try:
             self.raw_body = self._read_body()
         except BadBody as err:
@@ -403,14 +364,10 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self.send_error_body(500, "internal_server_error", f"{type(err).__name__}")
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        from unblock_dev import gateway_aisdk, gateway_openai
-
-        self._dispatch(gateway_openai.GET_ROUTES | gateway_aisdk.GET_ROUTES, gateway_openai.GET_PREFIXES)
+        self._dispatch(GET_ROUTES, openai_api.GET_PREFIXES)
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        from unblock_dev import gateway_aisdk, gateway_openai
-
-        self._dispatch(gateway_openai.POST_ROUTES | gateway_aisdk.POST_ROUTES | OPERATOR_ROUTES, {})
+        self._dispatch(POST_ROUTES, {})
 
     def do_OPTIONS(self) -> None:  # noqa: N802 - the stdlib's name
         """A CORS preflight: answered for a customer route and a localhost origin, refused otherwise."""
@@ -532,114 +489,12 @@ def _decide(h: GatewayHandler) -> None:
 OPERATOR_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {
     "/unblock/probe": _probe, "/unblock/run": _run, "/unblock/decide": _decide,
 }
+GET_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {**openai_api.GET_ROUTES, **ai_sdk.GET_ROUTES}
+POST_ROUTES: dict[str, Callable[[GatewayHandler], None]] = {
+    **openai_api.POST_ROUTES, **ai_sdk.POST_ROUTES, **OPERATOR_ROUTES}
 
 
 def probe_answer(platform: GatewayPlatform, clock: Clock, team_id: str, key_prefix: str | None) -> ProbeResult:
     """The probe, answered as the gateway: the platform's own probe, so key matching and the rules
     are one code path (unblock.domain.gateway_rules). Raises TeamNotFound."""
     return platform.probe(team_id, key_prefix)
-
-
-# --- the customer's view ----------------------------------------------------------------------
-def sdk_call(base_url: str, api_key: str, *, model: str = DEFAULT_MODEL, timeout: float = 10.0) -> str:
-    """One chat completion through the real `openai` package, as the customer's code makes it.
-
-    Returns one line: the completion text, or the SDK's exception as the customer sees it,
-    e.g. `openai.PermissionDeniedError: Error code: 403 - {'error': {...}}`.
-    `base_url` is the SDK's base_url (the gateway's http://host:port/v1).
-    """
-    import openai  # lazily: a test and demo dependency, not in the Lambda package
-
-    client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout)
-    try:
-        completion = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "Say hello."}])
-    except openai.OpenAIError as err:
-        return " ".join(f"openai.{type(err).__name__}: {err}".split())
-    finally:
-        client.close()
-    return " ".join((completion.choices[0].message.content or "").split())
-
-
-# --- `unblock gateway` ------------------------------------------------------------------------
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add `unblock gateway` to the CLI's subparsers (cli.build_parser calls this)."""
-    gw = subparsers.add_parser(
-        "gateway", help="serve the sandbox platform as an OpenAI-compatible gateway on 127.0.0.1",
-        description="Start the embedded stack and serve the OpenAI-compatible API (/v1) and the AI SDK gateway "
-                    "provider's protocol (/v3/ai) for the sandbox teams, until Ctrl-C. Point the OpenAI SDK's "
-                    "base_url, or createGateway's baseURL, at the printed URL.")
-    gw.add_argument("--platform", help="sandbox seed (default events/platform.json)")
-    gw.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
-    gw.add_argument("--now", help="the sandbox clock (default: now; the sample events use 2026-11-26T10:00:00Z)")
-    gw.add_argument("--rate-limit", type=int, default=None, metavar="N",
-                    help="answer 429 past N requests per key per minute (default: no limit)")
-    gw.add_argument("--verbose", action="store_true", help="handler logs, metrics and request lines on stderr")
-    gw.set_defaults(func=cmd_gateway)
-    return gw
-
-
-def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    seed, raw = seed_file(args.platform)  # raw: the test secrets, before hashing
-    with serving(args, seed, lambda app: make_gateway_server(
-            app.platform, app.clock, port=args.port, workflow=app, rate_limit=args.rate_limit)) as (app, server):
-        try:
-            serve_gateway(server, app.platform, app.clock, raw, out, threading.Event())
-        except KeyboardInterrupt:
-            out.write("\nstopped\n")
-    return 0
-
-
-def serve_gateway(server: GatewayServer, platform: GatewayPlatform, clock: Clock, raw_seed: Any, out: TextIO,
-                  stop: threading.Event) -> None:
-    """Print how to call the gateway, then serve until `stop` is set (or Ctrl-C); closes the server."""
-    thread = start_in_thread(server)
-    try:
-        token = "$GATEWAY_PROBE_TOKEN" if server.token_from_env else server.probe_token
-        out.write(describe(server.base_url, platform, clock, raw_seed, token))
-        out.flush()
-        while not stop.wait(0.2):
-            pass
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def seed_secrets(raw_seed: Any) -> dict[str, dict[str, str | None]]:
-    """team_id -> {key prefix: the seed's test secret, or None} (the seed file as JSON)."""
-    out: dict[str, dict[str, str | None]] = {}
-    for team in (raw_seed or {}).get("teams", []) if isinstance(raw_seed, dict) else []:
-        if isinstance(team, dict):
-            out[str(team.get("team_id"))] = {
-                str(k.get("prefix")): (str(k["secret"]) if k.get("secret") else None)
-                for k in team.get("keys", []) if isinstance(k, dict)}
-    return out
-
-
-def describe(base_url: str, platform: GatewayPlatform, clock: Clock, raw_seed: Any, operator_token: str) -> str:
-    """What `unblock gateway` prints: the base URL, per team its test keys and current answer, and
-    how to call the operator routes (`operator_token` as it should appear in the command)."""
-    lines = [f"unblock sandbox gateway on {base_url}   (Ctrl-C stops)", "",
-             "  client = openai.OpenAI(base_url=\"" + base_url + "\", api_key=KEY)",
-             f"  const gateway = createGateway({{ baseURL: \"{base_url.removesuffix('/v1')}/v3/ai\", apiKey: KEY }})",
-             ""]
-    now = clock.now()
-    for team_id, keys in seed_secrets(raw_seed).items():
-        try:
-            team = platform.get_team(team_id)
-        except TeamNotFound:
-            continue
-        lines.append(f"{team.slug or '-':<16} {team.team_id}")
-        for key in team.keys:
-            answer = rules.answer(team, key, now, key_named=True)
-            verdict = "200 ok" if answer.ok else f"{answer.status} {answer.error_type}"
-            secret = keys.get(key.prefix)
-            shown = secret if secret else f"({key.prefix}: no test secret in the seed; this key cannot be used here)"
-            lines.append(f"    key {shown:<52} -> {verdict}")
-    root = base_url.removesuffix("/v1")
-    auth = f' -H "Authorization: Bearer {operator_token}" -H "Content-Type: application/json"'
-    lines += ["", "Run the workflow on this stack, then call again:",
-              f"  curl -s{auth} {root}/unblock/run -d @events/ticket-risk-hold-lift.json",
-              f"  curl -s{auth} {root}/unblock/decide -d '{{\"case_id\": \"...\", \"decision\": \"approve\"}}'", ""]
-    return "\n".join(lines) + "\n"
