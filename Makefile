@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# the customer's Node clients (tests/clients), installed from their lock file with the machine's npm
-CLIENTS_STAMP := tests/clients/node_modules/.installed
+# the customer's Node clients (tools/clients), installed from their lock file with the machine's npm
+CLIENTS_STAMP := tools/clients/node_modules/.installed
 
 .PHONY: demo test lint typecheck cfn-lint unit workflow bench clean clients
 
@@ -14,14 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-$(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
-	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
+$(CLIENTS_STAMP): tools/clients/package.json tools/clients/package-lock.json
+	cd tools/clients && npm ci --no-audit --no-fund --loglevel=error
 	touch $(CLIENTS_STAMP)
 
 # `make demo` shows the AI SDK's call too where node is installed (one line says it is skipped otherwise)
 clients:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CLIENTS_STAMP); \
-	else echo "node/npm not found: the Node clients (tests/clients) are not installed"; fi
+	else echo "node/npm not found: the Node clients (tools/clients) are not installed"; fi
 
 demo: $(STAMP) clients
 	$(BIN)/unblock demo
@@ -49,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/clients/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules

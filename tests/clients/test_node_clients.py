@@ -2,8 +2,8 @@
 
 `openai` (chat, streaming with usage, responses, embeddings), `ai` with `@ai-sdk/gateway`
 (generateText, streamText, models, credits) and `ai` with `@ai-sdk/openai` (the Responses API),
-pinned in tests/clients/package-lock.json and installed by `make test` (`npm ci`). Each call is
-made by tests/clients/customer.mjs, as the customer's code makes it, and reported as the error
+pinned in tools/clients/package-lock.json and installed by `make test` (`npm ci`). Each call is
+made by tools/clients/customer.mjs, as the customer's code makes it, and reported as the error
 class that code catches. One gateway server for the module, on the session's embedded stack.
 """
 
@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import EVENTS, load_event
 from unblock.domain.platform_model import PaymentMethod
-from unblock_dev.gateway import GatewayServer, make_gateway_server, seed_secrets, start_in_thread
+from unblock_dev.gateway import (
+    GatewayServer,
+    make_gateway_server,
+    node_calls,
+    node_clients_missing,
+    seed_secrets,
+    start_in_thread,
+)
 
-CLIENTS = Path(__file__).parent
-SCRIPT = CLIENTS / "customer.mjs"
 SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
 LOWRISK = "team_R1skH0ldL1ftab1e00000000"
 HOBBY = "team_FreeT1erNoCard0000000000"
@@ -38,15 +40,7 @@ METADATA = ("ai.models", "ai.credits")
 OPENAI_CLASS = {401: "AuthenticationError", 402: "APIError", 403: "PermissionDeniedError", 429: "RateLimitError"}
 
 
-def _node_clients_missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not installed (.ci/run installs it: apt-get install -y nodejs npm)"
-    if not (CLIENTS / "node_modules" / "ai").is_dir():
-        return "the Node clients are not installed: make tests/clients/node_modules/.installed (npm ci)"
-    return None
-
-
-missing = _node_clients_missing()
+missing = node_clients_missing()
 if missing and os.environ.get("CI"):  # CI must run these, never skip them
     raise RuntimeError(missing)
 pytestmark = pytest.mark.skipif(missing is not None, reason=missing or "")
@@ -72,10 +66,7 @@ def customer(gateway: GatewayServer, key: str, clients: tuple[str, ...] = GENERA
     """Each client's one call with `key`, as the customer's Node code makes it: client -> outcome."""
     calls = [{"client": c, "key": key, "model": "openai/text-embedding-3-small" if c == "openai.embeddings" else MODEL}
              for c in clients]
-    done = subprocess.run(["node", str(SCRIPT)], input=json.dumps({"root": gateway.root_url, "calls": calls}),
-                          capture_output=True, text=True, timeout=120, cwd=CLIENTS, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return {r["client"]: r for r in json.loads(done.stdout)}
+    return {r["client"]: r for r in node_calls(gateway.root_url, calls)}
 
 
 def assert_refused(seen: dict[str, Any], status: int, error_type: str, message: str | None = None) -> None:

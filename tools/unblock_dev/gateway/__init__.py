@@ -9,7 +9,17 @@
 """
 
 from unblock_dev.gateway.base import DEFAULT_MODEL, EMBEDDING_MODELS, MODELS, Admitted, Refusal, error_body
-from unblock_dev.gateway.command import cmd_gateway, describe, register, sdk_call, seed_secrets, serve_gateway
+from unblock_dev.gateway.command import (
+    ai_sdk_call,
+    cmd_gateway,
+    describe,
+    node_calls,
+    node_clients_missing,
+    register,
+    sdk_call,
+    seed_secrets,
+    serve_gateway,
+)
 from unblock_dev.gateway.openai_api import completion_body
 from unblock_dev.gateway.server import (
     DEFAULT_PORT,
@@ -24,6 +34,7 @@ from unblock_dev.gateway.server import (
 
 __all__ = [
     "DEFAULT_MODEL", "DEFAULT_PORT", "EMBEDDING_MODELS", "MODELS", "Admitted", "GatewayHandler", "GatewayPlatform",
-    "GatewayServer", "GatewayWorkflow", "Refusal", "cmd_gateway", "completion_body", "describe", "error_body",
-    "make_gateway_server", "probe_answer", "register", "sdk_call", "seed_secrets", "serve_gateway", "start_in_thread",
+    "GatewayServer", "GatewayWorkflow", "Refusal", "ai_sdk_call", "cmd_gateway", "completion_body", "describe",
+    "error_body", "make_gateway_server", "node_calls", "node_clients_missing", "probe_answer", "register", "sdk_call",
+    "seed_secrets", "serve_gateway", "start_in_thread",
 ]

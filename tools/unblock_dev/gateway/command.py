@@ -1,10 +1,17 @@
-"""`unblock gateway`: the sandbox gateway on the embedded stack, and the customer's call through the
-real `openai` package (`sdk_call`, imported lazily: the Lambda package does not ship it)."""
+"""`unblock gateway`: the sandbox gateway on the embedded stack; and the customer's own calls:
+`sdk_call` through the real `openai` package (imported lazily: the Lambda package does not ship
+it), `node_calls` / `ai_sdk_call` through the real Node clients pinned in tools/clients
+(`openai`, `ai` with `@ai-sdk/gateway` or `@ai-sdk/openai`), installed by `make test` and
+`make demo` with the machine's npm."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import subprocess
 import threading
+from pathlib import Path
 from typing import Any, TextIO
 
 from unblock.domain import gateway_rules as rules
@@ -19,6 +26,8 @@ from unblock_dev.gateway.server import (
 )
 from unblock_dev.inputs import seed_file
 from unblock_dev.serving import serving
+
+NODE_CLIENTS = Path(__file__).resolve().parents[2] / "clients"  # tools/clients
 
 
 # --- the customer's view ----------------------------------------------------------------------
@@ -40,6 +49,42 @@ def sdk_call(base_url: str, api_key: str, *, model: str = DEFAULT_MODEL, timeout
     finally:
         client.close()
     return " ".join((completion.choices[0].message.content or "").split())
+
+
+def node_clients_missing() -> str | None:
+    """Why the Node clients cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (.ci/run installs it: apt-get install -y nodejs npm)"
+    if not (NODE_CLIENTS / "node_modules" / "ai").is_dir():
+        return "the Node clients are not installed (make clients: npm ci in tools/clients)"
+    return None
+
+
+def node_calls(root_url: str, calls: list[dict[str, str]], *, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """The customer's Node calls, in one node process: each {"client", "key", "model"} -> its outcome,
+    {"client", "ok": true, "text", ...} or {"client", "ok": false, "class", "status", "type", "message"}
+    (the error class the customer's code catches). `root_url`: the gateway's http://host:port.
+    Clients: see tools/clients/customer.mjs. Raises RuntimeError if node fails."""
+    done = subprocess.run(["node", str(NODE_CLIENTS / "customer.mjs")], cwd=NODE_CLIENTS, capture_output=True,
+                          text=True, timeout=timeout, check=False,
+                          input=json.dumps({"root": root_url, "calls": calls}))
+    if done.returncode != 0:
+        raise RuntimeError(f"node customer.mjs failed: {done.stderr[-2000:]}")
+    results: list[dict[str, Any]] = json.loads(done.stdout)
+    return results
+
+
+def one_line(outcome: dict[str, Any]) -> str:
+    """A Node call's outcome as the customer sees it, on one line."""
+    if outcome.get("ok"):
+        return " ".join(str(outcome.get("text", "")).split())
+    return " ".join(f"{outcome['class']} ({outcome['status']}): {outcome['message']}".split())
+
+
+def ai_sdk_call(root_url: str, api_key: str, *, model: str = DEFAULT_MODEL) -> str:
+    """One `generateText` through `ai` with `@ai-sdk/gateway` pointed at the gateway's /v3/ai: one line,
+    the text or e.g. `GatewayInternalServerError (403): Forbidden.`."""
+    return one_line(node_calls(root_url, [{"client": "ai.generateText", "key": api_key, "model": model}])[0])
 
 
 # --- `unblock gateway` ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// The customer's own code, with the real Node clients pinned in package-lock.json, against a gateway.
+// The customer's own code, with the real Node clients pinned in package-lock.json, against a gateway
+// (unblock_dev.gateway.node_calls runs it: tests/clients/test_node_clients.py, make demo).
 //
 // stdin: {"root": "http://127.0.0.1:PORT", "calls": [{"client": "...", "key": "...", "model": "..."}]}
 // stdout: one JSON array, per call {"client", "ok": true, "text", ...} or
@@ -27,7 +28,7 @@ function described(client, err) {
     class: gatewayClass ?? openaiClass ?? err?.name ?? String(err),
     status: err?.statusCode ?? err?.status ?? null,
     type: err?.type ?? err?.error?.type ?? null,
-    message: String(err?.message ?? err).split('\n')[0],
+    message: String(err?.message ?? err).replace(/\x1b\[[0-9;]*m/g, '').split('\n')[0],
   };
 }
 
