@@ -153,3 +153,20 @@ def test_credits_gone_is_402_and_past_the_rate_limit_429_in_each_client(app, gat
         assert_refused(customer(gateway, secret(HAPPY), GENERATING), 429, "rate_limit_exceeded")
     finally:
         gateway.rate_limit = None
+
+
+def test_the_demo_shows_the_ai_sdks_call_beside_the_openai_sdks(app):
+    from unblock_dev.demo import CustomerView
+
+    view = CustomerView(app, json.loads((EVENTS / "platform.json").read_text()))
+    try:
+        assert view.intro() == ""
+        before = view.call(LOWRISK)
+        app.run(load_event("ticket-risk-hold-lift.json"))
+        shown = view.show(before, view.call(LOWRISK)).splitlines()
+    finally:
+        view.close()
+    assert shown[0].startswith("customer's call before: openai.PermissionDeniedError: Error code: 403")
+    assert shown[1] == "  AI SDK's call before:  GatewayInternalServerError (403): Forbidden."
+    assert shown[2].startswith("customer's call after:  Hello") and "lowrisk-labs" in shown[2]
+    assert shown[3].startswith("  AI SDK's call after:   Hello") and "lowrisk-labs" in shown[3]
