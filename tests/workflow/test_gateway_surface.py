@@ -217,6 +217,23 @@ def test_an_older_provider_gets_its_own_specification_version(gateway):
     assert {m["specification"]["specificationVersion"] for m in config["models"]} == {"v2"}
 
 
+def test_past_the_rate_limit_a_key_gets_429_with_retry_after(gateway):
+    gateway.rate_limit = 2
+    try:
+        happy = client(gateway, HAPPY)
+        for _ in range(2):
+            happy.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+        with pytest.raises(openai.RateLimitError) as limited:
+            happy.embeddings.create(model="openai/text-embedding-3-small", input="x")
+        assert limited.value.body["type"] == "rate_limit_exceeded"  # type: ignore[index]
+        assert limited.value.response.headers["retry-after"] == "60"
+        with pytest.raises(openai.PermissionDeniedError):  # a refused key's requests are not counted
+            client(gateway, LOWRISK).chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    finally:
+        gateway.rate_limit = None
+        gateway._recent.clear()
+
+
 # --- one place decides and records a refusal -------------------------------------------------
 def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway):
     seen: list[Refusal] = []

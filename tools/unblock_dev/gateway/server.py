@@ -42,10 +42,11 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -100,8 +101,9 @@ class GatewayServer(ThreadingHTTPServer):
         self.workflow = workflow
         self.workflow_lock = threading.Lock()
         self.served: Counter[str] = Counter()  # "POST /unblock/probe" -> requests answered
-        self.rate_limit = rate_limit  # admitted requests per key per minute (sandbox clock); None: no limit
-        self._recent: dict[str, deque[datetime]] = {}
+        # admitted requests per key per minute, in real time (the sandbox clock may stand still); None: no limit
+        self.rate_limit = rate_limit
+        self._recent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.refusals: deque[Refusal] = deque(maxlen=10_000)
         self.on_refusal: list[Callable[[Refusal], None]] = []
@@ -149,19 +151,20 @@ class GatewayServer(ThreadingHTTPServer):
                 return self._refused(Refusal(now, answer.status, answer.error_type or "access_denied",
                                              answer.message or "Forbidden.", surface, endpoint, model,
                                              team.team_id, key.prefix))
-            if not self._within_rate_limit(key, now):
+            if not self._within_rate_limit(key):
                 return self._refused(Refusal(now, 429, "rate_limit_exceeded",
                                              f"Rate limit exceeded: at most {self.rate_limit} requests per minute "
                                              "per key. Try again later.", surface, endpoint, model,
                                              team.team_id, key.prefix))
         return Admitted(team, key)
 
-    def _within_rate_limit(self, key: Key, now: datetime) -> bool:
+    def _within_rate_limit(self, key: Key) -> bool:
         if self.rate_limit is None:
             return True
+        now = time.monotonic()
         with self._lock:
             recent = self._recent.setdefault(key.key_id, deque())
-            while recent and now - recent[0] >= RATE_WINDOW:
+            while recent and now - recent[0] >= RATE_WINDOW.total_seconds():
                 recent.popleft()
             if len(recent) >= self.rate_limit:
                 return False
