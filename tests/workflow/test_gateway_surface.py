@@ -241,8 +241,8 @@ def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway
     try:
         with pytest.raises(openai.PermissionDeniedError):
             client(gateway, LOWRISK).chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
-        exchange(connection(gateway), "POST", "/v3/ai/language-model", json.dumps(PROMPT),
-                 AI_SDK_HEADERS | {"Authorization": f"Bearer {secret(LOWRISK)}"})
+        _, answered, _ = exchange(connection(gateway), "POST", "/v3/ai/language-model", json.dumps(PROMPT),
+                                  AI_SDK_HEADERS | {"Authorization": f"Bearer {secret(LOWRISK)}"})
         exchange(connection(gateway), "POST", "/v1/embeddings", json.dumps({"input": "x"}),
                  {"Authorization": "Bearer vck_bogus0123456789"})
     finally:
@@ -256,4 +256,6 @@ def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway
     ]
     assert seen[0].key_prefix and secret(LOWRISK).startswith(seen[0].key_prefix)
     assert seen[0].model == seen[1].model == "openai/gpt-4o"
+    # the id the customer can quote from the answer (X-Vercel-Id) finds the refusal
+    assert seen[1].request_id == answered["x-vercel-id"] and len({r.request_id for r in seen}) == 3
     assert not any(secret(LOWRISK) in repr(r) or "vck_bogus" in repr(r) for r in seen)

@@ -36,6 +36,7 @@ class Refusal:
     model: str | None
     team_id: str | None
     key_prefix: str | None
+    request_id: str = ""  # the answer's X-Vercel-Id (and x-request-id), as the customer can quote it
 
     def body(self) -> dict[str, Any]:
         return error_body(self.error_type, self.message)

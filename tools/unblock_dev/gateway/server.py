@@ -131,7 +131,7 @@ class GatewayServer(ThreadingHTTPServer):
 
     # --- the one place a customer request is admitted or refused -----------------------------
     def admit(self, secret: str | None, *, surface: str, endpoint: str, model: str | None,
-              subject_to_rules: bool = True) -> Admitted | Refusal:
+              subject_to_rules: bool = True, request_id: str = "") -> Admitted | Refusal:
         """The gateway's decision on one customer request with bearer `secret`.
 
         401 for a missing or unknown key; then (unless `subject_to_rules` is False: models and
@@ -143,19 +143,19 @@ class GatewayServer(ThreadingHTTPServer):
         if found is None:
             message = "Invalid API key." if secret else "Missing API key: send Authorization: Bearer <key>."
             return self._refused(Refusal(now, 401, "authentication_error", message, surface, endpoint, model,
-                                         None, None))
+                                         None, None, request_id))
         team, key = found
         if subject_to_rules:
             answer = rules.answer(team, key, now, key_named=True)
             if not answer.ok:
                 return self._refused(Refusal(now, answer.status, answer.error_type or "access_denied",
                                              answer.message or "Forbidden.", surface, endpoint, model,
-                                             team.team_id, key.prefix))
+                                             team.team_id, key.prefix, request_id))
             if not self._within_rate_limit(key):
                 return self._refused(Refusal(now, 429, "rate_limit_exceeded",
                                              f"Rate limit exceeded: at most {self.rate_limit} requests per minute "
                                              "per key. Try again later.", surface, endpoint, model,
-                                             team.team_id, key.prefix))
+                                             team.team_id, key.prefix, request_id))
         return Admitted(team, key)
 
     def _within_rate_limit(self, key: Key) -> bool:
@@ -215,6 +215,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
     server: GatewayServer
     raw_body: bytes = b""
+    _request_id: str = ""
     protocol_version = "HTTP/1.1"
     server_version = "unblock-sandbox-gateway/1"
     sys_version = ""
@@ -236,7 +237,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         if origin and LOCAL_ORIGIN.match(origin) and self.route_path.startswith(CUSTOMER_PREFIXES):
             self.send_header("Access-Control-Allow-Origin", origin)
-            self.send_header("Access-Control-Expose-Headers", "x-request-id")
+            self.send_header("Access-Control-Expose-Headers", "x-request-id, x-vercel-id")
             self.send_header("Vary", "Origin")
 
     def send_json(self, status: int, body: dict[str, Any] | list[Any]) -> None:
@@ -244,7 +245,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
-        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:20]}")
+        self._request_id_headers()
         if status == 429:
             self.send_header("Retry-After", str(int(RATE_WINDOW.total_seconds())))
         self._cors_headers()
@@ -260,10 +261,21 @@ class GatewayHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Content-Length", str(len(raw)))
-        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:20]}")
+        self._request_id_headers()
         self._cors_headers()
         self.end_headers()
         self.wfile.write(raw)
+
+    @property
+    def request_id(self) -> str:
+        """This request's id, in the shape of the real gateway's X-Vercel-Id (what customers quote)."""
+        if not self._request_id:
+            self._request_id = f"sbx1::sbx1::{uuid.uuid4().hex[:5]}-{int(time.time() * 1000)}-{uuid.uuid4().hex[:12]}"
+        return self._request_id
+
+    def _request_id_headers(self) -> None:
+        self.send_header("x-vercel-id", self.request_id)
+        self.send_header("x-request-id", self.request_id)
 
     def send_error_body(self, status: int, error_type: str, message: str, **extra: Any) -> None:
         self.send_json(status, error_body(error_type, message, **extra))
@@ -335,7 +347,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
     def admit(self, *, surface: str, model: str | None, subject_to_rules: bool = True) -> Admitted | None:
         """The server's decision on this request (GatewayServer.admit); None once the refusal is answered."""
         decision = self.server.admit(self.bearer(), surface=surface, endpoint=self.route_path, model=model,
-                                     subject_to_rules=subject_to_rules)
+                                     subject_to_rules=subject_to_rules, request_id=self.request_id)
         if isinstance(decision, Refusal):
             self.send_json(decision.status, decision.body())
             return None
@@ -344,6 +356,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
     # --- dispatch ---------------------------------------------------------------------------
     def _dispatch(self, routes: Mapping[str, Callable[[GatewayHandler], None]],
                   prefixes: Mapping[str, Callable[[GatewayHandler, str], None]]) -> None:
+        self._request_id = ""  # one handler serves every request of a kept-alive connection
         try:
             self.raw_body = self._read_body()
         except BadBody as err:
@@ -374,6 +387,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:  # noqa: N802 - the stdlib's name
         """A CORS preflight: answered for a customer route and a localhost origin, refused otherwise."""
+        self._request_id = ""
         try:
             self.raw_body = self._read_body()
         except BadBody as err:
