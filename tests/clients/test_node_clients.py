@@ -62,16 +62,17 @@ def gateway(stack_app) -> Iterator[GatewayServer]:  # type: ignore[no-untyped-de
     thread.join(timeout=5)
 
 
-def customer(gateway: GatewayServer, key: str, clients: tuple[str, ...] = GENERATING + METADATA) -> dict[str, Any]:
-    """Each client's one call with `key`, as the customer's Node code makes it: client -> outcome."""
-    calls = [{"client": c, "key": key, "model": "openai/text-embedding-3-small" if c == "openai.embeddings" else MODEL}
+def customer(gateway: GatewayServer, key: str, clients: tuple[str, ...] = GENERATING + METADATA, *,
+             model: str = MODEL) -> dict[str, Any]:
+    """Each client's one call with `key` for `model`, as the customer's Node code makes it: client -> outcome."""
+    calls = [{"client": c, "key": key, "model": "openai/text-embedding-3-small" if c == "openai.embeddings" else model}
              for c in clients]
     return {r["client"]: r for r in node_calls(gateway.root_url, calls)}
 
 
 def assert_refused(seen: dict[str, Any], status: int, error_type: str, message: str | None = None) -> None:
     """Each client raises its own class for the gateway's refusal, as with the real gateway."""
-    for client in GENERATING:
+    for client in (c for c in GENERATING if c in seen):
         got = seen[client]
         assert got["ok"] is False and got["status"] == status, got
         if message is not None:
@@ -170,3 +171,27 @@ def test_the_demo_shows_the_ai_sdks_call_beside_the_openai_sdks(app):
     assert shown[1] == "  AI SDK's call before:  GatewayInternalServerError (403): Forbidden."
     assert shown[2].startswith("customer's call after:  Hello") and "lowrisk-labs" in shown[2]
     assert shown[3].startswith("  AI SDK's call after:   Hello") and "lowrisk-labs" in shown[3]
+
+
+FREE_CREDITS = "team_FreeCred1tsMode100000000"  # free tier, verified card (the model policy's team in the seed)
+
+
+def test_a_model_the_free_tier_does_not_cover_is_each_clients_refusal_and_another_model_is_served(app, gateway):
+    import hashlib
+
+    read_policy = getattr(app.platform, "model_policy", None)
+    restricted = read_policy().free_tier_restricted if callable(read_policy) else ()
+    if not restricted:
+        pytest.skip("no model_policy in this seed (DESIGN.md: model_policy.free_tier_restricted)")
+    team = app.platform.get_team(FREE_CREDITS)
+    key = "vck_sktc01sandboxfreecreditstestsecret"  # a test secret for the team's key, as a seed gives one
+    keyed = team.keys[0].model_copy(update={"secret_sha256": hashlib.sha256(key.encode()).hexdigest()})
+    app.platform.replace_team(team.model_copy(update={"keys": (keyed, *team.keys[1:])}))
+
+    model = "anthropic/claude-sonnet-4"
+    assert model in restricted
+    refused = customer(gateway, key, tuple(c for c in GENERATING if c != "openai.embeddings"), model=model)
+    expected = app.platform.probe(FREE_CREDITS, keyed.prefix, model=model)  # the rules' own refusal
+    assert expected.status == 403 and expected.error_type
+    assert_refused(refused, 403, expected.error_type, expected.message)
+    assert_served(customer(gateway, key, model=MODEL), "sketchbook-ai")

@@ -146,7 +146,7 @@ class GatewayServer(ThreadingHTTPServer):
                                          None, None, request_id))
         team, key = found
         if subject_to_rules:
-            answer = rules.answer(team, key, now, key_named=True)
+            answer = rules.answer(team, key, now, key_named=True, **self._model_terms(model))
             if not answer.ok:
                 return self._refused(Refusal(now, answer.status, answer.error_type or "access_denied",
                                              answer.message or "Forbidden.", surface, endpoint, model,
@@ -157,6 +157,12 @@ class GatewayServer(ThreadingHTTPServer):
                                              "per key. Try again later.", surface, endpoint, model,
                                              team.team_id, key.prefix, request_id))
         return Admitted(team, key)
+
+    def _model_terms(self, model: str | None) -> dict[str, Any]:
+        """The model asked for and the platform's model policy, for the rules' model refusal, where the
+        platform keeps a policy (the sandbox does; DESIGN.md `model_policy`)."""
+        policy = getattr(self.platform, "model_policy", None)
+        return {"model": model, "policy": policy()} if callable(policy) else {}
 
     def _within_rate_limit(self, key: Key) -> bool:
         if self.rate_limit is None:
