@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from markupsafe import Markup
 
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
@@ -45,6 +46,19 @@ def safe_url(url: str) -> str:
     return url.strip() if (parts.scheme == "https" or local) and parts.netloc else ""
 
 
+# bidi embeddings, overrides and isolates: in a case id or a note they make text read backwards
+# (`invoice\u202efdp.exe` shows as `invoiceexe.pdf`); every value shows them as their code point
+_BIDI = {ch: f"[U+{ord(ch):04X}]" for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+_BIDI_TABLE = str.maketrans(_BIDI)
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ value }}` passes here before it is escaped (Markup is already built from escaped text)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_BIDI_TABLE)
+    return value
+
+
 def _json_text(v: Any, indent: int | None = None) -> str:
     """JSON as text, for the template to escape (Jinja's own `tojson` is Markup for a <script>)."""
     if indent is None:
@@ -56,7 +70,7 @@ def _json_text(v: Any, indent: int | None = None) -> str:
 def _env() -> Environment:
     # the templates are read and compiled on first use, once per container
     env = Environment(loader=PackageLoader("unblock.console", "templates"), autoescape=True,
-                      undefined=StrictUndefined, keep_trailing_newline=False)
+                      undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(case_href=case_href, incident_href=incident_href, safe_url=safe_url, tojson_text=_json_text)
     env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary)
     env.globals["m"] = env.get_template("macros.html").module
