@@ -6,7 +6,7 @@ the re-check benchmark). Both sizes show the same: 20 cases waiting for staff, o
 6 cases, one searched ticket; the other cases are closed, with every outcome, for other teams. So a
 page that reads what it shows reads the same at both sizes (target: at most 1.1x); a page that scans
 reads ten times more. Each page is the ConsoleFunction's answer to the API Gateway event, its case
-store reading through a counter: items returned by queries and reads, and items a scan examined.
+and incident stores reading through a counter: items returned by queries and reads, and items a scan examined.
 
     python -m benchmarks.run --only console     # this piece alone, into BENCHMARKS.md's section 5
 """
@@ -146,14 +146,16 @@ def _create(table: Any, start: int, count: int) -> None:
 def _counted(table: Any) -> Iterator[CountingTable]:
     from unblock import composition
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 
-    counter = CountingTable(table)
-    real = composition.cases
+    counter = CountingTable(table)  # incidents live in the cases table too
+    real = composition.cases, composition.incidents
     composition.cases = lambda: DynamoCaseStore(counter)
+    composition.incidents = lambda: DynamoIncidentStore(counter)
     try:
         yield counter
     finally:
-        composition.cases = real
+        composition.cases, composition.incidents = real
 
 
 def _page(app: Any, table: Any, name: str, path: str, query: str) -> Page:

@@ -76,9 +76,10 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
                                          proposed_fixes=["lift_risk_hold"], must_rotate_key=True, queued_at=NOW),
                    verification={"outcome": "escalated", "reason": v("verification.reason"), "probe": {"status": 403}},
                    fixes=[fix], decisions=[decision], customer_reply=v("customer_reply"),
-                   internal_note=v("internal_note"), task_token="SECRET-TASK-TOKEN")  # noqa: S106
+                   internal_note=v("internal_note"), task_token="SECRET-TASK-TOKEN")
     closed = waiting.model_copy(update={"status": "closed", "outcome": "auto_fixed", "resolution": "approved"})
-    incident = Incident(incident_id=v("incident_id"), cause=Cause(code=v("cause.code"), reason=v("cause.reason"), hold="risk_hold"),
+    cause = Cause(code=v("cause.code"), reason=v("cause.reason"), hold="risk_hold")
+    incident = Incident(incident_id=v("incident_id"), cause=cause,
                         opened_at=NOW, opened_by=v("opened_by"), teams_at_open=3, last_joined_at=NOW,
                         decisions=[IncidentDecision(decision="approve", actor=v("bulk.actor"), note=v("bulk.note"),
                                                     decided_at=NOW, outcomes=[MemberOutcome(

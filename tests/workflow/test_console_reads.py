@@ -48,9 +48,11 @@ def reads(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
     """The ConsoleFunction's case store reading through a counter (the handler runs in this process)."""
     from unblock import composition
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 
-    counter = Reads(app.console.store._table)
+    counter = Reads(app.console.store._table)  # incidents live in the cases table too
     monkeypatch.setattr(composition, "cases", lambda: DynamoCaseStore(counter))
+    monkeypatch.setattr(composition, "incidents", lambda: DynamoIncidentStore(counter))
     yield counter
 
 
@@ -120,6 +122,10 @@ def test_queue_search_and_closed_read_only_what_they_show(app, reads):
     assert every.count('<tr><th scope="row">') == reads.items <= 50  # the 50 most recently closed cases
     assert f">zendesk:{tag}-5</a>" in every
 
+    reads.items = 0
+    assert "<h1 tabindex=\"-1\">Incidents</h1>" in _page(app, "/pages/incidents")
+    assert reads.scans == 0  # the incidents from their index, each member's case by its id
+
 
 def test_a_case_moves_between_pages_as_it_is_decided(app, reads):
     """The indexes follow the case: decided, it leaves the queue and shows among the closed cases."""
@@ -137,3 +143,20 @@ def _event(name: str) -> dict[str, Any]:
     from tests.support import load_event
 
     return load_event(name)  # type: ignore[no-any-return]
+
+
+def test_cases_written_before_the_indexes_are_found_once_reindexed(app, reads):
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    team = "team_" + (tag * 3)[:24]
+    old = _cases(app, tag, team)[f"{tag}-3"]
+    table = app.console.store._table
+    # as an older version wrote it: no index keys
+    table.put_item(Item={"pk": f"case#{old.case_id}", "sk": "case", "doc": old.model_dump_json(),
+                         "status": old.status, "version": old.version, "team_id": team})
+    assert f">{old.case_id}</a>" not in _page(app, "/pages/search", f"q={team}")
+    assert app.console.store.reindex() >= 1
+    assert f">{old.case_id}</a>" in _page(app, "/pages/search", f"q={team}")
+    assert f">{old.case_id}</a>" in _page(app, "/pages/closed", "outcome=auto_fixed")
+    assert app.console.store.get(old.case_id) == old  # rewritten as it was

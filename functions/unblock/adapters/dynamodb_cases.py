@@ -158,6 +158,27 @@ class DynamoCaseStore:
         """The cases of these ids that exist (one read each)."""
         return {c.case_id: c for c in map(self.get, dict.fromkeys(case_ids)) if c is not None}
 
+    def reindex(self) -> int:
+        """Give cases written before the console's indexes their keys (once, after that deploy); how many.
+        Each is rewritten as it is, on the condition that nobody wrote it meanwhile (no new version)."""
+        from boto3.dynamodb.conditions import Attr
+        from botocore.exceptions import ClientError
+
+        done, kwargs = 0, {"FilterExpression": Attr("sk").eq("case") & Attr("updated_key").not_exists()}
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                case = Case.model_validate_json(item["doc"])
+                try:
+                    self._table.put_item(Item=self._item(case), ConditionExpression=Attr("version").eq(case.version))
+                    done += 1
+                except ClientError as err:
+                    if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
+            if "LastEvaluatedKey" not in page:
+                return done
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]:
         from boto3.dynamodb.conditions import Attr
 
