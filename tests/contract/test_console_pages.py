@@ -20,7 +20,7 @@ from markupsafe import escape
 
 from unblock.console import views
 from unblock.domain.cases import Case
-from unblock.domain.incidents import Cause, Incident, IncidentDecision, Member, MemberOutcome
+from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
 from unblock.domain.models import Escalation, Finding, FixRecord, Report, StaffDecision
 from unblock.domain.platform_model import HeldTeam
 
@@ -85,7 +85,7 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
                                                     decided_at=NOW, outcomes=[MemberOutcome(
                                                         case_id=v("outcome.case_id"), team_id=v("outcome.team_id"),
                                                         result="decided", detail=v("outcome.detail"))])])
-    member = Member(case_id=v("member.case_id"), team_id=v("member.team_id"), joined_at=NOW)
+    member = MemberCase(case_id=v("member.case_id"), team_id=v("member.team_id"), joined_at=NOW)
     members = [(member, waiting)]
     # the platform's answer, as another adapter might give it (the platform model checks its shape today)
     held = [HeldTeam.model_construct(team_id=v("held.team_id"), slug=v("held.slug"), since=NOW)]

@@ -50,7 +50,7 @@ def reads(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 
-    counter = Reads(app.console.store._table)  # incidents live in the cases table too
+    counter = Reads(app.client.store._table)  # incidents live in the cases table too
     monkeypatch.setattr(composition, "cases", lambda: DynamoCaseStore(counter))
     monkeypatch.setattr(composition, "incidents", lambda: DynamoIncidentStore(counter))
     yield counter
@@ -80,7 +80,7 @@ def _cases(app: Any, tag: str, team_id: str) -> dict[str, Any]:
         case = Case(case_id=case_id, status=status, outcome=outcome, team_id=team_id, report=report,
                     created_at=now - timedelta(hours=6 - n), updated_at=now + timedelta(minutes=n),
                     next_check_at=now + timedelta(hours=1) if status != "closed" else None)
-        assert app.console.store.create(case)
+        assert app.client.store.create(case)
         made[ticket] = case
     return made
 
@@ -132,7 +132,7 @@ def test_a_case_moves_between_pages_as_it_is_decided(app, reads):
     result = app.run(_event("ticket-fraud-review.json"))
     assert result.outcome == "escalated"
     assert f">{result.case_id}</a>" in _page(app, "/pages/queue")
-    app.console.decide(result.case_id, "reject", "staff:dana")
+    app.client.decide(result.case_id, "reject", "staff:dana")
     app.wait_for(result.case_id, lambda c: c.status == "closed")
     assert f">{result.case_id}</a>" not in _page(app, "/pages/queue")
     assert f">{result.case_id}</a>" in _page(app, "/pages/closed", "outcome=escalated")
@@ -151,12 +151,12 @@ def test_cases_written_before_the_indexes_are_found_once_reindexed(app, reads):
     tag = uuid.uuid4().hex[:8]
     team = "team_" + (tag * 3)[:24]
     old = _cases(app, tag, team)[f"{tag}-3"]
-    table = app.console.store._table
+    table = app.client.store._table
     # as an older version wrote it: no index keys
     table.put_item(Item={"pk": f"case#{old.case_id}", "sk": "case", "doc": old.model_dump_json(),
                          "status": old.status, "version": old.version, "team_id": team})
     assert f">{old.case_id}</a>" not in _page(app, "/pages/search", f"q={team}")
-    assert app.console.store.reindex() >= 1
+    assert app.client.store.reindex() >= 1
     assert f">{old.case_id}</a>" in _page(app, "/pages/search", f"q={team}")
     assert f">{old.case_id}</a>" in _page(app, "/pages/closed", "outcome=auto_fixed")
-    assert app.console.store.get(old.case_id) == old  # rewritten as it was
+    assert app.client.store.get(old.case_id) == old  # rewritten as it was

@@ -22,13 +22,13 @@ from markupsafe import Markup
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
 from unblock.domain.fixes import fixes_for
-from unblock.domain.incidents import Incident, IncidentDecision, Member
+from unblock.domain.incidents import Incident, IncidentDecision, MemberCase
 from unblock.domain.platform_model import HeldTeam
 
 NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics", "Metrics"),
        ("/incidents", "Incidents"))
 
-IncidentMembers = list[tuple[Member, Case | None]]
+IncidentMembers = list[tuple[MemberCase, Case | None]]
 
 
 def case_href(case_id: str) -> str:
