@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from unblock.console import views
+from unblock.console import stats, views
 from unblock.domain.cases import Case
 from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
 from unblock.domain.models import Escalation, Finding, FixRecord, Report, StaffDecision
@@ -49,6 +49,7 @@ FIELDS = {
     "incident": ["incident_id", "cause.code", "cause.reason", "opened_by", "member.case_id", "member.team_id",
                  "held.team_id", "held.slug", "bulk.actor", "bulk.note", "outcome.case_id", "outcome.team_id",
                  "outcome.detail", "finding.summary", "decision.actor", "case_id"],
+    "metrics": [],  # counts and times only: no text of a case reaches it
     "not_found": ["case_id"],
     "shell": [],  # the login address: a `javascript:` one is dropped, the others link as given
 }
@@ -101,6 +102,7 @@ def _render(page: str, v: Callable[[str], str]) -> str:
         "closed": lambda: views.closed_page([w["closed"]], "auto_fixed", NOW),
         "incidents": lambda: views.incidents_page([(w["incident"], w["members"])], NOW),
         "incident": lambda: views.incident_page(w["incident"], w["members"], w["held"], NOW, SLA),
+        "metrics": lambda: views.metrics_page(stats.metrics([w["waiting"], w["closed"]], NOW, SLA), SLA),
         "not_found": lambda: views.not_found_page(f"No case {v('case_id')}."),
         "shell": lambda: views.shell(v("login_url")),
     }

@@ -10,6 +10,10 @@ Routes (template.yaml wires the same ones):
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
+
+Thin: one middleware refuses a protected request without an identity and puts the security headers
+on every answer; each route reads what its page shows and renders it (console.views), or parses its
+body (console.requests) and calls one decision flow; the errors are mapped in one place below.
 """
 
 from __future__ import annotations
