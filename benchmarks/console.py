@@ -14,6 +14,7 @@ and incident stores reading through a counter: items returned by queries and rea
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -103,6 +104,10 @@ class Imports:
 class ConsoleReads:
     points: list[Point]
     imports: Imports | None = None
+    load: str = ""  # the load average (1/5/15 min) when the imports were timed
+
+    def contrast(self, page: str) -> bool:
+        return page in {name for name, _, _ in CONTRAST}
 
     def ratio(self, page: str) -> float:
         a, b = self.points[0].pages[page].read, self.points[-1].pages[page].read
@@ -221,4 +226,6 @@ def measure(app: Any, runs: int = 9) -> ConsoleReads:
             point.pages[name] = _page(app, table, name, path, query)
         points.append(point)
     log(f"console: {' and '.join(f'{p.cases:,}' for p in points)} cases in {time.perf_counter() - t0:.0f}s")
-    return ConsoleReads(points, imports(runs))
+    timed = imports(runs)
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
+    return ConsoleReads(points, timed, load)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -623,7 +624,8 @@ def _console(c: console.ConsoleReads) -> str:
     for name in a.pages:
         pa, pb = a.pages[name], b.pages[name]
         ratio = c.ratio(name)
-        rows.append(f"| {name} | {pb.shown} | {pa.read:,} | **{pb.read:,}** | {ratio:.2f}x | "
+        shown = "every case" if c.contrast(name) else pb.shown
+        rows.append(f"| {name} | {shown} | {pa.read:,} | **{pb.read:,}** | {ratio:.2f}x | "
                     f"{pb.scanned:,} | {pb.ms:,.0f} ms |")
     imp = ""
     if c.imports:
@@ -633,7 +635,8 @@ def _console(c: console.ConsoleReads) -> str:
 ### What the templates cost a cold start
 
 Median of {i.runs} fresh interpreters each (`python -X importtime`, cumulative µs of the module; one render
-per interpreter for the pages):
+per interpreter for the pages), load average {c.load or "?"} on {os.cpu_count()} CPUs shared with other work (the
+absolute times swing with it from run to run; the shares hold better):
 
 | | |
 |---|---|
