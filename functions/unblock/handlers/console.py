@@ -88,9 +88,10 @@ def staff_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
 
 
 def security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    # the exception handlers and not_found answer through _json, which sets the same headers
+    # a route's own header wins (static files are cached); the exception handlers and not_found answer
+    # outside the middleware, through _json, which sets the same headers
     response = next_middleware(app)
-    response.headers = {**response.headers, **{k: v for k, v in SECURITY_HEADERS.items() if k not in response.headers}}
+    response.headers = {**SECURITY_HEADERS, **response.headers}
     return response
 
 
