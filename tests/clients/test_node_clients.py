@@ -1,7 +1,7 @@
 """The customer's own Node clients against the sandbox gateway, before and after unblock runs.
 
 `openai` (chat, streaming with usage, responses, embeddings), `ai` with `@ai-sdk/gateway`
-(generateText, streamText, models, credits) and `ai` with `@ai-sdk/openai` (the Responses API),
+(generateText, streamText, embedMany, models, credits) and `ai` with `@ai-sdk/openai` (the Responses API),
 pinned in tools/clients/package-lock.json and installed by `make test` (`npm ci`). Each call is
 made by tools/clients/customer.mjs, as the customer's code makes it, and reported as the error
 class that code catches. One gateway server for the module, on the session's embedded stack.
@@ -34,7 +34,8 @@ HOBBY = "team_FreeT1erNoCard0000000000"
 HAPPY = "team_A11G00dTeam0000000000000"
 MODEL = "openai/gpt-4o"
 GENERATING = ("openai.chat", "openai.chat.stream", "openai.responses", "openai.embeddings",
-              "ai.generateText", "ai.streamText", "ai.openai.responses")
+              "ai.generateText", "ai.streamText", "ai.embedMany", "ai.openai.responses")
+EMBEDDING = ("openai.embeddings", "ai.embedMany")
 METADATA = ("ai.models", "ai.credits")
 # the class each client's code catches for a refusal with a status the SDK has no class of its own for
 OPENAI_CLASS = {401: "AuthenticationError", 402: "APIError", 403: "PermissionDeniedError", 429: "RateLimitError"}
@@ -65,7 +66,7 @@ def gateway(stack_app) -> Iterator[GatewayServer]:  # type: ignore[no-untyped-de
 def customer(gateway: GatewayServer, key: str, clients: tuple[str, ...] = GENERATING + METADATA, *,
              model: str = MODEL) -> dict[str, Any]:
     """Each client's one call with `key` for `model`, as the customer's Node code makes it: client -> outcome."""
-    calls = [{"client": c, "key": key, "model": "openai/text-embedding-3-small" if c == "openai.embeddings" else model}
+    calls = [{"client": c, "key": key, "model": "openai/text-embedding-3-small" if c in EMBEDDING else model}
              for c in clients]
     return {r["client"]: r for r in node_calls(gateway.root_url, calls)}
 
@@ -94,9 +95,9 @@ def assert_served(seen: dict[str, Any], slug: str) -> None:
         got = seen[client]
         assert got["ok"] is True, got
         assert got["usage"] > 0, got
-        if client != "openai.embeddings":
+        if client not in EMBEDDING:
             assert slug in got["text"] and MODEL in got["text"], got
-    assert seen["openai.embeddings"]["text"] == "2 embeddings of 16"
+    assert seen["openai.embeddings"]["text"] == seen["ai.embedMany"]["text"] == "2 embeddings of 16"
     assert seen["ai.generateText"]["finishReason"] == seen["ai.streamText"]["finishReason"] == "stop"
     assert MODEL in seen["ai.models"]["text"].split()
     assert seen["ai.credits"]["text"].startswith("balance ")
@@ -119,7 +120,7 @@ def test_a_working_team_is_served_and_an_unknown_key_is_each_clients_authenticat
     unknown = customer(gateway, "vck_nope01thisisnotarealkey")
     for client in ("openai.chat", "openai.chat.stream", "openai.responses", "openai.embeddings"):
         assert unknown[client]["class"] == "AuthenticationError" and unknown[client]["status"] == 401
-    for client in ("ai.generateText", "ai.streamText", *METADATA):
+    for client in ("ai.generateText", "ai.streamText", "ai.embedMany", *METADATA):
         assert unknown[client]["class"] == "GatewayAuthenticationError", unknown[client]
     assert unknown["ai.openai.responses"]["class"] == "AI_APICallError" and unknown["ai.openai.responses"][
         "status"] == 401
@@ -190,7 +191,7 @@ def test_a_model_the_free_tier_does_not_cover_is_each_clients_refusal_and_anothe
 
     model = "anthropic/claude-sonnet-4"
     assert model in restricted
-    refused = customer(gateway, key, tuple(c for c in GENERATING if c != "openai.embeddings"), model=model)
+    refused = customer(gateway, key, tuple(c for c in GENERATING if c not in EMBEDDING), model=model)
     expected = app.platform.probe(FREE_CREDITS, keyed.prefix, model=model)  # the rules' own refusal
     assert expected.status == 403 and expected.error_type
     assert_refused(refused, 403, expected.error_type, expected.message)

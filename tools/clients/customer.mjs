@@ -6,10 +6,10 @@
 //         {"client", "ok": false, "class", "status", "type", "message"}: the error as the customer's code
 //         catches it (`class`: the SDK's own error class, e.g. PermissionDeniedError, GatewayInternalServerError).
 // Clients: openai.chat, openai.chat.stream, openai.responses, openai.embeddings (the `openai` package);
-// ai.generateText, ai.streamText, ai.models, ai.credits (`ai` with `@ai-sdk/gateway`);
+// ai.generateText, ai.streamText, ai.embedMany, ai.models, ai.credits (`ai` with `@ai-sdk/gateway`);
 // ai.openai.responses (`ai` with `@ai-sdk/openai`, which calls /v1/responses).
 import OpenAI from 'openai';
-import { generateText, streamText } from 'ai';
+import { embedMany, generateText, streamText } from 'ai';
 import * as gatewayErrors from '@ai-sdk/gateway';
 import { createGateway } from '@ai-sdk/gateway';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -73,6 +73,10 @@ async function call(root, { client, key, model }) {
       for await (const delta of r.textStream) text += delta;
       if (failure) throw failure;
       return { text, usage: (await r.usage).totalTokens, finishReason: await r.finishReason };
+    }
+    case 'ai.embedMany': {
+      const r = await embedMany({ model: gateway().textEmbeddingModel(model), values: [PROMPT, 'Again.'], maxRetries: 0 });
+      return { text: `${r.embeddings.length} embeddings of ${r.embeddings[0].length}`, usage: r.usage.tokens };
     }
     case 'ai.models': {
       const { models } = await gateway().getAvailableModels();

@@ -6,6 +6,8 @@ What the provider sends (read from its source, packages/gateway in the AI SDK re
       (e.g. openai/gpt-4o), `ai-language-model-streaming` ("true"/"false"), `ai-gateway-auth-method`
       ("api-key"/"oidc"), `Authorization: Bearer <key>`; the body is the language model call options
       as JSON: `prompt` (a list of {"role", "content"} with text parts), `maxOutputTokens`, ...
+  POST {baseURL}/embedding-model headers `ai-embedding-model-specification-version`, `ai-model-id`; body
+      {"values": [...]} -> {"embeddings": [[...]], "usage": {"tokens"}}
   GET  {baseURL}/config          the model list ({"models": [{id, name, specification, modelType, ...}]})
   GET  {origin}/v1/credits       the balance (served by gateway_openai)
 `baseURL` defaults to https://ai-gateway.vercel.sh/v3/ai; point it at `server.ai_sdk_base_url`.
@@ -31,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from unblock_dev.gateway.base import EMBEDDING_MODELS, MODELS, Exchange
-from unblock_dev.gateway.openai_api import count_tokens, reply_text, text_of
+from unblock_dev.gateway.openai_api import EMBEDDING_DIMENSIONS, count_tokens, embedding, reply_text, text_of
 
 SURFACE = "ai-sdk"
 ROLES = ("system", "user", "assistant", "tool")
@@ -107,6 +109,22 @@ def language_model(h: Exchange) -> None:
     h.send_events((None, p) for p in parts)
 
 
+def embedding_model(h: Exchange) -> None:
+    body = h.json_body()
+    if body is None:
+        return
+    model_id = (h.headers.get("ai-model-id") or "").strip()
+    admitted = h.admit(surface=SURFACE, model=model_id or None)
+    if admitted is None:
+        return
+    values = body.get("values") if isinstance(body, dict) else None
+    if not model_id or not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        h.send_error_body(400, "invalid_request_error", "Send header ai-model-id and `values`: a list of strings.")
+        return
+    h.send_json(200, {"embeddings": [embedding(v, EMBEDDING_DIMENSIONS) for v in values],
+                      "usage": {"tokens": sum(count_tokens(v) for v in values)}, "warnings": []})
+
+
 def config(h: Exchange) -> None:
     """The gateway's model list, as `gateway.getAvailableModels()` reads it."""
     admitted = h.admit(surface=SURFACE, model=None, subject_to_rules=False)
@@ -124,5 +142,6 @@ def config(h: Exchange) -> None:
                       + [entry(m, "embedding") for m in EMBEDDING_MODELS]})
 
 
-POST_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v3/ai/language-model": language_model}
+POST_ROUTES: dict[str, Callable[[Exchange], None]] = {
+    "/v3/ai/language-model": language_model, "/v3/ai/embedding-model": embedding_model}
 GET_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v3/ai/config": config}
