@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from tests.support import EVENTS
-from unblock_dev.gateway import GatewayServer, Refusal, make_gateway_server, seed_secrets, start_in_thread
+from unblock_dev.gateway import Admitted, GatewayServer, Refusal, make_gateway_server, seed_secrets, start_in_thread
 
 SECRETS = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
 LOWRISK = "team_R1skH0ldL1ftab1e00000000"
@@ -237,7 +237,9 @@ def test_past_the_rate_limit_a_key_gets_429_with_retry_after(gateway):
 # --- one place decides and records a refusal -------------------------------------------------
 def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway):
     seen: list[Refusal] = []
+    answers: list[Admitted | Refusal] = []
     gateway.on_refusal.append(seen.append)
+    gateway.on_answer.append(answers.append)
     try:
         with pytest.raises(openai.PermissionDeniedError):
             client(gateway, LOWRISK).chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
@@ -245,8 +247,10 @@ def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway
                                   AI_SDK_HEADERS | {"Authorization": f"Bearer {secret(LOWRISK)}"})
         exchange(connection(gateway), "POST", "/v1/embeddings", json.dumps({"input": "x"}),
                  {"Authorization": "Bearer vck_bogus0123456789"})
+        client(gateway, HAPPY).chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
     finally:
         gateway.on_refusal.remove(seen.append)
+        gateway.on_answer.remove(answers.append)
 
     assert list(gateway.refusals) == seen
     assert [(r.surface, r.endpoint, r.status, r.error_type, r.team_id) for r in seen] == [
@@ -259,3 +263,7 @@ def test_every_surface_records_its_refusals_in_one_place_without_the_key(gateway
     # the id the customer can quote from the answer (X-Vercel-Id) finds the refusal
     assert seen[1].request_id == answered["x-vercel-id"] and len({r.request_id for r in seen}) == 3
     assert not any(secret(LOWRISK) in repr(r) or "vck_bogus" in repr(r) for r in seen)
+    # every decision, the served one too, reaches on_answer (a team's window of answers)
+    assert [a.status for a in answers] == [403, 403, 401, 200]
+    served = answers[-1]
+    assert isinstance(served, Admitted) and served.team.team_id == HAPPY and served.endpoint == "/v1/chat/completions"

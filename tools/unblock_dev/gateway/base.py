@@ -44,8 +44,16 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Admitted:
+    """One customer request the gateway serves (status 200), with the team and key it serves."""
+
     team: Team
     key: Key
+    at: datetime | None = None
+    surface: str = ""
+    endpoint: str = ""
+    model: str | None = None
+    request_id: str = ""
+    status: int = 200
 
 
 class Exchange(Protocol):

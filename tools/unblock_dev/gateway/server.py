@@ -13,7 +13,8 @@ the error class a real customer's does (docs/customer-view.md has the table).
 
 One place decides and records a refusal: `GatewayServer.admit`, which every customer route
 calls before answering; each refusal is kept in `server.refusals` and handed to every hook in
-`server.on_refusal` (what denial signals are built from). Never the key itself: its prefix.
+`server.on_refusal`, and every decision, served or refused, to every hook in `server.on_answer`
+(what denial signals are built from). Never the key itself: its prefix.
 
 Operator routes (this module):
   POST /unblock/probe   {"team_id", "key_prefix"} -> {"status", "error_type", "message"}
@@ -48,7 +49,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 from unblock.domain import gateway_rules as rules
@@ -59,6 +60,7 @@ from unblock_dev.gateway import ai_sdk, openai_api
 from unblock_dev.gateway.base import MAX_BODY, Admitted, Refusal, error_body
 
 log = logging.getLogger("unblock_dev.gateway")
+D = TypeVar("D", Admitted, Refusal)
 
 DEFAULT_PORT = 8787
 RATE_WINDOW = timedelta(minutes=1)
@@ -106,7 +108,8 @@ class GatewayServer(ThreadingHTTPServer):
         self._recent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.refusals: deque[Refusal] = deque(maxlen=10_000)
-        self.on_refusal: list[Callable[[Refusal], None]] = []
+        self.on_refusal: list[Callable[[Refusal], None]] = []  # each refusal
+        self.on_answer: list[Callable[[Admitted | Refusal], None]] = []  # each decision, served or refused
 
     @property
     def root_url(self) -> str:
@@ -137,7 +140,8 @@ class GatewayServer(ThreadingHTTPServer):
         401 for a missing or unknown key; then (unless `subject_to_rules` is False: models and
         credits answer any known key) the gateway's rules for the team, key and model
         (unblock.domain.gateway_rules, the same rules as the platform's probe); then the rate limit.
-        Every refusal is recorded (`refusals`, `on_refusal`) before it is answered."""
+        Every refusal is recorded (`refusals`, `on_refusal`) before it is answered, and every decision,
+        served or refused, is handed to `on_answer` (a window of a team's answers: denial signals)."""
         now = self.clock.now()
         found = self.platform.authenticate(hashlib.sha256(secret.encode()).hexdigest()) if secret else None
         if found is None:
@@ -156,7 +160,7 @@ class GatewayServer(ThreadingHTTPServer):
                                              f"Rate limit exceeded: at most {self.rate_limit} requests per minute "
                                              "per key. Try again later.", surface, endpoint, model,
                                              team.team_id, key.prefix, request_id))
-        return Admitted(team, key)
+        return self._answered(Admitted(team, key, now, surface, endpoint, model, request_id))
 
     def _model_terms(self, model: str | None) -> dict[str, Any]:
         """The model asked for and the platform's model policy, for the rules' model refusal, where the
@@ -179,12 +183,20 @@ class GatewayServer(ThreadingHTTPServer):
 
     def _refused(self, refusal: Refusal) -> Refusal:
         self.refusals.append(refusal)
-        for hook in list(self.on_refusal):
+        self._call(self.on_refusal, refusal)
+        return self._answered(refusal)
+
+    def _answered(self, decision: D) -> D:
+        self._call(self.on_answer, decision)
+        return decision
+
+    @staticmethod
+    def _call(hooks: list[Callable[[Any], None]], decision: Admitted | Refusal) -> None:
+        for hook in list(hooks):
             try:
-                hook(refusal)
+                hook(decision)
             except Exception:  # noqa: BLE001 - a failing hook never changes the customer's answer
-                log.exception("gateway: refusal hook failed")
-        return refusal
+                log.exception("gateway: hook failed")
 
 
 def make_gateway_server(platform: GatewayPlatform, clock: Clock, host: str = "127.0.0.1", port: int = 0, *,
