@@ -139,7 +139,8 @@ def _scenarios(app: Any) -> None:
     def ticket(name: str) -> Any:
         return app.run(load_event(name))
 
-    ticket("ticket-stale-billing-hold.json")  # auto_fixed
+    fixed = ticket("ticket-stale-billing-hold.json")  # auto_fixed
+    _console_revert(app, fixed.case_id)  # staff undo it in the console
     app.decide(ticket("ticket-high-risk-hold.json").case_id, "approve")
     _console(app, ticket("ticket-fraud-review.json").case_id)  # staff work a case in the console
     app.decide(ticket("ticket-fraud-review.json").case_id, "reject")
@@ -223,6 +224,20 @@ def _console(app: Any, case_id: str) -> None:
         claims))
     assert done["statusCode"] == 200, done.get("body")
     app.wait_for(case_id, lambda c: c.status == "closed")
+
+
+def _console_revert(app: Any, case_id: str) -> None:
+    """The ConsoleFunction reverting a fix: the platform write, the staff alert, the help desk's note."""
+    import json
+    from urllib.parse import quote
+
+    from unblock_dev.console_server import http_api_event
+
+    body = json.dumps({"note": "the bank asked to keep the hold"}).encode()
+    done = app.stack.invoke("ConsoleFunction", http_api_event(
+        "POST", f"/api/cases/{quote(case_id, safe='')}/revert", "", {"content-type": "application/json"}, body,
+        {"sub": "staff-1", "email": "alice@example.test"}))
+    assert done["statusCode"] == 200, done.get("body")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from unblock.domain.models import StaffDecisionName
+from unblock.domain.models import FixName, ShadowVerdict, StaffDecisionName
 
 MAX_FIELD = 4000  # a note is capped at 2000 by the decision; anything far longer is not a person typing
 
@@ -49,6 +49,36 @@ class CaseDecisionRequest(BaseModel):
     version: int | None = Field(default=None, ge=0)
 
     _blank = field_validator("note", "version", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class RevertRequest(BaseModel):
+    """`POST /api/cases/{case_id}/revert`: which fix (default: every revertible one) and why."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    fix: FixName | None = None
+    note: str = Field(default="", max_length=MAX_FIELD)
+
+    _blank = field_validator("fix", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class ShadowVerdictRequest(BaseModel):
+    """`POST /api/cases/{case_id}/shadow`: agree or disagree with what unblock would have done."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    verdict: ShadowVerdict
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+
+    _blank = field_validator("note", mode="before")(_blank_is_none)
 
     @classmethod
     def parse(cls, body: str, content_type: str) -> Self:

@@ -94,8 +94,10 @@ def queue_page(cases: list[Case], now: datetime, sla: timedelta) -> str:
 
 def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None,
               incident_id: str | None = None) -> str:
+    from unblock.domain.fixes import revertible
+
     return render("case.html", case=case, now=now, sla=sla, path=path, incident_id=incident_id,
-                  timeline=timeline(case))
+                  timeline=timeline(case), revertible=revertible(case.fixes, case.reverted, now))
 
 
 def timeline(case: Case) -> list[tuple[datetime, str]]:
@@ -108,6 +110,9 @@ def timeline(case: Case) -> list[tuple[datetime, str]]:
     events += [(d.decided_at, f"Staff {d.decision} by {d.actor}" + (f": “{d.note}”" if d.note else ""))
                for d in case.decisions]
     events += [(f.at, f"Fix {f.fix}: {f.status} by {f.actor}") for f in case.fixes]
+    events += [(r.at, f"Fix {r.fix} reverted by {r.actor}: “{r.note}”") for r in case.reverts]
+    if case.shadow and case.shadow.verdict_at:
+        events.append((case.shadow.verdict_at, f"Shadow verdict: {case.shadow.verdict} by {case.shadow.verdict_by}"))
     if case.status == "closed":
         events.append((case.updated_at, f"Closed ({case.resolution or case.outcome})"))
     return sorted(events, key=lambda e: e[0])

@@ -197,6 +197,13 @@ assert set(FIXES) == set(get_args(FixName)), "every fix has its row"
 
 CONSISTENCY_REPAIRS: frozenset[FixName] = frozenset(name for name, fix in FIXES.items() if fix.consistency_repair)
 REVERTIBLE: tuple[FixName, ...] = tuple(name for name, fix in FIXES.items() if fix.revert is not None)
+REVERT_WINDOW = timedelta(days=7)  # staff may revert a fix this long after it was applied
+
+
+def revertible(case_fixes: list[FixRecord], reverted: list[FixName], now: datetime) -> list[FixRecord]:
+    """The applied fixes staff may still revert: revertible, not reverted yet, within the window."""
+    return [r for r in case_fixes if r.status == "applied" and r.fix in REVERTIBLE and r.fix not in reverted
+            and now - r.at <= REVERT_WINDOW]
 
 
 def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,

@@ -5,6 +5,8 @@ Routes (template.yaml wires the same ones):
   the shell holds no data, only the script that fetches pages with the staff member's token;
 - behind the JWT authorizer: `GET /pages/...` (the content of a page),
   `POST /api/cases/{case_id}/decision` (approve, resolve or reject with a note) and
+  `POST /api/cases/{case_id}/revert` (undo a fix unblock applied), `POST /api/cases/{case_id}/shadow`
+  (agree or disagree with a shadow case) and
   `POST /api/incidents/{incident_id}/decision` (one decision for every waiting member of an
   incident, optionally including teams held by the same rule that have not written in).
 
@@ -31,7 +33,13 @@ from pydantic import ValidationError
 
 from unblock import composition
 from unblock.console import stats, views
-from unblock.console.requests import BadBody, CaseDecisionRequest, IncidentDecisionRequest
+from unblock.console.requests import (
+    BadBody,
+    CaseDecisionRequest,
+    IncidentDecisionRequest,
+    RevertRequest,
+    ShadowVerdictRequest,
+)
 from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
 from unblock.observability import logger, metrics
 
@@ -238,6 +246,45 @@ def decide_incident(incident_id: str) -> Response[str]:
                        "outcomes": [o.model_dump(mode="json") for o in record.outcomes],
                        "message": f"{body.decision.capitalize()} recorded for incident {incident_id} by {who}: "
                                   f"{summary}."})
+
+
+def _own_url() -> str | None:
+    """The console's address as this request reached it (for links in staff alerts)."""
+    host = (app.current_event.raw_event.get("requestContext") or {}).get("domainName")
+    return f"https://{host}/" if host else composition.console_url()
+
+
+@app.post("/api/cases/<case_id>/revert")
+def revert(case_id: str) -> Response[str]:
+    from unblock.workflow import reverts
+
+    who, case_id = str(actor()), unquote(case_id)
+    body = RevertRequest.parse(*_body())
+    before = composition.cases().get(case_id)
+    case = reverts.revert(composition.platform(), composition.cases(), composition.clock(), case_id, who, body.note,
+                          fix=body.fix, alerts=composition.staff_alerts(), outbox=composition.outbox(),
+                          console_url=_own_url())
+    fresh = len(case.reverts) - (len(before.reverts) if before else 0)
+    done = [r.fix for r in case.reverts[-fresh:]] if fresh else []
+    logger.info("fix reverted", extra={"case_id": case_id, "fixes": done, "actor": who})
+    if done:
+        metrics.add_metric(name="FixesReverted", unit="Count", value=len(done))
+    what = ", ".join(done) or "nothing new (already reverted)"
+    return _json(200, {"case_id": case_id, "reverted": case.reverted, "actor": who,
+                       "message": f"Reverted for {case_id} by {who}: {what}."})
+
+
+@app.post("/api/cases/<case_id>/shadow")
+def shadow_verdict(case_id: str) -> Response[str]:
+    from unblock.workflow import shadow
+
+    who, case_id = str(actor()), unquote(case_id)
+    body = ShadowVerdictRequest.parse(*_body())
+    shadow.mark(composition.cases(), composition.clock(), case_id, body.verdict, who, body.note)
+    metrics.add_dimension(name="verdict", value=body.verdict)
+    metrics.add_metric(name="ShadowVerdicts", unit="Count", value=1)
+    return _json(200, {"case_id": case_id, "verdict": body.verdict, "actor": who,
+                       "message": f"{body.verdict.capitalize()} recorded for {case_id} by {who}."})
 
 
 # --- errors: one place ----------------------------------------------------------------------------

@@ -13,19 +13,14 @@ Used by the staff console and `unblock revert`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from unblock.domain.cases import Case
-from unblock.domain.fixes import FIXES, REVERTIBLE, FixTarget, RevertUnrecorded
+from unblock.domain.fixes import FIXES, REVERT_WINDOW, REVERTIBLE, FixTarget, RevertUnrecorded
 from unblock.domain.models import FixName, FixRecord, FixRevert
 from unblock.domain.staff_alerts import RevertAlert, case_link
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, FixConflict, Outbox, Platform, StaffAlerts
 from unblock.workflow.staff_decisions import MAX_NOTE, NoSuchCase, StaffError
 from unblock.workflow.states import send_reply
-
-REVERT_WINDOW = timedelta(days=7)
-
 
 class RevertRefused(StaffError):
     """The revert cannot be done; the message says why and is safe to show."""

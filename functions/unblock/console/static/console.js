@@ -96,7 +96,7 @@
   async function decide(form, button) {
     const out = document.getElementById("decision-result");
     const data = new URLSearchParams(new FormData(form));
-    data.set("decision", button.value);
+    data.set(button.name || "decision", button.value);  // decision, verdict (shadow) or fix (revert)
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     out.className = "";
     out.textContent = "Sending your decision…";
