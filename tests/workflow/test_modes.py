@@ -92,3 +92,33 @@ def test_a_live_case_cannot_be_marked(app):
     live = app.run(load_event("ticket-stale-billing-hold.json"))
     with pytest.raises(shadow_flow.ShadowError, match="not a shadow case"):
         shadow_flow.mark(app.client.store, app.clock, live.case_id, "agree", "staff:alice", None)
+
+
+def _console(app, method, path, body=None):
+    import json
+    from urllib.parse import quote
+
+    from unblock_dev.console_server import http_api_event
+
+    path = path.format(quote=lambda s: quote(s, safe=""))
+    data = json.dumps(body).encode() if body is not None else b""
+    headers = {"content-type": "application/json"} if body is not None else {}
+    return app.stack.invoke("ConsoleFunction", http_api_event(method, path, "", headers, data,
+                                                              {"sub": "s1", "email": "carol@example.test"}))
+
+
+def test_the_console_shows_a_shadow_case_takes_a_verdict_and_counts_it(app, shadow):
+    from urllib.parse import quote
+
+    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    case = quote(result.case_id, safe="")
+
+    page = _console(app, "GET", f"/pages/cases/{case}")
+    assert "Shadow mode: what unblock would have done" in page["body"] and 'value="disagree"' in page["body"]
+    refused = _console(app, "POST", f"/api/cases/{case}/shadow", {"verdict": "disagree"})
+    assert refused["statusCode"] == 422 and "needs a note" in refused["body"]
+    done = _console(app, "POST", f"/api/cases/{case}/shadow", {"verdict": "agree"})
+    assert done["statusCode"] == 200
+    assert app.client.store.get(result.case_id).shadow.verdict_by == "carol@example.test"
+    metrics = _console(app, "GET", "/pages/metrics")["body"]
+    assert "Shadow agreement" in metrics and "billing.stale_hold" in metrics

@@ -129,3 +129,23 @@ def test_a_revert_over_the_admin_api(app):
     assert served.calls.count("restore_risk_hold") == 1 and again.reverts == case.reverts
     assert any(r.flag == "risk_hold" for r in app.platform.get_team(result.team_id).restrictions)
     assert json.dumps(case.reverts[0].after).count("risk_hold") >= 1
+
+
+def test_the_console_reverts_from_the_case_page(app):
+    from urllib.parse import quote
+
+    from tests.workflow.test_modes import _console
+
+    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    case = quote(result.case_id, safe="")
+    page = _console(app, "GET", f"/pages/cases/{case}")["body"]
+    assert "Undo a fix" in page and 'value="clear_billing_hold"' in page
+
+    no_note = _console(app, "POST", f"/api/cases/{case}/revert", {"fix": "clear_billing_hold"})
+    assert no_note["statusCode"] == 422 and "needs a note" in no_note["body"]
+    done = _console(app, "POST", f"/api/cases/{case}/revert", {"fix": "clear_billing_hold", "note": "wrong"})
+    assert done["statusCode"] == 200 and json.loads(done["body"])["reverted"] == ["clear_billing_hold"]
+    assert app.platform.get_team(result.team_id).billing.hold.active
+    page = _console(app, "GET", f"/pages/cases/{case}")["body"]
+    assert "reverted by carol@example.test" in page and 'value="clear_billing_hold"' not in page
+    assert "Revert rate" in _console(app, "GET", "/pages/metrics")["body"]
