@@ -267,3 +267,33 @@ def staff_alerts() -> StaffAlertsFanOut:
         logger.warning("staff alert not sent", extra={"channel": channel, "error": type(err).__name__})
 
     return StaffAlertsFanOut(channels, on_error)
+
+
+# --- Slack interactivity (the buttons on staff alerts) ---------------------------------------
+def slack_signing_secret() -> str:
+    """Slack's signing secret (SLACK_SIGNING_SECRET_NAME, Secrets Manager, cached by Powertools)."""
+    from unblock.adapters.secrets import read_secret
+
+    name = os.environ.get("SLACK_SIGNING_SECRET_NAME", "").strip()
+    return read_secret(name) if name else ""
+
+
+def slack_allowed_users() -> frozenset[str]:
+    """The Slack user ids the operator allows to decide (SLACK_ALLOWED_USERS, comma-separated)."""
+    return frozenset(u.strip() for u in os.environ.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip())
+
+
+def slack_responder() -> Any:
+    from unblock.adapters.staff_alerts import post_to_response_url
+
+    return post_to_response_url
+
+
+def invoke_async(function_name: str, payload: dict[str, Any]) -> None:
+    """An asynchronous invocation (Lambda retries it on failure)."""
+    import json
+
+    import boto3
+
+    boto3.client("lambda").invoke(FunctionName=function_name, InvocationType="Event",
+                                  Payload=json.dumps(payload).encode())

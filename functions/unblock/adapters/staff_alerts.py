@@ -34,11 +34,33 @@ class SlackStaffAlerts:
         url = self._url()
         if not url.startswith(("https://", "http://")):
             raise ValueError("the Slack webhook secret does not hold a URL")
-        resp = self._http.request("POST", url, body=json.dumps({"text": alert.text}).encode(),
+        resp = self._http.request("POST", url, body=json.dumps(_message(alert)).encode(),
                                   headers={"Content-Type": "application/json"}, retries=False, redirect=False,
                                   timeout=urllib3.Timeout(connect=self._timeout, read=self._timeout))
         if resp.status >= 300:
             raise RuntimeError(f"Slack answered {resp.status}")
+
+
+def _message(alert: AnyAlert) -> dict[str, Any]:
+    """A case alert as Block Kit with its decision buttons; the others as text."""
+    from unblock.domain.slack import alert_message
+    from unblock.domain.staff_alerts import StaffAlert
+
+    return alert_message(alert) if isinstance(alert, StaffAlert) else {"text": alert.text}
+
+
+_RESPONSES = urllib3.PoolManager(num_pools=1, maxsize=2)
+
+
+def post_to_response_url(url: str, message: dict[str, Any], timeout: float = 5.0) -> None:
+    """Update the Slack message (or answer its user) through the action's response_url."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("not a response_url")
+    resp = _RESPONSES.request("POST", url, body=json.dumps(message).encode(),
+                              headers={"Content-Type": "application/json"}, retries=False, redirect=False,
+                              timeout=urllib3.Timeout(connect=timeout, read=timeout))
+    if resp.status >= 300:
+        raise RuntimeError(f"Slack answered {resp.status} on the response_url")
 
 
 class StaffAlertsFanOut:

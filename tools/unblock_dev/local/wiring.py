@@ -25,7 +25,8 @@ class QueueMapping:
 @dataclass(frozen=True)
 class Wiring:
     ticket_events: str  # the function an EventBridge rule sends ticket events to
-    webhooks: str  # the function behind the Function URL
+    webhooks: str  # the function behind the help desks' Function URL
+    slack_actions: str  # the function behind Slack's interactivity Function URL
     schedule: str  # the function the every-15-minutes schedule invokes
     outbox: QueueMapping  # the mapping that feeds the outbox queue to a function
 
@@ -42,15 +43,22 @@ class Wiring:
                 raise WiringError(f"expected one function with a {kind} event in template.yaml, found {found}")
             return found[0]
 
-        urls = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p]
-        if len(urls) != 1:
-            raise WiringError(f"expected one function with a FunctionUrlConfig in template.yaml, found {urls}")
+        def behind_url(variable: str) -> str:
+            """The Function URL function whose environment names `variable` (each URL has its own secret)."""
+            found = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p
+                     and variable in (p.get("Environment") or {}).get("Variables", {})]
+            if len(found) != 1:
+                raise WiringError(f"expected one function with a FunctionUrlConfig and {variable} in template.yaml, "
+                                  f"found {found}")
+            return found[0]
+
         mappings = [r.get("Properties", {}) for r in resources.values()
                     if r["Type"] == "AWS::Lambda::EventSourceMapping"
                     and r.get("Properties", {}).get("EventSourceArn") == {"Fn::GetAtt": [outbox_queue, "Arn"]}]
         if len(mappings) != 1:
             raise WiringError(f"expected one event source mapping from {outbox_queue} in template.yaml")
         mapping = mappings[0]
-        return cls(ticket_events=with_event("EventBridgeRule"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
+        return cls(ticket_events=with_event("EventBridgeRule"), webhooks=behind_url("ZENDESK_SECRET_NAME"),
+                   slack_actions=behind_url("SLACK_SIGNING_SECRET_NAME"), schedule=with_event("ScheduleV2"),
                    outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
                                        batch_size=int(mapping.get("BatchSize", 10))))

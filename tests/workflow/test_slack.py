@@ -1,0 +1,111 @@
+"""Staff decide from Slack: signed clicks from a local Slack stand-in reach the SlackActionsFunction,
+take the console's decision path, and update the alert in place."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support import load_event
+from unblock.domain import slack
+from unblock.domain.staff_alerts import alert_for
+from unblock_dev.local.stack import SAMPLE_SECRET
+from unblock_dev.slack import SlackStandIn
+
+ALLOWED = "U0ALICE"
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    monkeypatch.setenv("SLACK_ALLOWED_USERS", f"{ALLOWED},U0BOB")
+    s = SlackStandIn().start()
+    yield s
+    s.stop()
+
+
+def _click(app, standin, case_id, decision, user=ALLOWED, **kw):
+    event, path = standin.click_request(case_id, decision, user, SAMPLE_SECRET, user_name="alice", **kw)
+    started = time.monotonic()
+    answer = app.stack.invoke("SlackActionsFunction", event)
+    return answer, path, time.monotonic() - started
+
+
+def test_the_alert_is_block_kit_with_buttons_a_link_and_a_confirmation_for_a_lift(app):
+    result = app.run(load_event("ticket-high-risk-hold.json"))
+    case = app.client.store.get(result.case_id)
+    message = slack.alert_message(alert_for(case, "escalated", "https://console.test/"))
+
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    by_id = {e["action_id"]: e for e in actions["elements"]}
+    assert set(by_id) == {"unblock_approve", "unblock_resolve", "unblock_reject", "unblock_open"}
+    assert by_id["unblock_approve"]["confirm"]["confirm"]["text"] == "Lift it"  # a lift asks first
+    assert by_id["unblock_open"]["url"].startswith("https://console.test/cases/")
+    assert all(e.get("value") == result.case_id for k, e in by_id.items() if k != "unblock_open")
+
+
+def test_an_allowed_user_approves_from_slack_and_the_message_says_who(app, standin):
+    result = app.run(load_event("ticket-high-risk-hold.json"))
+
+    answer, path, took = _click(app, standin, result.case_id, "approve")
+
+    assert answer["statusCode"] == 200 and took < 3
+    closed = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert closed.outcome == "auto_fixed"
+    assert closed.decisions[-1].actor == f"slack:{ALLOWED} (alice)"
+    [update] = standin.responses(path)
+    assert update["replace_original"] is True and f"<@{ALLOWED}>" in update["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize("decision", ["resolve", "reject"])
+def test_resolve_and_reject_from_slack(app, standin, decision):
+    result = app.run(load_event("ticket-fraud-review.json"))
+
+    _click(app, standin, result.case_id, decision)
+
+    closed = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert closed.resolution == {"resolve": "resolved", "reject": "rejected"}[decision]
+    assert closed.decisions[-1].decision == decision
+
+
+def test_an_unknown_user_is_told_no_ephemerally_and_nothing_changes(app, standin):
+    result = app.run(load_event("ticket-fraud-review.json"))
+
+    _, path, _ = _click(app, standin, result.case_id, "resolve", user="U0MALLORY")
+
+    [reply] = standin.responses(path)
+    assert reply["response_type"] == "ephemeral" and "not allowed" in reply["text"]
+    assert app.client.store.get(result.case_id).status == "awaiting_staff"
+
+
+@pytest.mark.parametrize("how", ["forged", "replayed"])
+def test_a_forged_or_replayed_request_is_refused(app, standin, how):
+    result = app.run(load_event("ticket-fraud-review.json"))
+    kw = {"forge": True} if how == "forged" else {"timestamp": int(time.time()) - 6 * 60}
+
+    answer, path, _ = _click(app, standin, result.case_id, "resolve", **kw)
+
+    assert answer["statusCode"] == 401 and standin.responses(path) == []
+    assert app.client.store.get(result.case_id).status == "awaiting_staff"
+
+
+def test_a_click_after_the_console_decided_is_refused_in_slack(app, standin):
+    result = app.run(load_event("ticket-fraud-review.json"))
+    app.client.decide(result.case_id, "reject", "carol@example.test", "console first")  # the console wins the race
+
+    _, path, _ = _click(app, standin, result.case_id, "resolve")
+
+    [reply] = standin.responses(path)
+    assert reply["replace_original"] is False and "already decided" in reply["text"]
+    assert "reject by carol@example.test" in reply["text"]
+    closed = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert closed.resolution == "rejected" and len(closed.decisions) == 1
+
+
+def test_a_stale_case_is_refused(app, standin):
+    result = app.run(load_event("ticket-stale-billing-hold.json"))  # closed: nobody waits
+
+    _, path, _ = _click(app, standin, result.case_id, "approve")
+
+    [reply] = standin.responses(path)
+    assert "not waiting for staff" in reply["text"]
