@@ -144,6 +144,7 @@ def _scenarios(app: Any) -> None:
     app.decide(ticket("ticket-high-risk-hold.json").case_id, "approve")
     _console(app, ticket("ticket-fraud-review.json").case_id)  # staff work a case in the console
     app.decide(ticket("ticket-fraud-review.json").case_id, "reject")
+    _slack_click(app, ticket("ticket-fraud-review.json").case_id)  # staff decide from Slack
     waiting = ticket("ticket-staff-billing-hold.json")  # stays with staff: the re-check heartbeats, re-queues
     mended = ticket("ticket-fraud-review.json")  # staff clear it by hand: the re-check completes the task
     card = ticket("ticket-free-tier-no-card.json")  # customer_action: the customer adds a card
@@ -226,6 +227,26 @@ def _console(app: Any, case_id: str) -> None:
     app.wait_for(case_id, lambda c: c.status == "closed")
 
 
+def _slack_click(app: Any, case_id: str) -> None:
+    """The SlackActionsFunction as its Function URL invokes it: a signed Resolve click, decided asynchronously."""
+    import os
+
+    from unblock_dev.local.stack import SAMPLE_SECRET
+    from unblock_dev.slack import SlackStandIn
+
+    standin = SlackStandIn().start()
+    saved = os.environ.get("SLACK_ALLOWED_USERS")
+    os.environ["SLACK_ALLOWED_USERS"] = "U0ALICE"
+    try:
+        event, path = standin.click_request(case_id, "resolve", "U0ALICE", SAMPLE_SECRET)
+        assert app.stack.invoke("SlackActionsFunction", event)["statusCode"] == 200
+        assert standin.responses(path), "the decision was not reported back to Slack"
+    finally:
+        os.environ["SLACK_ALLOWED_USERS"] = saved or ""
+        standin.stop()
+    app.wait_for(case_id, lambda c: c.status == "closed")
+
+
 def _console_revert(app: Any, case_id: str) -> None:
     """The ConsoleFunction reverting a fix: the platform write, the staff alert, the help desk's note."""
     import json
@@ -289,7 +310,8 @@ def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
         return [(call.action, [sid if sid.startswith("arn:") else _arn("secretsmanager", f"secret:{sid}-AbCdEf")])]
     if call.service == "lambda":
         name = p["FunctionName"]
-        return [(call.action, [name if name.startswith("arn:") else _arn("lambda", f"function:{name}")])]
+        action = "lambda:InvokeFunction" if call.operation == "Invoke" else call.action  # IAM's name for Invoke
+        return [(action, [name if name.startswith("arn:") else _arn("lambda", f"function:{name}")])]
     arns = [v for v in p.values() if isinstance(v, str) and v.startswith("arn:")]  # TopicArn, ...
     return [(call.action, [arn]) for arn in arns] or [(call.action, ["*"])]  # "*": no resource-level permission
 
