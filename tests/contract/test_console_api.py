@@ -33,7 +33,8 @@ def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
     protected = {(e["Method"], e["Path"]) for e in EVENTS.values() if "Auth" not in e}
     assert public == {("GET", "/"), ("GET", "/{proxy+}")}
     assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision"),
-                         ("POST", "/api/incidents/{incident_id}/decision")}
+                         ("POST", "/api/incidents/{incident_id}/decision"), ("POST", "/api/cases/{case_id}/revert"),
+                         ("POST", "/api/cases/{case_id}/shadow")}
     assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
 
 
@@ -56,25 +57,31 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
     assert actions == sorted(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
                               "dynamodb:UpdateItem", "states:SendTaskSuccess", "states:SendTaskFailure",
                               "states:GetExecutionHistory", "states:StartExecution",
-                              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
+                              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                              "sqs:SendMessage"])  # a revert's internal note on the outbox
     starts = [s for p in statements for s in p["Statement"] if "states:StartExecution" in s["Action"]]
     # an incident's included teams: the state machine by its name (a Ref would close a dependency circle)
     machine = TEMPLATE["Resources"]["RemediationStateMachine"]["Properties"]["Name"]["Fn::Sub"]
     arn = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{machine}"
     assert [s["Resource"]["Fn::Sub"] for s in starts] == [arn]
-    # and the platform's read side only, to list the teams an incident's hold is on
+    # the platform's read side, to list the teams an incident's hold is on, and one write: a revert's PutItem
     conditional = [p["Fn::If"] for p in CONSOLE["Policies"] if "Fn::If" in p]
     assert [(c[0], c[2]) for c in conditional] == [("UseSandbox", {"Ref": "AWS::NoValue"}),
-                                                    ("UseHttp", {"Ref": "AWS::NoValue"})]
+                                                    ("UseSandbox", {"Ref": "AWS::NoValue"}),
+                                                    ("UseHttp", {"Ref": "AWS::NoValue"}),
+                                                    ("HasSlackWebhook", {"Ref": "AWS::NoValue"})]
     assert conditional[0][1] == {"DynamoDBReadPolicy": {"TableName": {"Ref": "PlatformTable"}}}
-    assert conditional[1][1]["Statement"][0]["Action"] == "secretsmanager:GetSecretValue"
+    [write] = conditional[1][1]["Statement"]
+    assert (write["Action"], write["Resource"]) == ("dynamodb:PutItem", {"Fn::GetAtt": ["PlatformTable", "Arn"]})
+    assert conditional[2][1]["Statement"][0]["Action"] == "secretsmanager:GetSecretValue"
 
 
 @pytest.mark.parametrize("method,path", [
     ("GET", "/pages/queue"), ("GET", "/pages/cases/zendesk%3A1"), ("GET", "/pages/search"),
     ("GET", "/pages/closed"), ("GET", "/pages/metrics"), ("GET", "/pages/incidents"),
     ("GET", "/pages/incidents/inc-20261126-0a1b2c3d"), ("POST", "/api/cases/zendesk%3A1/decision"),
-    ("POST", "/api/incidents/inc-20261126-0a1b2c3d/decision")])
+    ("POST", "/api/incidents/inc-20261126-0a1b2c3d/decision"), ("POST", "/api/cases/zendesk%3A1/revert"),
+    ("POST", "/api/cases/zendesk%3A1/shadow")])
 def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
     from unblock.handlers import console
 

@@ -140,6 +140,7 @@ def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook()
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
     assert FUNCTIONS["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"] > 0
+    assert FUNCTIONS["SlackActionsFunction"]["Properties"]["ReservedConcurrentExecutions"] > 0
 
 
 def _tasks(definition: dict) -> dict[str, tuple[str, dict]]:

@@ -122,7 +122,7 @@ def alert_message(alert: StaffAlert) -> dict[str, Any]:
                         "action_id": "unblock_open"})
     if alert.kind == "escalated":  # a re-queue alert is about a case already shown with buttons
         blocks.append({"type": "actions", "block_id": f"unblock:{alert.case_id}"[:255], "elements": buttons})
-    return {"text": alert.subject, "blocks": blocks}
+    return {"text": alert.text, "blocks": blocks}  # text: the notification's and a client's without blocks
 
 
 def decided_message(action: SlackAction, outcome: str) -> dict[str, Any]:
