@@ -104,7 +104,7 @@ def mode(environ: Mapping[str, str] | None = None) -> Mode:
         raise ValueError(f"MODE={value!r}: expected one of {', '.join(MODES)}")
     if value == "live" and env.get("DRY_RUN", "false").strip().lower() == "true":
         return "approval"
-    return value  # type: ignore[return-value]
+    return value
 
 
 def fix_policy() -> FixPolicy:

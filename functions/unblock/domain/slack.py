@@ -16,7 +16,6 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from unblock.domain.models import StaffDecisionName
 from unblock.domain.staff_alerts import StaffAlert
@@ -63,14 +62,13 @@ class SlackAction:
         return f"slack:{self.user_id}" + (f" ({self.user_name})" if self.user_name else "")
 
 
-def parse_action(body: bytes) -> SlackAction:
-    """The click from a `block_actions` payload (`payload=` form field); SlackRequestRefused otherwise."""
-    if len(body) > MAX_BODY:
-        raise SlackRequestRefused("the request body is too large")
+def parse_action(form: dict[str, list[str]]) -> SlackAction:
+    """The click from a `block_actions` payload (the form-encoded body's one `payload` field, decoded by
+    the handler); SlackRequestRefused otherwise."""
     try:
-        [raw] = parse_qs(body.decode("utf-8"), strict_parsing=True)["payload"]
+        [raw] = form["payload"]
         payload: Any = json.loads(raw)
-    except (ValueError, KeyError, UnicodeDecodeError) as err:
+    except (ValueError, KeyError) as err:
         raise SlackRequestRefused("the body has no JSON `payload` field") from err
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
         raise SlackRequestRefused("not a block_actions payload")
@@ -91,8 +89,8 @@ def _text(kind: str, text: str) -> dict[str, Any]:
 
 def _button(label: str, decision: str, case_id: str, style: str | None = None,
             confirm: dict[str, Any] | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": _text("plain_text", label), "action_id": ACTION_PREFIX + decision,
-                              "value": case_id}
+    button: dict[str, Any] = {"type": "button", "text": _text("plain_text", label),
+                              "action_id": ACTION_PREFIX + decision, "value": case_id}
     if style:
         button["style"] = style
     if confirm:

@@ -14,6 +14,7 @@ import base64
 import dataclasses
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -44,7 +45,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         slack.verify(composition.slack_signing_secret(), headers.get("x-slack-request-timestamp"), raw,
                      headers.get("x-slack-signature"), time.time())
-        action = slack.parse_action(raw)
+        if len(raw) > slack.MAX_BODY:
+            raise slack.SlackRequestRefused("the request body is too large")
+        try:
+            form = parse_qs(raw.decode("utf-8"), strict_parsing=True)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise slack.SlackRequestRefused("the body is not a form") from err
+        action = slack.parse_action(form)
     except slack.SlackRequestRefused as err:
         logger.warning("slack request refused", extra={"reason": str(err)})
         return {"statusCode": 401, "headers": {"Content-Type": "text/plain"}, "body": "refused"}

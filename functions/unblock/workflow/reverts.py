@@ -22,6 +22,7 @@ from unblock.ports import CaseConflict, CaseStore, Clock, FixConflict, Outbox, P
 from unblock.workflow.staff_decisions import MAX_NOTE, NoSuchCase, StaffError
 from unblock.workflow.states import send_reply
 
+
 class RevertRefused(StaffError):
     """The revert cannot be done; the message says why and is safe to show."""
 

@@ -1,0 +1,51 @@
+"""Slack's request signature and the Mode parameter, without a stack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from unblock import composition
+from unblock.domain import slack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BODY = b"payload=%7B%7D"
+
+
+def test_a_request_signed_now_passes_and_anything_else_is_refused():
+    ts = "1764151200"
+    sig = slack.signature(SECRET, ts, BODY)
+    assert sig.startswith("v0=") and len(sig) == 67
+    slack.verify(SECRET, ts, BODY, sig, now=1764151200 + 299)
+    with pytest.raises(slack.SlackRequestRefused, match="5 minutes"):
+        slack.verify(SECRET, ts, BODY, sig, now=1764151200 + 301)  # a replay
+    with pytest.raises(slack.SlackRequestRefused, match="does not match"):
+        slack.verify(SECRET, ts, BODY + b"x", sig, now=1764151200)  # the body changed
+    with pytest.raises(slack.SlackRequestRefused, match="does not match"):
+        slack.verify(SECRET, ts, BODY, sig.upper(), now=1764151200)
+    with pytest.raises(slack.SlackRequestRefused, match="no signing secret"):
+        slack.verify("", ts, BODY, sig, now=1764151200)
+
+
+def test_only_unblocks_buttons_are_read():
+    click = {"type": "block_actions", "user": {"id": "U1", "username": "ann"}, "response_url": "https://hooks.slack.com/a",
+             "actions": [{"action_id": "unblock_resolve", "value": "zendesk:1", "type": "button"}]}
+    action = slack.parse_action({"payload": [json.dumps(click)]})
+    assert (action.decision, action.case_id, action.actor) == ("resolve", "zendesk:1", "slack:U1 (ann)")
+    for bad in ({**click, "type": "view_submission"}, {**click, "response_url": "http://evil.test/"},
+                {**click, "actions": [{"action_id": "other", "value": "x"}]}):
+        with pytest.raises(slack.SlackRequestRefused):
+            slack.parse_action({"payload": [json.dumps(bad)]})
+
+
+@pytest.mark.parametrize(("env", "mode"), [
+    ({}, "live"), ({"DRY_RUN": "true"}, "approval"), ({"MODE": "shadow", "DRY_RUN": "true"}, "shadow"),
+    ({"MODE": "approval"}, "approval")])
+def test_the_mode_and_dry_run_as_its_alias(env, mode):
+    assert composition.mode(env) == mode
+
+
+def test_a_misspelt_mode_never_runs_live():
+    with pytest.raises(ValueError, match="MODE='shadw'"):
+        composition.mode({"MODE": "shadw"})
