@@ -225,6 +225,9 @@ def destination_of(case: Case) -> tuple[Destination, str] | None:
         destination, ticket_id = prefix, rest
     else:
         return None
+    # a topic's other cases ("same here": `discourse:8812/u/<name>`) and a later case of the same
+    # ticket (`zendesk:4711~2`) answer on the ticket or topic itself
+    ticket_id = re.split(r"[/~]", ticket_id, maxsplit=1)[0]
     if not re.fullmatch(_TICKET_ID, ticket_id):
         return None
     return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id

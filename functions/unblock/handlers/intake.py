@@ -28,8 +28,9 @@ from unblock.domain.limits import (
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
-from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
+from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, parse_ticket_event
 from unblock.observability import logger, metrics
+from unblock.workflow import conversations
 
 
 class UnprocessableEvent(ValueError):
@@ -41,6 +42,25 @@ def start_workflow(report: Report) -> dict[str, Any]:
     arn, started = executions.start(composition.stepfunctions(), os.environ["STATE_MACHINE_ARN"],
                                     report.model_dump(mode="json"))
     return {"case_id": report.case_id, "execution_arn": arn, "started": started}
+
+
+def take_follow_up(report: Report, message_id: str, *, private: bool = False,
+                   open_if_new: bool = True) -> dict[str, Any]:
+    """A follow-up reaches its case (DESIGN.md "Conversations"); a follow-up naming no case the
+    stack knows opens one (`open_if_new`: a normalized `Customer Replied` is a report too), and
+    one after the 14 days opens the new case it was followed by."""
+    taken = conversations.take_follow_up(composition.cases(), composition.workflow(), composition.clock(),
+                                         report, message_id, private=private)
+    logger.info("follow-up taken in", extra={"action": taken.action, "case_id": taken.case_id})
+    metrics.add_metric(name="FollowUps", unit="Count", value=1)
+    if taken.action == "new_case" and taken.new_case is not None:
+        return {**start_workflow(taken.new_case), "follow_up": taken.action}
+    if taken.action == "no_case":
+        if not open_if_new:
+            return {"case_id": report.case_id, "execution_arn": None, "started": False, "follow_up": "no_case"}
+        return {**start_workflow(report), "follow_up": "no_case"}
+    return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
+            "follow_up": taken.action}
 
 
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -72,6 +92,10 @@ def _delivery(payload: Any) -> tuple[dict[str, str], dict[str, Any]]:
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         headers = {}
     return headers, webhooks.kept_payload(payload["body"])
+
+
+def _is_follow_up(payload: Any) -> bool:
+    return isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP
 
 
 def to_report(kind: Kind, payload: Any, now: datetime) -> Report:
@@ -109,7 +133,7 @@ def _report(kind: Kind, payload: Any, now: datetime) -> Report:
     except (KeyError, TypeError) as err:
         raise UnprocessableEvent(f"invalid {kind}: missing {err}") from err
     raise UnprocessableEvent("unrecognized event: expected a normalized ticket event (detail-type "
-                             "'Access Denied Reported'), a staff start {\"report\": ...} or a replay")
+                             "'Access Denied Reported' or 'Customer Replied'), a staff start {\"report\": ...} or a replay")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -133,6 +157,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                                                                             "replay": replay is not None})
         return {"error": reason, "kept": True}
     logger.append_keys(case_id=report.case_id)
+    if kind == "ticket" and _is_follow_up(payload):
+        return take_follow_up(report, str(payload.get("id") or report.case_id))
     result = start_workflow(report)
     logger.info("workflow started" if result["started"] else "duplicate delivery",
                 extra={"source": report.source, "replay": replay is not None})

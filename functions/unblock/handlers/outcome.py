@@ -17,6 +17,7 @@ from unblock import composition
 from unblock.domain.models import Outcome
 from unblock.domain.staff_alerts import alert_for
 from unblock.observability import logger, metrics
+from unblock.workflow import conversations
 from unblock.workflow import states as steps
 from unblock.workflow.models import CloseStep, EscalateStep, ExecutionState, OutcomeInput
 
@@ -51,10 +52,24 @@ def escalate(state: ExecutionState, task_token: str) -> dict[str, Any]:
     if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(composition.outbox(), case)  # queued for staff again after a lapsed wait: nothing new to say
     composition.staff_alerts().publish(alert_for(case, "escalated", composition.console_url()))
+    take_in_follow_ups(case_id)
     logger.info("escalated", extra={"priority": case.priority,
                                     "reason": case.escalation.reason if case.escalation else None})
     metrics.add_metric(name="Escalations", unit=MetricUnit.Count, value=1)
     return {"case_id": case_id, "status": case.status}
+
+
+def take_in_follow_ups(case_id: str) -> None:
+    """The follow-ups that came while this run ran, taken in now that it settled the case (the case
+    runs again if its new state says so). Never fails the step: the re-check takes in whatever is
+    left over (its outcome and reply are written already)."""
+    try:
+        taken = conversations.drain(composition.cases(), composition.workflow(), composition.clock(), case_id)
+    except Exception:  # noqa: BLE001 - the run's outcome stands; the re-check drains later
+        logger.exception("follow-ups not taken in; the re-check will")
+        return
+    if taken is not None:
+        logger.info("follow-ups taken in after the run", extra={"action": taken.action})
 
 
 def outcome_of(state: ExecutionState) -> tuple[Outcome, str | None]:
@@ -79,6 +94,7 @@ def close(state: ExecutionState) -> dict[str, Any]:
     outcome, resolution = outcome_of(state)
     case = steps.close_case(composition.cases(), composition.clock(), case_id, outcome, resolution)
     steps.send_reply(composition.outbox(), case)
+    take_in_follow_ups(case_id)
     logger.info("case closed", extra={"outcome": outcome, "status": case.status, "resolution": resolution})
     metrics.add_dimension(name="outcome", value=outcome)
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
