@@ -146,3 +146,144 @@ def test_a_follow_up_after_14_days_opens_a_new_case(app):
     assert later.case_id == first.case_id + "~2" and later.follow_ups == 0
     assert later.outcome in ("already_working", "auto_fixed")
     assert app.console.store.get(first.case_id).next_case == later.case_id
+
+
+# --- the help desks' follow-ups: signed samples in events/ -------------------------------------
+
+def _zendesk_sample(name: str, ticket: str, **comment: object) -> dict:
+    """A Zendesk delivery for another ticket, signed as Zendesk would."""
+    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event(name, unique=False)
+    sample["body"]["detail"]["id"] = ticket
+    sample["body"]["subject"] = f"zen:ticket:{ticket}"
+    if comment:
+        sample["body"]["event"]["comment"].update(comment)
+    ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
+    sample["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(sample["body"]),
+                                                                         SAMPLE_SECRET, ts)
+    return sample
+
+
+def _discourse_sample(name: str, topic: int, **post: object) -> dict:
+    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event(name, unique=False)
+    if sample["body"]["post"].get("topic_archetype") == "private_message":
+        sample["body"]["post"]["topic_title"] = f"About your report in topic {topic}"
+        sample["body"]["post"]["topic_id"] = topic + 7
+    else:
+        sample["body"]["post"]["topic_id"] = topic
+    sample["body"]["post"]["id"] = int(str(uuid.uuid4().int)[:8])
+    sample["body"]["post"].update(post)
+    sample["headers"]["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(sample["body"]),
+                                                                           SAMPLE_SECRET)
+    return sample
+
+
+def test_the_requesters_zendesk_comment_runs_a_closed_case_that_still_fails_again(app):
+    ticket = _ticket()
+    first = app.run(_zendesk_sample("zendesk-ticket-created.json", ticket))
+    assert first.outcome == "auto_fixed"
+    from unblock.domain.platform_model import Hold
+
+    team = app.platform.get_team(ACME)  # the automated hold comes back
+    app.platform.replace_team(team.model_copy(update={"billing": team.billing.model_copy(
+        update={"hold": Hold(active=True, source="automated", reason="payment retry", since=app.clock.now())})}))
+
+    again = app.run(_zendesk_sample("zendesk-comment-added.json", ticket))
+
+    assert again.case_id == first.case_id == f"zendesk:{ticket}"
+    assert again.follow_ups == 1 and again.outcome == "auto_fixed" and again.requester_verified
+    assert app.console.store.get(first.case_id).runs == 2
+
+
+def test_agents_private_notes_and_other_peoples_zendesk_comments_are_not_follow_ups(app):
+    ticket = _ticket()
+    first = app.run(_zendesk_sample("zendesk-ticket-created.json", ticket))
+    for change in ({"is_public": False}, {"author": {"id": "9012345678901", "is_staff": True, "name": "unblock"}},
+                   {"author": {"id": "555", "is_staff": False, "name": "A CC"}}):
+        out = app.stack.invoke(app.wiring.webhooks, _request(app, _zendesk_sample("zendesk-comment-added.json", ticket,
+                                                                              **change)))
+        assert out["statusCode"] == 200 and "ignored" in out["body"]
+    assert app.console.store.get(first.case_id).follow_ups == 0
+
+
+def _request(app, sample: dict) -> dict:
+    """The delivery as the Function URL passes it, the clock at its time (Zendesk's signature window)."""
+    from unblock_dev.local.app import event_time, webhook_request
+
+    app.clock.set(event_time(sample))
+    return webhook_request(sample)
+
+
+def test_a_zendesk_delivery_without_text_is_read_from_zendesks_api(app):
+    ticket = "4740"  # the sandbox help desk holds this ticket (events/helpdesk-users.json)
+    result = app.run(load_event("zendesk-ticket-created-no-text.json", unique=False))
+    assert result.case_id == f"zendesk:{ticket}" and result.team_id == ACME
+    assert result.requester_verified and result.outcome == "auto_fixed"
+    case = app.console.store.get(result.case_id)
+    assert "acme-projects" in case.report.text
+    assert any(p.endswith("/api/v2/tickets/4740/comments.json") for p in app.helpdesk.looked_up)
+
+
+def test_the_same_authors_next_post_in_the_topic_follows_up_their_case(app):
+    topic = int(_ticket())
+    first = app.run(_discourse_sample("discourse-post-created.json", topic))
+    assert first.outcome == "auto_fixed"
+    from unblock.domain.platform_model import Restriction
+
+    team = app.platform.get_team(first.team_id)  # held again by the same rule
+    app.platform.replace_team(team.model_copy(update={"restrictions": (Restriction(
+        flag="risk_hold", source="automated", risk_score=0.2, reason="new account velocity",
+        created_at=app.clock.now()),)}))
+
+    again = app.run(_discourse_sample("discourse-reply-same-author.json", topic))
+
+    assert again.case_id == first.case_id and again.follow_ups == 1
+    assert app.console.store.get(first.case_id).runs == 2
+
+
+def test_an_edit_staff_post_and_unblocks_own_post_are_not_follow_ups(app):
+    topic = int(_ticket())
+    first = app.run(_discourse_sample("discourse-post-created.json", topic))
+    for change in ({"version": 2}, {"staff": True, "moderator": True}, {"username": "unblock"}):
+        out = app.stack.invoke(app.wiring.webhooks, _request(app, _discourse_sample("discourse-reply-same-author.json",
+                                                                                topic, **change)))
+        assert out["statusCode"] == 200 and "ignored" in out["body"], out
+    assert app.console.store.get(first.case_id).follow_ups == 0
+
+
+def test_same_here_from_another_author_is_a_case_of_its_own_linked_to_the_topic(app):
+    topic = int(_ticket())
+    first = app.run(_discourse_sample("discourse-post-created.json", topic))
+    other = app.run(_discourse_sample("discourse-same-here.json", topic))
+
+    assert other.case_id == f"discourse:{topic}/u/noor_pxh" and other.case_id != first.case_id
+    assert other.team_id == "team_VeL0c1tyWave000000000005" and other.requester_verified  # their own
+    assert app.console.store.get(first.case_id).follow_ups == 0
+    assert app.console.store.get(first.case_id).topic_cases == [other.case_id]
+    posted = [p for p in app.helpdesk.posted if p["body"].get("topic_id") == topic]
+    app.deliver_replies()
+    posted = [p for p in app.helpdesk.posted if p["body"].get("topic_id") == topic]
+    assert posted  # answered in the topic itself
+    take_human_queue_messages(app, {other.case_id})
+
+
+def test_a_forum_post_without_a_team_gets_a_private_question_and_the_answer_fixes_it(app):
+    topic = int(_ticket())
+    first = app.run(_discourse_sample("discourse-post-no-team.json", topic))
+    assert first.outcome == "needs_info"
+    case = app.console.store.get(first.case_id)
+    assert "team_" not in case.customer_reply and "private message" in case.customer_reply
+    assert "team ID" in case.private_reply  # the question is asked privately
+
+    again = app.run(_discourse_sample("discourse-private-reply.json", topic))
+
+    assert again.case_id == first.case_id and again.follow_ups == 1
+    assert again.outcome == "auto_fixed" and again.team_id == "team_K3yN0tSynced000000000000"
+    assert again.requester_verified and "team_" not in again.customer_reply
+    case = app.console.store.get(first.case_id)
+    assert [m.channel for m in case.conversation if m.author == "customer"] == ["private"]

@@ -281,6 +281,30 @@ class ZendeskUsers(_CachedUserLookup):
         return email
 
 
+    # --- the ticket itself, for a delivery that carries no text (DESIGN.md "Conversations") -------
+    def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The ticket and its comments: Show Ticket (`GET /api/v2/tickets/{id}.json`, `{"ticket":
+        {...}}`) and List Comments (`GET /api/v2/tickets/{id}/comments.json`, `{"comments": [{"id",
+        "author_id", "body", "plain_body", "public", "created_at"}], "next_page"}`; the first page,
+        oldest first, is what a new ticket has). None when either cannot be read; never raises."""
+        try:
+            if not _ZENDESK_ID.fullmatch(ticket_id):
+                return None
+            auth = {"Authorization": self._authorization()}
+            shown = self._get_json(self._url("api", "v2", "tickets", f"{ticket_id}.json"), auth)
+            listed = self._get_json(self._url("api", "v2", "tickets", ticket_id, "comments.json"), auth)
+            ticket = shown.get("ticket") if isinstance(shown, dict) else None
+            comments = listed.get("comments") if isinstance(listed, dict) else None
+            if not isinstance(ticket, dict) or not isinstance(comments, list):
+                raise _Failed("no ticket or comments")
+            return ticket, [c for c in comments if isinstance(c, dict)]
+        except _Failed as failed:
+            log.warning("zendesk ticket read failed: %s", failed.kind)
+        except Exception:  # never raise to the webhook: the delivery is kept instead
+            log.exception("zendesk ticket read failed unexpectedly")
+        return None
+
+
 class DiscourseUsers(_CachedUserLookup):
     """Discourse username -> primary email, through `GET /u/{username}/emails.json` (staff API key)."""
 
@@ -321,6 +345,9 @@ class RequesterDirectory:
 
     def zendesk_email(self, requester_id: str | None) -> str | None:
         return self.zendesk.email_for(requester_id) if self.zendesk and requester_id else None
+
+    def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        return self.zendesk.ticket(ticket_id) if self.zendesk else None
 
     def discourse_email(self, username: str | None) -> str | None:
         return self.discourse.email_for(username) if self.discourse and username else None

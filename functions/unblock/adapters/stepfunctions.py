@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from unblock.domain.cases import Case
@@ -120,11 +120,9 @@ class StepFunctionsWorkflow:
     def rerun(self, case: Case) -> None:
         """Start the run the case has claimed (`case.runs`); a retried start finds it started."""
         name = run_name(case.case_id, case.runs)
-        try:
+        with suppress(self._sfn.exceptions.ExecutionAlreadyExists):
             self._sfn.start_execution(stateMachineArn=self._arn, name=name,
                                       input=json.dumps({"report": case.report.model_dump(mode="json")}))
-        except self._sfn.exceptions.ExecutionAlreadyExists:
-            pass
 
     def rerun_arn(self, case: Case) -> str:
         """The execution of the case's next run (claimed on the case before it starts)."""

@@ -19,7 +19,6 @@ from unblock.domain.models import (
 )
 
 
-
 class Message(BaseModel):
     """One message of the case's conversation, redacted: the customer's, unblock's or staff's."""
 
@@ -83,5 +82,16 @@ class Case(BaseModel):
         return (self.verification or {}).get("outcome") == "auto_fixed"
 
     @property
+    def run_key(self) -> str:
+        """Whose fixes the fix ledger keeps for this run: the case's first run by its id, each later
+        run by its own (`<case id>#run<n>`), so a later run applies a fix again, audited anew."""
+        return self.case_id if self.runs <= 1 else f"{self.case_id}#run{self.runs}"
+
+    @property
+    def run_fixes(self) -> list[FixRecord]:
+        """This run's fix records (earlier runs' stay on the case: the audit)."""
+        return [f for f in self.fixes if f.case_id == self.run_key]
+
+    @property
     def fixes_applied(self) -> list[FixName]:
-        return [f.fix for f in self.fixes if f.status == "applied"]
+        return [f.fix for f in self.run_fixes if f.status == "applied"]

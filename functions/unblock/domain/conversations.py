@@ -65,6 +65,21 @@ def already_taken(case: Case, message_id: str) -> bool:
     return any(m.id == message_id for m in case.conversation)
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_own_reply(case: Case, text: str) -> bool:
+    """The text is one of unblock's own replies or notes coming back (a help desk echoing what
+    unblock posted, a forwarded reply): never a follow-up."""
+    said = _plain(text)
+    if not said:
+        return False
+    own = [m.text for m in case.conversation if m.author == "unblock"]
+    own += [t for t in (case.customer_reply, case.private_reply, case.internal_note) if t]
+    return any(_plain(t) == said for t in own)
+
+
 def add_follow_up(case: Case, follow_up: Report, message_id: str, now: datetime, *, private: bool = False) -> Case:
     """The case with the customer's follow-up in its conversation and its facts in the report.
 

@@ -45,7 +45,7 @@ def _in_place(case: Case) -> list[FixName]:
     """The fixes now in place for the case: applied by it, or found already done (a fix whose
     write succeeded before a failure, or another ticket's for the same team)."""
     out: list[FixName] = []
-    for r in case.fixes:
+    for r in case.run_fixes:
         if r.status in ("applied", "already_done") and r.fix not in out:
             out.append(r.fix)
     return out

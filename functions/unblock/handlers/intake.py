@@ -133,7 +133,8 @@ def _report(kind: Kind, payload: Any, now: datetime) -> Report:
     except (KeyError, TypeError) as err:
         raise UnprocessableEvent(f"invalid {kind}: missing {err}") from err
     raise UnprocessableEvent("unrecognized event: expected a normalized ticket event (detail-type "
-                             "'Access Denied Reported' or 'Customer Replied'), a staff start {\"report\": ...} or a replay")
+                             "'Access Denied Reported' or 'Customer Replied'), a staff start "
+                             "{\"report\": ...} or a replay")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -157,7 +158,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                                                                             "replay": replay is not None})
         return {"error": reason, "kept": True}
     logger.append_keys(case_id=report.case_id)
-    if kind == "ticket" and _is_follow_up(payload):
+    if kind == "ticket" and isinstance(payload, dict) and _is_follow_up(payload):
         return take_follow_up(report, str(payload.get("id") or report.case_id))
     result = start_workflow(report)
     logger.info("workflow started" if result["started"] else "duplicate delivery",

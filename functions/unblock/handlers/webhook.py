@@ -19,11 +19,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.adapters.dead_letters import Kind
 from unblock.adapters.secrets import read_secret
+from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
-from unblock.domain.tickets.ticket_event import TicketEvent, with_requester_email
-from unblock.handlers.intake import start_workflow
+from unblock.domain.tickets.ticket_event import DETAIL_TYPE, TicketEvent, with_requester_email
+from unblock.handlers.intake import start_workflow, take_follow_up
 from unblock.observability import logger, metrics
+from unblock.workflow.conversations import link_topic_case, same_here_case_id
 
 if TYPE_CHECKING:
     from unblock.adapters.helpdesk_users import RequesterDirectory
@@ -60,7 +62,10 @@ def _raw_body() -> bytes:
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
-    report = report_from_ticket(ticket, composition.clock().now(), source=source)
+    return _accept_report(report_from_ticket(ticket, composition.clock().now(), source=source), source)
+
+
+def _accept_report(report: Report, source: str) -> Response[Any]:
     logger.append_keys(case_id=report.case_id)
     started = start_workflow(report)
     logger.info("webhook accepted", extra={"source": source, "started": started["started"]})
@@ -69,10 +74,11 @@ def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
                        "duplicate": not started["started"]})
 
 
-def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, build: Any) -> Response[Any]:
+def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes,
+                           handle: Callable[[], Response[Any]]) -> Response[Any]:
     """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: 400, nothing lost."""
     try:
-        return _accept(build(), kind)
+        return handle()
     except webhooks.WebhookRejected as err:
         if err.status >= 500:
             raise
@@ -97,18 +103,86 @@ def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], st
     return with_requester_email(ticket, email)
 
 
+def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
+    taken = take_follow_up(report, message_id, private=private, open_if_new=False)
+    if taken["follow_up"] == "no_case":
+        raise webhooks.WebhookIgnored("a follow-up on a ticket or topic that has no case")
+    return _json(202, {"case_id": taken["case_id"], "execution_arn": taken["execution_arn"],
+                       "follow_up": taken["follow_up"]})
+
+
+def _fetched_zendesk(payload: dict[str, Any], ticket_id: str) -> dict[str, Any]:
+    """A ticket.created delivery without text, completed from Zendesk's API (400, kept, if it cannot be)."""
+    found = composition.requester_directory().zendesk_ticket(ticket_id)
+    if found is None:
+        raise webhooks.WebhookRejected(400, "Zendesk delivery has no text and the ticket could not be read")
+    fields = webhooks.zendesk_ticket_text(*found)
+    detail = {**payload["detail"], **{k: v for k, v in fields.items() if v}}
+    return {**payload, "detail": detail}
+
+
+def _zendesk_comment(payload: dict[str, Any]) -> Response[Any]:
+    try:
+        event = webhooks.map_zendesk_comment(payload)
+    except webhooks.NeedsFetch as need:
+        found = composition.requester_directory().zendesk_ticket(need.ticket_id)
+        body = next((str(c.get("plain_body") or c.get("body") or "") for c in (found[1] if found else [])
+                     if str(c.get("id")) == need.comment_id), None)
+        if body is None:
+            raise webhooks.WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
+        event = webhooks.map_zendesk_comment(payload, fetched_body=body)
+    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id)
+
+
 @app.post("/zendesk")
 def zendesk() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
 
-    def build() -> TicketEvent:
+    def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
+        if payload.get("type") == webhooks.ZENDESK_COMMENT_ADDED:
+            return _zendesk_comment(payload)
+        try:
+            ticket = webhooks.map_zendesk(payload)
+        except webhooks.NeedsFetch as need:
+            payload = _fetched_zendesk(payload, need.ticket_id)
+            ticket = webhooks.map_zendesk(payload)
         requester = webhooks.zendesk_requester_id(payload)
-        return _with_requester(webhooks.map_zendesk(payload), lambda d: d.zendesk_email(requester))
+        return _accept(_with_requester(ticket, lambda d: d.zendesk_email(requester)), "zendesk")
 
-    return _keep_if_unprocessable("zendesk", headers, raw, build)
+    return _keep_if_unprocessable("zendesk", headers, raw, handle)
+
+
+def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Response[Any]:
+    """A reply in a topic, or in unblock's private message: the case of its author in that topic.
+    The topic's requester follows up their own case; anyone else's post ("same here") is a case
+    of its own, `<topic case>/u/<username>`, with its own requester and verification, linked to the
+    topic's case; unblock's own posts are never follow-ups."""
+    found = webhooks.map_discourse_follow_up(headers, payload)
+    own = os.environ.get("DISCOURSE_API_USERNAME", "").strip().lower()
+    if own and found.username.lower() == own:
+        raise webhooks.WebhookIgnored("unblock's own post")
+    now = composition.clock().now()
+    report = report_from_ticket(found.event, now, source="discourse")
+    store = composition.cases()
+    topic_case = store.get(report.case_id)
+    if topic_case is None:
+        raise webhooks.WebhookIgnored("a reply in a topic that has no case")
+    if (topic_case.report.requested_by or "").lower() == found.username.lower():
+        return _follow_up(report, found.event.id, private=found.private)
+    own_case_id = same_here_case_id(report.case_id, found.username)
+    if store.get(own_case_id) is not None:
+        return _follow_up(report.model_copy(update={"case_id": own_case_id}), found.event.id, private=found.private)
+    if found.private:
+        raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
+    # "same here": a report of its own, by its own requester
+    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
+    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
+    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": own_case_id})
+    link_topic_case(store, topic_case.case_id, own_case_id, now)
+    return _accept_report(new, "discourse")
 
 
 @app.post("/discourse")
@@ -117,12 +191,16 @@ def discourse() -> Response[Any]:
     raw = _raw_body()
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
 
-    def build() -> TicketEvent:
+    def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
         poster = webhooks.discourse_username(payload)
-        return _with_requester(webhooks.map_discourse(headers, payload), lambda d: d.discourse_email(poster))
+        try:
+            ticket = webhooks.map_discourse(headers, payload)
+        except webhooks.NotAnOpeningPost:
+            return _discourse_follow_up(headers, payload)
+        return _accept(_with_requester(ticket, lambda d: d.discourse_email(poster)), "discourse")
 
-    return _keep_if_unprocessable("discourse", headers, raw, build)
+    return _keep_if_unprocessable("discourse", headers, raw, handle)
 
 
 @app.exception_handler(webhooks.WebhookRejected)

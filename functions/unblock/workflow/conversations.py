@@ -23,7 +23,7 @@ from unblock.domain.cases import Case
 from unblock.domain.models import Report
 from unblock.ports import CaseConflict, CaseStore, Clock, Workflow
 
-Taken = Literal["no_case", "duplicate", "wait", "evidence", "run", "noted", "new_case"]
+Taken = Literal["no_case", "duplicate", "own_reply", "wait", "evidence", "run", "noted", "new_case"]
 ATTEMPTS = 8
 
 
@@ -59,6 +59,8 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up
             return FollowUpResult("no_case", follow_up.case_id)
         if conversations.already_taken(case, message_id):
             return FollowUpResult("duplicate", case.case_id, case.execution_arn)
+        if conversations.is_own_reply(case, follow_up.text):
+            return FollowUpResult("own_reply", case.case_id, case.execution_arn)  # a loop: never a follow-up
         now = clock.now()
         if case.status == "closed" and case.closed_at is None:
             case = case.model_copy(update={"closed_at": case.updated_at})  # the window counts from closing
@@ -114,3 +116,23 @@ def claim_run(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -
         "task_token": None, "updated_at": now, "next_check_at": now + timedelta(minutes=15)}))
     workflow.rerun(claimed)
     return arn
+
+
+def same_here_case_id(topic_case_id: str, username: str) -> str:
+    """Another requester's case in a forum topic ("same here"): `discourse:8812/u/<username>`,
+    one per author and topic, so their next posts there find it (usernames as Discourse compares them)."""
+    return f"{topic_case_id}/u/{username.lower()}"
+
+
+def link_topic_case(store: CaseStore, topic_case_id: str, case_id: str, now: datetime) -> None:
+    """Note another requester's case on the topic's case (the console shows a topic's cases
+    together). Best effort: the link is a view, never a reason to lose the report."""
+    for _ in range(ATTEMPTS):
+        case = store.get(topic_case_id)
+        if case is None or case_id in case.topic_cases:
+            return
+        try:
+            store.save(case.model_copy(update={"topic_cases": [*case.topic_cases, case_id][-50:]}))
+            return
+        except CaseConflict:
+            continue

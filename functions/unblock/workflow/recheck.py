@@ -104,8 +104,8 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
             except TaskGone:
                 return _recover(store, workflow, case, now)
         else:
-            closed = steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None, closed_at=now,
-                                             customer_reply=replies.stale_reply(), updated_at=now)
+            closed = steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
+                                             closed_at=now, customer_reply=replies.stale_reply(), updated_at=now)
             steps.send_reply(outbox, closed)
         return "closed_stale"
 
@@ -159,8 +159,8 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
 
     # waiting for the customer
     if passing:
-        closed = steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None, closed_at=now,
-                                         customer_reply=replies.access_restored_reply(), updated_at=now)
+        closed = steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None,
+                                         closed_at=now, customer_reply=replies.access_restored_reply(), updated_at=now)
         steps.send_reply(outbox, closed)
         return "closed_access_back"
     if _only_safe_fixes(findings):

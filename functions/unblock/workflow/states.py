@@ -96,10 +96,10 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
     case = _get(store, case_id)
     # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
     bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
-    records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
+    records = apply_fixes(platform, ledger, clock, case_id=case.run_key, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
                           requester_verified=case.requester_verified, guardrails=not approved or bulk)
-    kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
+    kept = [r for r in case.fixes if (r.case_id, r.fix) not in {(x.case_id, x.fix) for x in records}]
     _update(store, clock, case, fixes=kept + records)
     return records
 
@@ -141,7 +141,7 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
         queue.send(evidence_bundle(case), priority="high")
         return case
     findings = case.findings or (partial or [])
-    proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
+    proposals = [f.fix for f in case.run_fixes if f.status == "proposed"] or proposed_fixes(findings)
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
