@@ -138,7 +138,8 @@ def test_a_delivery_that_opens_no_case_looks_nobody_up(app):
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event("discourse-post-created.json", unique=False)
-    sample["body"]["post"]["post_number"] = 2  # a reply in the topic, not a new report
+    sample["body"]["post"]["post_number"] = 2  # a reply in a topic that has no case: not a new report
+    sample["body"]["post"]["topic_id"] = 999999901
     sample["headers"]["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(sample["body"]),
                                                                            SAMPLE_SECRET)
     app.helpdesk.looked_up.clear()

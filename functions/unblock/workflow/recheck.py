@@ -9,6 +9,7 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
 - a customer case whose checks now find only safe fixes (the customer mended billing, the
   automated hold is now stale): the workflow runs again for the case, to fix and verify;
 - an open case whose execution died (a crash, a failed escalation): the workflow runs again;
+- a case with customer follow-ups no run took in (the run's end failed to): taken in now;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
 - a staff case with an incident's bulk decision pending (it did not wait for staff yet when the
   decision was made): the decision is applied (DESIGN.md "Incidents");
@@ -31,10 +32,11 @@ from typing import Literal
 
 from unblock.domain import replies
 from unblock.domain.cases import Case
-from unblock.domain.conversations import waiting_since
+from unblock.domain.conversations import unseen, waiting_since
 from unblock.domain.models import Finding
 from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Outbox, Platform, StaffAlerts, TaskGone, Workflow
+from unblock.workflow import conversations as follow_ups
 from unblock.workflow import incidents as incident_flow
 from unblock.workflow import states as steps
 
@@ -122,6 +124,13 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
     if case.status == "open":
         # an open case past its first re-check time: its execution died before the case settled
         return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
+
+    if unseen(case):
+        # follow-ups the run's end did not take in (its last step failed after settling the case)
+        taken = follow_ups.drain(store, workflow, clock, case.case_id)
+        if taken is not None and taken.action == "run":
+            return "rerun"
+        case = store.get(case.case_id) or case
 
     if case.status == "awaiting_staff" and case.task_token and incidents is not None and \
             incident_flow.apply_pending(incidents, store, workflow, queue, clock, case) is not None:
