@@ -28,7 +28,7 @@ from unblock.observability import logger, metrics
 from unblock.workflow.conversations import link_topic_case, same_here_case_id
 
 if TYPE_CHECKING:
-    from unblock.adapters.helpdesk_users import RequesterDirectory
+    from unblock.ports import RequesterDirectory
 
 app = LambdaFunctionUrlResolver()
 
