@@ -7,7 +7,7 @@ import copy
 import uuid
 from datetime import timedelta
 
-from tests.support import load_event, take_human_queue_messages
+from tests.support import EVENTS, load_event, take_human_queue_messages
 
 ACME = "team_Q3xr89YFWHvqTRO0X0bmHkoU"  # an automated billing hold gone stale: auto_fixed once known
 
@@ -287,3 +287,22 @@ def test_a_forum_post_without_a_team_gets_a_private_question_and_the_answer_fixe
     assert again.requester_verified and "team_" not in again.customer_reply
     case = app.console.store.get(first.case_id)
     assert [m.channel for m in case.conversation if m.author == "customer"] == ["private"]
+
+
+def test_the_demo_shows_the_loop_closing_on_one_case(app):
+    import io
+
+    from unblock.domain.platform_model import load_seed_text
+    from unblock_dev.demo import run_conversation_demo
+
+    out = io.StringIO()
+    rows = run_conversation_demo(app, load_seed_text((EVENTS / "platform.json").read_text()), out)
+
+    (_, asked), (_, answered) = rows
+    assert asked.outcome == "needs_info" and answered.outcome == "auto_fixed"
+    assert asked.case_id == answered.case_id and answered.follow_ups == 1
+    lines = out.getvalue().splitlines()
+    said = [line.split(":")[0].strip() for line in lines if line.startswith("    ")]
+    assert said == ["customer (public)", "unblock (private)", "unblock (public)", "customer (private)",
+                    "unblock (private)", "unblock (public)"], out.getvalue()
+    assert "team_K3yN0tSynced" not in "".join(line for line in lines if "unblock (public)" in line)
