@@ -306,3 +306,29 @@ def test_the_demo_shows_the_loop_closing_on_one_case(app):
     assert said == ["customer (public)", "unblock (private)", "unblock (public)", "customer (private)",
                     "unblock (private)", "unblock (public)"], out.getvalue()
     assert "team_K3yN0tSynced" not in "".join(line for line in lines if "unblock (public)" in line)
+
+
+def test_the_console_shows_the_conversation_in_order_redacted(app):
+    import re
+    from datetime import timedelta as td
+
+    from unblock.console.views import case_page
+
+    event = load_event("ticket-fraud-review.json")
+    first = app.run(event)
+    secret = "vck_9fK2mZq8Lr4TtW1xYb7NcD3hJ6pS0aE5uG"
+    app.clock.advance(td(minutes=5))
+    app.run(_reply(event["detail"]["ticket_id"], f"More context: we use key {secret}, please hurry.",
+                   requester_email=event["detail"]["requester_email"]), at=app.clock.now())
+    app.clock.advance(td(minutes=5))
+    app.decide(first.case_id, "resolve", actor="staff:ana")
+    case = app.console.store.get(first.case_id)
+
+    page = case_page(case, app.clock.now(), td(hours=4), path=None)
+
+    assert secret not in page and "[REDACTED]" in page
+    section = page[page.index('id="conversation"'):page.index('id="findings"')]
+    who = re.findall(r'<p class="who">(\w+)', section)
+    assert who == ["Customer", "Unblock", "Customer", "Staff", "Unblock"]
+    assert "1 follow-up from the customer" in section
+    take_human_queue_messages(app, {first.case_id})

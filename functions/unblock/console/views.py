@@ -134,6 +134,7 @@ def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None,
         f'<dt>Received</dt><dd>{_ts(r.received_at)}</dd></dl>'
         f'<blockquote class="report-text">{escape(r.text or r.note or "(no text)")}</blockquote>'
         f'{_facts(r.facts)}</section>')
+    parts.append(_conversation(case))
     parts.append(_findings(case))
     parts.append('<section aria-labelledby="path"><h2 id="path">Path through the workflow</h2>' + (
         '<ol class="path">' + "".join(f"<li>{escape(s)}</li>" for s in path) + "</ol>" if path
@@ -221,6 +222,24 @@ def _fix_audit(case: Case) -> str:
             _table("Every fix: before, after, who or what, when",
                    ["Fix", "Status", "Actor", "When", "Before", "After", "Reason"], rows, "No fix was applied or "
                    "proposed.") + "</section>")
+
+
+def _conversation(case: Case) -> str:
+    """The conversation in order (customer, unblock, staff), redacted, and the topic's other cases."""
+    from unblock.domain.conversations import conversation_view, topic_case_of
+
+    items = "".join(
+        f'<li class="msg {escape(m.author)}"><p class="who">{escape(m.author.capitalize())}'
+        f'{" · private message" if m.channel == "private" else ""} · {_ts(m.at)}</p>'
+        f'<pre class="reply">{escape(m.text or "(no text)")}</pre></li>' for m in conversation_view(case))
+    linked = list(case.topic_cases)
+    if (topic := topic_case_of(case.case_id)) is not None:
+        linked = [topic]
+    links = ("<p>The topic's other cases: " + ", ".join(
+        f'<a href="{case_href(c)}"><code>{escape(c)}</code></a>' for c in linked) + "</p>") if linked else ""
+    return ('<section aria-labelledby="conversation"><h2 id="conversation">Conversation</h2>'
+            f'<p>{case.follow_ups} follow-up{"" if case.follow_ups == 1 else "s"} from the customer · '
+            f'run {case.runs}</p>{links}<ol class="conversation">{items}</ol></section>')
 
 
 def _replies(case: Case) -> str:

@@ -134,3 +134,26 @@ def next_step(case: Case, now: datetime) -> NextStep:
 def waiting_since(case: Case) -> datetime:
     """When the case began waiting for the customer: its creation, or their last message."""
     return max(case.created_at, case.last_customer_at or case.created_at)
+
+
+def conversation_view(case: Case) -> list[Message]:
+    """The whole conversation in order, as staff read it: the report, the customer's follow-ups,
+    unblock's replies (public and private), staff's decisions with their notes. Redacted: the
+    report and follow-ups were on the way in; staff's notes are here too."""
+    from unblock.domain.tickets.redaction import redact
+
+    report = case.report
+    opened = Message(id="report", author="customer", text=report.text or report.note or "",
+                     at=report.received_at or case.created_at)
+    staff = [Message(id=f"staff:{n}", author="staff", at=d.decided_at,
+                     text=redact(f"{d.decision} by {d.actor}" + (f": {d.note}" if d.note else ""))[0])
+             for n, d in enumerate(case.decisions)]
+    # at equal times unblock's reply comes after what it answers (a staff decision, a message)
+    rank = {"customer": 0, "staff": 1, "unblock": 2}
+    return sorted([opened, *case.conversation, *staff], key=lambda m: (m.at, rank[m.author]))
+
+
+def topic_case_of(case_id: str) -> str | None:
+    """The forum topic's own case for another requester's case in it ("same here"), else None."""
+    topic, sep, _ = case_id.partition("/u/")
+    return topic if sep else None
