@@ -332,3 +332,54 @@ def test_the_console_shows_the_conversation_in_order_redacted(app):
     assert who == ["Customer", "Unblock", "Customer", "Staff", "Unblock"]
     assert "1 follow-up from the customer" in section
     take_human_queue_messages(app, {first.case_id})
+
+
+def test_a_follow_up_redelivered_after_it_opened_a_later_case_opens_nothing_more(app):
+    event = load_event("ticket-stale-billing-hold.json")
+    first = app.run(event)
+    app.clock.advance(timedelta(days=15))
+    reply = _reply(event["detail"]["ticket_id"], "403 Forbidden again",
+                   requester_email=event["detail"]["requester_email"])
+    later = app.run(reply, at=app.clock.now())
+    again = app.run(copy.deepcopy(reply), at=app.clock.now())
+    assert again.case_id == later.case_id and again.follow_ups == 0
+    assert app.console.store.get(first.case_id).next_case == later.case_id
+
+
+def test_a_customer_replied_event_for_a_ticket_without_a_case_opens_one(app):
+    ticket = _ticket()
+    result = app.run(_reply(ticket, f"Hi, our team {ACME} gets 403 Forbidden."))
+    assert result.case_id == f"zendesk:{ticket}" and result.outcome == "auto_fixed" and result.follow_ups == 0
+
+
+def test_a_follow_up_during_the_run_is_taken_in_once_the_run_ends(app, monkeypatch):
+    import time
+
+    from unblock.handlers import diagnose
+
+    event = load_event("ticket-expired-card.json")
+    real = diagnose.check
+
+    def slow(name, case):
+        finding = real(name, case)
+        if name == "billing":
+            time.sleep(2)  # the customer mends the card and writes again while the run goes on
+        return finding
+
+    monkeypatch.setattr(diagnose, "check", slow)
+    case_id = app.submit(event)
+    app.wait_for(case_id, lambda c: c.status == "open")
+    team_id = app.console.store.get(case_id).team_id
+    seed_card_valid(app, team_id)
+    app.submit(_reply(event["detail"]["ticket_id"], "I have just updated the card.",
+                      requester_email=event["detail"]["requester_email"]))
+    assert app.console.store.get(case_id).runs == 1  # not while the run is in flight
+
+    result = app.console.result(app.wait(case_id))
+
+    assert result.follow_ups == 1 and result.outcome == "auto_fixed"
+    case = app.console.store.get(case_id)
+    assert case.runs == 2 and case.seen_follow_ups == 1
+    names = [e["name"] for e in app.console.sfn.list_executions(
+        stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"] if case_id.split(":")[1] in e["name"]]
+    assert len(names) == 2 and len(set(names)) == 2

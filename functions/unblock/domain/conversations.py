@@ -24,7 +24,7 @@ from unblock.domain.models import Report
 # DESIGN.md "Conversations": a needs_info case waits 14 days for the customer, and a case closed
 # within 14 days runs again when the customer says it still fails; later, a new case.
 REOPEN_WITHIN = timedelta(days=14)
-MAX_MESSAGES = 40  # kept on the case (the count goes on); each message's text is capped as a report's
+MAX_MESSAGES = 30  # kept on the case (the count goes on); each message's text is capped as a report's
 MAX_MESSAGE_CHARS = 4000
 MAX_MERGED_FACTS = 20
 

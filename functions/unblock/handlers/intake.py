@@ -44,6 +44,21 @@ def start_workflow(report: Report) -> dict[str, Any]:
     return {"case_id": report.case_id, "execution_arn": arn, "started": started}
 
 
+CASE_OPENS_WITHIN = 10.0  # seconds: OpenCase, the first state, writes the case well within this
+
+
+def wait_for_case(case_id: str, within: float = CASE_OPENS_WITHIN) -> bool:
+    """Whether the case opens within `within` seconds (its execution started a moment ago)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if composition.cases().get(case_id) is not None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def take_follow_up(report: Report, message_id: str, *, private: bool = False,
                    open_if_new: bool = True) -> dict[str, Any]:
     """A follow-up reaches its case (DESIGN.md "Conversations"); a follow-up naming no case the
@@ -58,7 +73,11 @@ def take_follow_up(report: Report, message_id: str, *, private: bool = False,
     if taken.action == "no_case":
         if not open_if_new:
             return {"case_id": report.case_id, "execution_arn": None, "started": False, "follow_up": "no_case"}
-        return {**start_workflow(report), "follow_up": "no_case"}
+        started = start_workflow(report)
+        if started["started"] or not wait_for_case(report.case_id):
+            return {**started, "follow_up": "no_case"}
+        # the ticket's first run had just started: its case is open now, and the follow-up joins it
+        return take_follow_up(report, message_id, private=private, open_if_new=False)
     return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
             "follow_up": taken.action}
 

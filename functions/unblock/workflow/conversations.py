@@ -35,14 +35,14 @@ class FollowUpResult:
     new_case: Report | None = None  # for "new_case": the report to start as a case of its own
 
 
-def _resolve(store: CaseStore, case_id: str) -> Case | None:
-    """The case a follow-up goes to: the named one, or the new case it was followed by."""
+def _chain(store: CaseStore, case_id: str) -> list[Case]:
+    """The named case and the later cases it was followed by (after 14 days), oldest first."""
+    chain: list[Case] = []
     case = store.get(case_id)
-    for _ in range(10):  # a chain of later cases is short; bounded all the same
-        if case is None or not case.next_case:
-            return case
-        case = store.get(case.next_case)
-    return case
+    while case is not None and len(chain) < 10:  # a chain of later cases is short; bounded all the same
+        chain.append(case)
+        case = store.get(case.next_case) if case.next_case else None
+    return chain
 
 
 def later_case_id(case_id: str) -> str:
@@ -54,10 +54,11 @@ def later_case_id(case_id: str) -> str:
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up: Report,
                    message_id: str, *, private: bool = False) -> FollowUpResult:
     for _ in range(ATTEMPTS):
-        case = _resolve(store, follow_up.case_id)
-        if case is None:
+        chain = _chain(store, follow_up.case_id)
+        if not chain:
             return FollowUpResult("no_case", follow_up.case_id)
-        if conversations.already_taken(case, message_id):
+        case = chain[-1]  # the latest case of the ticket: where the follow-up goes
+        if any(conversations.already_taken(c, message_id) for c in chain):
             return FollowUpResult("duplicate", case.case_id, case.execution_arn)
         if conversations.is_own_reply(case, follow_up.text):
             return FollowUpResult("own_reply", case.case_id, case.execution_arn)  # a loop: never a follow-up

@@ -28,6 +28,7 @@ from unblock.domain.models import (
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
+EVIDENCE_MESSAGES = 10  # the conversation's last messages in the evidence bundle (an SQS message: < 256 KiB)
 
 
 def send_reply(outbox: Outbox, case: Case) -> bool:
@@ -183,7 +184,7 @@ def evidence_bundle(case: Case) -> dict[str, Any]:
         "report": {"source": case.report.source, "ticket_id": case.report.ticket_id, "subject": case.report.subject,
                    "facts": case.report.facts},
         # the customer's follow-ups and unblock's replies, redacted (DESIGN.md "Conversations")
-        "conversation": [m.model_dump(mode="json") for m in case.conversation],
+        "conversation": [m.model_dump(mode="json") for m in case.conversation[-EVIDENCE_MESSAGES:]],
         "follow_ups": case.follow_ups,
         "decide_with": f"unblock decide {case.case_id} --approve|--resolve|--reject",
     }
