@@ -114,8 +114,8 @@ class StepFunctionsWorkflow:
         except ClientError:
             return None
 
-    def start_case(self, report: Report) -> str:
-        return start(self._sfn, self._arn, report.model_dump(mode="json"))[0]
+    def start_case(self, report: Report) -> tuple[str, bool]:
+        return start(self._sfn, self._arn, report.model_dump(mode="json"))
 
     def rerun(self, case: Case) -> None:
         """Start the run the case has claimed (`case.runs`); a retried start finds it started."""
