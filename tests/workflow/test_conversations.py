@@ -353,6 +353,7 @@ def test_a_customer_replied_event_for_a_ticket_without_a_case_opens_one(app):
 
 
 def test_a_follow_up_during_the_run_is_taken_in_once_the_run_ends(app, monkeypatch):
+    import threading
     import time
 
     from unblock.handlers import diagnose
@@ -360,15 +361,18 @@ def test_a_follow_up_during_the_run_is_taken_in_once_the_run_ends(app, monkeypat
     event = load_event("ticket-expired-card.json")
     real = diagnose.check
 
+    checked = threading.Event()
+
     def slow(name, case):
         finding = real(name, case)
         if name == "billing":
+            checked.set()
             time.sleep(2)  # the customer mends the card and writes again while the run goes on
         return finding
 
     monkeypatch.setattr(diagnose, "check", slow)
     case_id = app.submit(event)
-    app.wait_for(case_id, lambda c: c.status == "open")
+    assert checked.wait(30)  # the run found the expired card
     team_id = app.console.store.get(case_id).team_id
     seed_card_valid(app, team_id)
     app.submit(_reply(event["detail"]["ticket_id"], "I have just updated the card.",
