@@ -18,8 +18,10 @@ from unblock.workflow import intake
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # the cases table only for a follow-up (a `Customer Replied` event): a report needs none
+    store = composition.cases() if intake.is_follow_up(event) else None
     taken = intake.take_in(event, composition.clock().now(), composition.workflow(), composition.intake_dead_letters(),
-                           store=composition.cases(), clock=composition.clock())
+                           store=store, clock=composition.clock())
     if taken.status == "ignored":
         logger.info("replayed delivery opens no case", extra={"kind": taken.kind, "reason": taken.reason})
     elif taken.report is None:

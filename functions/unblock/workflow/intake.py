@@ -101,6 +101,13 @@ def replay_envelope(event: Any) -> dict[str, Any] | None:
     return replay if isinstance(replay, dict) else None
 
 
+def is_follow_up(event: Any) -> bool:
+    """A normalized `Customer Replied` event, or a replay of one."""
+    replay = replay_envelope(event)
+    payload = replay.get("payload") if replay is not None else event
+    return isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP
+
+
 def kind_of(event: Any) -> IntakeKind:
     if (replay := replay_envelope(event)) is not None:
         kind = replay.get("kind")
@@ -205,8 +212,7 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             return Intake(kind, True, "failed_again", reason=str(err))
         dead_letters.keep(kind, payload, str(err), now)
         return Intake(kind, False, "kept", reason=str(err))
-    if kind == "ticket" and isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP \
-            and store is not None and clock is not None:
+    if kind == "ticket" and is_follow_up(payload) and store is not None and clock is not None:
         taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id))
         return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
     started = start(workflow, report)
