@@ -212,7 +212,8 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             return Intake(kind, True, "failed_again", reason=str(err))
         dead_letters.keep(kind, payload, str(err), now)
         return Intake(kind, False, "kept", reason=str(err))
-    if kind == "ticket" and is_follow_up(payload) and store is not None and clock is not None:
+    if kind == "ticket" and isinstance(payload, dict) and is_follow_up(payload) and store is not None \
+            and clock is not None:
         taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id))
         return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
     started = start(workflow, report)
