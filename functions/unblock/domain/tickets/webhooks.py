@@ -17,11 +17,12 @@ Outcomes:
   secret is configured (an empty secret would accept any sender's signature).
 - `WebhookIgnored(reason)`: signed and well-formed, but not a ticket to open. Answered 200 so
   the sender neither marks the delivery failed nor retries it: Zendesk event types other than
-  `ticket.created`; Discourse deliveries that are not about a post (a topic, a user, ...); and
-  the Discourse posts that are not a new opening post of a regular, visible topic by a
-  non-staff user (replies, edited posts, whispers, small actions, staff announcements, private
-  messages, hidden or deleted posts). Replies are ignored because a topic is one case: our own
-  reply post and "same here" replies must not open or restart it.
+  `ticket.created` (and `ticket.comment_added`, a follow-up: `map_zendesk_comment`); Discourse
+  deliveries that are not about a post (a topic, a user, ...); and the Discourse posts that are
+  not a new opening post of a regular, visible topic by a non-staff user (edited posts,
+  whispers, small actions, staff announcements, hidden or deleted posts). A new reply or a post
+  in a private message raises NotAnOpeningPost: it may follow a case up
+  (`map_discourse_follow_up`, DESIGN.md "Conversations"); the handler tells whose case it is.
 
 What a Discourse delivery is, is read from the signed body alone. Discourse sends the body
 `{"<event type>": <object>}` (`{"post": {...}}` for every post event, `{"ping": "OK"}` for a
