@@ -23,7 +23,7 @@ from unblock.domain.tickets.reports import report_from_ticket
 from unblock.domain.tickets.ticket_event import DETAIL_TYPE, TicketEvent, with_requester_email
 from unblock.observability import logger, metrics
 from unblock.workflow import intake
-from unblock.workflow.conversations import link_topic_case, same_here_case_id
+from unblock.workflow.conversations import link_topic_case
 
 if TYPE_CHECKING:
     from unblock.ports import IntakeKind, RequesterDirectory
@@ -155,32 +155,18 @@ def zendesk() -> Response[Any]:
 
 
 def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Response[Any]:
-    """A reply in a topic, or in unblock's private message: the case of its author in that topic.
-    The topic's requester follows up their own case; anyone else's post ("same here") is a case
-    of its own, `<topic case>/u/<username>`, with its own requester and verification, linked to the
-    topic's case; unblock's own posts are never follow-ups."""
+    """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
     found = webhooks.map_discourse_follow_up(headers, payload)
-    own = os.environ.get("DISCOURSE_API_USERNAME", "").strip().lower()
-    if own and found.username.lower() == own:
-        raise webhooks.WebhookIgnored("unblock's own post")
     now = composition.clock().now()
-    report = report_from_ticket(found.event, now, source="discourse")
     store = composition.cases()
-    topic_case = store.get(report.case_id)
-    if topic_case is None:
-        raise webhooks.WebhookIgnored("a reply in a topic that has no case")
-    if (topic_case.report.requested_by or "").lower() == found.username.lower():
-        return _follow_up(report, found.event.id, private=found.private)
-    own_case_id = same_here_case_id(report.case_id, found.username)
-    if store.get(own_case_id) is not None:
-        return _follow_up(report.model_copy(update={"case_id": own_case_id}), found.event.id, private=found.private)
-    if found.private:
-        raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
-    # "same here": a report of its own, by its own requester
+    case = intake.forum_case(store, found, now, os.environ.get("DISCOURSE_API_USERNAME", "").strip())
+    if case.action == "follow_up":
+        return _follow_up(case.report, found.event.id, private=found.private)
+    # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
     opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
-    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": own_case_id})
-    link_topic_case(store, topic_case.case_id, own_case_id, now)
+    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": case.case_id})
+    link_topic_case(store, case.topic_case_id, case.case_id, now)
     return _accept_report(new, "discourse")
 
 

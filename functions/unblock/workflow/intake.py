@@ -92,6 +92,40 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
             "follow_up": taken.action}
 
 
+@dataclass(frozen=True)
+class ForumCase:
+    """Whose case a reply in a forum topic is: `follow_up` (the topic's requester's case, or the
+    author's own case in the topic) with the follow-up's report naming it, or `same_here` (another
+    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`)."""
+
+    action: Literal["follow_up", "same_here"]
+    case_id: str
+    topic_case_id: str
+    report: Report
+
+
+def forum_case(store: CaseStore, found: webhooks.DiscourseFollowUp, now: datetime, own_username: str) -> ForumCase:
+    """A reply in a topic, or in unblock's private message: the case of its author in that topic.
+    The topic's requester follows up their own case; anyone else's post ("same here") is a case of
+    its own, `<topic case>/u/<username>`, with its own requester and verification; unblock's own
+    posts are never follow-ups (WebhookIgnored, as for a reply in a topic without a case)."""
+    if own_username and found.username.lower() == own_username.lower():
+        raise webhooks.WebhookIgnored("unblock's own post")
+    report = report_from_ticket(found.event, now, source="discourse")
+    topic_case = store.get(report.case_id)
+    if topic_case is None:
+        raise webhooks.WebhookIgnored("a reply in a topic that has no case")
+    if (topic_case.report.requested_by or "").lower() == found.username.lower():
+        return ForumCase("follow_up", report.case_id, topic_case.case_id, report)
+    own_case_id = conversations.same_here_case_id(report.case_id, found.username)
+    if store.get(own_case_id) is not None:
+        return ForumCase("follow_up", own_case_id, topic_case.case_id,
+                         report.model_copy(update={"case_id": own_case_id}))
+    if found.private:
+        raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
+    return ForumCase("same_here", own_case_id, topic_case.case_id, report)
+
+
 # --- the intake's events -----------------------------------------------------------------------
 
 
