@@ -179,7 +179,7 @@ class Console:
         """Re-drive the events kept on the intake dead-letter queue through the intake function."""
         import boto3
 
-        from unblock.adapters.dead_letters import IntakeDeadLetters
+        from unblock.adapters.dead_letters import FailedIntakeEvents, IntakeDeadLetters
 
         lam = boto3.client("lambda")
 
@@ -190,7 +190,17 @@ class Console:
                 raise StaffError(str(payload.get("errorMessage")))
             return payload
 
-        return IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        outcomes = IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        if self.outputs.get("IntakeFailedEventsQueueUrl"):  # events the intake failed on, after Lambda's retries
+            outcomes += FailedIntakeEvents(self.sqs, self.outputs["IntakeFailedEventsQueueUrl"]).replay(redrive)
+        return outcomes
+
+    def replay_in_flight(self) -> int:
+        """Kept events another reader holds right now (visible again within their visibility timeout)."""
+        from unblock.adapters.dead_letters import in_flight
+
+        return sum(in_flight(self.sqs, self.outputs[name])
+                   for name in ("IntakeDeadLetterQueueUrl", "IntakeFailedEventsQueueUrl") if self.outputs.get(name))
 
     # --- decide ----------------------------------------------------------------------------
     def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None,

@@ -114,7 +114,7 @@ class LocalApp:
         logical = self.wiring.webhooks if kind == "webhook" else self.wiring.ticket_events
         payload = event if kind != "webhook" else webhook_request(event)
         try:
-            out = self.stack.invoke(logical, payload)
+            out = self._deliver(payload) if kind == "ticket" else self.stack.invoke(logical, payload)
         except InvocationFailed as err:
             raise BadEvent(f"{err.error_type}: {err.message}") from err
         if kind == "webhook":
@@ -126,6 +126,31 @@ class LocalApp:
             raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
                            "re-drives it once the cause is fixed)")
         return str(out["case_id"])
+
+    def _deliver(self, event: dict[str, Any]) -> Any:
+        """What EventBridge and Lambda do with a ticket event on the intake bus: an asynchronous invoke,
+        retried as the function's EventInvokeConfig says; one that still fails goes, as Lambda's
+        on-failure record, to the destination queue the template names (`unblock replay`)."""
+        import uuid
+
+        failures = self.wiring.ticket_failures
+        for attempt in range(1 + failures.retries):
+            try:
+                return self.stack.invoke(self.wiring.ticket_events, event)
+            except InvocationFailed as err:
+                failed = err
+        if failures.queue is None:
+            raise failed
+        record = {"version": "1.0", "timestamp": self.clock.now().isoformat(),
+                  "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
+                                     "functionArn": self.stack.resolver.attrs[(self.wiring.ticket_events, "Arn")]
+                                     + ":$LATEST", "approximateInvokeCount": attempt + 1},
+                  "requestPayload": event,
+                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                  "responsePayload": {"errorType": failed.error_type, "errorMessage": failed.message}}
+        self.console.sqs.send_message(QueueUrl=self.stack.resolver.refs[failures.queue], MessageBody=json.dumps(record))
+        raise BadEvent(f"{failed.error_type}: {failed.message} (after {failures.retries} retries the event is kept "
+                       "on the intake's failed-events queue: `unblock replay` re-drives it)")
 
     def run(self, event: dict[str, Any], timeout: float = 120.0, *, at: datetime | None = None) -> Result:
         """Run one event; the clock is `at`, else the event's own time, else where it stands."""
