@@ -281,12 +281,13 @@ def _console(args: argparse.Namespace) -> Any:
 def cmd_decide(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
     if bool(args.case) == bool(args.incident):
         _fail("name a case, or an incident with --incident ID")
-    if args.include and not args.incident:
-        _fail("--include adds teams to an incident's decision: use it with --incident")
+    if (args.include or args.include_unverified) and not args.incident:
+        _fail("--include and --include-unverified belong to an incident's decision: use them with --incident")
     console = console or _console(args)
     decision = "approve" if args.approve else "resolve" if args.resolve else "reject"
     if args.incident:
-        record = console.decide_incident(args.incident, decision, args.actor, args.note, tuple(args.include or ()))
+        record = console.decide_incident(args.incident, decision, args.actor, args.note, tuple(args.include or ()),
+                                         include_unverified=tuple(args.include_unverified or ()))
         out.write(f"incident {args.incident}: {decision} by {record.actor}\n")
         for o in record.outcomes:
             out.write(f"  {o.case_id:<48} {o.result:<16} {o.detail}\n")
@@ -308,11 +309,26 @@ def incident_json(view: Any) -> dict[str, Any]:
         "opened_at": i.opened_at.isoformat(), "last_joined_at": i.last_joined_at.isoformat() if i.last_joined_at
         else None, "teams": view.teams, "waiting": len(view.waiting),
         "members": [{"case_id": m.case_id, "team_id": m.team_id, "via": m.via, "status": c.status if c else None,
-                     "outcome": c.outcome if c else None} for m, c in view.members],
+                     "outcome": c.outcome if c else None, "requester": member_verification(m.case_id, c)}
+                    for m, c in view.members],
         "held_elsewhere": None if view.held_elsewhere is None else [
             t.model_dump(mode="json") for t in view.held_elsewhere],
         "decisions": [d.model_dump(mode="json") for d in i.decisions],
     }
+
+
+def member_verification(case_id: str, case: Any) -> str:
+    """How a member's requester stands, as staff read it before a bulk approval: `verified`,
+    `unverified` (an approval needs the case ticked), `proactive` (no requester), `staff` or `unknown`."""
+    from unblock.domain.incidents import is_proactive
+
+    if is_proactive(case_id):
+        return "proactive"
+    if case is None:
+        return "unknown"
+    if case.report.source == "staff":
+        return "staff"
+    return "verified" if case.requester_verified else "unverified"
 
 
 def cmd_incidents(args: argparse.Namespace, out: TextIO, console: Any = None) -> int:
@@ -326,6 +342,8 @@ def cmd_incidents(args: argparse.Namespace, out: TextIO, console: Any = None) ->
         i = v.incident
         out.write(f"{i.incident_id:<22} {i.opened_at:%Y-%m-%d %H:%M} {v.teams:>5} {len(v.waiting):>7}  "
                   f"{i.cause.label}\n")
+        for m, c in v.members:  # each member's requester: a bulk approval covers the unverified only if ticked
+            out.write(f"  {m.case_id:<48} {m.team_id:<30} {member_verification(m.case_id, c)}\n")
     return 0
 
 
@@ -451,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--include", action="append", metavar="TEAM",
                             help="with --incident: also start and decide a case for this team held by the same "
                                  "rule that has not written in (repeat it)")
+            sp.add_argument("--include-unverified", action="append", metavar="CASE",
+                            help="with --incident --approve: also approve this member whose requester is not "
+                                 "verified (ticked one by one; repeat it); otherwise an approval leaves them")
             group = sp.add_mutually_exclusive_group(required=True)
             group.add_argument("--approve", action="store_true", help="apply the proposed fix, then verify")
             group.add_argument("--resolve", action="store_true", help="mended by hand: close as resolved")

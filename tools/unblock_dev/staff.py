@@ -220,10 +220,12 @@ class Console:
         return incident_flow.incident_view(self.incidents, self.store, self.platform, incident_id)
 
     def decide_incident(self, incident_id: str, decision: Decision, actor: str, note: str | None = None,
-                        include: tuple[str, ...] = (), settle: float = 60.0) -> IncidentDecision:
+                        include: tuple[str, ...] = (), settle: float = 60.0,
+                        include_unverified: tuple[str, ...] = ()) -> IncidentDecision:
         """One bulk decision (unblock.workflow.incidents): each waiting member through its own staff
         decision; included teams get a staff case, decided once it waits (within `settle` seconds,
         else by the re-check)."""
         return incident_flow.decide_incident(self.incidents, self.store, self.workflow, self.human_queue, self.clock,
                                              incident_id, decision, actor, note, include=include,
-                                             platform=self.platform, settle=settle)
+                                             include_unverified=include_unverified, platform=self.platform,
+                                             settle=settle)

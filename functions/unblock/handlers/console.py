@@ -262,11 +262,12 @@ def decide_incident(incident_id: str) -> Response[str]:
     versions = {k.removeprefix("version:"): int(v[0]) for k, v in form.items()
                 if k.startswith("version:") and v and v[0].isdigit()}
     include = [t for t in form.get("include", []) if t.strip()]
+    ticked = [c for c in form.get("include_unverified", []) if c.strip()]  # unverified members, one by one
     try:
         record = incident_flow.decide_incident(
             composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
             composition.clock(), incident_id, decision, who, next(iter(form.get("note", [])), None), include=include,
-            versions=versions, platform=composition.platform(),
+            include_unverified=ticked, versions=versions, platform=composition.platform(),
             settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
     except incident_flow.NoSuchIncident as err:
         return _json(404, {"error": str(err)})

@@ -168,14 +168,16 @@ class LocalApp:
         return self.console.result(self.console.wait(case_id, timeout, after_token=old.task_token))
 
     def decide_incident(self, incident_id: str, decision: str, actor: str = "staff:local", note: str | None = None,
-                        include: tuple[str, ...] = (), timeout: float = 120.0) -> tuple[Any, list[Result]]:
+                        include: tuple[str, ...] = (), timeout: float = 120.0,
+                        include_unverified: tuple[str, ...] = ()) -> tuple[Any, list[Result]]:
         """A bulk decision on an incident, then wait until every member it decided (or started) ends or
         waits on staff again; returns the decision (with each member's outcome) and their Results."""
         tokens = {}  # the waits the decision resumes: wait for what comes after them
         for m in self.console.incidents.members(incident_id):
             case = self.console.store.get(m.case_id)
             tokens[m.case_id] = case.task_token if case is not None else None
-        record = self.console.decide_incident(incident_id, decision, actor, note, include)  # type: ignore[arg-type]
+        record = self.console.decide_incident(incident_id, decision, actor, note, include,  # type: ignore[arg-type]
+                                              include_unverified=include_unverified)
         results = []
         for o in record.outcomes:
             if o.result in ("decided", "started", "pending"):
