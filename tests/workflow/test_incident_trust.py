@@ -13,6 +13,8 @@ from typing import Any
 from tests.support import EVENTS, load_event, take_human_queue_messages
 from unblock.domain.platform_model import load_seed_text
 from unblock_dev import cli
+from unblock_dev.commands import decide as decide_cmd
+from unblock_dev.commands import incidents as incidents_cmd
 
 WAVE = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-ember-analytics.json",
         "wave-4-north-quill.json"]
@@ -40,9 +42,9 @@ def test_a_risk_hold_staff_placed_never_joins_the_rules_incident_nor_is_lifted_b
     ids = {r.case_id for r in results}
     try:
         incident_id = results[2].incident_id
-        assert incident_id and [app.console.incidents.incident_of(r.case_id) for r in results] == \
+        assert incident_id and [app.client.incidents.incident_of(r.case_id) for r in results] == \
             [incident_id] * 3 + [None]
-        view = app.console.incident(incident_id)
+        view = app.client.incident(incident_id)
         assert results[3].case_id not in {m.case_id for m, _ in view.members}
         assert view.incident.cause.source == "automated"
 
@@ -50,7 +52,7 @@ def test_a_risk_hold_staff_placed_never_joins_the_rules_incident_nor_is_lifted_b
 
         assert {o.case_id for o in record.outcomes} == {r.case_id for r in results[:3]}
         assert app.platform.get_team(team4).restrictions  # the staff hold stays
-        assert app.console.store.get(results[3].case_id).status == "awaiting_staff"
+        assert app.client.store.get(results[3].case_id).status == "awaiting_staff"
     finally:
         take_human_queue_messages(app, ids)
 
@@ -71,19 +73,19 @@ def test_a_bulk_approval_leaves_unverified_members_unless_ticked_one_by_one(app)
 
         # `unblock incidents` shows each member's requester verification
         out = io.StringIO()
-        cli.cmd_incidents(cli.build_parser().parse_args(["incidents", "--json"]), out, console=app.console)
+        incidents_cmd.cmd_incidents(cli.build_parser().parse_args(["incidents", "--json"]), out, client=app.client)
         listed = next(i for i in json.loads(out.getvalue()) if i["incident_id"] == incident_id)
         assert [m["requester"] for m in listed["members"]] == ["unverified"] * 3
         out = io.StringIO()
-        cli.cmd_incidents(cli.build_parser().parse_args(["incidents"]), out, console=app.console)
+        incidents_cmd.cmd_incidents(cli.build_parser().parse_args(["incidents"]), out, client=app.client)
         assert f"{results[0].case_id:<48}" in out.getvalue() and "unverified" in out.getvalue()
 
         # "approve all": no stranger's proposal is lifted
         args = cli.build_parser().parse_args(["decide", "--incident", incident_id, "--approve",
                                               "--actor", "staff:dana"])
         out = io.StringIO()
-        assert cli.cmd_decide(args, out, console=app.console) == 0
-        record = app.console.incidents.get(incident_id).decisions[-1]
+        assert decide_cmd.cmd_decide(args, out, client=app.client) == 0
+        record = app.client.incidents.get(incident_id).decisions[-1]
         assert [o.result for o in record.outcomes] == ["unverified"] * 3
         assert "3 unverified" in out.getvalue()
         assert all(app.platform.get_team(r.team_id).restrictions for r in results)
@@ -92,8 +94,8 @@ def test_a_bulk_approval_leaves_unverified_members_unless_ticked_one_by_one(app)
         app.clock.advance(timedelta(minutes=1))  # the incident keeps its decisions in time order
         args = cli.build_parser().parse_args(["decide", "--incident", incident_id, "--approve", "--actor",
                                               "staff:dana", "--include-unverified", results[1].case_id])
-        assert cli.cmd_decide(args, io.StringIO(), console=app.console) == 0
-        record = app.console.incidents.get(incident_id).decisions[-1]
+        assert decide_cmd.cmd_decide(args, io.StringIO(), client=app.client) == 0
+        record = app.client.incidents.get(incident_id).decisions[-1]
         assert record.include_unverified == [results[1].case_id], record
         assert {o.case_id: o.result for o in record.outcomes} == {
             results[0].case_id: "unverified", results[1].case_id: "decided", results[2].case_id: "unverified"}

@@ -12,7 +12,7 @@ import pytest
 from tests.support import ROOT, load_event
 from unblock.adapters.stepfunctions import execution_name
 from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
-from unblock_dev.cli import cmd_replay
+from unblock_dev.commands.replay import cmd_replay
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.stack import SAMPLE_SECRET
 from unblock_dev.local.template import load_template
@@ -33,9 +33,9 @@ def _zendesk(ticket: str, via: str = "web") -> dict:
 
 def _drain(app, output: str) -> None:
     url = app.stack.outputs[output]
-    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in messages:
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
 # --- item 3: the stack's own bus ---------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_a_zendesk_ticket_and_a_producerless_ticket_with_one_number_are_two_case
 
     assert (first.case_id, real.case_id) == ("ticket:6100", "zendesk:6100")
     assert real.team_id == "team_Q3xr89YFWHvqTRO0X0bmHkoU" != first.team_id
-    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    executions = app.client.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
     names = {e["name"] for e in executions}
     assert {execution_name("ticket:6100"), execution_name("zendesk:6100")} <= names
     # and the normalized case's reply never reaches Zendesk ticket 6100: only the real ticket's does
@@ -122,15 +122,15 @@ def test_an_event_the_intake_crashes_on_is_kept_and_replayed(app):
         app.submit(event)
 
     url = app.stack.outputs["IntakeFailedEventsQueueUrl"]
-    [kept] = app.console.sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+    [kept] = app.client.sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
     assert json.loads(kept["Body"])["requestPayload"] == event  # Lambda's on-failure record, as it came
 
     out = io.StringIO()
-    assert cmd_replay(None, out, app.console) == 0  # type: ignore[arg-type]
+    assert cmd_replay(None, out, app.client) == 0  # type: ignore[arg-type]
     case_id = "ticket:" + event["detail"]["ticket_id"]
     assert f"replayed    ticket     {case_id}" in out.getvalue()
     assert app.wait(case_id).outcome == "auto_fixed"
-    assert app.console.sqs.receive_message(QueueUrl=url).get("Messages") is None
+    assert app.client.sqs.receive_message(QueueUrl=url).get("Messages") is None
 
 
 def test_replay_says_when_kept_events_are_in_flight(app):
@@ -140,9 +140,9 @@ def test_replay_says_when_kept_events_are_in_flight(app):
     with pytest.raises(BadEvent):
         app.submit(bad)
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
-    held = app.console.sqs.receive_message(QueueUrl=url, VisibilityTimeout=300)["Messages"]  # another reader
+    held = app.client.sqs.receive_message(QueueUrl=url, VisibilityTimeout=300)["Messages"]  # another reader
 
     out = io.StringIO()
-    assert cmd_replay(None, out, app.console) == 1  # type: ignore[arg-type]
+    assert cmd_replay(None, out, app.client) == 1  # type: ignore[arg-type]
     assert "0 replayed, 0 still kept" in out.getvalue() and "1 kept event(s) in flight" in out.getvalue()
-    app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=held[0]["ReceiptHandle"])
+    app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=held[0]["ReceiptHandle"])
