@@ -338,13 +338,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(event, dict):
             self._error(400, "invalid_request_error", "Expected a trigger event (JSON object).")
             return
-        from unblock_dev.local.app import BadEvent
+        from unblock_dev.local.app import BadEvent, OpensNoCase
 
         try:
             with self.server.workflow_lock:
                 result = workflow.run(event)
         except BadEvent as err:
             self._error(400, "invalid_request_error", str(err))
+            return
+        except OpensNoCase as done:  # a ping, an edit, a comment: taken, and no case to show
+            self._send(200, {"case_id": None, "status": done.status, "answer": done.answer})
             return
         self._send(200, json.loads(result.model_dump_json()))
 

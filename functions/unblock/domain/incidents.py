@@ -9,7 +9,8 @@ records an incident keeps. `unblock.workflow.incidents` applies them through the
   ids such as `in_10023` or `ch_3Nx...`, UUIDs, e-mail addresses, key prefixes, URLs, amounts and
   any secret taken out). A hold or flag staff placed is a decision about that one team: it has no
   cause and never joins an incident. A bare number stays in the reason: "chargeback on invoice
-  10023" and "... 55871" are one chargeback each (per-team reasons), not one rule. Every outcome counts: a wave unblock mends by itself is
+  10023" and "... 55871" are one chargeback each (per-team reasons), not one rule.
+  Every outcome counts: a wave unblock mends by itself is
   still one automated rule holding many teams, and its teams that have not written in yet are
   worth mending too. A finding without a reason (a key problem, a card, `<check>.unavailable`)
   has no cause: the same code alone does not say it is the same rule.

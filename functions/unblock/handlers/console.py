@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.console import stats, views
 from unblock.domain.cases import Case
+from unblock.domain.limits import InputRejected, check_json_text
 from unblock.domain.models import STAFF_DECISIONS
 from unblock.observability import logger, metrics
 
@@ -66,10 +67,14 @@ def _sla() -> timedelta:
 
 
 def actor() -> str | None:
-    """The staff member, from the claims the JWT authorizer verified: their email, else the subject."""
+    """The staff member, from the claims the JWT authorizer verified: their email when the identity
+    provider says it is verified (`email_verified`; API Gateway passes claims as strings), else the
+    subject: an unverified email is only what someone typed into their profile."""
     ctx = app.current_event.raw_event.get("requestContext") or {}
     claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    who = claims.get("email") or claims.get("sub")
+    verified = claims.get("email_verified")
+    email_ok = verified is True or str(verified).lower() == "true"
+    who = (claims.get("email") if email_ok else None) or claims.get("sub")
     return str(who) if who else None
 
 
@@ -192,6 +197,14 @@ def incident(incident_id: str) -> Response[str]:
 
 
 # --- decisions ------------------------------------------------------------------------------------
+MAX_DECISION_BODY_BYTES = 64 * 1024  # a decision: a few fields and a note
+
+
+def _bad_body(err: ValueError) -> str:
+    """What a refused body is told: the limit it broke, else that it is no form or JSON object."""
+    return str(err) if isinstance(err, InputRejected) else "the request body is not a form or JSON object"
+
+
 def _form() -> dict[str, str]:
     return {k: v[0] for k, v in _form_lists().items() if v}
 
@@ -201,6 +214,9 @@ def _form_lists() -> dict[str, list[str]]:
     body = app.current_event.decoded_body or ""
     ctype = (app.current_event.headers or {}).get("content-type", "")
     if "json" in ctype:
+        # depth and size before parsing: a body nested 100,000 deep is a named 400, not a RecursionError
+        check_json_text((body or "{}").encode("utf-8", errors="surrogatepass"), "the request body",
+                        MAX_DECISION_BODY_BYTES)
         data = json.loads(body or "{}")
         if not isinstance(data, dict):
             return {}
@@ -218,8 +234,8 @@ def decide(case_id: str) -> Response[str]:
     case_id = unquote(case_id)
     try:
         form = _form()
-    except ValueError:
-        return _json(400, {"error": "the request body is not a form or JSON object"})
+    except ValueError as err:
+        return _json(400, {"error": _bad_body(err)})
     decision = form.get("decision", "")
     if decision not in STAFF_DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})
@@ -253,8 +269,8 @@ def decide_incident(incident_id: str) -> Response[str]:
     incident_id = unquote(incident_id)
     try:
         form = _form_lists()
-    except ValueError:
-        return _json(400, {"error": "the request body is not a form or JSON object"})
+    except ValueError as err:
+        return _json(400, {"error": _bad_body(err)})
     decision = (form.get("decision") or [""])[0]
     if decision not in STAFF_DECISIONS:
         return _json(400, {"error": "decision must be approve, resolve or reject"})

@@ -258,7 +258,8 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
         queue.remove_cases(bulk.decided)
     order = [m.case_id for m in members] + [c for c in outcomes if c not in {m.case_id for m in members}]
     record = IncidentDecision(decision=decision, actor=actor, note=note, decided_at=now,
-                              included=list(included), include_unverified=ticked, outcomes=[outcomes[c] for c in order if c in outcomes])
+                              included=list(included), include_unverified=ticked,
+                              outcomes=[outcomes[c] for c in order if c in outcomes])
     incidents.record_decision(incident_id, record)
     return record
 

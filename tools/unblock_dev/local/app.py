@@ -27,6 +27,15 @@ class BadEvent(ValueError):
     """The trigger event cannot be processed; the message names the problem."""
 
 
+class OpensNoCase(Exception):  # noqa: N818 - what happened, not an error: a ping, an edit, a comment
+    """The delivery was taken and opens no case (a Discourse ping, `post_edited`, `topic_created`, a
+    Zendesk comment event); `answer` is what the function answered, `status` its HTTP status."""
+
+    def __init__(self, status: int, answer: dict[str, Any]) -> None:
+        super().__init__(f"opens no case: the function answered {status} {json.dumps(answer)}")
+        self.status, self.answer = status, answer
+
+
 def event_kind(event: Any) -> str:
     if not isinstance(event, dict):
         raise BadEvent("event must be a JSON object")
@@ -126,10 +135,14 @@ class LocalApp:
             body = json.loads(out.get("body") or "{}")
             if out.get("statusCode", 500) >= 300:
                 raise BadEvent(f"webhook refused ({out.get('statusCode')}): {body.get('error', body)}")
+            if not isinstance(body, dict) or "case_id" not in body:
+                raise OpensNoCase(int(out.get("statusCode", 200)), body if isinstance(body, dict) else {"body": body})
             return str(body["case_id"])
         if out.get("error"):
             raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
                            "re-drives it once the cause is fixed)")
+        if "case_id" not in out:
+            raise OpensNoCase(200, out)
         return str(out["case_id"])
 
     def _deliver(self, event: dict[str, Any]) -> Any:
@@ -139,7 +152,8 @@ class LocalApp:
         import uuid
 
         failures = self.wiring.ticket_failures
-        for attempt in range(1 + failures.retries):
+        attempts = 1 + failures.retries
+        for _ in range(attempts):
             try:
                 return self.stack.invoke(self.wiring.ticket_events, event)
             except InvocationFailed as err:
@@ -149,7 +163,7 @@ class LocalApp:
         record = {"version": "1.0", "timestamp": self.clock.now().isoformat(),
                   "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
                                      "functionArn": self.stack.resolver.attrs[(self.wiring.ticket_events, "Arn")]
-                                     + ":$LATEST", "approximateInvokeCount": attempt + 1},
+                                     + ":$LATEST", "approximateInvokeCount": attempts},
                   "requestPayload": event,
                   "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
                   "responsePayload": {"errorType": failed.error_type, "errorMessage": failed.message}}
