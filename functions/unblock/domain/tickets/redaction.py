@@ -84,8 +84,8 @@ _PROVIDER = re.compile(
 # these count only when the body looks random (a digit and a letter).
 _GATEWAY_VARIANT = re.compile(
     r"(?<![A-Za-z0-9])(?P<kind>(?i:vck|vca|vcp))(?P<sep>_|\uff3f|%5[fF])(?P<body>[A-Za-z0-9_-]{13,}+)")
-# A short provider key (`sk-` and 12..19 characters: older and third-party OpenAI-style keys).
-_PROVIDER_SHORT = re.compile(r"(?<![A-Za-z0-9_-])sk-(?P<body>[A-Za-z0-9]{12,19})(?![A-Za-z0-9_-])")
+# A short provider key (`sk-` and 10..19 characters: older and third-party OpenAI-style keys).
+_PROVIDER_SHORT = re.compile(r"(?<![A-Za-z0-9_-])sk-(?P<body>[A-Za-z0-9]{10,19})(?![A-Za-z0-9_-])")
 # base64 of a key: `vck_`/`vca_`/`vcp_` encode to `dmNrX`/`dmNhX`/`dmNwX`, `sk-` to `c2st`.
 _BASE64_KEY = re.compile(r"(?<![A-Za-z0-9+/_-])(?P<value>(?:dmN[rhw]X|c2st)[A-Za-z0-9+/_-]{16,2000}={0,2})")
 # A key split by a line break (a wrapped terminal line, a quoted e-mail) or spaced out in groups,
@@ -109,6 +109,9 @@ _QUERY = re.compile(
 )
 # A password in a URL (`https://user:pass@host`): always a credential, whatever it looks like.
 _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^\s/:@]{1,200}:(?P<value>[^\s/@]{1,500})@")
+# A reference to a key in code (`process.env.AI_GATEWAY_API_KEY`, `Resource.Key.value`, `import.meta.env.X`):
+# a dotted path of identifiers names where a key is, it holds none (DESIGN.md "Signals").
+_CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 _PLACEHOLDER = re.compile(r"(?i)^(?:your|my|the|some)[_-]|x{4,}|\*{3,}|\.{3}|<|example|changeme|placeholder")
 
 
@@ -173,9 +176,7 @@ def _variant_secret(m: re.Match[str]) -> SecretFound | None:
 
 def _short_provider_secret(m: re.Match[str]) -> SecretFound | None:
     body = m["body"]
-    if sum(c.isdigit() for c in body) < 2 or not any(c.isalpha() for c in body):
-        return None
-    if m["kind"].isupper() and "_" in body:  # SCREAMING_SNAKE: a constant's name (`VCK_KEY_LENGTH_V2`)
+    if not (any(c.isdigit() for c in body) and any(c.isalpha() for c in body)):
         return None
     return SecretFound("provider_key", f"sk-{_alnum_head(body, _GENERIC_KEEP)}", _sha256(m[0]))
 
@@ -204,8 +205,12 @@ def _split_keys(text: str, found: list[SecretFound]) -> str:
     last = 0
     for m in _SPLIT_KEY.finditer(text):
         body, end = m["first"], m.end("first")
-        for chunk in _CHUNK.finditer(m["rest"]):
-            if not _random(chunk[0]):
+        chunks = list(_CHUNK.finditer(m["rest"]))
+        # spaced out in groups (`vck_Fake K2iy Elwm rYEE ...`): three or more pieces of one length
+        size = len(chunks[0][0])
+        grouped = size <= 8 and len(chunks) >= 3 and all(len(c[0]) == size for c in chunks[:3])
+        for chunk in chunks:
+            if not (_random(chunk[0]) or (grouped and len(chunk[0]) == size)):
                 break
             body += chunk[0]
             end = m.start("rest") + chunk.end()
@@ -234,7 +239,7 @@ def _generic_secret(value: str, kind: str) -> SecretFound | None:
     known = _known(value)
     if known is not None:
         return known or None
-    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value):
+    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value) or _CODE_REFERENCE.fullmatch(value):
         return None
     has_alpha = any(c.isalpha() for c in value)
     has_digit = any(c.isdigit() for c in value)
