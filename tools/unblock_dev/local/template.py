@@ -89,6 +89,10 @@ class Resolver:
                 return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
             if fn == "Condition":
                 return self.condition(arg)
+            if fn == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if fn == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _ref(self, name: str) -> Any:
