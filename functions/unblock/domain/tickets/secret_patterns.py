@@ -279,7 +279,8 @@ def _field_password(m: re.Match[str]) -> bool:
 
 def _prose_password(m: re.Match[str]) -> bool:
     value = m[_password_group(m)]
-    return _plausible(value) and not _path(value) and (len(value) >= 6 or bool(m["quoted"])) and _looks_like_a_password(value)
+    return (_plausible(value) and not _path(value) and (len(value) >= 6 or bool(m["quoted"]))
+            and _looks_like_a_password(value))
 
 
 def _github_prefix(m: re.Match[str]) -> str:
