@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov in a venv of its own: its pins (boto3 1.35, packaging 23) conflict with the project's
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test lint typecheck cfn-lint unit workflow bench clean
+.PHONY: demo test lint typecheck cfn-lint checkov unit workflow bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/unblock demo
 
-test: $(STAMP) lint typecheck cfn-lint
+test: $(STAMP) lint typecheck cfn-lint checkov
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
@@ -28,6 +31,15 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
+$(CHECKOV): tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
+	touch $(CHECKOV)
+
+# every failed check is fixed or skipped in template.yaml (Metadata: checkov: skip) with its reason
+checkov: $(CHECKOV)
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
@@ -38,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
