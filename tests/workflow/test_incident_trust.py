@@ -80,6 +80,18 @@ def test_a_bulk_approval_leaves_unverified_members_unless_ticked_one_by_one(app)
         incidents_cmd.cmd_incidents(cli.build_parser().parse_args(["incidents"]), out, client=app.client)
         assert f"{results[0].case_id:<48}" in out.getvalue() and "unverified" in out.getvalue()
 
+        # and so does the console's incident page, with a box to tick for each unverified member
+        from urllib.parse import quote
+
+        from unblock_dev.console_server import http_api_event
+
+        page = app.stack.invoke("ConsoleFunction", http_api_event(
+            "GET", f"/pages/incidents/{quote(incident_id, safe='')}", "", {}, b"", {"sub": "staff-1"}))
+        assert page["statusCode"] == 200, page["body"][:300]
+        for r in results:
+            assert f'name="include_unverified" value="{r.case_id}"' in page["body"]
+        assert page["body"].count("<strong>unverified</strong>") == 3
+
         # "approve all": no stranger's proposal is lifted
         args = cli.build_parser().parse_args(["decide", "--incident", incident_id, "--approve",
                                               "--actor", "staff:dana"])
