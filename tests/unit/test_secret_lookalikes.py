@@ -5,6 +5,7 @@ reports its precision and recall."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ LOOKALIKES = [s for s in SAMPLES if s["label"] == "not_secret"]
 
 
 def _caught(sample: dict[str, Any]) -> bool:
+    """Redacted, and no piece of it left: a split key's tail is not in the text, whitespace taken out."""
     out, found = redact(sample["text"])
-    return found > 0 and sample["secret"] not in out
+    return found > 0 and sample["secret"] not in out and sample["secret"][-8:] not in re.sub(r"\s", "", out)
 
 
 def test_the_corpus_is_labelled_both_ways_and_covers_every_form():
@@ -32,8 +34,7 @@ def test_the_corpus_is_labelled_both_ways_and_covers_every_form():
 
 @pytest.mark.parametrize("sample", SECRETS, ids=lambda s: s["kind"])
 def test_every_round_three_secret_is_redacted(sample):
-    out, found = redact(sample["text"])
-    assert found > 0 and sample["secret"] not in out, out
+    assert _caught(sample), redact(sample["text"])[0]
 
 
 @pytest.mark.parametrize("sample", LOOKALIKES, ids=lambda s: s["kind"])
