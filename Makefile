@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 # checkov in a venv of its own: its pins (boto3 1.35, packaging 23) conflict with the project's
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# the customer's Node clients (tools/clients), installed from their lock file with the machine's npm
+CLIENTS_STAMP := tools/clients/node_modules/.installed
 
-.PHONY: demo test lint typecheck cfn-lint checkov unit workflow bench clean
+.PHONY: demo test lint typecheck cfn-lint checkov unit workflow bench clean clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +17,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(CLIENTS_STAMP): tools/clients/package.json tools/clients/package-lock.json
+	cd tools/clients && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLIENTS_STAMP)
+
+# `make demo` shows the AI SDK's call too where node is installed (one line says it is skipped otherwise)
+clients:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CLIENTS_STAMP) \
+	  || echo "npm ci failed: the demo skips the AI SDK's call"; \
+	else echo "node/npm not found: the Node clients (tools/clients) are not installed"; fi
+
+demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
-test: $(STAMP) lint typecheck cfn-lint checkov
+test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint checkov
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
@@ -50,4 +62,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
+<<<<<<< HEAD
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+=======
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules
+>>>>>>> main
