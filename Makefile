@@ -62,8 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-<<<<<<< HEAD
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
-=======
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules
->>>>>>> main
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules
