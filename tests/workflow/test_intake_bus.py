@@ -87,12 +87,14 @@ def test_a_zendesk_ticket_and_a_producerless_ticket_with_one_number_are_two_case
     executions = app.client.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
     names = {e["name"] for e in executions}
     assert {execution_name("ticket:6100"), execution_name("zendesk:6100")} <= names
-    # and the normalized case's reply never reaches Zendesk ticket 6100: only the real ticket's does
-    app.helpdesk.posted.clear()
-    app.deliver_replies()
-    bodies = json.dumps(app.helpdesk.posted)
-    assert all("/tickets/6100" in p["path"] for p in app.helpdesk.posted if "6100" in p["path"])
-    assert first.customer_reply and first.customer_reply[:60] not in bodies
+    # and the normalized case's reply never reaches Zendesk ticket 6100: only the real ticket's is queued
+    url = app.stack.outputs["OutboxQueueUrl"]
+    queued = [json.loads(m["Body"]) for m in app.client.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])]
+    assert "ticket:6100" not in {q["case_id"] for q in queued}
+    assert all(q["case_id"] == "zendesk:6100" for q in queued if q["ticket_id"] == "6100")
+    assert app.client.store.get("ticket:6100").report.requester_email == "attacker@evil.test"
+    assert app.client.store.get("zendesk:6100").report.requester_email != "attacker@evil.test"
 
 
 # --- item 4: a Zendesk ticket is zendesk:<id> whatever its channel -------------------------------------
