@@ -95,6 +95,7 @@ _SPLIT_KEY = re.compile(
     r"(?P<rest>(?:(?:[ \t]{1,4}|[ \t]{0,4}(?:\r?\n|\\n)[ \t>]{0,4})[A-Za-z0-9_-]{2,200}){1,16})")
 _SPACED_KEY = re.compile(r"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-][ \t]){16,400}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
 _CHUNK = re.compile(r"[A-Za-z0-9_-]+")
+_STARTS_SECRET = re.compile(r"(?i)(?:vck|vca|vcp)_|sk-|sk_|rk_|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|eyJ")
 # Credentials named by their context.
 _TOKEN = r"[A-Za-z0-9._~+/=-]{12,}+"
 _AUTH_SCHEME = re.compile(rf"(?i)\b(?P<scheme>bearer|basic)(?P<sep>\s+|%20|\+)(?P<value>{_TOKEN})")
@@ -210,10 +211,15 @@ def _split_keys(text: str, found: list[SecretFound]) -> str:
         size = len(chunks[0][0])
         grouped = size <= 8 and len(chunks) >= 3 and all(len(c[0]) == size for c in chunks[:3])
         for chunk in chunks:
+            at = m.start("rest") + chunk.end()
             if not (_random(chunk[0]) or (grouped and len(chunk[0]) == size)):
                 break
+            # a piece is a whole word, and not the start of another secret (`vck_...`, `sk-...`, a key
+            # split by markup: `vck_Fa<span>...`): those are found by their own patterns
+            if _STARTS_SECRET.match(chunk[0]) or (at < len(text) and not (text[at].isspace() or text[at] in ".,;:!?)")):
+                break
             body += chunk[0]
-            end = m.start("rest") + chunk.end()
+            end = at
         if end == m.end("first") or len(body) < 20:
             continue
         secret = _gateway_secret(_GATEWAY.fullmatch(f"{m['kind']}_{body}"))  # type: ignore[arg-type]
