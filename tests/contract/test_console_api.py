@@ -58,6 +58,7 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
                               "dynamodb:UpdateItem", "states:SendTaskSuccess", "states:SendTaskFailure",
                               "states:GetExecutionHistory", "states:StartExecution",
                               "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                              "sqs:ChangeMessageVisibilityBatch",
                               "sqs:SendMessage"])  # a revert's internal note on the outbox
     starts = [s for p in statements for s in p["Statement"] if "states:StartExecution" in s["Action"]]
     # an incident's included teams: the state machine by its name (a Ref would close a dependency circle)

@@ -183,6 +183,7 @@ class Result(_Model):
     customer_reply: str | None
     requester_verified: bool = False
     incident_id: str | None = None
+    follow_ups: int = 0  # the customer's follow-ups the case has taken in (DESIGN.md "Conversations")
     mode: Mode = "live"
     # shadow mode: what unblock would have done (outcome, fixes, reason, the reply it held back)
     shadow: dict[str, Any] | None = None
