@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import load_event
+from tests.support import load_event, zendesk_delivery
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def _posted_for(app, ticket: str) -> list[dict]:
 
 
 def test_shadow_mode_changes_nothing_and_tells_the_customer_nothing(app, shadow):
-    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    result = app.run(zendesk_delivery(load_event("ticket-stale-billing-hold.json")))
 
     # the checks and the decision ran; nothing was applied, queued or replied
     assert [f.code for f in result.findings][0] == "billing.stale_hold"
@@ -104,7 +104,7 @@ def _console(app, method, path, body=None):
     data = json.dumps(body).encode() if body is not None else b""
     headers = {"content-type": "application/json"} if body is not None else {}
     return app.stack.invoke("ConsoleFunction", http_api_event(method, path, "", headers, data,
-                                                              {"sub": "s1", "email": "carol@example.test"}))
+                                                              {"sub": "s1", "email": "carol@example.test", "email_verified": "true"}))
 
 
 def test_the_console_shows_a_shadow_case_takes_a_verdict_and_counts_it(app, shadow):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support import load_event
+from tests.support import load_event, zendesk_delivery
 from tests.workflow.test_http_adapter import http_adapter
 from unblock import composition
 from unblock.workflow import reverts
@@ -87,7 +87,7 @@ def test_past_seven_days_and_for_a_consistency_repair_a_revert_is_refused(app):
 
 
 def test_staff_are_told_who_reverted_and_the_customer_reads_nothing(app):
-    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    result = app.run(zendesk_delivery(load_event("ticket-stale-billing-hold.json")))
     app.deliver_replies()
     ticket = result.case_id.split(":", 1)[1]
     sent_before = [p for p in app.helpdesk.posted if f"/tickets/{ticket}.json" in p["path"]]
