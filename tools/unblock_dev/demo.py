@@ -132,6 +132,67 @@ def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView
     return [(f"incident {r.case_id}"[:44], r) for r in finals]
 
 
+def run_adopt_demo(app: LocalApp, seed: Seed, out: TextIO) -> list[tuple[str, Result]]:
+    """Adopting it safely (docs/adopt.md): a shadow run, a revert, and a staff approval from a Slack button."""
+    import os
+
+    from unblock.domain import slack
+    from unblock.domain.staff_alerts import alert_for
+    from unblock_dev.local.stack import SAMPLE_SECRET
+    from unblock_dev.slack import SlackStandIn
+
+    rows: list[tuple[str, Result]] = []
+    event = json.loads((EVENTS / "ticket-stale-billing-hold.json").read_text())
+    app.seed(seed)
+    app.clock.set(event_time(event) or app.clock.now())
+
+    out.write("== shadow mode (Mode=shadow): the checks and the decision run, nothing changes, nobody is told\n")
+    saved = os.environ.get("MODE")
+    os.environ["MODE"] = "shadow"
+    try:
+        shadow = app.run({**event, "detail": {**event["detail"], "ticket_id": "9101"}})
+    finally:
+        os.environ["MODE"] = saved or "live"
+    would = shadow.shadow or {}
+    out.write(f"  {shadow.case_id}: would have been {would.get('outcome')} with {', '.join(would.get('fixes', []))}"
+              f"; customer reply sent: {shadow.customer_reply is not None}; "
+              f"hold still on: {app.platform.get_team(str(shadow.team_id)).billing.hold.active}\n"
+              "  staff mark it agree / disagree on its page; the metrics page shows the agreement rate\n")
+    rows.append(("shadow: stale billing hold", shadow))
+
+    out.write("\n== undo: the fix applied live, then reverted by staff (unblock revert CASE --note ...)\n")
+    fixed = app.run({**event, "detail": {**event["detail"], "ticket_id": "9102"}})
+    out.write(f"  {fixed.case_id}: {fixed.outcome}, fixes {', '.join(fixed.fixes_applied)}\n")
+    case = app.client.revert(fixed.case_id, "staff:demo", "The customer's bank asked us to keep the hold.")
+    hold = app.platform.get_team(str(fixed.team_id)).billing.hold
+    out.write(f"  reverted by {case.reverts[-1].actor}: the hold is back ({hold.source}, \"{hold.reason}\")\n")
+    rows.append(("revert: clear_billing_hold", app.client.result(case)))
+
+    out.write("\n== Slack: the alert's Approve button, clicked by an allowed user (signed as Slack signs it)\n")
+    lift = json.loads((EVENTS / "ticket-high-risk-hold.json").read_text())
+    app.seed(seed)
+    waiting = app.run({**lift, "detail": {**lift["detail"], "ticket_id": "9103"}})
+    message = slack.alert_message(alert_for(app.client.store.get(waiting.case_id), "escalated",  # type: ignore[arg-type]
+                                            "http://127.0.0.1:8080/"))
+    buttons = [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    out.write(f"  alert for {waiting.case_id}: buttons {' | '.join(buttons)} (Approve asks to confirm the lift)\n")
+    standin = SlackStandIn().start()
+    saved_users = os.environ.get("SLACK_ALLOWED_USERS")
+    os.environ["SLACK_ALLOWED_USERS"] = "U0DEMO"
+    try:
+        request, path = standin.click_request(waiting.case_id, "approve", "U0DEMO", SAMPLE_SECRET, user_name="demo")
+        answered = app.stack.invoke(app.wiring.slack_actions, request)
+        final = app.client.result(app.wait_for(waiting.case_id, lambda c: c.status == "closed"))
+        [update] = standin.responses(path) or [{"text": "(no update)"}]
+        out.write(f"  Slack got {answered['statusCode']} at once; the message now reads: {update['text']}\n"
+                  f"  the case: {final.outcome}, fixes {', '.join(final.fixes_applied) or '-'}\n")
+        rows.append(("slack approve: risk hold", final))
+    finally:
+        os.environ["SLACK_ALLOWED_USERS"] = saved_users or ""
+        standin.stop()
+    return rows
+
+
 class CustomerView:
     """The customer's own calls through the sandbox gateway, served on the demo's own stack: the
     OpenAI SDK's chat completion (Python `openai`) beside the AI SDK's generateText (`ai` with
@@ -224,6 +285,8 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
         rows += run_conversation_demo(app, seed, out)
         out.write("\n")
         rows += run_incident_demo(app, seed, out, view)
+        out.write("\n")
+        rows += run_adopt_demo(app, seed, out)
     finally:
         if view is not None:
             view.close()

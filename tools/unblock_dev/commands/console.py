@@ -34,10 +34,13 @@ def cmd_console(args: argparse.Namespace, out: TextIO) -> int:
     app = LocalApp(seed)
     try:
         if args.demo:
-            from unblock_dev.demo import run_scenarios, run_wave
+            import io
+
+            from unblock_dev.demo import run_adopt_demo, run_scenarios, run_wave
 
             run_scenarios(app, seed)
             run_wave(app, seed)  # an incident: five teams held by one rule, waiting for one decision
+            run_adopt_demo(app, seed, io.StringIO())  # a shadow case to mark, a revert, a Slack approval
             app.seed(seed)  # the escalated teams as they were reported, for staff to decide
         try:
             server = ConsoleServer(app, args.port).start()
