@@ -103,8 +103,8 @@ def _console(app, method, path, body=None):
     path = path.format(quote=lambda s: quote(s, safe=""))
     data = json.dumps(body).encode() if body is not None else b""
     headers = {"content-type": "application/json"} if body is not None else {}
-    return app.stack.invoke("ConsoleFunction", http_api_event(method, path, "", headers, data,
-                                                              {"sub": "s1", "email": "carol@example.test", "email_verified": "true"}))
+    claims = {"sub": "s1", "email": "carol@example.test", "email_verified": "true"}
+    return app.stack.invoke("ConsoleFunction", http_api_event(method, path, "", headers, data, claims))
 
 
 def test_the_console_shows_a_shadow_case_takes_a_verdict_and_counts_it(app, shadow):
