@@ -306,3 +306,45 @@ def test_screenshots_are_kept_for_the_docs():
         if not (SHOTS / f"{name}.png").exists():
             continue  # this test ran alone
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def _goto_case(tab: Any, server: Any, case_id: str) -> None:
+    from urllib.parse import quote
+
+    tab.goto(f"{server.base_url}/cases/{quote(case_id, safe='')}")
+    tab.get_by_role("heading", level=1, name=re.compile(re.escape(case_id))).wait_for()
+
+
+def test_staff_revert_a_fix_from_the_case_page(page, server, app):
+    fixed = app.run(load_event("ticket-stale-billing-hold.json"))
+    assert fixed.outcome == "auto_fixed"
+    _goto_case(page, server, fixed.case_id)
+
+    undo = page.get_by_role("region", name="Undo a fix")
+    undo.get_by_label(re.compile("^Why")).fill("The bank asked us to keep the hold.")
+    undo.get_by_role("button", name="Revert clear_billing_hold").click()
+
+    page.get_by_role("status").filter(has_text="Reverted for").wait_for()
+    page.get_by_role("region", name="Undo a fix").get_by_text("reverted by staff:local").wait_for()
+    assert page.get_by_role("button", name="Revert clear_billing_hold").count() == 0
+    assert app.platform.get_team(fixed.team_id).billing.hold.active
+    shot(page, "case-reverted")
+
+
+def test_staff_mark_a_shadow_case_and_a_disagreement_needs_a_note(page, server, app, monkeypatch):
+    monkeypatch.setenv("MODE", "shadow")
+    shadow = app.run(load_event("ticket-stale-billing-hold.json"))
+    _goto_case(page, server, shadow.case_id)
+
+    region = page.get_by_role("region", name="Shadow mode: what unblock would have done")
+    assert "auto_fixed" in region.inner_text() and "clear_billing_hold" in region.inner_text()
+    region.get_by_role("button", name="Disagree").click()
+    page.get_by_role("alert").filter(has_text="needs a note").wait_for()
+    region.get_by_label(re.compile("^Note")).fill("The hold was placed by finance on purpose.")
+    region.get_by_role("button", name="Disagree").click()
+    page.locator("#shadow-verdict").filter(has_text="disagree by staff:local").wait_for()
+    shot(page, "case-shadow")
+
+    page.get_by_role("link", name="Metrics").click()
+    page.get_by_role("heading", name="Shadow agreement").wait_for()
+    assert "billing.stale_hold" in page.get_by_role("region", name="Shadow mode: staff agreement").inner_text()
