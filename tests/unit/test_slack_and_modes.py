@@ -49,3 +49,42 @@ def test_the_mode_and_dry_run_as_its_alias(env, mode):
 def test_a_misspelt_mode_never_runs_live():
     with pytest.raises(ValueError, match="MODE='shadw'"):
         composition.mode({"MODE": "shadw"})
+
+
+def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_retry():
+    from datetime import UTC, datetime
+
+    from unblock.domain.cases import Case
+    from unblock.domain.clock import FixedClock
+    from unblock.domain.models import Report
+    from unblock.workflow.slack_actions import carry_out
+
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    case = Case(case_id="zendesk:1", status="awaiting_staff", task_token="tok", created_at=now, updated_at=now,
+                report=Report(case_id="zendesk:1", source="zendesk"))
+
+    class Store:
+        def __init__(self) -> None:
+            self.case = case
+
+        def get(self, case_id):
+            return self.case
+
+        def save(self, c):
+            self.case = c.model_copy(update={"version": c.version + 1})
+            return self.case
+
+    class Down:
+        def send_task_success(self, *a):
+            raise ConnectionError("states unreachable")
+
+        send_task_failure = send_task_success
+
+    posted = []
+    action = slack.SlackAction("U1", "ann", "resolve", "zendesk:1", "https://hooks.slack.com/a")
+    store = Store()
+    with pytest.raises(ConnectionError):
+        carry_out(action, allowed={"U1"}, store=store, workflow=Down(), queue=None, clock=FixedClock(now),
+                  post=lambda url, m: posted.append(m))
+    assert "it is retried" in posted[0]["text"]
+    assert store.case.status == "awaiting_staff" and store.case.decisions == []  # the claim was given back

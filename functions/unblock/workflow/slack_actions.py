@@ -36,5 +36,10 @@ def carry_out(action: SlackAction, *, allowed: Collection[str], store: CaseStore
     except StaffError as err:  # stale, already decided (by the console or another click), no such case
         post(action.response_url, slack.refused_message(action, str(err)))
         return "refused"
+    except Exception as err:
+        # nothing is lost: the claim was given back (staff_decisions), Slack hears it, Lambda retries
+        post(action.response_url, slack.refused_message(
+            action, f"it could not be applied just now ({type(err).__name__}); it is retried, or decide in the console"))
+        raise
     post(action.response_url, slack.decided_message(action, FOLLOWS[action.decision]))
     return "decided"
