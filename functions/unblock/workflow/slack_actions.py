@@ -38,8 +38,8 @@ def carry_out(action: SlackAction, *, allowed: Collection[str], store: CaseStore
         return "refused"
     except Exception as err:
         # nothing is lost: the claim was given back (staff_decisions), Slack hears it, Lambda retries
-        post(action.response_url, slack.refused_message(
-            action, f"it could not be applied just now ({type(err).__name__}); it is retried, or decide in the console"))
+        why = f"it could not be applied just now ({type(err).__name__}); it is retried, or decide in the console"
+        post(action.response_url, slack.refused_message(action, why))
         raise
     post(action.response_url, slack.decided_message(action, FOLLOWS[action.decision]))
     return "decided"
