@@ -131,7 +131,7 @@ def test_operations_keep_the_audit_trail_alarm_on_errors_and_bound_the_webhook()
     retained = {lid for lid, r in RESOURCES.items()
                 if r.get("DeletionPolicy") == "Retain" and r.get("UpdateReplacePolicy") == "Retain"}
     dlqs = {lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::SQS::Queue" and lid.endswith("DeadLetterQueue")}
-    assert len(dlqs) == 3 and {"CasesTable", *dlqs} <= retained
+    assert len(dlqs) == 4 and {"CasesTable", *dlqs} <= retained
 
     alarms = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms
