@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+    from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
     from unblock.adapters.helpdesk_users import RequesterDirectory
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
@@ -87,6 +88,14 @@ def incidents() -> DynamoIncidentStore:
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 
     return DynamoIncidentStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+@cache
+def proactive() -> DynamoProactiveCases:
+    """Each team's proactive case (DESIGN.md "Proactive cases"), kept in the cases table too."""
+    from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
+
+    return DynamoProactiveCases(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
 def fix_policy() -> FixPolicy:

@@ -17,7 +17,8 @@ from typing import Any, Literal
 from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.redaction import redact_json as redact_payload
 
-Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+# "denial": a gateway denial signal (SignalsFunction); the others reach the IntakeFunction
+Kind = Literal["ticket", "report", "zendesk", "discourse", "denial", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope
 
 

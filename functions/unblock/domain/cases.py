@@ -18,6 +18,21 @@ from unblock.domain.models import (
     StaffDecision,
 )
 
+class ProactiveLink(BaseModel):
+    """What the team's proactive case had found and done when the team's own ticket joined it
+    (DESIGN.md "Proactive cases"): the ticket's reply starts from it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    noticed_at: AwareDatetime
+    status: CaseStatus
+    outcome: Outcome | None = None
+    fixes: list[FixName] = []
+    fixed_at: AwareDatetime | None = None
+    verified: bool = False
+
+
 Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
 
 
@@ -52,6 +67,11 @@ class Case(BaseModel):
     rechecks: int = 0
     decisions: list[StaffDecision] = []  # every staff decision, oldest first
     version: int = 0
+    # proactive cases (DESIGN.md "Proactive cases"): who is told (the team's owner, a new ticket) and
+    # the team's own tickets that joined it; a ticket case names the proactive case it joined
+    notify_email: str | None = None
+    joined_tickets: list[str] = []
+    proactive: ProactiveLink | None = None
 
     @property
     def verified(self) -> bool:

@@ -65,8 +65,22 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
     act on which team"); no reply to anyone names a restriction's reason or score."""
     if case.requester_verified and not is_public(case):
-        return _reply(case, _specific(case, findings_now))
-    return _reply(case, _general(case), _where_details_are(case))
+        return _reply(case, _already_done(case), _specific(case, findings_now))
+    return _reply(case, _already_done(case), _general(case), _where_details_are(case))
+
+
+def _already_done(case: Case) -> str | None:
+    """A ticket that joined its team's proactive case: what unblock had seen and done before the
+    team wrote (times only, no finding: true for any requester)."""
+    link = case.proactive
+    if link is None:
+        return None
+    noticed = f"We noticed at {link.noticed_at:%H:%M} UTC that your team's requests were being refused"
+    if link.verified and link.fixed_at is not None and case.outcome in ("already_working", "auto_fixed"):
+        return f"{noticed}, and fixed it at {link.fixed_at:%H:%M} UTC, before you wrote: your calls work again."
+    if link.status == "awaiting_staff":
+        return f"{noticed}, before you wrote, and a person on our team is already looking at it."
+    return f"{noticed}, before you wrote, and looked into it straight away."
 
 
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
+from unblock.domain.denials import is_proactive
 from unblock.domain.models import Outcome
 from unblock.domain.staff_alerts import alert_for
 from unblock.observability import logger, metrics
@@ -50,7 +51,10 @@ def escalate(state: ExecutionState, task_token: str) -> dict[str, Any]:
                                partial=state.findings())
     if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(composition.outbox(), case)  # queued for staff again after a lapsed wait: nothing new to say
-    composition.staff_alerts().publish(alert_for(case, "escalated", composition.console_url()))
+    if not is_proactive(case_id):
+        # nobody waits on a proactive case: it waits on the queue (and alerts once past the SLA), and a
+        # wave of them is told once, by its incident; a flood of signals never floods staff
+        composition.staff_alerts().publish(alert_for(case, "escalated", composition.console_url()))
     logger.info("escalated", extra={"priority": case.priority,
                                     "reason": case.escalation.reason if case.escalation else None})
     metrics.add_metric(name="Escalations", unit=MetricUnit.Count, value=1)

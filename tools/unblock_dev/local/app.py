@@ -127,6 +127,13 @@ class LocalApp:
                            "re-drives it once the cause is fixed)")
         return str(out["case_id"])
 
+    def put_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An event on the stack's event bus: the function whose rule matches its source gets it, as
+        EventBridge would deliver it; returns what that function answered."""
+        logical = self.wiring.denial_signals if event.get("source") == "unblock.gateway" else self.wiring.ticket_events
+        out: dict[str, Any] = self.stack.invoke(logical, event)
+        return out
+
     def run(self, event: dict[str, Any], timeout: float = 120.0, *, at: datetime | None = None) -> Result:
         """Run one event; the clock is `at`, else the event's own time, else where it stands."""
         if (at := at or event_time(event)) is not None:

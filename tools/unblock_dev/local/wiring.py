@@ -25,6 +25,7 @@ class QueueMapping:
 @dataclass(frozen=True)
 class Wiring:
     ticket_events: str  # the function an EventBridge rule sends ticket events to
+    denial_signals: str  # the function an EventBridge rule sends the gateway's denial signals to
     webhooks: str  # the function behind the Function URL
     schedule: str  # the function the every-15-minutes schedule invokes
     outbox: QueueMapping  # the mapping that feeds the outbox queue to a function
@@ -35,11 +36,13 @@ class Wiring:
         functions = {lid: r.get("Properties", {}) for lid, r in resources.items()
                      if r["Type"] == "AWS::Serverless::Function"}
 
-        def with_event(kind: str) -> str:
+        def with_event(kind: str, source: str | None = None) -> str:
             found = [lid for lid, p in functions.items()
-                     if any(e.get("Type") == kind for e in (p.get("Events") or {}).values())]
+                     if any(e.get("Type") == kind and (source is None or source in _sources(e))
+                            for e in (p.get("Events") or {}).values())]
             if len(found) != 1:
-                raise WiringError(f"expected one function with a {kind} event in template.yaml, found {found}")
+                which = f" for {source}" if source else ""
+                raise WiringError(f"expected one function with a {kind} event{which} in template.yaml, found {found}")
             return found[0]
 
         urls = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p]
@@ -51,6 +54,14 @@ class Wiring:
         if len(mappings) != 1:
             raise WiringError(f"expected one event source mapping from {outbox_queue} in template.yaml")
         mapping = mappings[0]
-        return cls(ticket_events=with_event("EventBridgeRule"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
+        return cls(ticket_events=with_event("EventBridgeRule", "unblock.tickets"),
+                   denial_signals=with_event("EventBridgeRule", "unblock.gateway"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
                    outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
                                        batch_size=int(mapping.get("BatchSize", 10))))
+
+
+def _sources(event: dict[str, Any]) -> list[str]:
+    """The `source` values an EventBridge rule's pattern matches."""
+    pattern = (event.get("Properties") or {}).get("Pattern") or {}
+    sources = pattern.get("source") or []
+    return [s for s in sources if isinstance(s, str)]

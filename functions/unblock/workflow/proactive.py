@@ -1,0 +1,111 @@
+"""Proactive cases: a denial signal opens (or joins) the team's case; the team's ticket joins it.
+
+- `take_signal` (SignalsFunction): a signal that is a real, steady refusal (`denials.assess`) opens
+  the team's proactive case `gateway:<team id>:<window start>` and starts the same state machine
+  as a ticket; while that case is open, the team's later signals join it (counted on the team's
+  record, one conditional write each) and start nothing.
+- `join_ticket` (OpenCase of a ticket): a ticket from a team with an open proactive case, or one
+  that closed within `TICKET_JOINS_CLOSED_FOR`, is linked to it both ways, so its reply says what
+  unblock had already found and done ("fixed at 10:07, your calls work again").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from unblock.domain.cases import Case, ProactiveLink
+from unblock.domain.denials import (
+    DenialDetail,
+    ProactiveRecord,
+    Thresholds,
+    assess,
+    is_proactive,
+    proactive_case_id,
+    report_from_signal,
+)
+from unblock.domain.models import Report
+from unblock.ports import CaseConflict, CaseStore, Clock, ProactiveCases
+
+# a team's ticket written soon after its proactive case closed (fixed before the customer looked)
+# is still about it: the reply says what was done instead of starting from nothing
+TICKET_JOINS_CLOSED_FOR = timedelta(hours=24)
+# a record whose case never opened (the start failed after the claim, and was not given back)
+# stops holding the team after this long
+UNSTARTED_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    action: Literal["opened", "joined", "ignored"]
+    case_id: str | None
+    reason: str
+    started: bool = False
+
+
+def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal: DenialDetail,
+                thresholds: Thresholds, start: Callable[[Report], bool]) -> SignalOutcome:
+    """Open the team's proactive case, join the open one, or open nothing (and say why)."""
+    verdict, why = assess(signal, thresholds)
+    if verdict != "case":
+        return SignalOutcome("ignored", None, why)
+    now = clock.now()
+    for _ in range(5):  # each pass loses at most one race on the team's record
+        current = records.get(signal.team_id)
+        if current is not None and _still_open(store, current, now):
+            if records.join(signal.team_id, current.case_id, signal.denied, signal.window_end):
+                return SignalOutcome("joined", current.case_id, why)
+            continue
+        record = ProactiveRecord(team_id=signal.team_id, case_id=proactive_case_id(signal), opened_at=now,
+                                 signals=1, denied=signal.denied, last_window_end=signal.window_end)
+        if current is not None and current.case_id == record.case_id:
+            # the same window again after its case closed (a redelivery): nothing new to open
+            return SignalOutcome("ignored", None, f"case {record.case_id} already took this window")
+        if not records.claim(record, replacing=current.case_id if current else None):
+            continue
+        try:
+            started = start(report_from_signal(signal, now))
+        except Exception:
+            records.release(signal.team_id, record.case_id)  # the next signal opens it instead
+            raise
+        return SignalOutcome("opened", record.case_id, why, started=started)
+    raise RuntimeError(f"team {signal.team_id}: too many concurrent signals")
+
+
+def _still_open(store: CaseStore, record: ProactiveRecord, now: datetime) -> bool:
+    case = store.get(record.case_id)
+    if case is None:  # claimed, its execution not yet at OpenCase: open, unless it never started
+        return record.opened_at + UNSTARTED_AFTER > now
+    return case.status != "closed"
+
+
+def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: Case) -> Case:
+    """Link a ticket's new case to its team's proactive case, when there is one to join."""
+    if case.team_id is None or is_proactive(case.case_id) or case.proactive is not None:
+        return case
+    record = records.get(case.team_id)
+    proactive = store.get(record.case_id) if record is not None else None
+    now = clock.now()
+    if proactive is None or (proactive.status == "closed"
+                             and not timedelta(0) <= now - proactive.updated_at <= TICKET_JOINS_CLOSED_FOR):
+        return case
+    applied = [r for r in proactive.fixes if r.status == "applied"]
+    link = ProactiveLink(case_id=proactive.case_id, noticed_at=proactive.created_at, status=proactive.status,
+                         outcome=proactive.outcome, fixes=[r.fix for r in applied],
+                         fixed_at=max((r.at for r in applied), default=None), verified=proactive.verified)
+    for _ in range(5):
+        try:
+            if case.case_id not in proactive.joined_tickets:
+                store.save(proactive.model_copy(update={"joined_tickets": [*proactive.joined_tickets, case.case_id],
+                                                        "updated_at": now}))
+            break
+        except CaseConflict:
+            proactive = store.get(proactive.case_id) or proactive
+    for _ in range(5):
+        try:
+            return store.save(case.model_copy(update={"proactive": link, "updated_at": now}))
+        except CaseConflict:
+            case = store.get(case.case_id) or case
+    return case
