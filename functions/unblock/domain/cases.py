@@ -12,11 +12,12 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    NextStep,
     Outcome,
-    Plan,
     Report,
     StaffDecision,
 )
+
 
 class ProactiveLink(BaseModel):
     """What the team's proactive case had found and done when the team's own ticket joined it
@@ -51,7 +52,7 @@ class Case(BaseModel):
     requester_verified: bool = False
     report: Report
     findings: list[Finding] = []
-    plan: Plan | None = None
+    plan: NextStep | None = None
     fixes: list[FixRecord] = []
     verification: dict[str, Any] | None = None
     escalation: Escalation | None = None

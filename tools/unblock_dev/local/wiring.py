@@ -55,7 +55,8 @@ class Wiring:
             raise WiringError(f"expected one event source mapping from {outbox_queue} in template.yaml")
         mapping = mappings[0]
         return cls(ticket_events=with_event("EventBridgeRule", "unblock.tickets"),
-                   denial_signals=with_event("EventBridgeRule", "unblock.gateway"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
+                   denial_signals=with_event("EventBridgeRule", "unblock.gateway"), webhooks=urls[0],
+                   schedule=with_event("ScheduleV2"),
                    outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
                                        batch_size=int(mapping.get("BatchSize", 10))))
 
