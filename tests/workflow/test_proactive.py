@@ -111,14 +111,17 @@ def test_later_signals_join_the_open_case_and_start_nothing(app, cleanup):
     cleanup(first["case_id"])
     app.wait(first["case_id"])
     executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
-    for i in range(1, 4):
+    for i, denied in enumerate([60, 60, 5], start=1):  # the last window saw only a few: it joins all the same
         app.clock.set(start + timedelta(minutes=5 * i + 5))
-        later = app.put_event(signal(LOWRISK, start + timedelta(minutes=5 * i), denied=60))
+        later = app.put_event(signal(LOWRISK, start + timedelta(minutes=5 * i), denied=denied))
         assert (later["action"], later["case_id"], later["started"]) == ("joined", first["case_id"], False)
+    rate_limited = app.put_event(signal(LOWRISK, start + timedelta(minutes=20), status=429,
+                                        error_type="rate_limit_exceeded"))
+    assert "ignored" in rate_limited  # not about the team's state: not counted towards it
     after = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
     assert len(after) == len(executions)  # one team, one case, one execution
     record = composition.proactive().get(LOWRISK)
-    assert (record.case_id, record.signals, record.denied) == (first["case_id"], 4, 57 + 3 * 60)
+    assert (record.case_id, record.signals, record.denied) == (first["case_id"], 4, 57 + 60 + 60 + 5)
 
 
 def test_a_closed_case_lets_the_next_steady_refusal_open_a_new_one(app):

@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import ProbeResult, Result
@@ -46,6 +46,9 @@ from unblock.domain.platform_model import Key, Team
 from unblock.ports import Clock, TeamNotFound
 from unblock_dev.inputs import seed_file
 from unblock_dev.serving import serving
+
+if TYPE_CHECKING:
+    from unblock_dev.denial_signals import DenialAggregator
 
 log = logging.getLogger("unblock_dev.gateway")
 
@@ -84,6 +87,8 @@ class GatewayServer(ThreadingHTTPServer):
         self.workflow = workflow
         self.workflow_lock = threading.Lock()
         self.served: Counter[str] = Counter()  # "POST /unblock/probe" -> requests answered
+        # set by whoever wants the gateway's denial signals on a bus (unblock_dev.denial_signals)
+        self.denials: DenialAggregator | None = None
 
     @property
     def base_url(self) -> str:
@@ -273,6 +278,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         team, key = caller
         answer = rules.answer(team, key, self.server.clock.now(), key_named=True)
+        if self.server.denials is not None:  # every answer a team's key got counts towards its window
+            model = body.get("model") if isinstance(body, dict) else None
+            self.server.denials.record(team.team_id, status=answer.status, error_type=answer.error_type,
+                                       key_prefix=key.prefix, endpoint="/v1/chat/completions",
+                                       model=model if isinstance(model, str) else None)
         if not answer.ok:
             self._error(answer.status, answer.error_type or "access_denied", answer.message or "Forbidden.")
             return

@@ -55,8 +55,8 @@ class DenialDetail(BaseModel):
     def _consistent(self) -> DenialDetail:
         if self.denied > self.total:
             raise ValueError("denied: more than total")
-        if self.window_end <= self.window_start:
-            raise ValueError("window_end: not after window_start")
+        if self.window_end < self.window_start:  # equal: one request's window (too short for a case)
+            raise ValueError("window_end: before window_start")
         if self.window_end - self.window_start > MAX_WINDOW:
             raise ValueError("window_end: a window is at most 24 hours")
         for name in ("endpoints", "models", "sample_request_ids"):

@@ -49,15 +49,18 @@ def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal:
                 thresholds: Thresholds, start: Callable[[Report], bool]) -> SignalOutcome:
     """Open the team's proactive case, join the open one, or open nothing (and say why)."""
     verdict, why = assess(signal, thresholds)
-    if verdict != "case":
+    if verdict == "not_denied_by_state":
         return SignalOutcome("ignored", None, why)
     now = clock.now()
     for _ in range(5):  # each pass loses at most one race on the team's record
         current = records.get(signal.team_id)
         if current is not None and _still_open(store, current, now):
+            # the refusal goes on: a later window joins the open case, however few requests it saw
             if records.join(signal.team_id, current.case_id, signal.denied, signal.window_end):
                 return SignalOutcome("joined", current.case_id, why)
             continue
+        if verdict != "case":
+            return SignalOutcome("ignored", None, why)
         record = ProactiveRecord(team_id=signal.team_id, case_id=proactive_case_id(signal), opened_at=now,
                                  signals=1, denied=signal.denied, last_window_end=signal.window_end)
         if current is not None and current.case_id == record.case_id:
