@@ -192,3 +192,51 @@ def test_a_ticket_after_the_repair_is_answered_with_what_was_already_done(app):
     assert result.outcome == "already_working"
     assert "fixed it at 10:07 UTC" in result.customer_reply and "your calls work again" in result.customer_reply
     assert app.console.store.get(out["case_id"]).joined_tickets == [result.case_id]
+
+
+def test_the_customers_own_sdk_calls_fail_are_fixed_without_a_ticket_and_succeed(app):
+    """The sandbox gateway counts what it refuses and puts one signal per team and window on the bus."""
+    import json
+
+    import openai
+
+    from tests.support import EVENTS
+    from unblock_dev.demo_proactive import play_calls
+    from unblock_dev.denial_signals import DenialAggregator
+    from unblock_dev.gateway import make_gateway_server, seed_secrets, start_in_thread
+
+    secrets = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
+    server = make_gateway_server(app.platform, app.clock)
+    thread = start_in_thread(server)
+    server.denials = aggregator = DenialAggregator(app.put_event, app.clock)
+    happy = "team_A11G00dTeam0000000000000"  # served: counted, but no refusal, so no signal
+
+    def call(team: str) -> str:
+        client = openai.OpenAI(base_url=server.base_url, api_key=next(iter(secrets[team].values())), max_retries=0)
+        try:
+            return client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}]
+                                                  ).choices[0].message.content or ""
+        except openai.PermissionDeniedError as err:
+            return f"{type(err).__name__}: {err.status_code}"
+
+    try:
+        start = datetime(2027, 2, 9, 9, 0, tzinfo=UTC)
+        first = play_calls(app, call, [ACME, happy], start)
+        assert first[ACME] == "PermissionDeniedError: 403"
+        assert aggregator.emitted == []  # the window has not ended
+        app.clock.set(start + timedelta(minutes=5))  # the next request after the window ends flushes it
+        call(happy)
+        [event] = aggregator.emitted
+        assert event["detail"] | {"sample_request_ids": []} == {
+            "team_id": ACME, "key_prefix": "vck_acme01", "window_start": "2027-02-09T09:00:00Z",
+            "window_end": "2027-02-09T09:04:47Z", "denied": 24, "total": 24, "status": 403,
+            "error_type": "access_denied", "endpoints": ["/v1/chat/completions"], "models": ["openai/gpt-4o"],
+            "sample_request_ids": []}
+        [answer] = aggregator.answers
+        assert answer["action"] == "opened"
+        assert app.wait(answer["case_id"]).outcome == "auto_fixed"
+        assert call(ACME).startswith("Hello from the unblock sandbox gateway")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
