@@ -66,6 +66,21 @@ def test_a_stale_hold_is_repaired_before_anyone_writes_in(app):
     case = app.console.store.get(out["case_id"])
     assert case.notify_email == "dev@acme.test" and case.report.source == "gateway"
 
+    # the team's owner is told, as a new Zendesk ticket with the owner as its requester
+    before = len(app.helpdesk.posted)
+    assert app.deliver_replies()["delivered"] >= 1
+    posted = [p for p in app.helpdesk.posted[before:] if out["case_id"] in str(p) or p["path"].startswith("/api/v2/")]
+    [created] = [p for p in posted if p["method"] == "POST" and p["path"] == "/api/v2/tickets.json"]
+    ticket = created["body"]["ticket"]
+    assert ticket["requester"]["email"] == "dev@acme.test" and ticket["status"] == "solved"
+    assert "unblock_proactive" in ticket["tags"] and created["idempotency_key"] == f"{out['case_id']}:owner-ticket"
+    body = ticket["comment"]["body"]
+    assert body.startswith("You did not need to write to us: our gateway refused 57 of 57 of your team's requests")
+    assert "removed a billing hold that should have been lifted automatically" in body
+    assert ticket["comment"]["public"] is True
+    [note] = [p for p in posted if p["method"] == "PUT"]  # the evidence for staff, on the new ticket
+    assert note["path"].startswith("/api/v2/tickets/9") and note["body"]["ticket"]["comment"]["public"] is False
+
 
 def test_each_threshold_edge_opens_a_case_exactly_at_the_minimum(app, cleanup):
     start = datetime(2027, 2, 2, 9, 0, tzinfo=UTC)
