@@ -116,6 +116,8 @@ class LocalApp:
     def submit(self, event: dict[str, Any]) -> str:
         """Hand a trigger event to the intake, as EventBridge or StartExecution would; returns the case id."""
         kind = event_kind(event)
+        if kind == "ticket" and event.get("source") == "unblock.gateway":  # a denial signal: its own rule
+            return self._signal(event)
         logical = self.wiring.webhooks if kind == "webhook" else self.wiring.ticket_events
         payload = event if kind != "webhook" else webhook_request(event)
         try:
@@ -130,6 +132,15 @@ class LocalApp:
         if out.get("error"):
             raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
                            "re-drives it once the cause is fixed)")
+        return str(out["case_id"])
+
+    def _signal(self, event: dict[str, Any]) -> str:
+        out = self.put_event(event)
+        if out.get("error"):
+            raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
+                           "re-drives it once the cause is fixed)")
+        if "case_id" not in out:
+            raise BadEvent(f"the denial signal opens no case: {out.get('ignored')}")
         return str(out["case_id"])
 
     def put_event(self, event: dict[str, Any]) -> dict[str, Any]:
