@@ -267,3 +267,29 @@ def test_unblock_run_takes_the_sample_signal_and_refuses_one_that_opens_nothing(
     stray["detail"] |= {"team_id": LOWRISK, "denied": 3, "total": 3}
     with pytest.raises(BadEvent, match="opens no case: 3 denied requests; a case needs at least 20"):
         app.run(stray)
+
+
+def test_a_signal_whose_case_cannot_start_is_kept_and_its_replay_opens_the_case(app, cleanup, monkeypatch):
+    import unblock.handlers.signals as signals
+
+    start = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+    app.clock.set(start + timedelta(minutes=5))
+    url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
+    while kept := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in kept:  # a replay pass takes every kept event: only this test's
+            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+    def throttled(report: Any) -> bool:
+        raise RuntimeError("ThrottlingException")
+
+    monkeypatch.setattr(signals, "_start", throttled)
+    out = app.put_event(signal(LOWRISK, start))
+    assert out == {"error": "could not open or join the team's case: RuntimeError", "kept": True}
+    record = composition.proactive().get(LOWRISK)  # the claim was given back
+    assert record is None or record.case_id != proactive_case_id(parse_denial_event(signal(LOWRISK, start)).detail)
+    monkeypatch.undo()
+
+    [replayed] = app.console.replay()
+    assert replayed.ok and replayed.detail == f"gateway:{LOWRISK}:2027-02-10T09:00:00Z"
+    cleanup(replayed.detail)
+    assert app.wait(replayed.detail).outcome == "escalated"

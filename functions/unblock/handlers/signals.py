@@ -4,7 +4,9 @@ Its own function rather than the ticket intake's (README "Proactive cases"): it 
 trigger that writes the cases table before a workflow runs (the team's proactive record, one
 conditional write), which the ticket intake must not be able to do. A signal that cannot be
 processed is kept, redacted, on the intake dead-letter queue with its reason (`unblock replay`
-re-drives it here), and never raises: an async retry would only keep it twice.
+re-drives it here), and never raises: an async retry would only keep it twice. A signal whose
+case could not be started (StartExecution throttled in a flood) is kept the same way, its team's
+claim given back, so the replay opens the case.
 """
 
 from __future__ import annotations
@@ -45,8 +47,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning("denial signal kept on the intake dead-letter queue", extra={"reason": str(err)})
         return {"error": str(err), "kept": True}
     logger.append_keys(team_id=signal.team_id)
-    outcome = take_signal(composition.proactive(), composition.cases(), composition.clock(), signal,
-                          Thresholds.from_env(os.environ), _start)
+    try:
+        outcome = take_signal(composition.proactive(), composition.cases(), composition.clock(), signal,
+                              Thresholds.from_env(os.environ), _start)
+    except Exception as err:  # noqa: BLE001 - a flood throttles StartExecution: keep the signal, never lose it
+        reason = f"could not open or join the team's case: {type(err).__name__}"
+        composition.intake_dead_letters().keep("denial", payload, reason, now)  # the team's claim was given back
+        metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
+        logger.exception("denial signal kept on the intake dead-letter queue", extra={"reason": reason})
+        return {"error": reason, "kept": True}
     logger.info(f"denial signal {outcome.action}", extra={"case_id": outcome.case_id, "reason": outcome.reason})
     metrics.add_metric(name=f"DenialSignals{outcome.action.capitalize()}", unit=MetricUnit.Count, value=1)
     if outcome.action == "ignored":
