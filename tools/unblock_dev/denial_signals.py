@@ -79,6 +79,18 @@ class DenialAggregator:
                 _add(tally.models, model)
                 _add(tally.request_ids, request_id)
 
+    def refused(self, refusal: Any) -> None:
+        """A gateway refusal hook: anything with the sandbox gateway's Refusal fields (`at`, `status`,
+        `error_type`, `team_id`, `key_prefix`, `endpoint`, `model`, `request_id`); an unknown key has no team."""
+        if refusal.team_id:
+            self.record(refusal.team_id, status=refusal.status, error_type=refusal.error_type,
+                        key_prefix=refusal.key_prefix, endpoint=refusal.endpoint, model=refusal.model,
+                        request_id=getattr(refusal, "request_id", None) or None, at=refusal.at)
+
+    def served(self, team_id: str, at: datetime | None = None) -> None:
+        """A request the gateway served: it counts towards the team's total (the share refused)."""
+        self.record(team_id, status=200, at=at)
+
     def flush(self, now: datetime | None = None, *, everything: bool = False) -> list[dict[str, Any]]:
         """Put a signal on the bus for each team's ended window (every window with `everything`)."""
         now = now or self._clock.now()
