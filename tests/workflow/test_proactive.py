@@ -293,3 +293,34 @@ def test_a_signal_whose_case_cannot_start_is_kept_and_its_replay_opens_the_case(
     assert replayed.ok and replayed.detail == f"gateway:{LOWRISK}:2027-02-10T09:00:00Z"
     cleanup(replayed.detail)
     assert app.wait(replayed.detail).outcome == "escalated"
+
+
+def test_the_demo_plays_the_proactive_wave_before_the_first_ticket(app):
+    """`make demo`'s last part: calls fail, two repairs, one incident alert, then a ticket joins its case."""
+    import io
+    import json
+
+    from tests.support import EVENTS
+    from unblock.domain.platform_model import load_seed_text
+    from unblock_dev.demo import CustomerView, _alerts
+    from unblock_dev.demo_proactive import run_proactive_demo
+
+    raw = (EVENTS / "platform.json").read_text()
+    view = CustomerView(app, json.loads(raw))
+    out = io.StringIO()
+    try:
+        rows = run_proactive_demo(app, load_seed_text(raw), out, view, _alerts(app, "test-proactive-demo-alerts"))
+    finally:
+        view.close()
+    text = out.getvalue()
+    outcomes = sorted(r.outcome for name, r in rows[:-1])
+    assert outcomes == ["auto_fixed"] * 2 + ["escalated"] * 4
+    assert text.count("staff alert: [unblock] incident") == 1 and "staff alert: [unblock] high" not in text
+    assert text.count("calls again: Hello from the unblock sandbox gateway") == 2
+    ticket = rows[-1][1]
+    assert "joins gateway:team_VeL0c1tyWave000000000001:2026-11-28T09:00:00Z" in text
+    for _, r in rows:
+        case = app.console.store.get(r.case_id)
+        if case is not None and case.status == "awaiting_staff":
+            app.decide(r.case_id, "reject")
+    assert ticket.incident_id is not None

@@ -21,7 +21,8 @@ from unblock_dev.local.stack import ROOT
 HELD = ["team_VeL0c1tyWave000000000001", "team_VeL0c1tyWave000000000002", "team_VeL0c1tyWave000000000003",
         "team_VeL0c1tyWave000000000004"]
 REPAIRABLE = ["team_Q3xr89YFWHvqTRO0X0bmHkoU", "team_K3yN0tSynced000000000000"]  # stale hold, unsynced key
-DAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a day of its own: the ticket wave's incident is yesterday's
+# a day of its own: the ticket wave's incident (2026-11-26) is over by then (24 hours without a member)
+DAY = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 CALLS = 24  # per team, 12.5 s apart: a steady refusal over almost five minutes
 
 
@@ -69,7 +70,8 @@ def run_proactive_demo(app: LocalApp, seed: Seed, out: TextIO, view: Any,
         out.write(f"  {team} calls again: {view.call(team)}\n")
 
     ticket = json.loads((ROOT / "events" / "wave-1-comet-labs.json").read_text())
-    out.write("\n== then comet-labs writes in (events/wave-1-comet-labs.json, at 09:41)\n")
+    ticket["detail"]["ticket_id"] = "4851"  # a new ticket: 4801 is the ticket wave's, two days ago
+    out.write("\n== then comet-labs writes in (events/wave-1-comet-labs.json as ticket 4851, at 09:41)\n")
     result = app.run(ticket, at=DAY + timedelta(minutes=41))
     case = app.client.store.get(result.case_id)
     joined = case.proactive.case_id if case is not None and case.proactive else "-"
