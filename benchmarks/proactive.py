@@ -1,4 +1,4 @@
-"""5. Proactive cases: from the first refused request to a verified repair and to the staff alert,
+"""6. Proactive cases: from the first refused request to a verified repair and to the staff alert,
 proactive (the gateway's denial signals) against ticket-driven (the customers write in), for the
 same teams in the same run; and what a flood of signals costs.
 
@@ -37,7 +37,7 @@ WAVE_TICKETS = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-emb
                 "wave-4-north-quill.json"]
 ACME_TICKET = "ticket-stale-billing-hold.json"
 TICKET_DAYS = timedelta(days=2)  # the ticket path runs two days later: its incident is its own
-SECTION = "## 5. Proactive cases: before the customer writes"
+SECTION = "## 6. Proactive cases: before the customer writes"
 
 
 @dataclass
@@ -318,7 +318,7 @@ def measure() -> tuple[PathTimes, PathTimes, Flood]:
 def main() -> int:
     pro, tick, fl = measure()
     update(ROOT / "BENCHMARKS.md", render(pro, tick, fl))
-    log("wrote section 5 of BENCHMARKS.md")
+    log("wrote section 6 of BENCHMARKS.md")
     return 0
 
 

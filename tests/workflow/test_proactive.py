@@ -270,8 +270,6 @@ def test_unblock_run_takes_the_sample_signal_and_refuses_one_that_opens_nothing(
 
 
 def test_a_signal_whose_case_cannot_start_is_kept_and_its_replay_opens_the_case(app, cleanup, monkeypatch):
-    import unblock.handlers.signals as signals
-
     start = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
     app.clock.set(start + timedelta(minutes=5))
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
@@ -279,10 +277,12 @@ def test_a_signal_whose_case_cannot_start_is_kept_and_its_replay_opens_the_case(
         for m in kept:  # a replay pass takes every kept event: only this test's
             app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
-    def throttled(report: Any) -> bool:
+    from unblock.adapters.stepfunctions import StepFunctionsWorkflow
+
+    def throttled(self: Any, report: Any) -> tuple[str, bool]:
         raise RuntimeError("ThrottlingException")
 
-    monkeypatch.setattr(signals, "_start", throttled)
+    monkeypatch.setattr(StepFunctionsWorkflow, "start_case", throttled)  # the SignalsFunction's Workflow port
     out = app.put_event(signal(LOWRISK, start))
     assert out == {"error": "could not open or join the team's case: RuntimeError", "kept": True}
     record = composition.proactive().get(LOWRISK)  # the claim was given back

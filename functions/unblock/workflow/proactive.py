@@ -14,20 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from unblock.domain.cases import Case, ProactiveLink
 from unblock.domain.denials import (
     DenialDetail,
+    InvalidDenialSignal,
     ProactiveRecord,
     Thresholds,
     assess,
     is_proactive,
+    parse_denial_event,
     proactive_case_id,
     report_from_signal,
 )
+from unblock.domain.limits import MAX_EVENT_BYTES, InputRejected, check_json_value
 from unblock.domain.models import Report
-from unblock.ports import CaseConflict, CaseStore, Clock, ProactiveCases
+from unblock.ports import CaseConflict, CaseStore, Clock, DeadLetters, ProactiveCases, Workflow
 
 # a team's ticket written soon after its proactive case closed (fixed before the customer looked)
 # is still about it: the reply says what was done instead of starting from nothing
@@ -39,10 +42,46 @@ UNSTARTED_AFTER = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class SignalOutcome:
-    action: Literal["opened", "joined", "ignored"]
+    action: Literal["opened", "joined", "ignored", "kept"]
     case_id: str | None
     reason: str
     started: bool = False
+    team_id: str | None = None
+    dead_lettered: bool = False  # kept on the intake DLQ now (a failing replay stays where it is kept)
+
+    def answer(self) -> dict[str, Any]:
+        if self.action == "kept":
+            return {"error": self.reason, "kept": True}
+        if self.action == "ignored":
+            return {"ignored": self.reason}
+        return {"case_id": self.case_id, "action": self.action, "started": self.started}
+
+
+def take_in(event: Any, *, records: ProactiveCases, store: CaseStore, clock: Clock, thresholds: Thresholds,
+            workflow: Workflow, dead_letters: DeadLetters) -> SignalOutcome:
+    """One `Requests Denied` event (or the replay of a kept one): open or join the team's case, or
+    keep it on the intake DLQ with the reason (a bad signal; or a case that could not be started, its
+    claim given back, so the replay opens it). Never raises."""
+    now = clock.now()
+    replay = event.get("replay") if isinstance(event, dict) and isinstance(event.get("replay"), dict) else None
+    payload = replay.get("payload") if replay is not None else event
+
+    def kept(reason: str) -> SignalOutcome:
+        if replay is None:
+            dead_letters.keep("denial", payload, reason, now)
+        return SignalOutcome("kept", None, reason, dead_lettered=replay is None)
+
+    try:
+        check_json_value(payload, "event", MAX_EVENT_BYTES)
+        signal = parse_denial_event(payload).detail
+    except (InvalidDenialSignal, InputRejected) as err:
+        return kept(str(err))
+    try:
+        outcome = take_signal(records, store, clock, signal, thresholds,
+                              lambda report: workflow.start_case(report)[1])
+    except Exception as err:  # noqa: BLE001 - a flood throttles StartExecution: keep the signal, never lose it
+        return kept(f"could not open or join the team's case: {type(err).__name__}")
+    return SignalOutcome(outcome.action, outcome.case_id, outcome.reason, outcome.started, signal.team_id)
 
 
 def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal: DenialDetail,
