@@ -130,6 +130,8 @@ def test_later_signals_join_the_open_case_and_start_nothing(app, cleanup):
         app.clock.set(start + timedelta(minutes=5 * i + 5))
         later = app.put_event(signal(LOWRISK, start + timedelta(minutes=5 * i), denied=denied))
         assert (later["action"], later["case_id"], later["started"]) == ("joined", first["case_id"], False)
+    redelivered = app.put_event(signal(LOWRISK, start + timedelta(minutes=15), denied=5))  # at least once
+    assert redelivered == {"ignored": "this window is already counted"}
     rate_limited = app.put_event(signal(LOWRISK, start + timedelta(minutes=20), status=429,
                                         error_type="rate_limit_exceeded"))
     assert "ignored" in rate_limited  # not about the team's state: not counted towards it

@@ -94,6 +94,9 @@ def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal:
     for _ in range(5):  # each pass loses at most one race on the team's record
         current = records.get(signal.team_id)
         if current is not None and _still_open(store, current, now):
+            if current.last_window_end is not None and signal.window_end <= current.last_window_end:
+                # EventBridge delivers at least once: a window already counted is not counted again
+                return SignalOutcome("ignored", current.case_id, "this window is already counted")
             # the refusal goes on: a later window joins the open case, however few requests it saw
             if records.join(signal.team_id, current.case_id, signal.denied, signal.window_end):
                 return SignalOutcome("joined", current.case_id, why)
