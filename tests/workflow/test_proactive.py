@@ -225,7 +225,8 @@ def test_the_customers_own_sdk_calls_fail_are_fixed_without_a_ticket_and_succeed
     secrets = seed_secrets(json.loads((EVENTS / "platform.json").read_text()))
     server = make_gateway_server(app.platform, app.clock)
     thread = start_in_thread(server)
-    server.denials = aggregator = DenialAggregator(app.put_event, app.clock)
+    aggregator = DenialAggregator(app.put_event, app.clock)
+    server.on_answer.append(aggregator.answered)
     happy = "team_A11G00dTeam0000000000000"  # served: counted, but no refusal, so no signal
 
     def call(team: str) -> str:

@@ -38,19 +38,27 @@ def play_calls(app: LocalApp, call: Callable[[str], Any], teams: list[str], star
     return first
 
 
+def openai_call(view: Any, team_id: str) -> str | None:
+    """The team's own OpenAI SDK call through the demo's gateway (the AI SDK's line is the scenarios')."""
+    from unblock_dev.gateway import sdk_call
+
+    secret = next((s for s in view.secrets.get(team_id, {}).values() if s), None)
+    return sdk_call(view.server.base_url, secret) if secret else None
+
+
 def run_proactive_demo(app: LocalApp, seed: Seed, out: TextIO, view: Any,
                        read_alerts: Callable[[], list[str]]) -> list[tuple[str, Result]]:
     app.seed(seed)
     read_alerts()  # what earlier parts of the demo published is theirs
     aggregator = DenialAggregator(app.put_event, app.clock)
-    view.server.denials = aggregator
+    view.server.on_answer.append(aggregator.answered)  # the gateway's one hook for every answer it gives
     out.write("== proactive: six teams call the gateway and fail; nobody writes in yet\n")
-    first = play_calls(app, view.call, [*HELD, *REPAIRABLE], DAY)
+    first = play_calls(app, lambda team: openai_call(view, team), [*HELD, *REPAIRABLE], DAY)
     for team, answer in first.items():
         out.write(f"  {team}  {answer}\n")
     app.clock.set(DAY + timedelta(minutes=5))
     aggregator.flush()
-    view.server.denials = None
+    view.server.on_answer.remove(aggregator.answered)
     out.write("denial signals on the stack's bus (Requests Denied), one per team and window:\n")
     rows: list[tuple[str, Result]] = []
     for event, answer in zip(aggregator.emitted, aggregator.answers, strict=True):
@@ -67,7 +75,7 @@ def run_proactive_demo(app: LocalApp, seed: Seed, out: TextIO, view: Any,
     for subject in read_alerts():
         out.write(f"  staff alert: {subject}\n")
     for team in REPAIRABLE:
-        out.write(f"  {team} calls again: {view.call(team)}\n")
+        out.write(f"  {team} calls again: {openai_call(view, team)}\n")
 
     ticket = json.loads((ROOT / "events" / "wave-1-comet-labs.json").read_text())
     ticket["detail"]["ticket_id"] = "4851"  # a new ticket: 4801 is the ticket wave's, two days ago

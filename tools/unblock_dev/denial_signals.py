@@ -1,7 +1,8 @@
 """The sandbox gateway's denial signals: the requests it answers, per team and window, become
 `Requests Denied` events on the embedded stack's bus (DESIGN.md "Proactive cases").
 
-The gateway calls `DenialAggregator.record` from one place for every request it answers; a window
+The gateway hands every decision it makes to its `on_answer` hooks, from the one place a request is
+admitted or refused (`GatewayServer.admit`); `DenialAggregator.answered` is such a hook. A window
 that has ended (the sandbox clock moved past it, or `flush` is called) becomes one signal per team
 that had refusals in it. Whether a signal is a case is the SignalsFunction's to say (its
 thresholds): the gateway reports every refusal it counted, 429s and partial refusals included.
@@ -78,6 +79,15 @@ class DenialAggregator:
                 _add(tally.endpoints, endpoint)
                 _add(tally.models, model)
                 _add(tally.request_ids, request_id)
+
+    def answered(self, decision: Any) -> None:
+        """The sandbox gateway's `on_answer` hook: each decision, served (`Admitted`) or refused (`Refusal`)."""
+        team = getattr(decision, "team", None)
+        if team is None:
+            self.refused(decision)
+            return
+        self.record(team.team_id, status=getattr(decision, "status", 200), key_prefix=decision.key.prefix,
+                    endpoint=decision.endpoint or None, model=decision.model, at=decision.at)
 
     def refused(self, refusal: Any) -> None:
         """A gateway refusal hook: anything with the sandbox gateway's Refusal fields (`at`, `status`,
