@@ -188,6 +188,7 @@ def test_a_wave_held_by_one_rule_is_an_incident_told_once_before_any_ticket(app,
     assert view.teams == 4 and view.incident.cause.reason == "new account velocity"
     alerts = staff_alerts()
     assert len(alerts) == 1 and incident_id in alerts[0]["Subject"]  # one alert for the wave, no ticket yet
+    assert int(alerts[0]["Subject"].split(": ")[1].split()[0]) >= 3  # the teams it opened with, however concurrent
 
     # then comet-labs writes in: its ticket joins its proactive case and the incident
     ticket = app.run(load_event("wave-1-comet-labs.json"), at=start + timedelta(minutes=40))
