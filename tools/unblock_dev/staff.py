@@ -93,10 +93,18 @@ class StackClient:
         `after_token`: after a decision, the next wait if the workflow escalates again)."""
 
         def settled() -> Case | None:
-            status = self.execution_status(case_id)
+            # the case's latest run (a follow-up's or a re-check's), else its first
+            before = self.store.get(case_id)
+            arn = (before.execution_arn if before is not None else None) or self.execution_arn(case_id)
+            try:
+                status = str(self.sfn.describe_execution(executionArn=arn)["status"])
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                status = "RUNNING"  # a run claimed on the case, about to start
             case = self.store.get(case_id)
             if status != "RUNNING" and case is None:
                 raise StaffError(f"execution for {case_id} ended {status} without a case")
+            if case is not None and case.execution_arn != arn and before is not None:
+                return None  # the run ended by starting the next one (follow-ups that came meanwhile)
             waiting = case is not None and case.status == "awaiting_staff" and bool(case.task_token)
             if case is not None and (status != "RUNNING" or (waiting and case.task_token != after_token)):
                 return case
@@ -104,9 +112,9 @@ class StackClient:
 
         return poll(settled, timeout, f"case {case_id} did not settle")
 
-    def trace(self, case_id: str) -> Trace:
+    def trace(self, case_id: str, execution_arn: str | None = None) -> Trace:
         events: list[Any] = []
-        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(case_id), "maxResults": 1000}
+        kwargs: dict[str, Any] = {"executionArn": execution_arn or self.execution_arn(case_id), "maxResults": 1000}
         while True:
             page = self.sfn.get_execution_history(**kwargs)
             events += page["events"]
@@ -163,7 +171,8 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), trace=self.trace(case.case_id))
+                      incident_id=self.incidents.incident_of(case.case_id), follow_ups=case.follow_ups,
+                      trace=self.trace(case.case_id, case.execution_arn))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""
@@ -183,7 +192,7 @@ class StackClient:
         """Re-drive the events kept on the intake dead-letter queue through the function that refused them."""
         import boto3
 
-        from unblock.adapters.dead_letters import IntakeDeadLetters
+        from unblock.adapters.dead_letters import FailedIntakeEvents, IntakeDeadLetters
 
         lam = boto3.client("lambda")
 
@@ -197,7 +206,17 @@ class StackClient:
                 raise StaffError(str(payload.get("errorMessage")))
             return payload
 
-        return IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        outcomes = IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        if self.outputs.get("IntakeFailedEventsQueueUrl"):  # events the intake failed on, after Lambda's retries
+            outcomes += FailedIntakeEvents(self.sqs, self.outputs["IntakeFailedEventsQueueUrl"]).replay(redrive)
+        return outcomes
+
+    def replay_in_flight(self) -> int:
+        """Kept events another reader holds right now (visible again within their visibility timeout)."""
+        from unblock.adapters.dead_letters import in_flight
+
+        return sum(in_flight(self.sqs, self.outputs[name])
+                   for name in ("IntakeDeadLetterQueueUrl", "IntakeFailedEventsQueueUrl") if self.outputs.get(name))
 
     # --- decide ----------------------------------------------------------------------------
     def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None,
@@ -217,10 +236,12 @@ class StackClient:
         return incident_flow.incident_view(self.incidents, self.store, self.platform, incident_id)
 
     def decide_incident(self, incident_id: str, decision: Decision, actor: str, note: str | None = None,
-                        include: tuple[str, ...] = (), settle: float = 60.0) -> IncidentDecision:
+                        include: tuple[str, ...] = (), settle: float = 60.0,
+                        include_unverified: tuple[str, ...] = ()) -> IncidentDecision:
         """One bulk decision (unblock.workflow.incidents): each waiting member through its own staff
         decision; included teams get a staff case, decided once it waits (within `settle` seconds,
         else by the re-check)."""
         return incident_flow.decide_incident(self.incidents, self.store, self.workflow, self.human_queue, self.clock,
                                              incident_id, decision, actor, note, include=include,
-                                             platform=self.platform, settle=settle)
+                                             include_unverified=include_unverified, platform=self.platform,
+                                             settle=settle)
