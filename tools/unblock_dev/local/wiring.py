@@ -78,6 +78,12 @@ class Wiring:
                                  destination["Fn::GetAtt"][0] if isinstance(destination, dict)
                                  and on_failure.get("Type") == "SQS" else None)
 
+        signal_buses = [e.get("Properties", {}).get("EventBusName") for p in functions.values()
+                        for e in (p.get("Events") or {}).values()
+                        if e.get("Type") == "EventBridgeRule" and SIGNAL_SOURCE in _sources(e)]
+        if not all(isinstance(b, dict) and b.get("Ref") in buses for b in signal_buses):
+            raise WiringError(f"the {SIGNAL_SOURCE} rule must be on the stack's own event bus, not the default bus")
+
         urls = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p]
         if len(urls) != 1:
             raise WiringError(f"expected one function with a FunctionUrlConfig in template.yaml, found {urls}")
