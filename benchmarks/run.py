@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     old = report.Before(before, comparison, path, packages, before_types)
     args.out.write_text(report.render(info, cold, prices, scaling, flow, old, console_reads, quick=args.quick))
+    from benchmarks import proactive  # its section on a stack of its own (`python -m benchmarks.proactive` alone)
+
+    proactive.update(args.out, proactive.render(*proactive.measure()))
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 
