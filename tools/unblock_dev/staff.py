@@ -159,7 +159,8 @@ class Console:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), trace=self.trace(case.case_id))
+                      incident_id=self.incidents.incident_of(case.case_id), signals=case.signal_codes,
+                      trace=self.trace(case.case_id))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""

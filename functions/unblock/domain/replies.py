@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
 from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName
+from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -55,6 +56,31 @@ def _steps(findings: list[Finding]) -> list[str]:
     return [STEPS[f.code] for f in findings if f.disposition == "customer_action" and f.code in STEPS]
 
 
+def _confirmed(code: str, findings: list[Finding]) -> bool:
+    """A finding (not ok) already says what the signal says: its steps are the finding's."""
+    patterns = BY_CODE[code].confirmed_by
+    return any(f.disposition != "ok" and any(f.code == p or (p.endswith(".*") and f.code.startswith(p[:-1]))
+                                             for p in patterns) for f in findings)
+
+
+def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
+    """The steps for what the customer saw that need no team state (DESIGN.md "Signals"): they
+    speak of the customer's own message and the gateway's public rules, never of a team's
+    account, so anyone may read them, on any channel. Signals a finding confirms are left to it."""
+    codes = [c for c in case.signal_codes if c in BY_CODE and not BY_CODE[c].needs_team]
+    return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
+
+
+def _from_signals(steps: list[str], closing: str) -> str:
+    lead = "From the error you quoted, this is what to change:" if len(steps) == 1 else \
+        "From the errors you quoted, these are the things to change:"
+    return "\n".join([lead, *[f"- {s}" for s in steps], closing])
+
+
+_SIGNALS_CLOSING = ("If requests still fail after that, reply here with the error you see then (and the "
+                    "X-Vercel-Id response header of a failing request) and we will look further.")
+
+
 def is_public(case: Case) -> bool:
     """A forum topic is read by anyone: its public reply stays in general terms."""
     return case.report.channel == "forum"
@@ -64,15 +90,28 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """The reply on the ticket for the case's outcome. Its specifics (which finding, which
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
     act on which team"); no reply to anyone names a restriction's reason or score."""
+    steps = signal_steps(case, findings_now)
+    if case.outcome == "customer_action" and steps and not any(f.disposition == "customer_action" for f in findings_now):
+        # the customer's own steps answer it (no team, or every check passes): the same for anyone
+        return _reply(case, _from_signals(steps, _SIGNALS_CLOSING))
     if case.requester_verified and not is_public(case):
-        return _reply(case, _specific(case, findings_now))
-    return _reply(case, _general(case), _where_details_are(case))
+        return _reply(case, _specific(case, findings_now), _also(steps, case))
+    return _reply(case, _general(case), _also(steps, case), _where_details_are(case))
+
+
+def _also(steps: list[str], case: Case) -> str | None:
+    """Steps from what the customer quoted, beside the outcome's own text."""
+    if not steps:
+        return None
+    lead = "Meanwhile, from the error you quoted:" if case.outcome == "needs_info" else \
+        "Also, from the error you quoted:"
+    return "\n".join([lead, *[f"- {s}" for s in steps]])
 
 
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """The specifics for a verified requester who wrote on a public channel (a private message)."""
     if case.requester_verified and is_public(case) and case.report.requested_by:
-        return _reply(case, _specific(case, findings_now))
+        return _reply(case, _specific(case, findings_now), _also(signal_steps(case, findings_now), case))
     return None
 
 
@@ -98,7 +137,7 @@ def _where_details_are(case: Case) -> str | None:
 def _general(case: Case) -> str | None:
     """The outcome in general terms: no finding, no billing, key or restriction fact."""
     if case.outcome == "needs_info":
-        return NEEDS_INFO
+        return needs_info_reply(case)
     if case.outcome == "already_working":
         return ("We checked the team you named and found nothing blocking it, and a test request through the "
                 "gateway succeeds now. Please retry your requests.")
@@ -115,6 +154,20 @@ def _general(case: Case) -> str | None:
 
 NEEDS_INFO = ("Thanks for reaching out. We could not tell which team you are on: please reply with your "
               "team ID (it starts with team_, in Team Settings) or your team's slug.")
+# A forum is public: the team id is asked for privately, never in the topic (DESIGN.md "Conversations").
+NEEDS_INFO_PUBLIC = ("Thanks for reaching out. To look at your team's account we need to know which team you "
+                     "are on, but this forum is public, so please don't post your team ID or any API key here. "
+                     "We have sent you a private message: answer it with your team ID (it starts with team_, "
+                     "in Team Settings) or the X-Vercel-Id response header of a failing request.")
+NEEDS_INFO_PUBLIC_NO_USER = ("Thanks for reaching out. To look at your team's account we need to know which team "
+                             "you are on, but this forum is public, so please don't post your team ID or any API "
+                             "key here: send it to us through the private support form instead.")
+
+
+def needs_info_reply(case: Case) -> str:
+    if not is_public(case):
+        return NEEDS_INFO
+    return NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_PUBLIC_NO_USER
 
 
 def _escalated(case: Case) -> str | None:
@@ -170,6 +223,11 @@ def stale_reply() -> str:
 def internal_note(case: Case) -> str:
     lines = [f"unblock case {case.case_id} · team {case.team_id or 'unknown'} · outcome {case.outcome}"]
     lines += [f"- {f.code} ({f.disposition}): {f.summary}" for f in case.findings]
+    lines += [f"- saw {s.code} ({s.source}): {s.snippet}" for s in case.signals]
+    if case.request is not None:
+        r = case.request
+        lines.append(f"- request log {r.request_id}: {r.status} {r.error_type or ''} {r.endpoint or ''} "
+                     f"{r.model or ''} key {r.key_prefix or '-'}".rstrip())
     lines += [f"- fix {r.fix}: {r.status} by {r.actor} at {r.at.isoformat()}" for r in case.fixes]
     if case.escalation:
         lines.append(f"Escalated: {case.escalation.reason}")

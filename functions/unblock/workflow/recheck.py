@@ -126,7 +126,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
-    probe = platform.probe(team_id, case.key_prefix)
+    probe = steps.probe_case(platform, case)
     passing = probe.ok and all(f.disposition == "ok" for f in findings)
     evidence = {"recheck_at": now.isoformat(), "codes": [f.code for f in findings], "probe_status": probe.status}
 

@@ -13,8 +13,21 @@ from unblock.domain import checks, replies
 from unblock.domain.cases import Case
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
-from unblock.domain.identification import identify_team, requester_verified
-from unblock.domain.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
+from unblock.domain.identification import identify, requester_verified
+from unblock.domain.models import (
+    CHECKS,
+    Escalation,
+    Finding,
+    FixName,
+    FixRecord,
+    Outcome,
+    Plan,
+    ProbeResult,
+    Report,
+    Signal,
+)
+from unblock.domain.platform_model import RequestRecord
+from unblock.domain.tickets.signals import from_request_log
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
@@ -38,15 +51,42 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
               execution_arn: str | None = None) -> Case:
     """Open the case for a report; a redelivered report finds the case already open."""
-    team = identify_team(platform, report)
+    found = identify(platform, report)
+    team, record = found.team, found.request
     now = clock.now()
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    if key_prefix is None and record is not None and team is not None:
+        key_prefix = record.key_prefix
     # an open case is due for a re-check too: should its execution die, the re-check runs it again
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
+                signals=case_signals(report, record), request=record, identified_by=found.how,
+                endpoint=_first(report.facts.get("endpoints")) or (record.endpoint if record else None),
+                model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
     return case if store.create(case) else _get(store, report.case_id)
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+def case_signals(report: Report, record: RequestRecord | None) -> list[Signal]:
+    """The ticket's signals, then the request log's (the stronger evidence: what the gateway itself
+    answered to the request the ticket names)."""
+    signals = list(report.signals)
+    code = from_request_log(record.status, record.error_type, record.message) if record else None
+    if record is not None and code and code not in {s.code for s in signals}:
+        where = " ".join(v for v in (record.endpoint, record.model) if v)
+        snippet = f"request {record.request_id}: {record.status} {record.error_type or ''} {where}".strip()
+        signals.append(Signal(code=code, snippet=snippet[:400], source="request_log"))
+    return signals
+
+
+def probe_case(platform: Platform, case: Case) -> ProbeResult:
+    """The probe asks what the customer asked: the case's endpoint and model, with its key."""
+    return platform.probe(str(case.team_id), case.key_prefix, endpoint=case.endpoint, model=case.model)
 
 
 def run_check(platform: Platform, clock: Clock, check: str, team_id: str, key_prefix: str | None) -> Finding:
@@ -65,7 +105,7 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
                 findings: list[Finding]) -> Plan:
     case = _get(store, case_id)
-    plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
+    plan = decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
     _update(store, clock, case, findings=findings, plan=plan)
     return plan
 
@@ -89,7 +129,7 @@ def verify_case(
     case = _get(store, case_id)
     team_id = str(case.team_id)
     after = run_all_checks(platform, clock, team_id, case.key_prefix)
-    probe = platform.probe(team_id, case.key_prefix)
+    probe = probe_case(platform, case)
     outcome, reason = verdict(after, probe)
     _update(store, clock, case, verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
                                               "findings": [f.model_dump(mode="json") for f in after]})
@@ -165,17 +205,31 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         return _update(store, clock, case, status="closed", next_check_at=None, task_token=None,
                        resolution=case.resolution or "verified")
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
+    updates: dict[str, Any] = {}
+    if outcome == "needs_info" and not case.team_id:
+        # no team: the signals alone may answer (a model policy, a client-side mistake)
+        plan = decide(None, [], _no_probe, case.signal_codes)
+        outcome = "customer_action" if plan.action == "customer_action" else "needs_info"
+        updates["plan"] = plan
     waiting = outcome == "customer_action"
-    updates: dict[str, Any] = {
+    # nothing on a team to re-check when the steps are the customer's own (no team, or the
+    # signals' steps with every check passing): their follow-up runs the case again
+    plan_now = updates.get("plan") or case.plan
+    recheck = waiting and bool(case.team_id) and (plan_now.recheck if plan_now else True)
+    updates |= {
         "outcome": outcome, "resolution": resolution,
         "status": "awaiting_customer" if waiting else "closed",
-        "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
+        "next_check_at": now + RECHECK_FIRST if recheck else None, "task_token": None,
     }
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, left)
     updates["private_reply"] = replies.private_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
     return _update(store, clock, case, **updates)
+
+
+def _no_probe() -> ProbeResult:
+    raise AssertionError("no team: nothing to probe")
 
 
 def _verified_fix(case: Case) -> bool:
