@@ -93,6 +93,14 @@ _QUERY = re.compile(
 )
 # A password in a URL (`https://user:pass@host`): always a credential, whatever it looks like.
 _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^\s/:@]{1,200}:(?P<value>[^\s/@]{1,500})@")
+# A reference to a secret in code (`process.env.AI_GATEWAY_API_KEY`, `Resource.GatewayKey.value`,
+# `settings.AI_GATEWAY_API_KEY`) names where the key lives; it is not a key: no redaction, no
+# rotation warning (DESIGN.md "Signals").
+_CODE_REFERENCE = re.compile(
+    r"^(?:(?:process|Deno|Bun)\.env|import\.meta\.env|os\.environ|Resource|env|config|settings|secrets|vars|"
+    r"inputs|context|ctx|this|self|props|args|options|opts|app\.config)\.[A-Za-z_$][\w$.]*$"
+    r"|^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$"
+)
 _PLACEHOLDER = re.compile(r"(?i)^(?:your|my|the|some)[_-]|x{4,}|\*{3,}|\.{3}|<|example|changeme|placeholder")
 
 
@@ -140,7 +148,7 @@ def _generic_secret(value: str, kind: str) -> SecretFound | None:
     known = _known(value)
     if known is not None:
         return known or None
-    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value):
+    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value) or _CODE_REFERENCE.match(value):
         return None
     has_alpha = any(c.isalpha() for c in value)
     has_digit = any(c.isdigit() for c in value)
