@@ -71,9 +71,16 @@ def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
     return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
 
 
-def _from_signals(steps: list[str], closing: str) -> str:
-    lead = "From the error you quoted, this is what to change:" if len(steps) == 1 else \
-        "From the errors you quoted, these are the things to change:"
+def _quoted(case: Case) -> str:
+    """Where the signals came from, as the customer knows it."""
+    if any(s.source == "request_log" for s in case.signals):
+        return "From what the gateway answered your request"
+    return "From the error you quoted" if len(case.signals) == 1 else "From the errors you quoted"
+
+
+def _from_signals(case: Case, steps: list[str], closing: str) -> str:
+    lead = f"{_quoted(case)}, this is what to change:" if len(steps) == 1 else \
+        f"{_quoted(case)}, these are the things to change:"
     return "\n".join([lead, *[f"- {s}" for s in steps], closing])
 
 
@@ -93,7 +100,7 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     steps = signal_steps(case, findings_now)
     if case.outcome == "customer_action" and steps and not any(f.disposition == "customer_action" for f in findings_now):
         # the customer's own steps answer it (no team, or every check passes): the same for anyone
-        return _reply(case, _from_signals(steps, _SIGNALS_CLOSING))
+        return _reply(case, _from_signals(case, steps, _SIGNALS_CLOSING))
     if case.requester_verified and not is_public(case):
         return _reply(case, _specific(case, findings_now), _also(steps, case))
     return _reply(case, _general(case), _also(steps, case), _where_details_are(case))
@@ -103,8 +110,8 @@ def _also(steps: list[str], case: Case) -> str | None:
     """Steps from what the customer quoted, beside the outcome's own text."""
     if not steps:
         return None
-    lead = "Meanwhile, from the error you quoted:" if case.outcome == "needs_info" else \
-        "Also, from the error you quoted:"
+    lead = f"Meanwhile, {_quoted(case).lower()}:" if case.outcome == "needs_info" else \
+        f"Also, {_quoted(case).lower()}:"
     return "\n".join([lead, *[f"- {s}" for s in steps]])
 
 

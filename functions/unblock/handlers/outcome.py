@@ -78,6 +78,7 @@ def close(state: ExecutionState) -> dict[str, Any]:
     case_id = state.case_id()
     outcome, resolution = outcome_of(state)
     case = steps.close_case(composition.cases(), composition.clock(), case_id, outcome, resolution)
+    outcome = case.outcome or outcome  # a case with no team may be answered by its signals alone
     steps.send_reply(composition.outbox(), case)
     logger.info("case closed", extra={"outcome": outcome, "status": case.status, "resolution": resolution})
     metrics.add_dimension(name="outcome", value=outcome)
