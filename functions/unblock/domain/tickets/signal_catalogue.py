@@ -249,7 +249,8 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"\brate_limit_exceeded\b",
             r"\bGatewayRateLimitError\b",
             r"\bRateLimitError\b",
-            r"(?i)\brate[- ]limit(?:ed|s)?\b",
+            r"(?i)\brate[- ]limit(?:ed\b| (?:exceeded|reached|error|hit)\b)",
+            r"(?i)\b(?:hit|hitting|reached|exceeded?) (?:the |a |my |our )?rate[- ]limits?\b",
             r"(?i)\btoo many requests\b",
         ),
         explanation="The gateway is rate limiting the requests (429).",
@@ -280,7 +281,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="gateway.access_denied",
         patterns=(
             r"\baccess_denied\b",
-            r"\"(?:message|errorText|error)\": ?\"Forbidden\.?\"",
+            r"\b(?:message|errorText|error)[\"']? ?: ?[\"']Forbidden\.?[\"']",
             r"\bGatewayForbiddenError\b",
             r"\bPermissionDeniedError\b",
             r"(?i)\b403 forbidden\b",
@@ -296,7 +297,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="stream.error_in_body",
         patterns=(
             r"\"errorText\"|\berrorText:",
-            r"\"type\": ?\"error\", ?\"error(?:Text)?\"",
+            r"\"type\": ?\"error\", ?\"errorText\"",
             r"(?i)data: ?\{\"type\": ?\"error\"",
             r"(?i)\bfinish_?reason\"?:? ?\"?error\b",
             r"(?i)\b(?:status(?: code)?|HTTP/\d(?:\.\d)?) ?:? ?200\b[^.!?]{0,120}?\b(?:error|forbidden|fails?)\b",
