@@ -79,8 +79,7 @@ def _quoted(case: Case) -> str:
 
 
 def _from_signals(case: Case, steps: list[str], closing: str) -> str:
-    lead = f"{_quoted(case)}, this is what to change:" if len(steps) == 1 else \
-        f"{_quoted(case)}, these are the things to change:"
+    lead = f"Thanks for the details. {_quoted(case)}:"
     return "\n".join([lead, *[f"- {s}" for s in steps], closing])
 
 
@@ -119,6 +118,8 @@ def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """The specifics for a verified requester who wrote on a public channel (a private message)."""
     if case.requester_verified and is_public(case) and case.report.requested_by:
         return _reply(case, _specific(case, findings_now), _also(signal_steps(case, findings_now), case))
+    if case.outcome == "needs_info" and is_public(case) and case.report.requested_by:
+        return NEEDS_INFO_PRIVATE  # the team id is asked for here, never in the public topic
     return None
 
 
@@ -166,6 +167,10 @@ NEEDS_INFO_PUBLIC = ("Thanks for reaching out. To look at your team's account we
                      "are on, but this forum is public, so please don't post your team ID or any API key here. "
                      "We have sent you a private message: answer it with your team ID (it starts with team_, "
                      "in Team Settings) or the X-Vercel-Id response header of a failing request.")
+NEEDS_INFO_PRIVATE = ("Thanks for your post on the forum. To look at your team's account we need to know which "
+                      "team you are on: answer this private message with your team ID (it starts with team_, in Team "
+                      "Settings), or the X-Vercel-Id response header of a failing request. Please never send an API "
+                      "key, here or anywhere.")
 NEEDS_INFO_PUBLIC_NO_USER = ("Thanks for reaching out. To look at your team's account we need to know which team "
                              "you are on, but this forum is public, so please don't post your team ID or any API "
                              "key here: send it to us through the private support form instead.")

@@ -175,10 +175,11 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)https?://(?:gateway\.ai\.vercel\.(?:sh|com)|ai-gateway\.vercel\.(?:app|com)|api\.vercel\.com/v1/ai)\b",
         ),
         explanation="The answer did not come from the gateway: an HTML page, an app's route, a host that is not the gateway's.",
-        steps=("The answer you got came from a web app, not from the AI Gateway: the client's base URL points "
-               "somewhere else. Copy the gateway's base URL from the dashboard (AI Gateway → API Keys shows it): "
-               "https://ai-gateway.vercel.sh/v1 for OpenAI-compatible clients (the AI SDK's gateway provider needs "
-               "no base URL at all), and check that no OPENAI_BASE_URL or proxy setting overrides it."),
+        steps=("The request did not reach the AI Gateway: the client's base URL points somewhere else (a web app, "
+               "a mistyped host, or the gateway's host without /v1). Copy the gateway's base URL from the AI "
+               "Gateway page of the dashboard: https://ai-gateway.vercel.sh/v1 for OpenAI-compatible clients (the "
+               "AI SDK's gateway provider needs no base URL at all), and check that no OPENAI_BASE_URL or proxy "
+               "setting overrides it."),
         suppresses=("gateway.access_denied", "gateway.unauthenticated"),
     ),
     SignalSpec(
@@ -193,8 +194,8 @@ SIGNALS: tuple[SignalSpec, ...] = (
         ),
         explanation="The gateway passed on a model provider's own refusal (its balance, its rate limit, its outage).",
         steps=("This refusal came from the model provider behind the gateway, not from your account or your "
-               "code: there is nothing to change on your side. We have passed it to our gateway operations "
-               "team. Meanwhile, retrying after a short wait or calling the same model through another "
+               "code: there is nothing to change on your side, and it is for our gateway operations team to take "
+               "up with the provider. Meanwhile, retrying after a short wait or calling the same model through another "
                "provider (providerOptions.gateway.order) usually goes through."),
         suppresses=("gateway.rate_limited", "gateway.insufficient_funds", "client.provider_direct"),
         gateway_context=True,
@@ -255,8 +256,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
         ),
         explanation="The gateway is rate limiting the requests (429).",
         steps=("These requests were rate limited (429): slow down and retry with exponential backoff (the AI SDK's "
-               "maxRetries does this). Free credits carry lower limits than paid credits; buying credits raises "
-               "them."),
+               "maxRetries does this). On free credits the limits are lower than on paid credits."),
         statuses=(429,),
     ),
     SignalSpec(
