@@ -86,6 +86,7 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
         Invoice,
         Key,
         Member,
+        RequestRecord,
         Restriction,
         Team,
     )
@@ -115,7 +116,8 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
                 continue
             assert _traits(props[name], doc) == _traits(model_schema["properties"][name], own), f"{where}.{name}"
 
-    for model in (Team, Billing, Key, Restriction, AutoLift, Member, Entitlements, ProbeResult, HeldTeam):
+    for model in (Team, Billing, Key, Restriction, AutoLift, Member, Entitlements, ProbeResult, HeldTeam,
+                  RequestRecord):
         compare(model, components[model.__name__], model.__name__)
     compare(Invoice, components["Billing"]["properties"]["invoices"]["items"], "Billing.invoices[]")
     # the listing's `kind` is the port's HoldKind

@@ -147,6 +147,26 @@ def test_every_read_answers_what_the_sandbox_holds(api: HttpPlatform, platform: 
     assert api.probe(OTHER_TEAM_ID).status == 200
 
 
+def test_the_request_log_and_the_probe_on_a_model_answer_as_the_sandbox(
+        api: HttpPlatform, platform: SandboxPlatform) -> None:
+    from unblock.domain.platform_model import Seed
+
+    record = {"request_id": "iad1::sfo1::7xk2p-1764151200000-3f9a0c1d2e4b", "generation_id": "gen_01K8HTTPTEST00000",
+              "team_id": TEAM_ID, "key_prefix": KEY_PREFIX, "at": "2026-11-26T09:40:00Z",
+              "endpoint": "/v1/chat/completions", "model": "openai/gpt-5", "status": 403,
+              "error_type": "no_providers_available", "message": "Free tier users do not have access to this model."}
+    platform.load(Seed.model_validate({"teams": [make_team(billing={"credits": {"tier": "free"}})],
+                                       "requests": [record], "model_policy": {"free_tier_restricted": ["openai/gpt-5"]}}))
+    assert api.find_request(record["request_id"]) == platform.find_request(record["request_id"])
+    assert api.find_request("gen_01K8HTTPTEST00000") is not None
+    assert api.find_request("gen_nosuch0000000") is None
+    assert api.find_request("not a/valid id") is None
+    refused = api.probe(TEAM_ID, KEY_PREFIX, endpoint="/v1/chat/completions", model="openai/gpt-5")
+    assert refused == platform.probe(TEAM_ID, KEY_PREFIX, model="openai/gpt-5")
+    assert (refused.status, refused.error_type) == (403, "no_providers_available")
+    assert api.probe(TEAM_ID, KEY_PREFIX, model="openai/gpt-4o-mini").status == 200
+
+
 def test_no_key_secret_nor_its_hash_is_ever_served(server: Any, seed: Any) -> None:
     team_id = seed()
     http = urllib3.PoolManager()
