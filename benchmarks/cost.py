@@ -168,7 +168,7 @@ def run_case(app: Any, rec: Recorder, name: str, *, staff_decision: str | None =
     t_submit = time.perf_counter()
     case_id = app.submit(event)
     case = app.wait(case_id)
-    result = app.console.result(case)
+    result = app.client.result(case)
     queued: list[str] = []
     if case.status == "awaiting_staff" and staff_decision:
         queued = list(result.trace.states)

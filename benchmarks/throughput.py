@@ -116,7 +116,7 @@ def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> T
                               (verified[0].end - t0) * 1000 if verified else None, gap))
     wall = time.perf_counter() - t_all - prep
     for t in out:
-        case = app.console.store.get(t.case_id)
+        case = app.client.store.get(t.case_id)
         t.outcome = case.outcome if case else None
         t.escalation_reason = case.escalation.reason if case and case.escalation else None
     log(f"throughput: {tickets} tickets in {time.perf_counter() - t_all:.0f}s "

@@ -26,7 +26,7 @@ def take_human_queue_messages(app: Any, case_ids: set[str]) -> list[dict[str, An
     """Remove the human queue's messages for these cases (tests that escalate many cases clean up
     after themselves, so tests that read the queue's first messages find theirs); returns them
     (SQS messages, with their attributes)."""
-    sqs, url = app.console.sqs, app.stack.outputs["HumanQueueUrl"]
+    sqs, url = app.client.sqs, app.stack.outputs["HumanQueueUrl"]
     taken, others = [], []
     while True:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,

@@ -116,7 +116,7 @@ def test_case_page_shows_evidence_path_fixes_and_no_secret(page, app):
     path = page.locator("ol.path").inner_text()
     assert "CheckBilling" in path and "Escalate" in path
     page.get_by_text("Evidence").first.click()
-    token = app.console.store.get(case_id).task_token
+    token = app.client.store.get(case_id).task_token
     assert token and token not in page.content()
     shot(page, "case")
 
@@ -166,7 +166,7 @@ def test_reject_closes_the_case_as_rejected(page, app):
 def test_a_stale_decision_is_refused_with_a_clear_message(page, app):
     decided = escalate(app, "ticket-fraud-review.json")
     open_case(page, decided)
-    app.console.decide(decided, "resolve", "staff:someone-else")  # another staff member, meanwhile
+    app.client.decide(decided, "resolve", "staff:someone-else")  # another staff member, meanwhile
     page.get_by_role("button", name="Resolve (mended by hand)").click()
     alert = page.get_by_role("alert")
     alert.wait_for()
@@ -178,16 +178,16 @@ def test_a_stale_decision_is_refused_with_a_clear_message(page, app):
 
     moved = escalate(app, "ticket-fraud-review.json")
     open_case(page, moved)
-    seen = app.console.store.get(moved)
-    app.console.store.save(seen.model_copy(update={"priority": "high"}))  # re-queued meanwhile
+    seen = app.client.store.get(moved)
+    app.client.store.save(seen.model_copy(update={"priority": "high"}))  # re-queued meanwhile
     page.get_by_role("button", name="Reject").click()
     page.get_by_role("alert").filter(has_text="changed since you opened it").wait_for()
-    assert app.console.store.get(moved).status == "awaiting_staff"
+    assert app.client.store.get(moved).status == "awaiting_staff"
 
 
 def test_search_by_team_slug_and_ticket(page, app):
     case_id = escalate(app, "ticket-fraud-review.json")
-    case = app.console.store.get(case_id)
+    case = app.client.store.get(case_id)
     page.get_by_role("link", name="Search").click()
     for query in (case.team_id, "quickcash-bots", case.report.ticket_id):
         page.get_by_label("Team id, slug, ticket or case").fill(query)
@@ -230,7 +230,7 @@ def test_an_incident_lists_its_members_and_held_teams_and_one_decision_ends_it(p
     day = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # a day of its own: no other test's case joins
     wave = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-ember-analytics.json"]
     members = [app.run(load_event(n), at=day + timedelta(minutes=5 * i)).case_id for i, n in enumerate(wave)]
-    incident_id = app.console.incidents.incident_of(members[0])
+    incident_id = app.client.incidents.incident_of(members[0])
     sable = "team_VeL0c1tyWave000000000006"
     included = included_case_id(sable, incident_id)
     try:

@@ -166,9 +166,9 @@ def _scenarios(app: Any) -> None:
     import unblock.handlers.intake as intake
 
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
-    while kept := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while kept := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in kept:  # a replay pass takes every kept event: only this one
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     def misconfigured(*args: Any) -> Any:
         raise intake.UnprocessableEvent("intake briefly misconfigured")
 
@@ -179,7 +179,7 @@ def _scenarios(app: Any) -> None:
         pass
     finally:
         intake.to_report = to_report
-    [replayed] = app.console.replay()
+    [replayed] = app.client.replay()
     app.wait(replayed.detail)
 
     # an execution that died: the diagnosis and the escalation that should catch it fail at once
@@ -239,7 +239,7 @@ def recorded(stack_app) -> Any:
     app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     app.stack.faults.clear()
     invoked_before = len(app.stack.invocations)
-    with recording_calls(app.console.sqs) as recorder:
+    with recording_calls(app.client.sqs) as recorder:
         _scenarios(app)
     invoked = {i.function for i in app.stack.invocations[invoked_before:]}
     return app, recorder.calls, invoked

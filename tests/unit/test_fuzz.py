@@ -30,7 +30,8 @@ from unblock.domain.clock import FixedClock
 from unblock.domain.limits import MAX_EXECUTION_INPUT_BYTES, MAX_JSON_DEPTH
 from unblock.domain.tickets.webhooks import discourse_signature, zendesk_signature
 from unblock.handlers import intake, webhook
-from unblock_dev import cli
+from unblock_dev.commands import start as start_cmd
+from unblock_dev.inputs import UsageError
 from unblock_dev.local.app import webhook_request
 from unblock_dev.local.stack import FakeContext
 
@@ -272,8 +273,8 @@ def test_no_argument_makes_the_staff_start_raise_anything_but_a_usage_error(
         fakes: Fakes, team: str, key: str | None, note: str | None, actor: str) -> None:
     fakes.reset()
     try:
-        event = cli.staff_report(team, key, note, actor)
-    except cli.UsageError as err:
+        event = start_cmd.staff_report(team, key, note, actor)
+    except UsageError as err:
         assert str(err)
         return
     result = intake.handler(event, FakeContext("unblock-intake"))  # what `unblock start` hands the intake

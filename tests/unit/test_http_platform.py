@@ -155,8 +155,9 @@ def test_the_request_log_and_the_probe_on_a_model_answer_as_the_sandbox(
               "team_id": TEAM_ID, "key_prefix": KEY_PREFIX, "at": "2026-11-26T09:40:00Z",
               "endpoint": "/v1/chat/completions", "model": "openai/gpt-5", "status": 403,
               "error_type": "no_providers_available", "message": "Free tier users do not have access to this model."}
+    policy = {"free_tier_restricted": ["openai/gpt-5"]}
     platform.load(Seed.model_validate({"teams": [make_team(billing={"credits": {"tier": "free"}})],
-                                       "requests": [record], "model_policy": {"free_tier_restricted": ["openai/gpt-5"]}}))
+                                       "requests": [record], "model_policy": policy}))
     assert api.find_request(record["request_id"]) == platform.find_request(record["request_id"])
     assert api.find_request("gen_01K8HTTPTEST00000") is not None
     assert api.find_request("gen_nosuch0000000") is None

@@ -21,7 +21,8 @@ from unblock.domain.tickets.signals import codes, from_request_log, read_signals
 # Per code: texts that show it, and near misses that do not.
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "gateway.model_restricted": (
-        ["{'error': {'message': 'Free tier users do not have access to this model.', 'type': 'no_providers_available'}}",
+        ["{'error': {'message': 'Free tier users do not have access to this model.', "
+         "'type': 'no_providers_available'}}",
          "RestrictedModelsError", "Free credits temporarily have restricted access. Paid credits continue to have "
          "unrestricted access."],
         ["we restricted access to our staging app", "free tier of our own product"],
@@ -115,7 +116,8 @@ def test_a_near_miss_is_not_the_signal(code: str, text: str) -> None:
 
 
 def test_snippets_are_short_redacted_and_show_the_match() -> None:
-    text = ("x " * 300) + 'Authorization: Bearer vck_3f9a12abQx7Lm2Np8Rt4Vw6Yz0Bc "message": "Forbidden." ' + ("y " * 300)
+    pasted = 'Authorization: Bearer vck_3f9a12abQx7Lm2Np8Rt4Vw6Yz0Bc "message": "Forbidden." '
+    text = ("x " * 300) + pasted + ("y " * 300)
     [signal] = read_signals("", text)
     assert signal.code == "gateway.access_denied" and "Forbidden." in signal.snippet
     assert len(signal.snippet) <= 162 and "Qx7Lm2Np8Rt4" not in signal.snippet

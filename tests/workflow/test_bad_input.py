@@ -17,6 +17,8 @@ import pytest
 from tests.support import ROOT, load_event
 from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
 from unblock_dev import cli
+from unblock_dev.commands import decide as decide_cmd
+from unblock_dev.commands import replay as replay_cmd
 from unblock_dev.local.app import BadEvent, webhook_request
 from unblock_dev.local.stack import SAMPLE_SECRET
 
@@ -63,10 +65,10 @@ TICKET_CASES = [
 def _kept(app) -> list[dict]:
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
     out = []
-    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in messages:
             out.append(json.loads(m["Body"]))
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return out
 
 
@@ -215,16 +217,16 @@ def test_replaying_a_kept_webhook_that_is_not_json_names_why_and_it_stays_kept_o
         assert app.stack.invoke("WebhookFunction", webhook_request(sample))["statusCode"] == 400
 
     out = io.StringIO()
-    code = cli.cmd_replay(cli.build_parser().parse_args(["replay"]), out, console=app.console)
+    code = replay_cmd.cmd_replay(cli.build_parser().parse_args(["replay"]), out, client=app.client)
 
     assert code == 1
     assert out.getvalue().splitlines() == ["still kept  zendesk    body is not valid JSON",
                                            "still kept  discourse  body is not a JSON object",
                                            "0 replayed, 2 still kept"]
-    counts = app.console.sqs.get_queue_attributes(
+    counts = app.client.sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
     assert sum(int(n) for n in counts["Attributes"].values()) == 2  # each kept once, not once more per replay
-    app.console.sqs.purge_queue(QueueUrl=url)  # they would come back in 30 s, into another test
+    app.client.sqs.purge_queue(QueueUrl=url)  # they would come back in 30 s, into another test
 
 
 # --- staff: decisions and starts ---------------------------------------------------------------
@@ -235,7 +237,7 @@ def test_decide_on_an_unknown_case_is_a_clear_error(app):
 
     args = cli.build_parser().parse_args(["decide", "zendesk:0", "--resolve"])
     with pytest.raises(StaffError, match="no case 'zendesk:0'"):
-        cli.cmd_decide(args, io.StringIO(), console=app.console)
+        decide_cmd.cmd_decide(args, io.StringIO(), client=app.client)
 
 
 def test_decide_on_a_closed_case_and_a_reused_token_are_refused(app):
@@ -243,14 +245,14 @@ def test_decide_on_a_closed_case_and_a_reused_token_are_refused(app):
 
     done = app.run(load_event("ticket-stale-billing-hold.json"))
     with pytest.raises(StaffError, match="not waiting for staff \\(status: closed\\)"):
-        app.console.decide(done.case_id, "approve", "staff:eve")
+        app.client.decide(done.case_id, "approve", "staff:eve")
 
     waiting = app.run(load_event("ticket-fraud-review.json"))
-    token = app.console.store.get(waiting.case_id).task_token
+    token = app.client.store.get(waiting.case_id).task_token
     app.decide(waiting.case_id, "resolve")
-    spent = (app.console.sfn.exceptions.TaskTimedOut, app.console.sfn.exceptions.InvalidToken)
+    spent = (app.client.sfn.exceptions.TaskTimedOut, app.client.sfn.exceptions.InvalidToken)
     with pytest.raises(spent):  # the token is spent
-        app.console.sfn.send_task_success(taskToken=token, output="{}")
+        app.client.sfn.send_task_success(taskToken=token, output="{}")
 
 
 def test_a_staff_start_with_a_bad_report_is_kept(app):

@@ -10,6 +10,9 @@ import sys
 
 from tests.support import ROOT, load_event
 from unblock_dev import cli
+from unblock_dev.commands import cases as cases_cmd
+from unblock_dev.commands import decide as decide_cmd
+from unblock_dev.commands import start as start_cmd
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
                "customer_reply", "requester_verified", "incident_id", "trace"}
@@ -50,17 +53,17 @@ def test_cases_and_decide_against_the_stack(app):
     waiting = app.run(load_event("ticket-staff-billing-hold.json"))
     out = io.StringIO()
 
-    cli.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "awaiting_staff"]), out, console=app.console)
+    cases_cmd.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "awaiting_staff"]), out, client=app.client)
     assert waiting.case_id in out.getvalue()
 
     args = cli.build_parser().parse_args(["decide", waiting.case_id, "--resolve", "--actor", "staff:dana"])
-    assert cli.cmd_decide(args, out, console=app.console) == 0
+    assert decide_cmd.cmd_decide(args, out, client=app.client) == 0
     closed = app.wait_for(waiting.case_id, lambda c: c.status == "closed")
     assert closed.resolution == "resolved"
 
     listing = io.StringIO()
-    cli.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "closed", "--json"]), listing,
-                  console=app.console)
+    cases_cmd.cmd_cases(cli.build_parser().parse_args(["cases", "--status", "closed", "--json"]), listing,
+                  client=app.client)
     cases = json.loads(listing.getvalue())
     assert waiting.case_id in {c["case_id"] for c in cases}
     assert all("task_token" not in c for c in cases)
@@ -68,7 +71,8 @@ def test_cases_and_decide_against_the_stack(app):
 
 def test_a_staff_start_sent_straight_to_step_functions_is_redacted_first():
     secret = "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ"
-    report = cli.staff_report("acme-projects", None, f"customer read me their key {secret}", "staff:ann")["report"]
+    note = f"customer read me their key {secret}"
+    report = start_cmd.staff_report("acme-projects", None, note, "staff:ann")["report"]
 
     assert secret[12:] not in json.dumps(report)
     assert report["secrets_redacted"] == 1 and report["team_hint"] == "acme-projects"

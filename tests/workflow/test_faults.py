@@ -30,7 +30,7 @@ def test_a_check_that_always_fails_escalates_with_partial_evidence(app):
     assert result.findings[1].evidence["error"] == "PlatformUnavailable"
     assert result.fixes_applied == []  # the safety rule holds even for a fix that looked safe
     assert "KeyUnavailable" in result.trace.states
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "awaiting_staff" and case.priority == "high"
     assert app.platform.get_team(result.team_id).restrictions  # risk hold still on
 
@@ -44,7 +44,7 @@ def test_the_embedded_stack_enforces_the_256_kib_payload_limit_as_aws_does(app, 
     from unblock.handlers import diagnose
     from unblock_dev.local.stack import PAYLOAD_LIMIT
 
-    sfn, arn = app.console.sfn, app.stack.outputs["StateMachineArn"]
+    sfn, arn = app.client.sfn, app.stack.outputs["StateMachineArn"]
     padding = PAYLOAD_LIMIT - len(json.dumps({"pad": ""}))
     at_limit = json.dumps({"pad": "x" * padding})
     assert len(at_limit.encode()) == PAYLOAD_LIMIT
@@ -60,9 +60,9 @@ def test_the_embedded_stack_enforces_the_256_kib_payload_limit_as_aws_does(app, 
     case_id = app.submit(load_event("ticket-risk-hold-lift.json"))
     case = app.wait(case_id)
 
-    assert app.console.execution_status(case_id) == "FAILED"
+    assert app.client.execution_status(case_id) == "FAILED"
     assert case.status == "open"
-    history = app.console.sfn.get_execution_history(executionArn=app.console.execution_arn(case_id))["events"]
+    history = app.client.sfn.get_execution_history(executionArn=app.client.execution_arn(case_id))["events"]
     assert "States.DataLimitExceeded" in json.dumps(history[-1], default=str)
 
 
@@ -74,7 +74,7 @@ def test_a_250_kb_ticket_dense_with_facts_runs_to_its_outcome(app):
     result = app.run(event)
 
     assert result.outcome == "auto_fixed"
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert any(t.startswith("request_ids: 20 of ") for t in case.report.facts["truncated"])
 
 
@@ -100,7 +100,7 @@ def test_a_transient_outbox_error_at_close_is_retried_and_the_verified_fix_stays
 
     assert result.outcome == "auto_fixed" and result.verified
     assert "Escalate" not in result.trace.states and "Failed" not in result.trace.states
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "closed" and "fixed it" in case.customer_reply
     assert [r.public_body for r in outbox.sent] == [case.customer_reply]  # queued once, after the retries
     failed = [i for i in app.stack.invocations if i.function == "OutcomeFunction" and i.step == "close" and not i.ok]

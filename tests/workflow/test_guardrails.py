@@ -21,7 +21,7 @@ def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app, monkeypa
     approved = app.decide(proposed.case_id, "approve", actor="staff:alice")
 
     assert approved.outcome == "auto_fixed" and approved.verified
-    case = app.console.store.get(proposed.case_id)
+    case = app.client.store.get(proposed.case_id)
     assert [(r.fix, r.status, r.actor) for r in case.fixes] == [("clear_billing_hold", "applied", "staff:alice")]
 
 
@@ -33,7 +33,7 @@ def test_past_the_hourly_cap_a_liftable_risk_hold_escalates(app, monkeypatch):
     assert result.outcome == "escalated" and result.fixes_applied == []
     assert "MAX_AUTO_LIFTS_PER_HOUR (0) reached" in result.escalation["reason"]
     assert app.platform.get_team(result.team_id).restrictions  # the hold is still on
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert [(r.fix, r.status) for r in case.fixes] == [("lift_risk_hold", "refused")]
 
 

@@ -129,7 +129,7 @@ def test_a_fix_made_by_staff_in_the_meantime_ends_verified_not_escalated(app) ->
     assert result.verified is True
     assert result.escalation is None
     assert "ApplyFixes" in result.trace.states and "Escalate" not in result.trace.states
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "closed" and case.resolution == "verified"
     [record] = case.fixes
     assert record.fix == "clear_billing_hold" and record.status == "already_done"

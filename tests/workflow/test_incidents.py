@@ -21,6 +21,8 @@ import pytest
 from tests.support import load_event, take_human_queue_messages
 from unblock.workflow import incidents as incident_flow
 from unblock_dev import cli
+from unblock_dev.commands import decide as decide_cmd
+from unblock_dev.commands import incidents as incidents_cmd
 
 WAVE = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-ember-analytics.json",
         "wave-4-north-quill.json", "wave-5-pixel-harbor.json"]
@@ -67,20 +69,20 @@ def test_a_wave_of_five_teams_opens_one_incident_on_the_third_case(app, staff_al
         assert incident_id and [r.incident_id for r in results[2:]] == [incident_id] * 3
         assert other.incident_id is None and other.findings[2].code == "restrictions.risk_hold"
 
-        view = app.console.incident(incident_id)
+        view = app.client.incident(incident_id)
         cause = view.incident.cause
         assert (cause.code, cause.reason, cause.hold) == ("restrictions.risk_hold", "new account velocity",
                                                           "risk_hold")
         assert [m.case_id for m, _ in view.members] == [r.case_id for r in results]  # the first two are members
         assert view.teams == 5 and len(view.waiting) == 5 and view.incident.opened_by == results[2].case_id
-        assert app.console.incidents.incident_of(other.case_id) is None
+        assert app.client.incidents.incident_of(other.case_id) is None
         # the other teams the rule holds, which have not written in
         assert {t.slug for t in view.held_elsewhere} == {"sable-robotics", "lumen-metrics"}
         # a later case of a member team with the same cause joins (no second incident)
         again = app.run(load_event("wave-1-comet-labs.json"), at=day + timedelta(hours=3))
         ids.add(again.case_id)
         assert again.incident_id == incident_id
-        assert [i.incident_id for i in app.console.incidents.list() if i.cause.key == cause.key
+        assert [i.incident_id for i in app.client.incidents.list() if i.cause.key == cause.key
                 and i.opened_at.year == 2027 and i.opened_at.month == 1 and i.opened_at.day == 4] == [incident_id]
 
         # staff were told once, with the count and the cause (and no report text)
@@ -94,13 +96,13 @@ def test_a_wave_of_five_teams_opens_one_incident_on_the_third_case(app, staff_al
                                              note="the velocity rule is right this time")
         assert sorted(o.result for o in record.outcomes) == ["decided"] * 6
         for final in finals:
-            case = app.console.store.get(final.case_id)
+            case = app.client.store.get(final.case_id)
             assert (case.status, case.resolution) == ("closed", "rejected")
             assert (case.decisions[-1].actor, case.decisions[-1].note) == ("staff:dana",
                                                                           "the velocity rule is right this time")
             assert case.decisions[-1].incident_id == incident_id and case.customer_reply
-        assert app.console.store.get(other.case_id).status == "awaiting_staff"  # another cause: untouched
-        assert app.console.incidents.get(incident_id).decisions[-1].actor == "staff:dana"
+        assert app.client.store.get(other.case_id).status == "awaiting_staff"  # another cause: untouched
+        assert app.client.incidents.get(incident_id).decisions[-1].actor == "staff:dana"
     finally:
         take_human_queue_messages(app, ids)
 
@@ -112,7 +114,7 @@ def test_a_bulk_approve_lifts_each_within_the_hourly_cap_and_escalates_the_rest_
     try:
         cases = [app.wait(c) for c in case_ids]
         assert [c.status for c in cases] == ["awaiting_staff"] * 4
-        incident_ids = {app.console.incidents.incident_of(c) for c in case_ids}
+        incident_ids = {app.client.incidents.incident_of(c) for c in case_ids}
         assert len(incident_ids) == 1 and None not in incident_ids  # concurrent cases: exactly one incident
         [incident_id] = incident_ids
         # one member was decided by hand before the incident's decision
@@ -128,7 +130,7 @@ def test_a_bulk_approve_lifts_each_within_the_hourly_cap_and_escalates_the_rest_
         held = [r for r in finals if r.outcome == "escalated"]
         assert len(lifted) == 2 and len(held) == 1  # each case through its own guardrails
         for r in lifted:
-            case = app.console.store.get(r.case_id)
+            case = app.client.store.get(r.case_id)
             assert r.verified and r.fixes_applied == ["lift_risk_hold"] and case.resolution == "approved"
             assert [(f.fix, f.status, f.actor) for f in case.fixes] == [("lift_risk_hold", "applied", "staff:dana")]
             assert not app.platform.get_team(r.team_id).restrictions and r.customer_reply
@@ -146,7 +148,7 @@ def test_teams_that_did_not_write_in_are_listed_and_can_be_included(app):
     ids = {r.case_id for r in results}
     try:
         out = io.StringIO()
-        cli.cmd_incidents(cli.build_parser().parse_args(["incidents", "--json"]), out, console=app.console)
+        incidents_cmd.cmd_incidents(cli.build_parser().parse_args(["incidents", "--json"]), out, client=app.client)
         listed = next(i for i in json.loads(out.getvalue()) if i["incident_id"] == incident_id)
         assert listed["teams"] == 3 and listed["waiting"] == 3 and listed["cause"]["reason"] == "new account velocity"
         assert {t["slug"] for t in listed["held_elsewhere"]} == {"north-quill", "pixel-harbor", "sable-robotics",
@@ -155,8 +157,8 @@ def test_teams_that_did_not_write_in_are_listed_and_can_be_included(app):
         args = cli.build_parser().parse_args(["decide", "--incident", incident_id, "--approve", "--actor",
                                               "staff:dana", "--include", SABLE, "--include", LUMEN,
                                               "--include", ACME])
-        assert cli.cmd_decide(args, out, console=app.console) == 0
-        record = app.console.incidents.get(incident_id).decisions[-1]
+        assert decide_cmd.cmd_decide(args, out, client=app.client) == 0
+        record = app.client.incidents.get(incident_id).decisions[-1]
         started = {incident_flow.included_case_id(t, incident_id) for t in (SABLE, LUMEN)}
         ids |= started
         outcomes = {o.case_id: o for o in record.outcomes}
@@ -171,11 +173,11 @@ def test_teams_that_did_not_write_in_are_listed_and_can_be_included(app):
             assert (case.outcome, case.resolution) == ("auto_fixed", "approved")
             assert case.fixes_applied == ["lift_risk_hold"] and case.decisions[-1].actor == "staff:dana"
         for team in (SABLE, LUMEN):
-            case = app.console.store.get(incident_flow.included_case_id(team, incident_id))
+            case = app.client.store.get(incident_flow.included_case_id(team, incident_id))
             assert case.report.source == "staff" and case.report.requested_by == "staff:dana"
-            assert app.console.incidents.incident_of(case.case_id) == incident_id
+            assert app.client.incidents.incident_of(case.case_id) == incident_id
             assert not app.platform.get_team(team).restrictions
-        view = app.console.incident(incident_id)
+        view = app.client.incident(incident_id)
         assert {m.via for m, _ in view.members} == {"cause", "included"} and view.teams == 5
         assert {t.slug for t in view.held_elsewhere} == {"north-quill", "pixel-harbor"}
     finally:
@@ -191,8 +193,8 @@ def test_a_decision_for_a_member_not_yet_waiting_is_applied_once_it_waits(app):
     day = datetime(2027, 1, 13, 9, 0, tzinfo=UTC)
     results = run_wave(app, WAVE[:3], day)
     incident_id = results[2].incident_id
-    waiting = app.console.store.get(results[0].case_id)
-    console = app.console
+    waiting = app.client.store.get(results[0].case_id)
+    console = app.client
     try:
         console.incidents.set_pending(waiting.case_id, PendingDecision(
             incident_id=incident_id, decision="resolve", actor="staff:dana", note="mended by hand", decided_at=day))

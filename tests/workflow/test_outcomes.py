@@ -43,7 +43,7 @@ def test_auto_fixed_cases_are_verified_and_the_platform_is_mended(app, event, ou
     assert result.trace.lambda_functions == WORKFLOW_FUNCTIONS  # one cold start per role, at most three
     # the sandbox platform now lets the team through, and the case is closed with an audit trail
     assert app.platform.probe(result.team_id).status == 200
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "closed" and case.resolution == "verified"
     assert [r.fix for r in case.fixes] == fixes
     assert all(r.actor == "unblock" and r.before != r.after for r in case.fixes)
@@ -58,7 +58,7 @@ def test_customer_action_waits_for_the_customer_with_steps_and_a_recheck(app):
     assert result.fixes_applied == []
     assert result.trace.states == [*CHECKS, "CloseCase"]
     assert "card on file has expired" in result.customer_reply
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "awaiting_customer" and case.next_check_at is not None
     assert app.platform.probe(result.team_id).status == 403  # nothing was changed on the team
 
@@ -90,7 +90,7 @@ def test_already_working(app):
     assert result.outcome == "already_working"
     assert all(f.disposition == "ok" for f in result.findings)
     assert result.fixes_applied == [] and result.escalation is None
-    assert app.console.store.get(result.case_id).status == "closed"
+    assert app.client.store.get(result.case_id).status == "closed"
 
 
 def test_needs_info_runs_no_check(app):
@@ -103,7 +103,7 @@ def test_needs_info_runs_no_check(app):
 
 
 def _queued(app, case_id: str) -> dict:
-    return app.console.queued_evidence(case_id)
+    return app.client.queued_evidence(case_id)
 
 
 def test_escalation_queues_the_evidence_and_applies_no_fix(app):
@@ -118,7 +118,7 @@ def test_escalation_queues_the_evidence_and_applies_no_fix(app):
     assert [f["code"] for f in message["findings"]] == ["billing.hold", "key.ok", "restrictions.ok"]
     assert message["proposed_fixes"] == ["clear_billing_hold"]
     assert "task_token" not in json.dumps(message)
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "awaiting_staff" and case.task_token
     assert app.platform.get_team(result.team_id).billing.hold.active is True
 
@@ -134,7 +134,7 @@ def test_escalate_then_staff_approve_applies_the_fix_and_verifies(app):
     assert final.outcome == "auto_fixed" and final.verified is True
     assert final.fixes_applied == ["lift_risk_hold"]
     assert final.trace.states[-4:] == ["StaffDecision", "ApplyApprovedFixes", "Verified", "CloseCase"]
-    case = app.console.store.get(escalated.case_id)
+    case = app.client.store.get(escalated.case_id)
     assert case.status == "closed" and case.resolution == "approved"
     assert case.fixes[0].actor == "staff:alice"
     assert app.platform.probe(escalated.team_id).status == 200
@@ -146,7 +146,7 @@ def test_staff_reject_closes_without_touching_the_team(app):
 
     assert final.outcome == "escalated"
     assert final.trace.states[-2:] == ["Rejected", "CloseCase"]
-    case = app.console.store.get(escalated.case_id)
+    case = app.client.store.get(escalated.case_id)
     assert case.status == "closed" and case.resolution == "rejected"
     assert app.platform.probe(escalated.team_id).status == 403
 
@@ -157,7 +157,7 @@ def test_deciding_twice_is_refused(app):
     escalated = app.run(load_event("ticket-fraud-review.json"))
     app.decide(escalated.case_id, "resolve")
     with pytest.raises(StaffError, match="not waiting for staff"):
-        app.console.decide(escalated.case_id, "resolve", "staff:carol")
+        app.client.decide(escalated.case_id, "resolve", "staff:carol")
 
 
 def test_redelivered_ticket_makes_one_case_and_one_execution(app):
@@ -167,7 +167,7 @@ def test_redelivered_ticket_makes_one_case_and_one_execution(app):
 
     assert again.case_id == first.case_id
     assert again.trace == first.trace
-    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    executions = app.client.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
     from unblock.adapters.stepfunctions import execution_name
 
     name = execution_name(first.case_id)

@@ -24,7 +24,7 @@ def test_customer_adds_a_card_and_the_case_closes_with_access_back(app):
     report = app.recheck()
 
     assert report["actions"][result.case_id] == "closed_access_back"
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "closed" and case.resolution == "checks_pass"
     assert "succeed again" in case.customer_reply
 
@@ -54,7 +54,7 @@ def test_staff_mend_the_team_by_hand_and_the_waiting_execution_completes(app):
     case = app.wait_for(result.case_id, lambda c: c.status == "closed")
     assert case.outcome == "escalated" and case.resolution == "checks_pass"
     assert case.task_token is None
-    states = app.console.trace(result.case_id).states
+    states = app.client.trace(result.case_id).states
     assert states[-3:] == ["Escalate", "StaffDecision", "CloseCase"]
 
 
@@ -64,7 +64,7 @@ def test_a_staff_case_past_its_sla_is_requeued_with_higher_priority(app):
 
     assert app.recheck()["actions"][result.case_id] == "requeued"
 
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.priority == "high" and case.status == "awaiting_staff"
     messages = take_human_queue_messages(app, {result.case_id})  # however many other tests queued before
     requeued = [m for m in messages if '"requeued": true' in m["Body"]]
@@ -75,16 +75,16 @@ def test_the_next_recheck_backs_off_and_a_case_closes_as_stale_after_14_days(app
     result = app.run(load_event("ticket-expired-card.json"))  # nobody mends it
     waits = []
     for _ in range(4):
-        case = app.console.store.get(result.case_id)
+        case = app.client.store.get(result.case_id)
         app.clock.set(case.next_check_at)
         assert app.recheck()["actions"][result.case_id] == "backed_off"
-        after = app.console.store.get(result.case_id)
+        after = app.client.store.get(result.case_id)
         waits.append(after.next_check_at - case.next_check_at)
     assert waits == [timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
 
     app.clock.advance(timedelta(days=15))
     assert app.recheck()["actions"][result.case_id] == "closed_stale"
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.status == "closed" and case.resolution == "stale"
     assert "14 days" in case.customer_reply
 
@@ -103,9 +103,9 @@ def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
     app.stack.faults["DiagnoseFunction.check_restrictions"] = [PlatformUnavailable("down")] * 3
     app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]
     result = app.run(load_event("ticket-entitlement-off.json"))
-    status = app.console.sfn.describe_execution(executionArn=app.console.execution_arn(result.case_id))["status"]
+    status = app.client.sfn.describe_execution(executionArn=app.client.execution_arn(result.case_id))["status"]
     assert status == "FAILED"
-    assert app.console.store.get(result.case_id).status == "open"
+    assert app.client.store.get(result.case_id).status == "open"
 
     app.clock.advance(timedelta(minutes=16))  # the platform is back; the schedule fires
     assert app.recheck()["actions"][result.case_id] == "rerun"
@@ -126,9 +126,9 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
     # fails and the case keeps a dead token
     monkeypatch.setattr(composition, "human_queue", lambda: DownQueue())
     stuck = app.submit(load_event("ticket-fraud-review.json"))
-    poll(lambda: app.console.execution_status(stuck) != "RUNNING" or None, 60, "execution did not end")
+    poll(lambda: app.client.execution_status(stuck) != "RUNNING" or None, 60, "execution did not end")
     monkeypatch.undo()
-    dead = app.console.store.get(stuck)
+    dead = app.client.store.get(stuck)
     assert dead.status == "awaiting_staff" and dead.task_token
     mended = [app.run(load_event("ticket-free-tier-no-card.json")) for _ in range(3)]
     for result in mended:
@@ -165,7 +165,7 @@ def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch)
     assert report["actions"] == {broken: "failed", results[1].case_id: "closed_access_back"} | {
         k: v for k, v in report["actions"].items() if k not in (broken, results[1].case_id)}
     assert report["failures"][broken] == "RuntimeError: throttled"
-    after = app.console.store.get(broken)
+    after = app.client.store.get(broken)
     assert after.next_check_at > app.clock.now()  # put off to its next turn, not blocking the index
 
 
@@ -176,12 +176,12 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
     heartbeat = timedelta(seconds=states["Escalate"]["HeartbeatSeconds"])
     result = app.run(load_event("ticket-fraud-review.json"))
     for _ in range(9):  # the customer back-off would reach 24 h by now
-        case = app.console.store.get(result.case_id)
+        case = app.client.store.get(result.case_id)
         app.clock.set(case.next_check_at)
         assert app.recheck()["actions"][result.case_id] in ("backed_off", "requeued")  # heartbeat accepted
-        after = app.console.store.get(result.case_id)
+        after = app.client.store.get(result.case_id)
         assert after.next_check_at - app.clock.now() <= heartbeat / 4
-    assert app.console.execution_status(result.case_id) == "RUNNING"
+    assert app.client.execution_status(result.case_id) == "RUNNING"
     take_human_queue_messages(app, {result.case_id})
 
 
@@ -202,11 +202,11 @@ def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
     monkeypatch.setattr(diagnose, "check", slow)
     app.clock.advance(timedelta(minutes=16))
     assert app.recheck()["actions"][result.case_id] == "rerun"
-    app.clock.set(app.console.store.get(result.case_id).next_check_at)
+    app.clock.set(app.client.store.get(result.case_id).next_check_at)
     assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
 
     case = app.wait_for(result.case_id, lambda c: c.status == "closed")
     assert case.outcome == "auto_fixed"
-    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
-    base = app.console.execution_arn(result.case_id).rsplit(":", 1)[1]
+    executions = app.client.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    base = app.client.execution_arn(result.case_id).rsplit(":", 1)[1]
     assert len([e for e in executions if e["name"].startswith(base + "-r")]) == 1

@@ -70,9 +70,9 @@ def _secret_exists() -> bool:
 
 def _drain(app) -> None:
     url = app.stack.outputs["OutboxQueueUrl"]
-    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in messages:
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
 def test_a_zendesk_case_gets_a_public_reply_and_an_internal_note(app, zendesk):

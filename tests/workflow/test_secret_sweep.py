@@ -138,7 +138,7 @@ class Sweep:
                 event["detail"]["text"] += "\n\n" + texts[i]
             event["detail"].update(_accepted(CORPUS[reps[i]]["text"]))
             result = self.run(event)
-            if self.app.console.store.get(result.case_id).status == "awaiting_staff":
+            if self.app.client.store.get(result.case_id).status == "awaiting_staff":
                 waiting.append(result)
         self.count("ticket subject")
         self.count("ticket text")
@@ -173,9 +173,9 @@ class Sweep:
         """`unblock decide CASE --resolve --note ...` on each waiting case, the corpus spread over the notes."""
         for k, result in enumerate(waiting):
             note = "\n".join(texts[k::len(waiting)])
-            self.app.console.decide(result.case_id, "resolve", f"staff:{texts[k][:60]}", note)
+            self.app.client.decide(result.case_id, "resolve", f"staff:{texts[k][:60]}", note)
             self.app.wait_for(result.case_id, lambda c: c.status == "closed")
-            self.results.append(self.app.console.result(self.app.console.store.get(result.case_id)))
+            self.results.append(self.app.client.result(self.app.client.store.get(result.case_id)))
             self.decisions += 1
         self.count("staff decision note")
 
@@ -270,7 +270,7 @@ def test_every_corpus_secret_through_every_entry_field_leaves_no_trace(app, monk
 
 def _drain(app: Any, output: str) -> None:
     url = app.stack.outputs[output]
-    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in messages:
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 

@@ -60,7 +60,7 @@ def _everything_stored(app) -> str:
     for table in ddb.list_tables()["TableNames"]:
         for page in ddb.get_paginator("scan").paginate(TableName=table):
             blobs += [json.dumps(item) for item in page["Items"]]
-    sqs = app.console.sqs
+    sqs = app.client.sqs
     for url in sqs.list_queues().get("QueueUrls", []):
         for _ in range(20):
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
@@ -68,7 +68,7 @@ def _everything_stored(app) -> str:
             blobs += [json.dumps(m) for m in messages]
             if len(messages) < 10:
                 break
-    sfn = app.console.sfn
+    sfn = app.client.sfn
     for execution in sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]:
         arn = execution["executionArn"]
         blobs.append(json.dumps(sfn.describe_execution(executionArn=arn), default=str))
@@ -109,7 +109,7 @@ def test_pasted_secrets_never_reach_logs_tables_queues_or_executions(app, captur
     # redaction happened, and the customer was told to rotate
     assert "[REDACTED]" in stored
     assert all("revoke it and create a new one" in (r.customer_reply or "") for r in results)
-    assert app.console.store.get(results[2].case_id).report.secrets_redacted == 1
+    assert app.client.store.get(results[2].case_id).report.secrets_redacted == 1
 
 
 @pytest.mark.parametrize("decision", ["--resolve", "--reject"])
@@ -117,20 +117,21 @@ def test_a_key_in_a_staff_note_never_reaches_step_functions(app, monkeypatch, de
     """`unblock decide CASE --note ...`: the note (and the actor) are redacted before SendTask*, whose
     output or cause Step Functions keeps in the execution history."""
     from unblock_dev import cli
+    from unblock_dev.commands import decide as decide_cmd
 
     sent: list[str] = []
     for call in ("send_task_success", "send_task_failure"):
-        real = getattr(app.console.sfn, call)
-        monkeypatch.setattr(app.console.sfn, call, lambda real=real, **kw: sent.append(json.dumps(kw)) or real(**kw))
+        real = getattr(app.client.sfn, call)
+        monkeypatch.setattr(app.client.sfn, call, lambda real=real, **kw: sent.append(json.dumps(kw)) or real(**kw))
     waiting = app.run(load_event("ticket-staff-billing-hold.json"))
     key = SECRETS["gateway key"]
     args = cli.build_parser().parse_args(["decide", waiting.case_id, decision, "--actor", f"staff:{key}",
                                           "--note", f"customer read me their key {key} on the phone"])
-    assert cli.cmd_decide(args, io.StringIO(), console=app.console) == 0
+    assert decide_cmd.cmd_decide(args, io.StringIO(), client=app.client) == 0
     app.wait_for(waiting.case_id, lambda c: c.status == "closed")
 
-    arn = app.console.execution_arn(waiting.case_id)
-    history = json.dumps(app.console.sfn.get_execution_history(executionArn=arn, maxResults=1000), default=str)
+    arn = app.client.execution_arn(waiting.case_id)
+    history = json.dumps(app.client.sfn.get_execution_history(executionArn=arn, maxResults=1000), default=str)
     assert len(sent) == 1 and "their key vck_acme01Zq" in sent[0] and "[REDACTED] on the phone" in sent[0]
     assert key[12:] not in sent[0] and key[12:] not in history
 

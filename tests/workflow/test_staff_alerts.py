@@ -89,7 +89,7 @@ def _topic_messages(app: Any) -> Iterator[dict[str, Any]]:
 def test_an_escalation_and_an_sla_requeue_alert_staff_on_sns_and_slack(app, slack):
     read = next(_topic_messages(app))
     result = app.run(load_event("ticket-high-risk-hold.json"))
-    token = app.console.store.get(result.case_id).task_token
+    token = app.client.store.get(result.case_id).task_token
 
     # the case waits for staff a moment before the Escalate function has sent its alerts
     published = eventually(lambda: next((m for m in read() if result.case_id in m["Message"]), None))
@@ -114,5 +114,5 @@ def test_a_failing_slack_never_fails_the_escalation(app, slack):
     slack.status = 500
     result = app.run(load_event("ticket-fraud-review.json"))
     assert result.outcome == "escalated"
-    assert app.console.store.get(result.case_id).status == "awaiting_staff"
+    assert app.client.store.get(result.case_id).status == "awaiting_staff"
     assert eventually(lambda: any(result.case_id in m["body"]["text"] for m in slack.received) or None)

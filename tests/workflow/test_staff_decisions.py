@@ -15,7 +15,7 @@ from unblock.workflow.staff_decisions import AlreadyDecided, StaffError, StaleDe
 def _queued_case_ids(app) -> list[str]:  # type: ignore[no-untyped-def]
     import json
 
-    sqs, url = app.console.sqs, app.stack.outputs["HumanQueueUrl"]
+    sqs, url = app.client.sqs, app.stack.outputs["HumanQueueUrl"]
     ids, handles = [], []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages"):
         ids += [json.loads(m["Body"])["case_id"] for m in batch]
@@ -30,7 +30,7 @@ def test_a_decision_is_recorded_with_actor_and_note_and_leaves_the_human_queue(a
     other = app.run(load_event("ticket-fraud-review.json"))
     assert escalated.case_id in _queued_case_ids(app)
 
-    final = app.console.decide(escalated.case_id, "reject", "staff:dana@example.com", note="  confirmed fraud ")
+    final = app.client.decide(escalated.case_id, "reject", "staff:dana@example.com", note="  confirmed fraud ")
 
     assert final.status == "deciding"
     done = app.wait_for(escalated.case_id, lambda c: c.status == "closed")
@@ -50,7 +50,7 @@ def test_two_racing_decisions_end_with_exactly_one_applied(app):
     def decide(actor: str, decision: str) -> None:
         barrier.wait()
         try:
-            outcomes[actor] = app.console.decide(escalated.case_id, decision, actor)
+            outcomes[actor] = app.client.decide(escalated.case_id, decision, actor)
         except StaffError as err:
             outcomes[actor] = err
 
@@ -70,13 +70,13 @@ def test_two_racing_decisions_end_with_exactly_one_applied(app):
 
 def test_a_decision_on_a_case_that_moved_on_is_refused_as_stale(app):
     escalated = app.run(load_event("ticket-fraud-review.json"))
-    seen = app.console.store.get(escalated.case_id)
+    seen = app.client.store.get(escalated.case_id)
     # the re-check re-queues it meanwhile (a write the staff member did not see)
-    app.console.store.save(seen.model_copy(update={"priority": "high"}))
+    app.client.store.save(seen.model_copy(update={"priority": "high"}))
 
     with pytest.raises(StaleDecision, match="changed since you opened it"):
-        app.console.decide(escalated.case_id, "resolve", "staff:eve", expected_version=seen.version)
-    assert app.console.store.get(escalated.case_id).status == "awaiting_staff"
+        app.client.decide(escalated.case_id, "resolve", "staff:eve", expected_version=seen.version)
+    assert app.client.store.get(escalated.case_id).status == "awaiting_staff"
 
 
 def test_a_decision_after_the_case_closed_names_who_decided(app):
@@ -84,21 +84,21 @@ def test_a_decision_after_the_case_closed_names_who_decided(app):
     app.decide(escalated.case_id, "resolve", actor="staff:fay")
 
     with pytest.raises(AlreadyDecided, match=r"already decided \(resolve by staff:fay"):
-        app.console.decide(escalated.case_id, "reject", "staff:gus")
+        app.client.decide(escalated.case_id, "reject", "staff:gus")
 
 
 def test_approve_without_a_proposed_fix_and_unknown_cases_are_clear_errors(app):
     escalated = app.run(load_event("ticket-fraud-review.json"))
     with pytest.raises(StaffError, match="no proposed fix to approve"):
-        app.console.decide(escalated.case_id, "approve", "staff:hal")
+        app.client.decide(escalated.case_id, "approve", "staff:hal")
     with pytest.raises(staff_decisions.NoSuchCase, match="no case 'zendesk:nope'"):
-        app.console.decide("zendesk:nope", "resolve", "staff:hal")
-    assert app.console.store.get(escalated.case_id).status == "awaiting_staff"
+        app.client.decide("zendesk:nope", "resolve", "staff:hal")
+    assert app.client.store.get(escalated.case_id).status == "awaiting_staff"
 
 
 def test_the_public_view_never_carries_the_task_token(app):
     escalated = app.run(load_event("ticket-fraud-review.json"))
-    case = app.console.store.get(escalated.case_id)
+    case = app.client.store.get(escalated.case_id)
     assert case.task_token
     assert "task_token" not in staff_decisions.public_view(case)
     assert case.task_token not in str(staff_decisions.public_view(case))
@@ -110,18 +110,18 @@ def test_a_claim_that_never_reached_the_workflow_is_released_by_the_recheck(app)
     from unblock.domain.models import StaffDecision
 
     escalated = app.run(load_event("ticket-fraud-review.json"))
-    case = app.console.store.get(escalated.case_id)
+    case = app.client.store.get(escalated.case_id)
     lost = StaffDecision(decision="resolve", actor="staff:crashed", decided_at=app.clock.now())
-    app.console.store.save(case.model_copy(update={"status": "deciding", "decisions": [lost]}))
+    app.client.store.save(case.model_copy(update={"status": "deciding", "decisions": [lost]}))
     with pytest.raises(AlreadyDecided):
-        app.console.decide(escalated.case_id, "reject", "staff:ivy")
+        app.client.decide(escalated.case_id, "reject", "staff:ivy")
 
     app.clock.advance(timedelta(minutes=16))
     assert app.recheck()["actions"][escalated.case_id] == "decision_released"
 
-    released = app.console.store.get(escalated.case_id)
+    released = app.client.store.get(escalated.case_id)
     assert released.status == "awaiting_staff" and released.decisions == []
-    app.console.decide(escalated.case_id, "reject", "staff:ivy")
+    app.client.decide(escalated.case_id, "reject", "staff:ivy")
     assert app.wait_for(escalated.case_id, lambda c: c.status == "closed").resolution == "rejected"
 
 
@@ -132,7 +132,7 @@ def test_showing_a_case_never_receives_from_the_human_queue(app):
     before = _receive_counts(app, url)
 
     for _ in range(3):
-        shown = app.console.result(app.console.store.get(escalated.case_id))
+        shown = app.client.result(app.client.store.get(escalated.case_id))
         assert shown.escalation["proposed_fixes"] == ["lift_risk_hold"]
 
     assert _receive_counts(app, url) == before

@@ -25,16 +25,16 @@ def _resign_zendesk(sample: dict, ticket: str) -> dict:
 
 
 def _dlq_messages(app) -> list[dict]:
-    resp = app.console.sqs.receive_message(QueueUrl=app.stack.outputs["IntakeDeadLetterQueueUrl"],
+    resp = app.client.sqs.receive_message(QueueUrl=app.stack.outputs["IntakeDeadLetterQueueUrl"],
                                            MaxNumberOfMessages=10, VisibilityTimeout=0)
     return [json.loads(m["Body"]) for m in resp.get("Messages", [])]
 
 
 def _drain_dlq(app) -> None:
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
-    while messages := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for m in messages:
-            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            app.client.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
 def test_zendesk_webhook_runs_the_workflow_and_a_redelivery_makes_one_case(app):
@@ -45,7 +45,7 @@ def test_zendesk_webhook_runs_the_workflow_and_a_redelivery_makes_one_case(app):
 
     assert first.case_id == again == "zendesk:900001"
     assert first.outcome == "auto_fixed" and first.team_id == "team_Q3xr89YFWHvqTRO0X0bmHkoU"
-    executions = app.console.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
+    executions = app.client.sfn.list_executions(stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"]
     assert sum(e["name"] == execution_name("zendesk:900001") for e in executions) == 1
 
 
@@ -57,10 +57,10 @@ def test_discourse_post_with_a_pasted_key_is_redacted_and_asks_for_rotation(app)
     result = app.run(sample)
 
     assert result.outcome == "auto_fixed"
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.report.secrets_redacted == 1 and secret not in case.model_dump_json()
     assert "revoke it and create a new one" in result.customer_reply
-    history = app.console.sfn.get_execution_history(executionArn=app.console.execution_arn(result.case_id))
+    history = app.client.sfn.get_execution_history(executionArn=app.client.execution_arn(result.case_id))
     assert secret not in json.dumps(history, default=str)
 
 
@@ -123,7 +123,7 @@ def test_a_kept_event_is_replayed_once_the_cause_is_fixed(app, monkeypatch):
     assert len(_dlq_messages(app)) == 1
 
     monkeypatch.undo()  # the cause is fixed
-    outcomes = app.console.replay()
+    outcomes = app.client.replay()
 
     assert [o.ok for o in outcomes] == [True]
     assert app.wait(outcomes[0].detail).outcome == "auto_fixed"
@@ -135,7 +135,7 @@ def test_staff_start_input_runs_like_a_ticket(app):
 
     assert result.case_id.startswith("staff:orbit-studio-manual")
     assert result.outcome == "escalated"
-    case = app.console.store.get(result.case_id)
+    case = app.client.store.get(result.case_id)
     assert case.report.requested_by == "alice@support.test" and case.report.source == "staff"
 
 
@@ -150,4 +150,4 @@ def test_case_ids_that_sanitize_alike_each_get_their_own_execution(app):
 
     assert [r.case_id for r in results] == ["staff:77.1", "staff:77/1"]
     assert all(r.outcome == "escalated" for r in results)  # both opened, neither answered "duplicate"
-    assert app.console.execution_arn("staff:77.1") != app.console.execution_arn("staff:77/1")
+    assert app.client.execution_arn("staff:77.1") != app.client.execution_arn("staff:77/1")

@@ -24,6 +24,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from unblock.domain.platform_model import HeldTeam, HoldKind, Source, Team
 from unblock.ports import FixConflict, Platform, PlatformUnavailable, TeamNotFound
+from unblock_dev.inputs import load_seed
+from unblock_dev.serving import serving
 
 log = logging.getLogger("sandbox_platform_api")  # not under "unblock": the handlers' Powertools logger
 
@@ -388,9 +390,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | Non
     import os
     import secrets
 
-    from unblock_dev.cli import _load_seed, serving
-
-    seed = _load_seed(args.platform)
+    seed = load_seed(args.platform)
     token = args.token or os.environ.get("PLATFORM_API_TOKEN") or secrets.token_urlsafe(24)
     # what is served is the sandbox itself, whatever this shell points a stack at
     os.environ["PLATFORM_ADAPTER"] = "sandbox"

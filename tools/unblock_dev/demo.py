@@ -15,6 +15,7 @@ from unblock.domain.models import Result
 from unblock.domain.platform_model import Seed
 from unblock_dev.local.app import LocalApp, event_time
 from unblock_dev.local.stack import ROOT
+from unblock_dev.rendering import render
 
 EVENTS = ROOT / "events"
 
@@ -47,7 +48,7 @@ def _alerts(app: LocalApp) -> Callable[[], list[str]]:
     """The subjects of what is published on the staff alerts topic from now on (a queue subscribed to it)."""
     import boto3
 
-    sqs, sns = app.console.sqs, boto3.client("sns")
+    sqs, sns = app.client.sqs, boto3.client("sns")
     url = sqs.create_queue(QueueName="demo-staff-alerts")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=app.stack.outputs["StaffAlertsTopicArn"], Protocol="sqs", Endpoint=arn)
@@ -72,7 +73,7 @@ def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView
     if incident_id is None:
         out.write("no incident opened\n")
         return rows
-    shown = app.console.incident(incident_id)
+    shown = app.client.incident(incident_id)
     assert shown is not None
     cause = shown.incident.cause
     out.write(f"incident {incident_id} opened on the third team's case: {cause.label}\n"
@@ -98,7 +99,7 @@ def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView
     if view is not None:
         out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(team)}\n")
     out.write("\nincidents on this stack (unblock incidents):\n")
-    for v in app.console.list_incidents():
+    for v in app.client.list_incidents():
         out.write(f"  {v.incident.incident_id}  {v.teams} teams, {len(v.members)} cases, {len(v.waiting)} waiting  "
                   f"{v.incident.cause.label}\n")
     return [(f"incident {r.case_id}"[:44], r) for r in finals]
@@ -129,8 +130,6 @@ class CustomerView:
 def run_scenarios(app: LocalApp, seed: Seed, out: TextIO | None = None,
                   view: CustomerView | None = None) -> list[tuple[str, Result]]:
     """Every scenario in events/, each from the seed, on one stack; escalated cases stay waiting."""
-    from unblock_dev.cli import render
-
     rows: list[tuple[str, Result]] = []
     for name in scenarios():
         event = json.loads((EVENTS / name).read_text())
@@ -151,8 +150,6 @@ def run_scenarios(app: LocalApp, seed: Seed, out: TextIO | None = None,
 
 
 def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
-    from unblock_dev.cli import render
-
     app = LocalApp(seed)
     view = CustomerView(app, raw_seed) if raw_seed is not None else None
     rows: list[tuple[str, Result]] = []

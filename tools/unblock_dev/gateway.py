@@ -44,6 +44,8 @@ from unblock.domain import gateway_rules as rules
 from unblock.domain.models import ProbeResult, Result
 from unblock.domain.platform_model import Key, Team
 from unblock.ports import Clock, TeamNotFound
+from unblock_dev.inputs import seed_file
+from unblock_dev.serving import serving
 
 log = logging.getLogger("unblock_dev.gateway")
 
@@ -411,8 +413,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_gateway(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock_dev.cli import seed_file, serving
-
     seed, raw = seed_file(args.platform)  # raw: the test secrets, before hashing
     with serving(args, seed, lambda app: make_gateway_server(app.platform, app.clock, port=args.port,
                                                              workflow=app)) as (app, server):

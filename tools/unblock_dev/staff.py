@@ -24,7 +24,7 @@ from unblock.workflow.incidents import IncidentView
 from unblock.workflow.staff_decisions import Decision, StaffError
 from unblock.workflow.states import evidence_bundle
 
-__all__ = ["Console", "Decision", "StaffError", "poll", "stack_outputs"]
+__all__ = ["StackClient", "Decision", "StaffError", "poll", "stack_outputs"]
 T = TypeVar("T")
 
 
@@ -48,7 +48,11 @@ def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
     return found
 
 
-class Console:
+class StackClient:
+    """A client of one stack's resources (its cases table, state machine, queues, functions), found by
+    the stack's Outputs: what staff tools act through on a deployed stack, and LocalApp on the embedded
+    one. Not the staff console (unblock.console, the web pages)."""
+
     def __init__(self, outputs: dict[str, str], clock: Clock | None = None) -> None:
         import boto3
 

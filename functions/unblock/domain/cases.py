@@ -12,8 +12,8 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    NextStep,
     Outcome,
-    Plan,
     Report,
     Signal,
     StaffDecision,
@@ -46,7 +46,7 @@ class Case(BaseModel):
     endpoint: str | None = None
     model: str | None = None
     findings: list[Finding] = []
-    plan: Plan | None = None
+    plan: NextStep | None = None
     fixes: list[FixRecord] = []
     verification: dict[str, Any] | None = None
     escalation: Escalation | None = None

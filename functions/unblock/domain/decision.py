@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from unblock.domain.fixes import fixes_for
-from unblock.domain.models import Finding, Outcome, Plan, ProbeResult
+from unblock.domain.models import Finding, NextStep, Outcome, ProbeResult
 from unblock.domain.tickets.signal_catalogue import BY_CODE
 from unblock.domain.tickets.signals import from_request_log
 
@@ -27,39 +27,39 @@ def probe_signal(answer: ProbeResult) -> str | None:
 
 
 def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], ProbeResult],
-           signals: Sequence[str] = ()) -> Plan:
+           signals: Sequence[str] = ()) -> NextStep:
     """The next step for a case. `probe` is only called when every check is ok (step 5).
     `signals` (codes, DESIGN.md "Signals") change the answer, never the safety rules: only
     findings lead to fixes and escalations."""
     if not team_id:
         answered = answered_by_signals(signals)
         if answered:
-            return Plan(action="customer_action", recheck=False,
+            return NextStep(action="customer_action", recheck=False,
                         reason="What the customer saw needs no team to answer: " + ", ".join(answered) + ".")
-        return Plan(action="needs_info", reason="The team could not be identified from the report.")
+        return NextStep(action="needs_info", reason="The team could not be identified from the report.")
     escalating = [f.code for f in findings if f.disposition == "escalate"]
     if escalating:
         # safety rule: no automatic fix while any finding needs a human
-        return Plan(action="escalate", reason="Needs a person: " + ", ".join(escalating) + ".")
+        return NextStep(action="escalate", reason="Needs a person: " + ", ".join(escalating) + ".")
     fixes = [fix for f in findings if f.disposition == "auto_fix" for fix in fixes_for(f)]
     if fixes:
-        return Plan(action="auto_fix", reason="Safe automatic fixes apply.", fixes=fixes)
+        return NextStep(action="auto_fix", reason="Safe automatic fixes apply.", fixes=fixes)
     actions = [f.code for f in findings if f.disposition == "customer_action"]
     if actions:
-        return Plan(action="customer_action", reason="The customer can mend this: " + ", ".join(actions) + ".")
+        return NextStep(action="customer_action", reason="The customer can mend this: " + ", ".join(actions) + ".")
     answer = probe()
     answered = answered_by_signals(signals)
     if answer.ok and answered:
-        return Plan(action="customer_action", recheck=False,
+        return NextStep(action="customer_action", recheck=False,
                     reason="Every check passes and the gateway answers 200; what the "
                     "customer saw is on their side: " + ", ".join(answered) + ".")
     if answer.ok:
-        return Plan(action="already_working", reason="Every check passes and the gateway answers 200.")
+        return NextStep(action="already_working", reason="Every check passes and the gateway answers 200.")
     refused = probe_signal(answer)
     if refused:
-        return Plan(action="customer_action", reason=f"Every check passes; the gateway refuses the call itself "
+        return NextStep(action="customer_action", reason=f"Every check passes; the gateway refuses the call itself "
                     f"({answer.status} {answer.error_type}): {refused}.")
-    return Plan(
+    return NextStep(
         action="escalate",
         reason=f"Every check passes but the gateway still answers {answer.status} {answer.error_type}: cause unknown.",
     )

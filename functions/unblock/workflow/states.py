@@ -20,8 +20,8 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    NextStep,
     Outcome,
-    Plan,
     ProbeResult,
     Report,
     Signal,
@@ -103,7 +103,7 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 
 
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
-                findings: list[Finding]) -> Plan:
+                findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
     plan = decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
     _update(store, clock, case, findings=findings, plan=plan)

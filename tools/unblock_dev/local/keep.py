@@ -147,7 +147,7 @@ def _queues(directory: Path, counts: dict[str, int]) -> None:
 
 
 def _executions(app: LocalApp, directory: Path, counts: dict[str, int], since: datetime | None) -> None:
-    sfn = app.console.sfn
+    sfn = app.client.sfn
     directory.mkdir(parents=True, exist_ok=True)
     for machine in sfn.list_state_machines()["stateMachines"]:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"]):

@@ -90,7 +90,8 @@ SIGNALS: tuple[SignalSpec, ...] = (
     SignalSpec(
         code="byok.needs_credits",
         patterns=(
-            r"(?i)\b(?:byok|bring[- ]your[- ]own[- ]keys?)\b[^.!?]{0,160}?(?:insufficient|credits?|\b402\b|balance|funds)",
+            r"(?i)\b(?:byok|bring[- ]your[- ]own[- ]keys?)\b[^.!?]{0,160}?"
+            r"(?:insufficient|credits?|\b402\b|balance|funds)",
             r"(?i)(?:insufficient funds|\b402\b|no credits|credits? (?:are|is) (?:at )?\$?0)[^.!?]{0,160}?"
             r"\b(?:byok|bring[- ]your[- ]own[- ]keys?)\b",
         ),
@@ -172,9 +173,11 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?!api\.)[a-z0-9.-]+(?::\d+)?[^\s\"'`]*",
             r"(?i)\bOPENAI_BASE_URL ?= ?[\"']?https?://(?!ai-gateway\.vercel\.sh/v1\b)[^\s\"']+",
             r"(?i)https?://[a-z0-9-]+\.vercel\.app/(?:v1|api)/[^\s\"']*",
-            r"(?i)https?://(?:gateway\.ai\.vercel\.(?:sh|com)|ai-gateway\.vercel\.(?:app|com)|api\.vercel\.com/v1/ai)\b",
+            r"(?i)https?://(?:gateway\.ai\.vercel\.(?:sh|com)|ai-gateway\.vercel\.(?:app|com)|"
+            r"api\.vercel\.com/v1/ai)\b",
         ),
-        explanation="The answer did not come from the gateway: an HTML page, an app's route, a host that is not the gateway's.",
+        explanation=("The answer did not come from the gateway: an HTML page, an app's route, a host that is not "
+                     "the gateway's."),
         steps=("The request did not reach the AI Gateway: the client's base URL points somewhere else (a web app, "
                "a mistyped host, or the gateway's host without /v1). Copy the gateway's base URL from the AI "
                "Gateway page of the dashboard: https://ai-gateway.vercel.sh/v1 for OpenAI-compatible clients (the "

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.support import EVENTS
 from tests.unit.test_signal_corpus import TICKETS
 from unblock.domain.platform_model import load_seed_text
-from tests.support import EVENTS
 
 SEED = load_seed_text((EVENTS / "platform.json").read_text())
 TEAM_BY_SLUG = {t.slug: t.team_id for t in SEED.teams}
