@@ -188,6 +188,9 @@ def evidence_bundle(case: Case) -> dict[str, Any]:
         "must_rotate_key": case.escalation.must_rotate_key,
         "report": {"source": case.report.source, "ticket_id": case.report.ticket_id, "subject": case.report.subject,
                    "facts": case.report.facts},
+        # what the customer saw, and the gateway's own record of the request they named
+        "signals": [sig.model_dump(mode="json") for sig in case.signals],
+        "request": case.request.model_dump(mode="json") if case.request else None,
         "decide_with": f"unblock decide {case.case_id} --approve|--resolve|--reject",
     }
 
