@@ -58,3 +58,45 @@ def test_ticket_through_the_workflow(app, ticket):
         # a public reply never names a team id nor asks for one to be posted
         assert "team_" not in reply.replace("starts with team_", "")
         assert "reply with your team id" not in reply.lower()
+
+
+def test_staff_see_the_signals_their_snippets_and_the_request_log_record(app):
+    from datetime import timedelta
+
+    from tests.support import load_event
+    from unblock.console import stats, views
+
+    result = app.run(load_event("ticket-request-id.json"))
+    assert result.signals == ["gateway.access_denied"] and result.outcome == "auto_fixed"
+    case = app.console.store.get(result.case_id)
+    assert case.identified_by == "request_log" and case.request is not None
+    page = views.case_page(case, app.clock.now(), timedelta(hours=4), None)
+    assert "What the customer saw" in page and "gateway.access_denied" in page
+    assert "&#34;type&#34;:&#34;access_denied&#34;" in page or "access_denied" in page  # the snippet, escaped
+    assert "iad1::sfo1::7xk2p-1764151200000-3f9a0c1d2e4b" in page and "/v1/chat/completions" in page
+    assert "identified by this request" in page
+
+    other = app.run(load_event("ticket-model-restricted.json"))
+    cases = [c for c in (app.console.store.get(result.case_id), app.console.store.get(other.case_id)) if c]
+    metrics = views.metrics_page(stats.metrics(cases, app.clock.now(), timedelta(hours=4)), timedelta(hours=4))
+    assert "Cases by what the customer saw" in metrics
+    assert "gateway.model_restricted" in metrics and "gateway.access_denied" in metrics
+
+
+@pytest.mark.parametrize(("event", "outcome", "signals"), [
+    ("ticket-model-restricted.json", "customer_action", ["gateway.model_restricted"]),
+    ("ticket-key-not-loaded.json", "customer_action", ["client.key_not_loaded"]),
+    ("ticket-generation-id-model.json", "customer_action", ["gateway.access_denied", "gateway.model_restricted"]),
+])
+def test_the_sample_signal_events(app, event, outcome, signals):
+    from tests.support import load_event
+
+    result = app.run(load_event(event))
+    assert (result.outcome, result.signals) == (outcome, signals)
+    assert "revoke" not in (result.customer_reply or "")
+    if result.team_id:
+        assert [f.check for f in result.findings] == ["billing", "key", "restrictions"]
+        # the probe asked what the customer asked: the model from the request log
+        case = app.console.store.get(result.case_id)
+        assert case.model == "anthropic/claude-sonnet-4"
+        assert app.platform.probe(result.team_id, model=case.model).error_type == "no_providers_available"
