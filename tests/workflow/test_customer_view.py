@@ -242,3 +242,14 @@ def test_without_a_token_handed_in_the_gateway_makes_one_up(app, monkeypatch):
         assert len(server.probe_token) >= 32 and not server.token_from_env
     finally:
         server.server_close()
+
+
+def test_a_free_tier_team_is_refused_a_model_its_credits_do_not_cover(gateway):
+    """model_policy in the seed: the customer's own SDK call sees the gateway's refusal, other models work."""
+    free = "team_FreeCred1tsMode100000000"
+    c = client(gateway, free)
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        c.chat.completions.create(model="anthropic/claude-sonnet-4", messages=MESSAGES)  # type: ignore[arg-type]
+    assert refused.value.body["type"] == "no_providers_available"  # type: ignore[index]
+    assert "Free tier users do not have access to this model" in refused.value.body["message"]  # type: ignore[index]
+    assert c.chat.completions.create(model="openai/gpt-4o-mini", messages=MESSAGES).choices  # type: ignore[arg-type]

@@ -272,7 +272,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         team, key = caller
-        answer = rules.answer(team, key, self.server.clock.now(), key_named=True)
+        # the model the customer asked for: a free-tier team is refused one its credits do not cover
+        asked = str(body.get("model") or DEFAULT_MODEL) if isinstance(body, dict) else DEFAULT_MODEL
+        policy = getattr(self.server.platform, "model_policy", None)
+        answer = rules.answer(team, key, self.server.clock.now(), key_named=True, model=asked,
+                              policy=policy() if policy else None)
         if not answer.ok:
             self._error(answer.status, answer.error_type or "access_denied", answer.message or "Forbidden.")
             return
