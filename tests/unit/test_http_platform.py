@@ -475,3 +475,13 @@ def test_platform_serve_is_a_cli_command() -> None:
 def test_timestamps_cross_the_wire_unchanged(api: HttpPlatform, seed: Any) -> None:
     team_id = seed(make_team(billing={"hold": {"since": ago(minutes=90)}}))
     assert api.get_billing(team_id).hold.since == NOW - timedelta(minutes=90)
+
+
+def test_an_api_without_the_request_log_identifies_nothing_by_it(server: Any, seed: Any, monkeypatch: Any) -> None:
+    """GET /v1/requests is optional: an operator's API that predates it answers 404, not an error."""
+    import unblock_dev.api_server as api_server
+
+    seed()
+    monkeypatch.setattr(api_server, "ROUTES", [r for r in api_server.ROUTES if "requests" not in r[0].pattern])
+    api = HttpPlatform(server.url, TOKEN, read_timeout=READ_TIMEOUT, retries=0)
+    assert api.find_request("iad1::sfo1::7xk2p-1764151200000-3f9a0c1d2e4b") is None

@@ -320,10 +320,15 @@ class HttpPlatform:
         return str(data["team_id"])
 
     def find_request(self, request_id: str) -> RequestRecord | None:
-        """`GET /v1/requests/{id}`: the request log's record by request or generation id (404 `request_not_found`)."""
+        """`GET /v1/requests/{id}`: the request log's record by request or generation id (404
+        `request_not_found`; any 404, so an admin API without the log still identifies by slug or email)."""
         path = f"/v1/requests/{_seg(request_id)}"
-        data = self._get(path, missing="request_not_found")
-        return None if data is None else self._parse(RequestRecord, data, "request")
+        status, data = self._call("GET", path)
+        if status == 200:
+            return self._parse(RequestRecord, data, "request")
+        if status == 404:  # not in the log, or an API that keeps no log (optional): identify otherwise
+            return None
+        raise self._fail("GET", path, status, data)
 
     def probe(self, team_id: str, key_prefix: str | None = None, *, endpoint: str | None = None,
               model: str | None = None) -> ProbeResult:
