@@ -274,3 +274,14 @@ def test_the_report_carries_signals_with_redacted_snippets() -> None:
     report = report_from_ticket(TicketEvent.model_validate(event), datetime(2026, 11, 26, tzinfo=UTC))
     assert [s.code for s in report.signals] == ["gateway.unauthenticated"]
     assert all("Qx7Lm2Np8Rt4" not in s.snippet for s in report.signals)
+
+
+@pytest.mark.parametrize("text", ["Resource." * 440, "byok " * 800, "process.env." * 330, "x-matched-path: /" * 235,
+                                  "credits $0 " * 360, "a" * 4000])
+def test_reading_a_worst_case_ticket_stays_fast(text: str) -> None:
+    """Every ticket passes the matcher at intake: no pattern may backtrack badly over a full-size text."""
+    import time
+
+    start = time.perf_counter()
+    read_signals("", text[:4000])
+    assert time.perf_counter() - start < 1.0

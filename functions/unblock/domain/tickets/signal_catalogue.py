@@ -127,7 +127,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\bapi_?key\"?'? ?[:=] ?(?:undefined|null|None)\b",
             r"(?i)\b(?:AI_GATEWAY_API_KEY|VERCEL_OIDC_TOKEN|OPENAI_API_KEY)\b[^.!?]{0,40}?"
             r"\b(?:is |was |comes back |returns? |shows? )?(?:undefined|not set|not defined|missing|empty|blank)\b",
-            r"(?i)\b(?:process\.env|os\.environ|import\.meta\.env|Resource)\.?\[?[\"']?[A-Za-z_][A-Za-z0-9_.]*[\"']?\]?"
+            r"(?i)\b(?:process\.env|os\.environ|import\.meta\.env|Resource)\.?\[?[\"']?[A-Za-z_][A-Za-z0-9_.]{0,80}[\"']?\]?"
             r"[^.!?]{0,30}?\b(?:is |was |comes back |returns? )(?:undefined|None|null|empty)\b",
             r"\bLoadAPIKeyError\b|AI_LoadAPIKeyError",
             r"(?i)the api_key client option must be set",
