@@ -102,3 +102,11 @@ def test_the_sample_signal_events(app, event, outcome, signals):
         case = app.client.store.get(result.case_id)
         assert case.model == "anthropic/claude-sonnet-4"
         assert app.platform.probe(result.team_id, model=case.model).error_type == "no_providers_available"
+
+
+def test_the_probe_asks_the_call_that_fails_not_the_listing_that_works(app):
+    ticket = next(t for t in TICKETS if t["id"] == "denied-models-ok-chat-fails")
+    result = app.run(event_for(ticket))
+    case = app.client.store.get(result.case_id)
+    assert case.endpoint == "/v1/chat/completions"
+    assert result.verified is True  # verified on that same call

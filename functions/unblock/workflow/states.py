@@ -61,7 +61,7 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
                 signals=case_signals(report, record), request=record, identified_by=found.how,
-                endpoint=_first(report.facts.get("endpoints")) or (record.endpoint if record else None),
+                endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else None),
                 model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
@@ -70,6 +70,16 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
 
 def _first(values: list[str] | None) -> str | None:
     return values[0] if values else None
+
+
+# Endpoints customers name as the ones that still work ("/v1/models answers 200, /v1/chat/completions
+# 403"): the probe asks the call that fails, so these come last.
+_LISTINGS = ("/v1/models", "/v1/credits")
+
+
+def _called(endpoints: list[str] | None) -> str | None:
+    ordered = sorted(endpoints or [], key=lambda e: e in _LISTINGS)
+    return ordered[0] if ordered else None
 
 
 def case_signals(report: Report, record: RequestRecord | None) -> list[Signal]:
