@@ -168,4 +168,5 @@ class Result(_Model):
     requester_verified: bool = False
     incident_id: str | None = None
     signals: list[str] = []  # codes of what the customer saw (DESIGN.md "Signals")
+    follow_ups: int = 0  # the customer's follow-ups the case has taken in (DESIGN.md "Conversations")
     trace: Trace

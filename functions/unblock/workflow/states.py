@@ -6,11 +6,11 @@ or Step Functions; the handlers in unblock.handlers parse events and call these.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from unblock.domain import checks, replies
-from unblock.domain.cases import Case
+from unblock.domain.cases import Case, Message
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
 from unblock.domain.identification import identify, requester_verified
@@ -31,6 +31,7 @@ from unblock.domain.tickets.signals import from_request_log
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
+EVIDENCE_MESSAGES = 10  # the conversation's last messages in the evidence bundle (an SQS message: < 256 KiB)
 
 
 def send_reply(outbox: Outbox, case: Case) -> bool:
@@ -65,7 +66,37 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
-    return case if store.create(case) else _get(store, report.case_id)
+    if store.create(case):
+        return case
+    existing = _get(store, report.case_id)
+    if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
+        return _begin_run(platform, store, clock, existing)
+    return existing
+
+
+def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -> Case:
+    """A later run of the case (a follow-up's, a re-check's): identification runs again over the
+    whole conversation (the case's report holds every follow-up's facts), and what the last run
+    concluded is cleared, so this run decides afresh. The fix audit and staff's decisions stay.
+    A requester stays verified only for the team they were verified for."""
+    report = case.report
+    found = identify(platform, report)
+    team, record = found.team, found.request or case.request
+    team_id = team.team_id if team else None
+    verified = requester_verified(report, team) or (case.requester_verified and team_id == case.team_id)
+    key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    if key_prefix is None and record is not None and team is not None and record.team_id == team_id:
+        key_prefix = record.key_prefix
+    if record is not None and record.team_id != team_id:
+        record = None  # another team's record is never this case's evidence
+    signals = case_signals(report, record)
+    return _update(store, clock, case, team_id=team_id, requester_verified=verified, key_prefix=key_prefix,
+                   signals=signals, request=record, identified_by=found.how,
+                   endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else case.endpoint),
+                   model=_first(report.facts.get("models")) or (record.model if record else case.model),
+                   seen_follow_ups=lambda c: c.follow_ups, findings=[], plan=None, verification=None, escalation=None,
+                   outcome=None, resolution=None, customer_reply=None, private_reply=None, internal_note=None,
+                   task_token=None, closed_at=None, status="open")
 
 
 def _first(values: list[str] | None) -> str | None:
@@ -125,10 +156,10 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
     case = _get(store, case_id)
     # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
     bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
-    records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
+    records = apply_fixes(platform, ledger, clock, case_id=case.run_key, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
                           requester_verified=case.requester_verified, guardrails=not approved or bulk)
-    kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
+    kept = [r for r in case.fixes if (r.case_id, r.fix) not in {(x.case_id, x.fix) for x in records}]
     _update(store, clock, case, fixes=kept + records)
     return records
 
@@ -170,7 +201,7 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
         queue.send(evidence_bundle(case), priority="high")
         return case
     findings = case.findings or (partial or [])
-    proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
+    proposals = [f.fix for f in case.run_fixes if f.status == "proposed"] or proposed_fixes(findings)
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
@@ -181,6 +212,9 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     updates["customer_reply"] = replies.customer_reply(draft, findings)
     updates["private_reply"] = replies.private_reply(draft, findings)
     updates["internal_note"] = replies.internal_note(draft)
+    public, private, at = updates["customer_reply"], updates["private_reply"], clock.now()
+    updates["conversation"] = lambda c: with_replies(c, public, private, at)
+    updates["seen_follow_ups"] = lambda c: c.follow_ups  # staff see the whole conversation from here
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
@@ -201,6 +235,9 @@ def evidence_bundle(case: Case) -> dict[str, Any]:
         # what the customer saw, and the gateway's own record of the request they named
         "signals": [sig.model_dump(mode="json") for sig in case.signals],
         "request": case.request.model_dump(mode="json") if case.request else None,
+        # the customer's follow-ups and unblock's replies, redacted (DESIGN.md "Conversations")
+        "conversation": [m.model_dump(mode="json") for m in case.conversation[-EVIDENCE_MESSAGES:]],
+        "follow_ups": case.follow_ups,
         "decide_with": f"unblock decide {case.case_id} --approve|--resolve|--reject",
     }
 
@@ -224,25 +261,41 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         plan = decide(None, [], _no_probe, case.signal_codes)
         outcome = "customer_action" if plan.action == "customer_action" else "needs_info"
         updates["plan"] = plan
-    waiting = outcome == "customer_action"
-    # nothing on a team to re-check when the steps are the customer's own (no team, or the
-    # signals' steps with every check passing): their follow-up runs the case again
-    plan_now = updates.get("plan") or case.plan
-    recheck = waiting and bool(case.team_id) and (plan_now.recheck if plan_now else True)
+    # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
+    # needs_info waits for the customer's answer (a follow-up runs it again), stale 14 days after
+    # their last message (DESIGN.md "Conversations")
+    waiting = outcome in ("customer_action", "needs_info") and resolution is None
     updates |= {
         "outcome": outcome, "resolution": resolution,
-        "status": "awaiting_customer" if waiting else "closed",
-        "next_check_at": now + RECHECK_FIRST if recheck else None, "task_token": None,
+        "status": "awaiting_customer" if waiting else "closed", "closed_at": None if waiting else now,
+        "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
     }
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, left)
     updates["private_reply"] = replies.private_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
+    public, private = updates["customer_reply"], updates["private_reply"]
+    updates["conversation"] = lambda c: with_replies(c, public, private, now)
     return _update(store, clock, case, **updates)
 
 
 def _no_probe() -> ProbeResult:
     raise AssertionError("no team: nothing to probe")
+
+
+def with_replies(case: Case, public: str | None, private: str | None, at: datetime) -> list[Message]:
+    """The conversation with unblock's replies of this run in it (once per run: a retried step
+    adds nothing). The private one is the Discourse private message."""
+    import hashlib
+
+    from unblock.domain.conversations import MAX_MESSAGES
+
+    messages = list(case.conversation)
+    for channel, text in (("private", private), ("public", public)):
+        mid = f"unblock:{case.runs}:{channel}:{hashlib.sha256((text or '').encode()).hexdigest()[:12]}"
+        if text and not any(m.id == mid for m in messages):
+            messages.append(Message(id=mid, author="unblock", text=text, at=at, channel=channel))
+    return messages[-MAX_MESSAGES:]
 
 
 def _verified_fix(case: Case) -> bool:
@@ -266,8 +319,11 @@ def _update(store: CaseStore, clock: Clock, read: Case, **changes: Any) -> Case:
     """Write changes over the case as read; a lost race re-reads and re-applies them."""
     case = read
     for _ in range(5):
+        # a change given as a function is computed over the case as it is now (the conversation:
+        # a follow-up that landed since the read must not be written over)
+        fresh = {k: (v(case) if callable(v) else v) for k, v in changes.items()}
         try:
-            return store.save(case.model_copy(update={**changes, "updated_at": clock.now()}))
+            return store.save(case.model_copy(update={**fresh, "updated_at": clock.now()}))
         except CaseConflict:
             case = _get(store, read.case_id)
     raise RuntimeError(f"case {read.case_id}: too many concurrent updates")
