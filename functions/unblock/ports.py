@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         HeldTeam,
         HoldKind,
         Key,
+        RequestRecord,
         Restriction,
         Source,
         Team,
@@ -53,7 +54,14 @@ class Platform(Protocol):
     def get_auto_lifts(self, team_id: str) -> tuple[AutoLift, ...]: ...
     def get_team(self, team_id: str) -> Team: ...
     def find_key_owner(self, prefix: str) -> str | None: ...
-    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult: ...
+    def probe(self, team_id: str, key_prefix: str | None = None, *, endpoint: str | None = None,
+              model: str | None = None) -> ProbeResult:
+        """What the gateway answers now for the team's request with that key to `endpoint` (default
+        `/v1/chat/completions`) for `model` (default: any model the team may use)."""
+        ...
+    def find_request(self, request_id: str) -> RequestRecord | None:
+        """The gateway's record of one request, by its request id (`X-Vercel-Id`) or generation id."""
+        ...
     def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
                         limit: int = 100) -> tuple[HeldTeam, ...] | None:
         """The teams whose active `hold` (the billing hold, or that restriction flag) from `source`

@@ -15,7 +15,7 @@ from unblock_dev.commands import decide as decide_cmd
 from unblock_dev.commands import start as start_cmd
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
-               "customer_reply", "requester_verified", "incident_id", "follow_ups", "trace"}
+               "customer_reply", "requester_verified", "incident_id", "signals", "follow_ups", "trace"}
 
 
 def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,6 +36,15 @@ def test_run_json_prints_exactly_one_result_object():
     assert [f["code"] for f in result["findings"]] == ["billing.ok", "key.ok", "restrictions.risk_hold"]
     assert result["escalation"]["proposed_fixes"] == ["lift_risk_hold"]
     assert result["trace"]["states"][0] == "OpenCase" and result["trace"]["states"][-1] == "Escalate"
+    assert result["signals"] == ["gateway.access_denied"]  # every Result carries what the customer saw
+
+
+def test_run_readable_output_shows_what_the_customer_saw():
+    done = _unblock("run", "events/ticket-model-restricted.json")
+
+    assert done.returncode == 0, done.stderr
+    assert "customer saw:" in done.stdout and "gateway.model_restricted" in done.stdout
+    assert "customer_action" in done.stdout and "buy AI Gateway credits" in done.stdout
 
 
 def test_run_readable_output_shows_path_findings_fix_and_reply():

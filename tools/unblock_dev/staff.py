@@ -171,8 +171,8 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), follow_ups=case.follow_ups,
-                      trace=self.trace(case.case_id, case.execution_arn))
+                      incident_id=self.incidents.incident_of(case.case_id), signals=case.signal_codes,
+                      follow_ups=case.follow_ups, trace=self.trace(case.case_id, case.execution_arn))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""

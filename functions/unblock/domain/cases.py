@@ -15,8 +15,10 @@ from unblock.domain.models import (
     NextStep,
     Outcome,
     Report,
+    Signal,
     StaffDecision,
 )
+from unblock.domain.platform_model import RequestRecord
 
 
 class ProactiveLink(BaseModel):
@@ -63,6 +65,14 @@ class Case(BaseModel):
     # the requester speaks for the team (DESIGN.md "Who may act on which team"); decided at OpenCase
     requester_verified: bool = False
     report: Report
+    # what the customer saw (the ticket's signals, then the request log's), and the request-log
+    # record the ticket named: evidence staff see (DESIGN.md "Signals")
+    signals: list[Signal] = []
+    request: RequestRecord | None = None
+    identified_by: str | None = None
+    # what the customer called: the probe (and the verification after a fix) asks the same
+    endpoint: str | None = None
+    model: str | None = None
     findings: list[Finding] = []
     plan: NextStep | None = None
     fixes: list[FixRecord] = []
@@ -100,6 +110,10 @@ class Case(BaseModel):
     def verified(self) -> bool:
         """Only a fix that the checks and the probe confirmed closes a case as auto_fixed."""
         return (self.verification or {}).get("outcome") == "auto_fixed"
+
+    @property
+    def signal_codes(self) -> list[str]:
+        return list(dict.fromkeys(s.code for s in self.signals))
 
     @property
     def run_key(self) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
 from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName
+from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -55,6 +56,37 @@ def _steps(findings: list[Finding]) -> list[str]:
     return [STEPS[f.code] for f in findings if f.disposition == "customer_action" and f.code in STEPS]
 
 
+def _confirmed(code: str, findings: list[Finding]) -> bool:
+    """A finding (not ok) already says what the signal says: its steps are the finding's."""
+    patterns = BY_CODE[code].confirmed_by
+    return any(f.disposition != "ok" and any(f.code == p or (p.endswith(".*") and f.code.startswith(p[:-1]))
+                                             for p in patterns) for f in findings)
+
+
+def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
+    """The steps for what the customer saw that need no team state (DESIGN.md "Signals"): they
+    speak of the customer's own message and the gateway's public rules, never of a team's
+    account, so anyone may read them, on any channel. Signals a finding confirms are left to it."""
+    codes = [c for c in case.signal_codes if c in BY_CODE and not BY_CODE[c].needs_team]
+    return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
+
+
+def _quoted(case: Case) -> str:
+    """Where the signals came from, as the customer knows it."""
+    if any(s.source == "request_log" for s in case.signals):
+        return "From what the gateway answered your request"
+    return "From the error you quoted" if len(case.signals) == 1 else "From the errors you quoted"
+
+
+def _from_signals(case: Case, steps: list[str], closing: str) -> str:
+    lead = f"Thanks for the details. {_quoted(case)}:"
+    return "\n".join([lead, *[f"- {s}" for s in steps], closing])
+
+
+_SIGNALS_CLOSING = ("If requests still fail after that, reply here with the error you see then (and the "
+                    "X-Vercel-Id response header of a failing request) and we will look further.")
+
+
 def is_public(case: Case) -> bool:
     """A forum topic is read by anyone: its public reply stays in general terms."""
     return case.report.channel == "forum"
@@ -72,12 +104,17 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
             return _reply(case, _proactive_intro(case), "A person on our team is reviewing what we found now; "
                           "we will write again here once it is decided.")
         return _reply(case, _proactive_intro(case), _specific(case, findings_now))
+    steps = signal_steps(case, findings_now)
+    if case.outcome == "customer_action" and steps and not any(f.disposition == "customer_action" for f in findings_now):
+        # the customer's own steps answer it (no team, or every check passes): the same for anyone
+        return _reply(case, _already_done(case), _from_signals(case, steps, _SIGNALS_CLOSING),
+                      _posted_team_id_note(case))
     if case.requester_verified and not is_public(case):
-        return _reply(case, _already_done(case), _specific(case, findings_now))
+        return _reply(case, _already_done(case), _specific(case, findings_now), _also(steps, case))
     if is_public(case) and case.outcome == "needs_info":
         asked = NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_FORM
-        return _reply(case, asked, _posted_team_id_note(case))
-    return _reply(case, _already_done(case), _general(case), _where_details_are(case),
+        return _reply(case, asked, _also(steps, case), _posted_team_id_note(case))
+    return _reply(case, _already_done(case), _general(case), _also(steps, case), _where_details_are(case),
                   _posted_team_id_note(case))
 
 
@@ -104,6 +141,15 @@ def _already_done(case: Case) -> str | None:
     return f"{noticed}, before you wrote, and looked into it straight away."
 
 
+def _also(steps: list[str], case: Case) -> str | None:
+    """Steps from what the customer quoted, beside the outcome's own text."""
+    if not steps:
+        return None
+    lead = f"Meanwhile, {_quoted(case).lower()}:" if case.outcome == "needs_info" else \
+        f"Also, {_quoted(case).lower()}:"
+    return "\n".join([lead, *[f"- {s}" for s in steps]])
+
+
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """What goes to the requester privately from a public channel (a private message): the
     specifics for a verified requester, and the question which team they are on."""
@@ -112,7 +158,7 @@ def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     if case.outcome == "needs_info":
         return _reply(case, NEEDS_INFO + " " + PRIVATE_ONLY)
     if case.requester_verified:
-        return _reply(case, _specific(case, findings_now))
+        return _reply(case, _specific(case, findings_now), _also(signal_steps(case, findings_now), case))
     return None
 
 
@@ -238,6 +284,11 @@ def stale_reply() -> str:
 def internal_note(case: Case) -> str:
     lines = [f"unblock case {case.case_id} · team {case.team_id or 'unknown'} · outcome {case.outcome}"]
     lines += [f"- {f.code} ({f.disposition}): {f.summary}" for f in case.findings]
+    lines += [f"- saw {s.code} ({s.source}): {s.snippet}" for s in case.signals]
+    if case.request is not None:
+        r = case.request
+        lines.append(f"- request log {r.request_id}: {r.status} {r.error_type or ''} {r.endpoint or ''} "
+                     f"{r.model or ''} key {r.key_prefix or '-'}".rstrip())
     lines += [f"- fix {r.fix}: {r.status} by {r.actor} at {r.at.isoformat()}" for r in case.fixes]
     if case.escalation:
         lines.append(f"Escalated: {case.escalation.reason}")

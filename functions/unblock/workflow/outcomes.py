@@ -71,4 +71,5 @@ def close(state: ExecutionState, *, cases: CaseStore, outbox: Outbox, clock: Clo
     outcome, resolution = outcome_of(state)
     case = steps.close_case(cases, clock, state.case_id(), outcome, resolution)
     steps.send_reply(outbox, case)
-    return Closed(case, outcome, resolution)
+    # a case with no team may be answered by its signals alone (close_case decides)
+    return Closed(case, case.outcome or outcome, resolution)
