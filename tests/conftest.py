@@ -3,6 +3,7 @@ and reseeded per test; tests/unit runs first and uses its own short-lived moto m
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,12 @@ from tests.support import EVENTS
 settings.register_profile("ci", derandomize=True, print_blob=True, suppress_health_check=[])
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("ci")
+
+# The one switch for the embedded stack's waits (tools/unblock_dev/local/timings.py), read when a stack
+# starts, here and in the `unblock` subprocesses tests run: every Retry waits at most 1 s. The staff
+# waits keep the ASL's day; the test that lets one lapse shortens its own (`app.stack.retimed`).
+# `UNBLOCK_TEST_TIMINGS= pytest ...` runs the ASL's own timings.
+os.environ.setdefault("UNBLOCK_TEST_TIMINGS", "retry_seconds=1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

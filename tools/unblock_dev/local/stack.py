@@ -25,6 +25,7 @@ from typing import Any
 
 from unblock.ports import Clock
 from unblock_dev.local.template import Resolver, load_template
+from unblock_dev.local.timings import Timings
 
 SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known test value, signs events/
 REGION = "us-east-1"
@@ -70,7 +71,7 @@ class LocalStack:
     """One embedded stack; start it once per process (or test session) and reuse it."""
 
     def __init__(self, template: Path | None = None, *, stack_name: str = "unblock-local",
-                 parameters: dict[str, str] | None = None) -> None:
+                 parameters: dict[str, str] | None = None, timings: Timings | None = None) -> None:
         self.template_path = template or ROOT / "template.yaml"
         self.template = load_template(self.template_path)
         self.stack_name = stack_name
@@ -78,6 +79,9 @@ class LocalStack:
         self.handlers: dict[str, str] = {}  # function name -> "module.function"
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
+        # how long the state machines wait (local/timings.py): the caller's, else UNBLOCK_TEST_TIMINGS, else the ASL's
+        self.timings = timings if timings is not None else Timings.from_env()
+        self.definitions: dict[str, str] = {}  # state machine ARN -> its definition as the template loads it
         # errors to raise first, by function logical id or "<logical id>.<step>" (one workflow step)
         self.faults: dict[str, list[Exception]] = {}
         self.task_functions: set[str] = set()  # functions the state machines invoke as tasks (payload limit)
@@ -109,6 +113,7 @@ class LocalStack:
         atomic_dynamodb_writes()
         payload_limits()
         early_task_results()
+        heartbeat_timeouts()
         self._create()
         fresh_adapters()
         return self
@@ -222,11 +227,27 @@ class LocalStack:
             definition = (self.template_path.parent / props["DefinitionUri"]).read_text()
             for key, value in r.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
-            sfn.create_state_machine(name=r.attrs[(lid, "Name")], definition=definition, roleArn=role,
-                                     type=props.get("Type", "STANDARD"))
+            self.definitions[r.refs[lid]] = definition
+            sfn.create_state_machine(name=r.attrs[(lid, "Name")], definition=self.timings.apply(definition),
+                                     roleArn=role, type=props.get("Type", "STANDARD"))
 
         self.outputs = {name: str(r.resolve(out["Value"])) for name, out in self.template.get("Outputs", {}).items()
                         if "Condition" not in out or r.condition(out["Condition"])}
+
+    @contextmanager
+    def retimed(self, timings: Timings) -> Iterator[None]:
+        """Executions started in this block wait as `timings` say (over the stack's own); those already
+        running keep theirs (Step Functions snapshots the definition at StartExecution)."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions")
+        for arn, definition in self.definitions.items():
+            sfn.update_state_machine(stateMachineArn=arn, definition=self.timings.over(timings).apply(definition))
+        try:
+            yield
+        finally:
+            for arn, definition in self.definitions.items():
+                sfn.update_state_machine(stateMachineArn=arn, definition=self.timings.apply(definition))
 
     # --- Lambda dispatch -------------------------------------------------------------------
     def logical_id(self, function_name: str) -> str:
@@ -321,6 +342,40 @@ def early_task_results() -> None:
 
     keeping._unblock_early = True  # type: ignore[attr-defined]
     CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
+
+
+def heartbeat_timeouts() -> None:
+    """Report a lapsed heartbeat of a waitForTaskToken task as `States.HeartbeatTimeout`, as Step
+    Functions does. moto raises its HeartbeatTimeoutError, a TimeoutError, which StateTask turns into
+    `States.Timeout`: the ASL's Catch would then close the case (TimedOut) where AWS queues it for
+    staff again (BackToStaff). Idempotent."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    from_error = StateTaskServiceCallback._from_error
+    if getattr(from_error, "_unblock_heartbeat", False):
+        return
+
+    def reporting(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return from_error(self, env=env, ex=ex)
+        error = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskTimedOut,
+                            event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                                resourceType=self._get_sfn_resource_type(), resource=self._get_sfn_resource(),
+                                error=error.to_name())))  # type: ignore[typeddict-item]
+
+    reporting._unblock_heartbeat = True  # type: ignore[attr-defined]
+    StateTaskServiceCallback._from_error = reporting  # type: ignore[method-assign]
 
 
 _DYNAMODB_WRITE_LOCK = threading.RLock()
