@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/unblock demo
 
 test: $(STAMP) lint typecheck cfn-lint
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tools tests benchmarks
