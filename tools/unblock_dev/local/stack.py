@@ -91,6 +91,7 @@ class LocalStack:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        shared_region_lists()
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -297,6 +298,28 @@ class LocalStack:
 
 class DataLimitExceeded(Exception):
     """Reported to the state machine as `States.DataLimitExceeded`, as AWS does."""
+
+
+def shared_region_lists() -> None:
+    """moto's EC2 models, which its Step Functions interpreter imports (through Batch), list EC2's
+    regions three times at import, each through a new boto3 Session that loads EC2's service model
+    (a second of a stack's start): list them through one Session, whose loader keeps the model.
+    Idempotent; stays for the process."""
+    import boto3.session
+
+    listing = boto3.session.Session.get_available_regions
+    if getattr(listing, "_unblock_shared", False):
+        return
+    shared: list[boto3.session.Session] = []
+
+    def through_one(self: Any, service_name: str, partition_name: str = "aws",
+                    allow_non_regional: bool = False) -> list[str]:
+        if not shared:
+            shared.append(boto3.session.Session())
+        return listing(shared[0], service_name, partition_name, allow_non_regional)
+
+    through_one._unblock_shared = True  # type: ignore[attr-defined]
+    boto3.session.Session.get_available_regions = through_one  # type: ignore[method-assign]
 
 
 def payload_limits() -> None:
