@@ -9,6 +9,7 @@ case or platform adapters (cold start).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +19,14 @@ if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
-    from unblock.adapters.helpdesk_users import RequesterDirectory
+    from unblock.adapters.helpdesk_http import HelpDeskAccount
+    from unblock.adapters.helpdesk_shared import DeliverOnce
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
     from unblock.adapters.staff_alerts import StaffAlertsFanOut
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
-    from unblock.ports import Clock, Platform
+    from unblock.ports import Clock, Notifier, Platform, RequesterDirectory
 
 
 @cache
@@ -130,26 +132,91 @@ def intake_dead_letters() -> IntakeDeadLetters:
     return IntakeDeadLetters(_sqs(), os.environ["INTAKE_DLQ_URL"])
 
 
+# --- help desks: configuration is read here only ---------------------------------------
+
+# (help desk, its API URL, the user unblock acts as, the secret holding its credential): the
+# replies and the requester look-ups sign in with the same account
+HELPDESK_ENV: tuple[tuple[str, str, str, str], ...] = (
+    ("zendesk", "ZENDESK_API_URL", "ZENDESK_API_EMAIL", "ZENDESK_API_TOKEN_SECRET"),
+    ("discourse", "DISCOURSE_API_URL", "DISCOURSE_API_USERNAME", "DISCOURSE_API_KEY_SECRET"),
+)
+
+
+def helpdesk_accounts(environ: Mapping[str, str] | None = None) -> dict[str, HelpDeskAccount | str]:
+    """Each help desk whose URL is set: its account, or what is wrong with its settings. The secret
+    is read at each request, not here, through Powertools Parameters (cached for SECRET_MAX_AGE
+    seconds, so a rotation lands without a redeploy; a failed read costs that request only)."""
+    from unblock.adapters.helpdesk_http import HelpDeskAccount
+    from unblock.adapters.secrets import secret_reader
+    from unblock.observability import logger
+
+    env = os.environ if environ is None else environ
+    found: dict[str, HelpDeskAccount | str] = {}
+    for destination, url_var, user_var, secret_var in HELPDESK_ENV:
+        url = env.get(url_var, "").strip()
+        if not url:
+            logger.info("help desk not configured: its replies stay on the case",
+                        extra={"destination": destination, "missing": url_var})
+            continue
+        user = env.get(user_var, "").strip()
+        secret = env.get(secret_var, "").strip()
+        missing = [name for name, value in ((user_var, user), (secret_var, secret)) if not value]
+        if missing or not url.startswith(("https://", "http://")):
+            problem = f"missing {', '.join(missing)}" if missing else f"{url_var} is not an http(s) URL"
+            logger.error("help desk misconfigured", extra={"destination": destination, "problem": problem})
+            found[destination] = problem
+            continue
+        found[destination] = HelpDeskAccount(url, user, secret_reader(secret, destination))
+    return found
+
+
+def notifiers_from_env(environ: Mapping[str, str] | None = None, *, once: DeliverOnce | None = None
+                       ) -> dict[str, Notifier]:
+    """The notifiers the environment configures, by destination.
+
+    Zendesk: ZENDESK_API_URL (https://<subdomain>.zendesk.com), ZENDESK_API_EMAIL (the agent
+    the comments are posted as) and ZENDESK_API_TOKEN_SECRET (Secrets Manager secret holding
+    the API token). Discourse: DISCOURSE_API_URL, DISCOURSE_API_USERNAME (e.g. `system`) and
+    DISCOURSE_API_KEY_SECRET. A help desk without its URL is absent (its replies stay on the
+    case); one with the URL but not the rest is `Misconfigured` (every delivery rejected).
+    """
+    from unblock.adapters.discourse import DiscourseNotifier
+    from unblock.adapters.helpdesk_shared import Misconfigured
+    from unblock.adapters.zendesk import ZendeskNotifier
+
+    env = os.environ if environ is None else environ
+    found: dict[str, Notifier] = {}
+    for destination, account in helpdesk_accounts(env).items():
+        if isinstance(account, str):
+            found[destination] = Misconfigured(destination, account)  # type: ignore[arg-type]
+        elif destination == "zendesk":
+            found[destination] = ZendeskNotifier(account.base_url, account.user, account.secret, once=once,
+                                                 console_url=env.get("CONSOLE_URL", "").strip() or None)
+        else:
+            found[destination] = DiscourseNotifier(account.base_url, account.secret, account.user, once=once)
+    return found
+
+
+def notifiers() -> dict[str, Notifier]:
+    """The NotifyFunction's notifiers (it keeps them per container); each reply part is delivered once across containers
+    (Powertools idempotency in the cases table)."""
+    return notifiers_from_env(once=reply_parts_once())
+
+
 @cache
 def requester_directory() -> RequesterDirectory:
-    """Help-desk user look-ups for requester verification, from the settings the replies use
-    (adapters.helpdesks.HELPDESK_ENV). A help desk not configured looks nobody up; its
-    credential is read at each look-up (cached by Powertools), so a rotation or a failed read
-    costs one look-up, never the container's: the requester is then unverified, the ticket goes on."""
-    from functools import partial
+    """Help-desk user look-ups for requester verification, with the accounts the replies use. A help
+    desk not configured (or misconfigured) looks nobody up: the requester is then unverified, the
+    ticket goes on."""
+    from unblock.adapters.discourse import DiscourseUsers
+    from unblock.adapters.helpdesk_shared import HelpDeskRequesters
+    from unblock.adapters.zendesk import ZendeskUsers
 
-    from unblock.adapters.helpdesk_users import DiscourseUsers, RequesterDirectory, ZendeskUsers
-    from unblock.adapters.helpdesks import HELPDESK_ENV
-    from unblock.adapters.secrets import read_credential
-
-    configured = {}
-    for destination, *names in HELPDESK_ENV:
-        url, user, secret = (os.environ.get(name, "").strip() for name in names)
-        if url and user and secret:
-            configured[destination] = (url, user, partial(read_credential, secret))
-    zendesk, discourse = configured.get("zendesk"), configured.get("discourse")
-    return RequesterDirectory(zendesk=ZendeskUsers(*zendesk) if zendesk else None,
-                              discourse=DiscourseUsers(*discourse) if discourse else None)
+    accounts = {name: account for name, account in helpdesk_accounts().items() if not isinstance(account, str)}
+    zendesk, discourse = accounts.get("zendesk"), accounts.get("discourse")
+    return HelpDeskRequesters(
+        zendesk=ZendeskUsers(zendesk.base_url, zendesk.user, zendesk.secret) if zendesk else None,
+        discourse=DiscourseUsers(discourse.base_url, discourse.user, discourse.secret) if discourse else None)
 
 
 def console_url() -> str | None:
@@ -169,7 +236,7 @@ def staff_alerts() -> StaffAlertsFanOut:
 
         channels.append(("sns", SnsStaffAlerts(boto3.client("sns"), topic)))
     if secret := os.environ.get("SLACK_WEBHOOK_SECRET_NAME", "").strip():
-        from unblock.adapters.helpdesks import secret_reader
+        from unblock.adapters.secrets import secret_reader
 
         channels.append(("slack", SlackStaffAlerts(secret_reader(secret, "slack"))))
 

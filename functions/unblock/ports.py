@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
-    from unblock.domain.incidents import Cause, Incident, IncidentDecision, Member, PendingDecision, Sighting
+    from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
     from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
     from unblock.domain.platform_model import (
         AutoLift,
@@ -134,11 +134,11 @@ class IncidentStore(Protocol):
         """Store a new incident as its cause's current one, unless the cause has a current incident
         with a member at or after `since`: False then (another case opened it first)."""
         ...
-    def join(self, incident: Incident, member: Member) -> bool:
+    def join(self, incident: Incident, member: MemberCase) -> bool:
         """Add the member (idempotent per case); True when it is new."""
         ...
     def get(self, incident_id: str) -> Incident | None: ...
-    def members(self, incident_id: str) -> list[Member]: ...
+    def members(self, incident_id: str) -> list[MemberCase]: ...
     def list(self, limit: int = 100) -> list[Incident]: ...
     def incident_of(self, case_id: str) -> str | None: ...
     def claim_alert(self, incident_id: str, at: datetime) -> bool:
@@ -228,3 +228,12 @@ class Notifier(Protocol):
     def deliver(self, reply: OutgoingReply) -> None:
         """Deliver the reply; raises DeliveryFailed or DeliveryRejected."""
         ...
+
+
+class RequesterDirectory(Protocol):
+    """Who wrote the ticket: a help desk's handle for the requester resolved to their email, or
+    None (not verified); never raises."""
+
+    def zendesk_email(self, requester_id: str | None) -> str | None: ...
+
+    def discourse_email(self, username: str | None) -> str | None: ...

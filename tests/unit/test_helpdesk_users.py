@@ -15,12 +15,10 @@ from typing import Any
 
 import pytest
 
-from unblock.adapters.helpdesk_users import (
-    MAX_RESPONSE_BYTES,
-    DiscourseUsers,
-    ZendeskUsers,
-    looks_like_email,
-)
+from unblock.adapters.discourse import DiscourseUsers
+from unblock.adapters.helpdesk_http import MAX_RESPONSE_BYTES
+from unblock.adapters.helpdesk_shared import looks_like_email
+from unblock.adapters.zendesk import ZendeskUsers
 
 ZD_AGENT = "agent@unblock.example"
 ZD_TOKEN = "zd-token-123"

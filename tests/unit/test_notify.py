@@ -24,7 +24,10 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from unblock.adapters.helpdesks import DiscourseNotifier, Misconfigured, ZendeskNotifier, notifiers_from_env
+from unblock.adapters.discourse import DiscourseNotifier
+from unblock.adapters.helpdesk_shared import Misconfigured
+from unblock.adapters.zendesk import ZendeskNotifier
+from unblock.composition import notifiers_from_env
 from unblock.domain.cases import Case
 from unblock.domain.models import Report
 from unblock.domain.replies import OutgoingReply, reply_for

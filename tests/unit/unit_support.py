@@ -17,7 +17,7 @@ from unblock.domain.checks import check_billing, check_key, check_restrictions
 from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, MemoryLedger, apply_fixes
-from unblock.domain.models import Finding, FixRecord, Outcome, Plan, ProbeResult
+from unblock.domain.models import Finding, FixRecord, NextStep, Outcome, ProbeResult
 from unblock.domain.platform_model import hash_secret
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -133,7 +133,7 @@ _PLANNED_OUTCOME: dict[str, Outcome] = {
 @dataclass
 class CaseRun:
     findings: list[Finding]
-    plan: Plan
+    plan: NextStep
     outcome: Outcome
     records: list[FixRecord] = field(default_factory=list)
     recheck: list[Finding] = field(default_factory=list)

@@ -1,6 +1,6 @@
 """The sandbox help desk: Zendesk's and Discourse's user APIs (and their reply endpoints) on
 127.0.0.1, answered from `events/helpdesk-users.json`, so the embedded stack verifies webhook
-requesters through the same adapter code as a deployed stack (unblock.adapters.helpdesk_users).
+requesters through the same adapter code as a deployed stack (unblock.adapters.zendesk, unblock.adapters.discourse).
 
 Zendesk: GET /api/v2/users/{id}.json -> {"user": {"id", "email", "verified", "active"}};
 PUT /api/v2/tickets/{id}.json (a comment) -> 200. Discourse: GET /u/{username}/emails.json ->

@@ -23,7 +23,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.domain.incidents import WINDOW, Cause, Incident, IncidentDecision, Member, PendingDecision, Sighting
+from unblock.domain.incidents import WINDOW, Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
 
 SIGHTING_TTL = timedelta(days=2)
 
@@ -115,7 +115,7 @@ class DynamoIncidentStore:
                 raise
 
     # --- incidents -------------------------------------------------------------------------
-    def join(self, incident: Incident, member: Member) -> bool:
+    def join(self, incident: Incident, member: MemberCase) -> bool:
         from botocore.exceptions import ClientError
 
         try:
@@ -162,15 +162,15 @@ class DynamoIncidentStore:
                                       & Key("sk").begins_with("decision#"), ConsistentRead=True).get("Items", [])
         return self._incident(item, decisions)
 
-    def members(self, incident_id: str) -> list[Member]:
+    def members(self, incident_id: str) -> list[MemberCase]:
         from boto3.dynamodb.conditions import Key
 
-        out: list[Member] = []
+        out: list[MemberCase] = []
         kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"incident#{incident_id}")
                                   & Key("sk").begins_with("member#"), "ConsistentRead": True}
         while True:
             page = self._table.query(**kwargs)
-            out += [Member.model_validate_json(i["doc"]) for i in page.get("Items", [])]
+            out += [MemberCase.model_validate_json(i["doc"]) for i in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 return sorted(out, key=lambda m: (m.joined_at, m.case_id))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -4,6 +4,7 @@ object holding it under a well-known key (`token`, `api_token`, `api_key`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 CREDENTIAL_KEYS = ("token", "api_token", "api_key")
 
@@ -42,3 +43,19 @@ def read_secret(name: str, *, max_age: int = SECRET_MAX_AGE, force: bool = False
 def read_credential(name: str, *, max_age: int = SECRET_MAX_AGE, force: bool = False) -> str:
     """The credential a secret holds (see `credential_from_secret`)."""
     return credential_from_secret(read_secret(name, max_age=max_age, force=force))
+
+
+def secret_reader(secret_name: str, destination: str, max_age: int = SECRET_MAX_AGE) -> Callable[[], str]:
+    """How to read a help desk's (or Slack's) credential at each request: through Powertools
+    Parameters (cached for `max_age` seconds, so a rotated secret is picked up without a
+    redeploy); an unreadable secret is a DeliveryFailed (try again later)."""
+    from unblock.ports import DeliveryFailed
+
+    def read() -> str:
+        try:
+            return read_credential(secret_name, max_age=max_age)
+        except Exception as err:  # noqa: BLE001 - Secrets Manager down or denied: try again later
+            raise DeliveryFailed(f"cannot read secret {secret_name!r}: {type(err).__name__}",
+                                 destination=destination) from err
+
+    return read

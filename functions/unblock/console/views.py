@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
 from unblock.domain.fixes import fixes_for
-from unblock.domain.incidents import Incident, IncidentDecision, Member
+from unblock.domain.incidents import Incident, IncidentDecision, MemberCase
 from unblock.domain.models import Finding
 from unblock.domain.platform_model import HeldTeam
 
@@ -303,7 +303,7 @@ def metrics_page(m: stats.Metrics, sla: timedelta) -> str:
              if m.resolution_hours else '<p class="empty">No closed cases yet.</p>') + "</section>")
 
 
-IncidentMembers = list[tuple[Member, Case | None]]
+IncidentMembers = list[tuple[MemberCase, Case | None]]
 
 
 def _cause(incident: Incident) -> str:

@@ -12,8 +12,8 @@ from unblock.domain.models import (
     Finding,
     FixName,
     FixRecord,
+    NextStep,
     Outcome,
-    Plan,
     Report,
     StaffDecision,
 )
@@ -36,7 +36,7 @@ class Case(BaseModel):
     requester_verified: bool = False
     report: Report
     findings: list[Finding] = []
-    plan: Plan | None = None
+    plan: NextStep | None = None
     fixes: list[FixRecord] = []
     verification: dict[str, Any] | None = None
     escalation: Escalation | None = None

@@ -5,27 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from unblock.domain.fixes import fixes_for
-from unblock.domain.models import Finding, Outcome, Plan, ProbeResult
+from unblock.domain.models import Finding, NextStep, Outcome, ProbeResult
 
 
-def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], ProbeResult]) -> Plan:
+def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], ProbeResult]) -> NextStep:
     """The next step for a case. `probe` is only called when every check is ok (step 5)."""
     if not team_id:
-        return Plan(action="needs_info", reason="The team could not be identified from the report.")
+        return NextStep(action="needs_info", reason="The team could not be identified from the report.")
     escalating = [f.code for f in findings if f.disposition == "escalate"]
     if escalating:
         # safety rule: no automatic fix while any finding needs a human
-        return Plan(action="escalate", reason="Needs a person: " + ", ".join(escalating) + ".")
+        return NextStep(action="escalate", reason="Needs a person: " + ", ".join(escalating) + ".")
     fixes = [fix for f in findings if f.disposition == "auto_fix" for fix in fixes_for(f)]
     if fixes:
-        return Plan(action="auto_fix", reason="Safe automatic fixes apply.", fixes=fixes)
+        return NextStep(action="auto_fix", reason="Safe automatic fixes apply.", fixes=fixes)
     actions = [f.code for f in findings if f.disposition == "customer_action"]
     if actions:
-        return Plan(action="customer_action", reason="The customer can mend this: " + ", ".join(actions) + ".")
+        return NextStep(action="customer_action", reason="The customer can mend this: " + ", ".join(actions) + ".")
     answer = probe()
     if answer.ok:
-        return Plan(action="already_working", reason="Every check passes and the gateway answers 200.")
-    return Plan(
+        return NextStep(action="already_working", reason="Every check passes and the gateway answers 200.")
+    return NextStep(
         action="escalate",
         reason=f"Every check passes but the gateway still answers {answer.status} {answer.error_type}: cause unknown.",
     )

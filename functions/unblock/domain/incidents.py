@@ -146,7 +146,7 @@ def opens(sightings: list[Sighting]) -> bool:
 MemberVia = Literal["cause", "included"]
 
 
-class Member(_Model):
+class MemberCase(_Model):
     """A case in an incident: by its cause, or started for a team staff included."""
 
     case_id: str

@@ -74,8 +74,9 @@ class Report(_Model):
         return self.secrets_redacted > 0
 
 
-class Plan(_Model):
-    """What Decide chose: the next step of the workflow and why."""
+class NextStep(_Model):
+    """What the decision chose: the workflow's next step and why (stored as the case's `plan`; not the
+    team's billing plan, platform_model.BillingPlan)."""
 
     action: Literal["needs_info", "escalate", "auto_fix", "customer_action", "already_working"]
     reason: str

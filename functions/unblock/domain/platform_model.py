@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Plan = Literal["hobby", "pro", "enterprise"]
+BillingPlan = Literal["hobby", "pro", "enterprise"]
 Source = Literal["automated", "staff"]
 RestrictionFlag = Literal["risk_hold", "abuse", "fraud_review", "sanctions", "staff_hold"]
 
@@ -98,7 +98,7 @@ class Entitlements(_Model):
 MemberRole = Literal["member", "billing", "admin", "viewer"]
 
 
-class Member(_Model):
+class TeamMember(_Model):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
     role: MemberRole = "member"
 
@@ -111,7 +111,7 @@ class Member(_Model):
 class Team(_Model):
     team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
     slug: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-    plan: Plan
+    plan: BillingPlan
     created_at: AwareDatetime | None = None
     owner_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     billing: Billing = Billing()
@@ -119,7 +119,7 @@ class Team(_Model):
     restrictions: tuple[Restriction, ...] = ()
     entitlements: Entitlements = Entitlements()
     auto_lifts: tuple[AutoLift, ...] = ()
-    members: tuple[Member, ...] = ()  # the owner is a member without being listed
+    members: tuple[TeamMember, ...] = ()  # the owner is a member without being listed
 
     def has_member(self, email: str | None) -> bool:
         """Whether `email` (case-insensitive) is the owner's or a listed member's."""

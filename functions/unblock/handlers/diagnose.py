@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
-from unblock.domain.models import Finding, Plan
+from unblock.domain.models import Finding, NextStep
 from unblock.observability import logger, metrics
 from unblock.workflow import incidents
 from unblock.workflow import states as steps
@@ -64,7 +64,7 @@ def check(name: str, case: CaseRef) -> Finding:
 
 def decide(case: CaseRef, billing: Finding, key: Finding, restrictions: Finding) -> dict[str, Any]:
     findings = [billing, key, restrictions]
-    plan: Plan = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), case.case_id,
+    plan: NextStep = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), case.case_id,
                                    findings)
     incidents.track(composition.incidents(), composition.staff_alerts(), composition.clock(), case.case_id,
                     case.team_id, findings, composition.console_url())

@@ -1,6 +1,6 @@
 """Notify: deliver the replies on the outbox queue to Zendesk or Discourse (SQS event source).
 
-Each record's body is one `unblock.adapters.helpdesks.OutgoingReply` as JSON. Records are processed one by
+Each record's body is one `unblock.domain.replies.OutgoingReply` as JSON. Records are processed one by
 one with a partial batch response (the event source mapping needs
 `FunctionResponseTypes: [ReportBatchItemFailures]`): a record that fails is reported in
 `batchItemFailures` and SQS redelivers it alone after the visibility timeout, until the
@@ -27,7 +27,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from unblock import composition
-from unblock.adapters.helpdesks import notifiers_from_env
 from unblock.domain.replies import OutgoingReply
 from unblock.observability import logger, metrics
 from unblock.ports import DeliveryFailed, DeliveryRejected, Notifier
@@ -43,7 +42,7 @@ class InvalidOutboxMessage(ValueError):
 def _notifiers() -> dict[str, Notifier]:
     """The help-desk notifiers, built once per container (tests monkeypatch this); each reply
     part is delivered once across containers (Powertools idempotency in the cases table)."""
-    return notifiers_from_env(once=composition.reply_parts_once())
+    return composition.notifiers()
 
 
 def _parse(record: SQSRecord) -> OutgoingReply:

@@ -26,7 +26,7 @@ from unblock.handlers.intake import start_workflow
 from unblock.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from unblock.adapters.helpdesk_users import RequesterDirectory
+    from unblock.ports import RequesterDirectory
 
 app = LambdaFunctionUrlResolver()
 

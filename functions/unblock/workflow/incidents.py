@@ -28,7 +28,7 @@ from unblock.domain.incidents import (
     WINDOW,
     Incident,
     IncidentDecision,
-    Member,
+    MemberCase,
     MemberOutcome,
     PendingDecision,
     Sighting,
@@ -85,11 +85,11 @@ def _track(incidents: IncidentStore, alerts: StaffAlerts | None, clock: Clock, c
             # every case seen with the cause so far is a member (a case seen after this write
             # finds the incident itself)
             for s in incidents.sightings(cause, now - WINDOW):
-                incidents.join(candidate, Member(case_id=s.case_id, team_id=s.team_id, joined_at=s.at))
+                incidents.join(candidate, MemberCase(case_id=s.case_id, team_id=s.team_id, joined_at=s.at))
         incident = incidents.current(cause, now)  # ours, or the one a concurrent case opened first
         if incident is None:
             return None
-    incidents.join(incident, Member(case_id=case_id, team_id=team_id, joined_at=now))
+    incidents.join(incident, MemberCase(case_id=case_id, team_id=team_id, joined_at=now))
     if alerts is not None and incidents.claim_alert(incident.incident_id, now):  # exactly one case tells staff
         members = incidents.members(incident.incident_id)
         alerts.publish(incident_alert(incident, len({m.team_id for m in members}), len(members), console_url))
@@ -251,7 +251,7 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
 
 
 def _include(incidents: IncidentStore, workflow: Workflow, platform: Platform | None, incident: Incident,
-             members: list[Member], include: Sequence[str], pending: PendingDecision,
+             members: list[MemberCase], include: Sequence[str], pending: PendingDecision,
              outcomes: dict[str, MemberOutcome]) -> list[str]:
     """Start a staff case for each included team held by the incident's cause; the teams started."""
     wanted = list(dict.fromkeys(t.strip() for t in include if t and t.strip()))
@@ -273,7 +273,7 @@ def _include(incidents: IncidentStore, workflow: Workflow, platform: Platform | 
                                               detail="the platform does not list the team as held by this cause")
             continue
         report = _included_report(case_id, team_id, incident, pending)
-        incidents.join(incident, Member(case_id=case_id, team_id=team_id, joined_at=pending.decided_at,
+        incidents.join(incident, MemberCase(case_id=case_id, team_id=team_id, joined_at=pending.decided_at,
                                         via="included"))
         incidents.set_pending(case_id, pending)  # before the start: the case can never wait without it
         workflow.start_case(report)
@@ -291,7 +291,7 @@ def _included_report(case_id: str, team_id: str, incident: Incident, pending: Pe
 
 
 # --- what staff see ---------------------------------------------------------------------------
-def held_elsewhere(platform: Platform | None, incident: Incident, members: list[Member],
+def held_elsewhere(platform: Platform | None, incident: Incident, members: list[MemberCase],
                    limit: int = 200) -> list[HeldTeam] | None:
     """The teams held by the incident's cause that have not written in (no member case); None when the
     cause is not an automated hold or the platform cannot list them."""
@@ -312,7 +312,7 @@ def held_elsewhere(platform: Platform | None, incident: Incident, members: list[
 @dataclass
 class IncidentView:
     incident: Incident
-    members: list[tuple[Member, Case | None]]
+    members: list[tuple[MemberCase, Case | None]]
     held_elsewhere: list[HeldTeam] | None  # None: cannot be listed
 
     @property

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from unblock.domain.models import Finding, FixName, Outcome, Plan, Report
+from unblock.domain.models import Finding, FixName, NextStep, Outcome, Report
 
 
 class CaseRef(BaseModel):
@@ -63,7 +63,7 @@ class Diagnosis(BaseModel):
     """CheckRestrictions' result (`$.diagnosis`): the third finding and the plan Route follows."""
 
     restrictions: Finding
-    plan: Plan
+    plan: NextStep
 
 
 # --- FixFunction: changes the platform, then verifies --------------------------------------
@@ -129,9 +129,9 @@ class ExecutionState(BaseModel):
             return self.case.case_id
         return str((self.report or {})["case_id"])
 
-    def plan(self) -> Plan | None:
+    def plan(self) -> NextStep | None:
         raw = (self.diagnosis or {}).get("plan")
-        return Plan.model_validate(raw) if isinstance(raw, dict) and "action" in raw else None
+        return NextStep.model_validate(raw) if isinstance(raw, dict) and "action" in raw else None
 
     def findings(self) -> list[Finding]:
         """The findings gathered so far, in check order (a check that never ran is not evidence)."""

@@ -14,7 +14,17 @@ from unblock.domain.cases import Case
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
 from unblock.domain.identification import identify_team, requester_verified
-from unblock.domain.models import CHECKS, Escalation, Finding, FixName, FixRecord, Outcome, Plan, ProbeResult, Report
+from unblock.domain.models import (
+    CHECKS,
+    Escalation,
+    Finding,
+    FixName,
+    FixRecord,
+    NextStep,
+    Outcome,
+    ProbeResult,
+    Report,
+)
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
@@ -63,7 +73,7 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 
 
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
-                findings: list[Finding]) -> Plan:
+                findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
     plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
     _update(store, clock, case, findings=findings, plan=plan)
