@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # the full run (a few minutes on 2 cores)
     python -m benchmarks.run --quick    # fewer repetitions, for trying the harness
+    python -m benchmarks.run --only console   # one piece alone: its section of BENCHMARKS.md is replaced
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (not for the record)")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--only", choices=["console"], help="run one piece and replace its section of --out")
     args = parser.parse_args(argv)
+    if args.only == "console":
+        return _console_only(args.out, quick=args.quick)
     runs, reps, tickets = (2, 1, 30) if args.quick else (5, 2, 200)
 
-    from benchmarks import baseline, coldstart, cost, package, recheck, report, throughput
+    from benchmarks import baseline, coldstart, console, cost, package, recheck, report, throughput
     from benchmarks.common import EVENTS
     from benchmarks.embedded import Recorder, scenario_names, start_app
 
@@ -71,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             scaling = recheck.measure(app)
         finally:
             app.close()
+        app = start_app()  # the console's cases in a table of their own too
+        try:
+            console_reads = console.measure(app, runs=3 if args.quick else 9)
+        finally:
+            app.close()
         # the baseline's own CLI on the same events (nothing else is timed meanwhile)
         baseline.transitions(before, scenario_names(), first.teams(), EVENTS)
         before_types = cost.state_types(before.tree.template(), before.tree.root) if before.tree else {}
@@ -81,8 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     info["elapsed"] = f"{time.perf_counter() - t0:.0f} s"
     info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     old = report.Before(before, comparison, path, packages, before_types)
-    args.out.write_text(report.render(info, cold, prices, scaling, flow, old, quick=args.quick))
+    args.out.write_text(report.render(info, cold, prices, scaling, flow, old, console_reads, quick=args.quick))
     log(f"wrote {args.out} in {info['elapsed']}")
+    return 0
+
+
+def _console_only(out: Path, *, quick: bool) -> int:
+    from benchmarks import console, report
+    from benchmarks.embedded import start_app
+
+    t0 = time.perf_counter()
+    app = start_app()
+    try:
+        reads = console.measure(app, runs=3 if quick else 9)
+    finally:
+        app.close()
+    out.write_text(report.splice_console(out.read_text() if out.exists() else "", reads))
+    log(f"wrote section 5 of {out} in {time.perf_counter() - t0:.0f} s")
     return 0
 
 

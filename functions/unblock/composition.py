@@ -55,9 +55,9 @@ def stepfunctions() -> Any:
     return boto3.client("stepfunctions")
 
 
-@cache
 def workflow() -> StepFunctionsWorkflow:
-    """The workflow port over the remediation state machine (STATE_MACHINE_ARN)."""
+    """The workflow port over the remediation state machine (STATE_MACHINE_ARN): how every
+    function starts or resumes an execution (its client is built once per container)."""
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
 
     return StepFunctionsWorkflow(stepfunctions(), os.environ["STATE_MACHINE_ARN"])
@@ -217,6 +217,13 @@ def requester_directory() -> RequesterDirectory:
     return HelpDeskRequesters(
         zendesk=ZendeskUsers(zendesk.base_url, zendesk.user, zendesk.secret) if zendesk else None,
         discourse=DiscourseUsers(discourse.base_url, discourse.user, discourse.secret) if discourse else None)
+
+
+def webhook_secret(name: str) -> str:
+    """A webhook's signing secret (Secrets Manager, cached by Powertools)."""
+    from unblock.adapters.secrets import read_secret
+
+    return read_secret(name)
 
 
 def console_url() -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
@@ -88,6 +88,18 @@ class CaseStore(Protocol):
         """Conditional write on `version`; raises CaseConflict if someone else wrote first."""
         ...
     def due(self, now: datetime, limit: int = 100) -> list[Case]: ...
+    # the staff console's reads, each answered from an index (it reads what it shows)
+    def waiting_for_staff(self) -> list[Case]:
+        """Cases awaiting staff or being decided (in no particular order)."""
+        ...
+    def recently_closed(self, outcome: str | None = None, limit: int = 50) -> list[Case]:
+        """Closed cases (of one outcome), most recently closed first."""
+        ...
+    def search(self, query: str) -> list[Case]:
+        """Cases whose id, ticket, team id or team slug is the query (case-insensitive), newest first."""
+        ...
+    def get_many(self, case_ids: list[str]) -> dict[str, Case]: ...
+    # staff tooling and metrics: every case (a scan)
     def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]: ...
 
 
@@ -174,8 +186,8 @@ class TaskGone(Exception):
 
 
 class Workflow(Protocol):
-    """What the re-check needs of Step Functions. `complete_staff_task` and `heartbeat` raise
-    TaskGone when the token no longer names a waiting task."""
+    """Step Functions as the intake, the re-check and staff decisions use it. `complete_staff_task`
+    and `heartbeat` raise TaskGone when the token no longer names a waiting task."""
 
     def complete_staff_task(self, token: str, output: dict[str, Any]) -> None: ...
     def send_task_success(self, token: str, output: dict[str, Any]) -> None:
@@ -193,9 +205,10 @@ class Workflow(Protocol):
         """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""
         ...
     def is_running(self, case: Case) -> bool: ...
-    def start_case(self, report: Report) -> str:
+    def start_case(self, report: Report) -> tuple[str, bool]:
         """Start the workflow for a new (redacted) report; the execution name derives from its case
-        id, so a second start for the same case starts nothing. Returns the execution ARN."""
+        id, so a second start for the same case starts nothing. Returns the execution ARN and
+        whether this call started it."""
         ...
 
 
@@ -237,3 +250,14 @@ class RequesterDirectory(Protocol):
     def zendesk_email(self, requester_id: str | None) -> str | None: ...
 
     def discourse_email(self, username: str | None) -> str | None: ...
+
+
+# What an event kept on the intake dead-letter queue was: how a replay maps it again
+IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+
+
+class DeadLetters(Protocol):
+    """The intake's dead-letter queue: an event that cannot be processed is kept, redacted, with
+    its reason, never dropped (`unblock replay` re-drives it)."""
+
+    def keep(self, kind: IntakeKind, payload: Any, reason: str, received_at: datetime) -> None: ...

@@ -53,8 +53,8 @@ def page(browser: Any, server: Any, app: Any) -> Iterator[Any]:
     errors: list[str] = []
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda e: errors.append(str(e)))
-    # pages that list or search cases scan the table, which moto serves slowly once the session's tests
-    # have written a few thousand items (on DynamoDB the cost follows the size, not the item count)
+    # pages that list or search cases query the table's indexes, which moto serves by walking every item:
+    # slow once the session's tests have written a few thousand (DynamoDB reads only what a page shows)
     tab.set_default_timeout(30_000)
     tab.goto(server.login_url())
     tab.get_by_role("heading", level=1, name="Queue").wait_for()

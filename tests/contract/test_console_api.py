@@ -112,19 +112,39 @@ def test_static_files_are_served_and_nothing_inline():
     assert console.app.resolve(_event("GET", "/static/../composition.py"), {})["statusCode"] == 404  # type: ignore[arg-type]
 
 
-def test_views_escape_what_they_show():
-    from datetime import UTC, datetime, timedelta
 
-    from unblock.console import views
-    from unblock.domain.cases import Case
-    from unblock.domain.models import Report
+CLAIMS = {"sub": "staff-1", "email": "alice@example.test"}
 
-    now = datetime(2026, 11, 26, tzinfo=UTC)
-    case = Case(case_id="zendesk:<script>", report=Report(case_id="zendesk:<script>", source="zendesk",
-                                                         subject="<img src=x onerror=alert(1)>", text="a & b"),
-                created_at=now, updated_at=now, task_token="SECRET-TOKEN", status="awaiting_staff")
-    html = views.case_page(case, now, timedelta(hours=4), ["OpenCase"])
-    assert "<script>" not in html and "<img" not in html and "SECRET-TOKEN" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert json.dumps("x")  # views render JSON evidence with json.dumps (escaped)
 
+@pytest.mark.parametrize("path,ctype,body,error", [
+    ("/api/cases/zendesk%3A1/decision", "application/x-www-form-urlencoded", "decision=maybe",
+     "decision must be approve, resolve or reject"),
+    ("/api/cases/zendesk%3A1/decision", "application/x-www-form-urlencoded", "note=only+a+note",
+     "decision must be approve, resolve or reject"),
+    ("/api/cases/zendesk%3A1/decision", "application/x-www-form-urlencoded", "decision=resolve&version=seven",
+     "invalid field: version"),
+    ("/api/cases/zendesk%3A1/decision", "application/json", "[1, 2]", "the request body is not a form or JSON object"),
+    ("/api/cases/zendesk%3A1/decision", "application/json", '{"decision": ', "the request body is not a form or JSON"
+     " object"),
+    ("/api/incidents/inc-20261126-0a1b2c3d/decision", "application/x-www-form-urlencoded",
+     "decision=approve&version%3Azendesk%3A1=abc", "invalid field: versions"),
+    ("/api/incidents/inc-20261126-0a1b2c3d/decision", "application/x-www-form-urlencoded", "decision=undo",
+     "decision must be approve, resolve or reject"),
+])
+def test_a_bad_decision_body_is_refused_with_the_field_it_got_wrong(path, ctype, body, error):
+    """Refused before anything is read: the request body model names what is wrong, headers as on every page."""
+    from unblock.handlers import console
+    from unblock_dev.console_server import http_api_event
+
+    out = console.app.resolve(http_api_event("POST", path, "", {"content-type": ctype}, body.encode(), CLAIMS), {})  # type: ignore[arg-type]
+    assert (out["statusCode"], json.loads(out["body"])) == (400, {"error": error})
+    assert out["headers"]["Content-Security-Policy"] == console.CSP
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/pages/queue"), ("GET", "/nowhere"), ("GET", "/static/x.js"),
+                                         ("GET", "/")])
+def test_every_answer_carries_the_security_headers(method, path):
+    from unblock.handlers import console
+
+    out = console.app.resolve(_event(method, path), {})  # type: ignore[arg-type]
+    assert {k: out["headers"][k] for k in console.SECURITY_HEADERS} == console.SECURITY_HEADERS

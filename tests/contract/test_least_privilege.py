@@ -163,7 +163,7 @@ def _scenarios(app: Any) -> None:
     app.run(forum)
 
     # kept on the intake DLQ while the intake is misconfigured, replayed once it is mended
-    import unblock.handlers.intake as intake
+    import unblock.workflow.intake as intake
 
     url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
     while kept := app.client.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):

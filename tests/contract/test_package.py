@@ -88,3 +88,32 @@ def test_every_module_of_the_package_imports_only_what_ships():
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_console_templates_ship_in_the_function_and_in_the_package_data(tmp_path):
+    """`sam build` copies CodeUri's folder: the templates are there and every page renders from the copy
+    alone; a pip install (the wheel) takes them through pyproject's package-data."""
+    import fnmatch
+    import shutil
+    import subprocess
+    import tomllib
+
+    templates = ROOT / "functions" / "unblock" / "console" / "templates"
+    names = sorted(str(p.relative_to(templates.parent.parent)) for p in templates.rglob("*.html"))
+    assert "console/templates/case.html" in names and "console/templates/case/report.html" in names
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["unblock"]
+    assert all(any(fnmatch.fnmatch(n, pat) and n.count("/") == pat.count("/") for pat in patterns) for n in names)
+
+    build = tmp_path / "ConsoleFunction"
+    shutil.copytree(ROOT / "functions", build, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    code = ("import unblock, sys\n"
+            "from unblock.console import views\n"
+            "env = views._env()\n"
+            "assert unblock.__file__.startswith(sys.argv[1]), unblock.__file__\n"
+            "for name in env.list_templates():\n"
+            "    env.get_template(name)\n"
+            "print(len(env.list_templates()))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(build)], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(build)}, check=False)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == len(names)

@@ -11,9 +11,10 @@ import pytest
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from unblock.domain.fixes import FixPolicy, MemoryLedger, apply_fixes
+from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, MemoryLedger, apply_fixes
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import Entitlements, Team
+from unblock.ports import FixConflict
 from unit_support import (
     ENTITLEMENT_OFF,
     LOW_RISK_HOLD,
@@ -128,6 +129,26 @@ def test_only_the_fixes_named_are_applied(platform: SandboxPlatform, seed: Seede
                           fixes=["resync_entitlements"], policy=FixPolicy(), actor="unblock", requester_verified=True)
     assert [r.fix for r in records] == ["resync_entitlements"]
     assert platform.get_billing(team_id).hold.active is True
+
+
+# --- the table of fixes ---------------------------------------------------------------------
+@pytest.mark.parametrize("case", FIX_CASES, ids=ids)
+def test_each_row_of_the_fix_table_agrees_with_itself(platform: SandboxPlatform, seed: Seeder,
+                                                      case: FixCase) -> None:
+    """A row's in-place check, audit snapshot, port call and change to the team describe one fix:
+    not in place before, in place after, the audit sees the difference, and once done its
+    precondition is gone (a second call under another key is a FixConflict)."""
+    team_id = seed(make_team(**case.team))
+    row = FIXES[case.fix]
+    target = FixTarget(team_id, "key_1", NOW)
+    assert row.in_place(platform, target) is False
+    before = row.snapshot(platform, target)
+    row.apply(platform, target, "case-1:" + case.fix)
+    assert row.in_place(platform, target) is True
+    assert row.snapshot(platform, target) != before
+    assert case.state(platform.get_team(team_id)) == case.mended
+    with pytest.raises(FixConflict):
+        row.apply(platform, target, "case-2:" + case.fix)
 
 
 # --- idempotency ------------------------------------------------------------------------------

@@ -92,6 +92,52 @@ def test_a_case_written_by_another_version_of_the_code_still_reads(store):
     assert store.get("zendesk:3").team_id == "team_A"
 
 
+def test_a_case_with_new_nested_fields_written_by_newer_code_still_reads(store):
+    """During a deploy an old container reads what the new code wrote: every stored part of a case
+    (report, findings, plan, fixes, escalation, staff decisions) and the fix ledger ignore new fields."""
+    finding = {"check": "billing", "code": "billing.stale_hold", "disposition": "auto_fix", "summary": "stale",
+               "fix": "clear_billing_hold", "evidence": {}, "signals": ["gateway.access_denied"]}
+    fix = {"case_id": "zendesk:4", "team_id": "team_A", "fix": "clear_billing_hold", "status": "applied",
+           "actor": "unblock", "at": "2026-11-26T10:00:00Z", "reverted_at": None, "undo": {"by": "x"}}
+    store.create(_case("zendesk:4", team_id="team_A"))
+    item = store._table.get_item(Key={"pk": "case#zendesk:4", "sk": "case"})["Item"]
+    doc = json.loads(item["doc"])
+    doc["report"] |= {"signals": [{"code": "gateway.access_denied", "snippet": "403"}], "follow_ups": 2}
+    doc["findings"] = [finding]
+    doc["plan"] = {"action": "auto_fix", "reason": "safe", "fixes": ["clear_billing_hold"], "mode": "shadow"}
+    doc["fixes"] = [fix]
+    doc["escalation"] = {"reason": "needs a person", "findings": [finding], "slack_ts": "1.2"}
+    doc["decisions"] = [{"decision": "approve", "actor": "staff:a", "decided_at": "2026-11-26T10:00:00Z",
+                         "via": "slack", "slack_user": "U1"}]
+    store._table.put_item(Item=item | {"doc": json.dumps(doc)})
+    store._table.put_item(Item={"pk": "case#zendesk:4", "sk": "fix#clear_billing_hold", "doc": json.dumps(fix)})
+
+    case = store.get("zendesk:4")
+    assert case is not None and case.report.case_id == "zendesk:4"
+    assert [f.code for f in case.findings] == ["billing.stale_hold"]
+    assert case.plan is not None and case.plan.fixes == ["clear_billing_hold"]
+    assert case.fixes_applied == ["clear_billing_hold"]
+    assert case.escalation is not None and case.escalation.findings[0].fix == "clear_billing_hold"
+    assert [d.actor for d in case.decisions] == ["staff:a"]
+    assert store.find("zendesk:4", "clear_billing_hold").status == "applied"
+    # and this version can write it on (a conditional write over what it read)
+    store.save(case.model_copy(update={"status": "closed"}))
+    assert store.get("zendesk:4").status == "closed"
+
+
+def test_what_comes_from_outside_stays_strict():
+    from pydantic import ValidationError
+
+    from unblock.domain.models import ReportInput
+    from unblock.workflow.models import OpenCaseStep
+
+    with pytest.raises(ValidationError, match="tem_id"):
+        ReportInput.model_validate({"case_id": "staff:1", "source": "staff", "tem_id": "team_A"})
+    with pytest.raises(ValidationError, match="tem_id"):
+        OpenCaseStep.model_validate({"step": "open_case",
+                                     "report": {"case_id": "staff:1", "source": "staff", "tem_id": "team_A"}})
+
+
 def test_the_hourly_lift_cap_is_one_conditional_write_under_concurrency(store):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -182,7 +182,7 @@ class Sweep:
     def single_values(self, ticket_reps: set[int], staff_reps: set[int]) -> None:
         """Every sample in every single-value field: a value a field refuses goes to the real intake (kept on
         its DLQ); an accepted one through the intake's `to_report` in-process, unless a full run carried it."""
-        from unblock.handlers.intake import to_report
+        from unblock.workflow.intake import to_report
 
         now = self.app.clock.now()
         for i, sample in enumerate(CORPUS):

@@ -110,7 +110,7 @@ def test_a_bad_ticket_event_is_kept_redacted_with_its_reason(app):
 
 
 def test_a_kept_event_is_replayed_once_the_cause_is_fixed(app, monkeypatch):
-    import unblock.handlers.intake as intake
+    import unblock.workflow.intake as intake
 
     _drain_dlq(app)
 

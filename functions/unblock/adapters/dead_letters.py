@@ -12,12 +12,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.redaction import redact_json as redact_payload
+from unblock.ports import IntakeKind as Kind
 
-Kind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
 MAX_KEPT_BYTES = 200 * 1024  # SQS takes 256 KB; keep room for the envelope
 
 

@@ -10,22 +10,40 @@
 Cases not closed carry `pending = "PENDING"` and `next_check_at` (an open case too: if its
 execution dies, the re-check finds it); the sparse `pending-by-next-check`
 index holds only them, so the scheduled re-check queries due cases and never scans.
+
+The console's pages query indexes too (each reads what it shows; docs/console.md), every one
+carrying the case document:
+- `by-status`          `status` / `updated_key`: the queue (awaiting_staff, deciding), recently closed
+- `closed-by-outcome`  `closed_outcome` / `updated_key`: closed cases of one outcome (closed ones only)
+- `by-team`, `by-ticket`, `by-slug`   `team_key`, `ticket_key`, `slug_key` / `created_key`: search
+  (lower-cased whole values, domain.case_search)
+`updated_key` and `created_key` are fixed-width UTC times, so they sort as they compare.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from unblock.domain import case_search
 from unblock.domain.cases import Case
 from unblock.domain.models import CaseStatus, FixName, FixRecord
 from unblock.ports import CaseConflict
 
 PENDING_INDEX = "pending-by-next-check"
+STATUS_INDEX = "by-status"
+CLOSED_INDEX = "closed-by-outcome"
+SEARCH_INDEXES = {"team": ("by-team", "team_key"), "ticket": ("by-ticket", "ticket_key"),
+                  "slug": ("by-slug", "slug_key")}
+MAX_SEARCH = 200  # cases per search key
 
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
+
+
+def _sortable(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DynamoCaseStore:
@@ -41,6 +59,11 @@ class DynamoCaseStore:
         }
         if case.team_id:
             item["team_id"] = case.team_id
+        item["updated_key"], item["created_key"] = _sortable(case.updated_at), _sortable(case.created_at)
+        if case.status == "closed":
+            item["closed_outcome"] = case.outcome or "none"
+        for kind, value in case_search.keys(case).items():
+            item[SEARCH_INDEXES[kind][1]] = value
         if case.status != "closed" and case.next_check_at:
             item["pending"] = "PENDING"
             item["next_check_at"] = _iso(case.next_check_at)
@@ -89,10 +112,77 @@ class DynamoCaseStore:
         # the index carries the case document: no read per case (a stale copy only loses a conditional write)
         return [Case.model_validate_json(i["doc"]) for i in items]
 
+    # --- the console's reads: each an index query that returns what the page shows ---------
+    def _query(self, index: str, key: Any, *, newest_first: bool = True, limit: int | None = None) -> list[Case]:
+        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": key,
+                                  "ScanIndexForward": not newest_first}
+        cases: list[Case] = []
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(cases)
+            page = self._table.query(**kwargs)
+            cases.extend(Case.model_validate_json(i["doc"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page or (limit is not None and len(cases) >= limit):
+                return cases
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def waiting_for_staff(self) -> list[Case]:
+        from boto3.dynamodb.conditions import Key
+
+        return [c for status in case_search.WAITING_FOR_STAFF
+                for c in self._query(STATUS_INDEX, Key("status").eq(status), newest_first=False)]
+
+    def recently_closed(self, outcome: str | None = None, limit: int = 50) -> list[Case]:
+        from boto3.dynamodb.conditions import Key
+
+        if outcome:
+            return self._query(CLOSED_INDEX, Key("closed_outcome").eq(outcome), limit=limit)
+        return self._query(STATUS_INDEX, Key("status").eq("closed"), limit=limit)
+
+    def search(self, query: str) -> list[Case]:
+        from boto3.dynamodb.conditions import Key
+
+        q = case_search.term(query)
+        if q is None:
+            return []
+        found: dict[str, Case] = {}
+        for typed in dict.fromkeys((query.strip(), q)):  # a case id as typed, and lower-cased
+            if (case := self.get(typed)) is not None:
+                found[case.case_id] = case
+        for index, attr in SEARCH_INDEXES.values():
+            for case in self._query(index, Key(attr).eq(q), limit=MAX_SEARCH):
+                found.setdefault(case.case_id, case)
+        return sorted(found.values(), key=lambda c: c.created_at, reverse=True)
+
+    def get_many(self, case_ids: list[str]) -> dict[str, Case]:
+        """The cases of these ids that exist (one read each)."""
+        return {c.case_id: c for c in map(self.get, dict.fromkeys(case_ids)) if c is not None}
+
+    def reindex(self) -> int:
+        """Give cases written before the console's indexes their keys (once, after that deploy); how many.
+        Each is rewritten as it is, on the condition that nobody wrote it meanwhile (no new version)."""
+        from boto3.dynamodb.conditions import Attr
+        from botocore.exceptions import ClientError
+
+        done, kwargs = 0, {"FilterExpression": Attr("sk").eq("case") & Attr("updated_key").not_exists()}
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                case = Case.model_validate_json(item["doc"])
+                try:
+                    self._table.put_item(Item=self._item(case), ConditionExpression=Attr("version").eq(case.version))
+                    done += 1
+                except ClientError as err:
+                    if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
+            if "LastEvaluatedKey" not in page:
+                return done
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def list(self, status: CaseStatus | None = None, limit: int = 100) -> list[Case]:
         from boto3.dynamodb.conditions import Attr
 
-        # staff tooling only: a filtered scan is fine at support-queue sizes
+        # staff tooling and the console's metrics only: a filtered scan
         kwargs: dict[str, Any] = {"FilterExpression": Attr("sk").eq("case")}
         if status:
             kwargs["FilterExpression"] = Attr("sk").eq("case") & Attr("status").eq(status)

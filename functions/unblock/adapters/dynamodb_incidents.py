@@ -7,7 +7,7 @@
   incident (none, or one idle past the window): of concurrent cases exactly one opens it
 - `incident#<id>` / `incident`   the incident (`doc`), `last_joined_at` and `alerted_at` (claimed
   once, by whoever tells staff); written after the pointer by the opener, and by any member that
-  finds it missing
+  finds it missing; its `kind` and `opened_at` place it in the `incidents-by-opening` index
 - `incident#<id>` / `decision#<at>#<digest>`   one bulk decision, with each member's outcome
 - `incident#<id>` / `member#<case>`   a member case (team, when, by cause or included by staff)
 - `case#<case>` / `incident`   the case's incident, and `decision_pending`: a bulk decision waiting
@@ -26,6 +26,7 @@ from typing import Any
 from unblock.domain.incidents import WINDOW, Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
 
 SIGHTING_TTL = timedelta(days=2)
+INCIDENTS_INDEX = "incidents-by-opening"  # hash `kind`, range `opened_at`: only an incident's own item has both
 
 
 def _iso(dt: datetime) -> str:
@@ -176,18 +177,12 @@ class DynamoIncidentStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list(self, limit: int = 100) -> list[Incident]:
-        from boto3.dynamodb.conditions import Attr
+        """The newest incidents, from the `incidents-by-opening` index (the console reads what it shows)."""
+        from boto3.dynamodb.conditions import Key
 
-        # staff tooling only: a filtered scan, as for the list of cases
-        kwargs: dict[str, Any] = {"FilterExpression": Attr("sk").eq("incident") & Attr("kind").eq("incident")}
-        found: list[Incident] = []
-        while True:
-            page = self._table.scan(**kwargs)
-            found += [self._incident(i) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(found, key=lambda i: i.opened_at, reverse=True)[:limit]
+        items = self._table.query(IndexName=INCIDENTS_INDEX, KeyConditionExpression=Key("kind").eq("incident"),
+                                  ScanIndexForward=False, Limit=limit).get("Items", [])
+        return [self._incident(i) for i in items]
 
     def incident_of(self, case_id: str) -> str | None:
         item = self._table.get_item(Key={"pk": f"case#{case_id}", "sk": "incident"},

@@ -15,7 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from unblock.domain import gateway_rules as rules
-from unblock.domain.models import ProbeResult
+from unblock.domain.fixes import FIXES, FixTarget
+from unblock.domain.models import FixName, ProbeResult
 from unblock.domain.platform_model import (
     AutoLift,
     Billing,
@@ -28,7 +29,7 @@ from unblock.domain.platform_model import (
     Source,
     Team,
 )
-from unblock.ports import Clock, FixConflict, PlatformUnavailable, TeamNotFound
+from unblock.ports import Clock, PlatformUnavailable, TeamNotFound
 
 _TRANSIENT = {"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
               "RequestLimitExceeded", "ServiceUnavailable"}
@@ -185,41 +186,21 @@ class SandboxPlatform:
             raise
         self._table.put_item(Item={"pk": f"fix#{idempotency_key}", "team_id": team_id})
 
-    def clear_billing_hold(self, team_id: str, *, idempotency_key: str) -> None:
-        def change(team: Team) -> Team:
-            if not team.billing.hold.active:
-                raise FixConflict("no billing hold is active")
-            billing = team.billing.model_copy(update={"hold": team.billing.hold.model_copy(update={"active": False})})
-            return team.model_copy(update={"billing": billing})
+    # each fix's change of the team is the catalogue's own (domain/fixes.py FIXES), applied once per key
+    def _fix(self, fix: FixName, target: FixTarget, idempotency_key: str) -> None:
+        self._mutate(target.team_id, idempotency_key, lambda team: FIXES[fix].change(team, target))
 
-        self._mutate(team_id, idempotency_key, change)
+    def clear_billing_hold(self, team_id: str, *, idempotency_key: str) -> None:
+        self._fix("clear_billing_hold", FixTarget(team_id), idempotency_key)
 
     def resync_key(self, team_id: str, key_id: str, *, idempotency_key: str) -> None:
-        def change(team: Team) -> Team:
-            if not any(k.key_id == key_id and not k.edge_synced for k in team.keys):
-                raise FixConflict(f"key {key_id} is already synced or gone")
-            keys = tuple(k.model_copy(update={"edge_synced": True}) if k.key_id == key_id else k for k in team.keys)
-            return team.model_copy(update={"keys": keys})
-
-        self._mutate(team_id, idempotency_key, change)
+        self._fix("resync_key", FixTarget(team_id, key_id=key_id), idempotency_key)
 
     def resync_entitlements(self, team_id: str, *, idempotency_key: str) -> None:
-        def change(team: Team) -> Team:
-            if team.entitlements.ai_gateway:
-                raise FixConflict("the ai_gateway entitlement is already on")
-            return team.model_copy(update={"entitlements": Entitlements(ai_gateway=True)})
-
-        self._mutate(team_id, idempotency_key, change)
+        self._fix("resync_entitlements", FixTarget(team_id), idempotency_key)
 
     def lift_risk_hold(self, team_id: str, *, at: datetime, idempotency_key: str) -> None:
-        def change(team: Team) -> Team:
-            kept = tuple(r for r in team.restrictions if r.flag != "risk_hold")
-            if len(kept) == len(team.restrictions):
-                raise FixConflict("no risk hold is active")
-            lifts = (*team.auto_lifts, AutoLift(flag="risk_hold", at=at))
-            return team.model_copy(update={"restrictions": kept, "auto_lifts": lifts})
-
-        self._mutate(team_id, idempotency_key, change)
+        self._fix("lift_risk_hold", FixTarget(team_id, at=at), idempotency_key)
 
     # --- staff and customer actions on the sandbox (tests, demo) ----------------------------
     def replace_team(self, team: Team) -> None:

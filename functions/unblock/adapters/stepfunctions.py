@@ -104,8 +104,8 @@ class StepFunctionsWorkflow:
         except ClientError:
             return None
 
-    def start_case(self, report: Report) -> str:
-        return start(self._sfn, self._arn, report.model_dump(mode="json"))[0]
+    def start_case(self, report: Report) -> tuple[str, bool]:
+        return start(self._sfn, self._arn, report.model_dump(mode="json"))
 
     def rerun(self, case: Case) -> None:
         # a name of its own per re-run; a retried re-check finds it already started

@@ -1,4 +1,4 @@
-"""What the console computes over cases: the queue's order and age, search, and the metrics.
+"""What the console computes over cases: the queue's order and age, and the metrics.
 
 Plain functions over Case documents (no AWS): the views render what these return.
 """
@@ -9,12 +9,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from unblock.domain import case_search
 from unblock.domain.cases import Case
 from unblock.domain.models import SEVERITY, Finding
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
 OUTCOMES = ("auto_fixed", "customer_action", "escalated", "already_working", "needs_info")
-WAITING = ("awaiting_staff", "deciding")
+WAITING = case_search.WAITING_FOR_STAFF
+CLOSED_SHOWN = 50  # the closed page: the most recently closed cases
 
 
 def waiting_since(case: Case) -> datetime:
@@ -41,26 +43,7 @@ def deciding_finding(case: Case) -> Finding | None:
 
 
 def team_slug(case: Case) -> str | None:
-    return case.report.team_hint or next(iter(case.report.facts.get("team_slugs", [])), None)
-
-
-def search(cases: list[Case], query: str) -> list[Case]:
-    """By team id, slug, ticket id or case id (case-insensitive; a team id or ticket matches in part)."""
-    q = query.strip().lower()
-    if not q:
-        return []
-    found = []
-    for c in cases:
-        keys = [c.case_id, c.team_id or "", c.report.ticket_id or "", team_slug(c) or "",
-                *c.report.facts.get("team_ids", []), *c.report.facts.get("team_slugs", [])]
-        if any(q in k.lower() for k in keys if k):
-            found.append(c)
-    return sorted(found, key=lambda c: c.created_at, reverse=True)
-
-
-def closed(cases: list[Case], outcome: str | None = None, limit: int = 50) -> list[Case]:
-    done = [c for c in cases if c.status == "closed" and (not outcome or c.outcome == outcome)]
-    return sorted(done, key=lambda c: c.updated_at, reverse=True)[:limit]
+    return case_search.team_slug(case)
 
 
 def percentile(values: list[float], p: float) -> float | None:

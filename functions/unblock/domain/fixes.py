@@ -6,12 +6,14 @@ case and fix name, so a retry after a half-done fix never applies it twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from unblock.domain.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
 from unblock.domain.models import Finding, FixName, FixRecord
+from unblock.domain.platform_model import AutoLift, Entitlements, Key, Team
 from unblock.ports import Clock, FixConflict, FixLedger, Platform
 
 
@@ -21,19 +23,98 @@ class FixPolicy:
     max_auto_lifts_per_hour: int = 20
 
 
-# They make the platform agree with itself, so they are safe whoever asked (DESIGN.md "Who may act").
-CONSISTENCY_REPAIRS: frozenset[FixName] = frozenset({"clear_billing_hold", "resync_key", "resync_entitlements"})
+@dataclass(frozen=True)
+class FixTarget:
+    """What one fix acts on: the team, the key (resync_key), the time (lift_risk_hold records it)."""
+
+    team_id: str
+    key_id: str | None = None
+    at: datetime | None = None
 
 
-def _snapshot(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> dict[str, Any]:
-    if fix == "clear_billing_hold":
-        return {"hold": platform.get_billing(team_id).hold.model_dump(mode="json")}
-    if fix == "resync_key":
-        key = next((k for k in platform.get_keys(team_id) if k.key_id == key_id), None)
-        return {"key_id": key_id, "edge_synced": key.edge_synced if key else None}
-    if fix == "resync_entitlements":
-        return {"entitlements": platform.get_entitlements(team_id).model_dump(mode="json")}
-    return {"restrictions": [r.flag for r in platform.get_restrictions(team_id)]}
+def _no_hold(team: Team, target: FixTarget) -> Team:
+    if not team.billing.hold.active:
+        raise FixConflict("no billing hold is active")
+    billing = team.billing.model_copy(update={"hold": team.billing.hold.model_copy(update={"active": False})})
+    return team.model_copy(update={"billing": billing})
+
+
+def _key_synced(team: Team, target: FixTarget) -> Team:
+    if not any(k.key_id == target.key_id and not k.edge_synced for k in team.keys):
+        raise FixConflict(f"key {target.key_id} is already synced or gone")
+    keys = tuple(k.model_copy(update={"edge_synced": True}) if k.key_id == target.key_id else k for k in team.keys)
+    return team.model_copy(update={"keys": keys})
+
+
+def _entitled(team: Team, target: FixTarget) -> Team:
+    if team.entitlements.ai_gateway:
+        raise FixConflict("the ai_gateway entitlement is already on")
+    return team.model_copy(update={"entitlements": Entitlements(ai_gateway=True)})
+
+
+def _risk_hold_lifted(team: Team, target: FixTarget) -> Team:
+    kept = tuple(r for r in team.restrictions if r.flag != "risk_hold")
+    if len(kept) == len(team.restrictions):
+        raise FixConflict("no risk hold is active")
+    return team.model_copy(update={"restrictions": kept,
+                                   "auto_lifts": (*team.auto_lifts, AutoLift(flag="risk_hold", at=_when(target)))})
+
+
+def _when(target: FixTarget) -> datetime:
+    if target.at is None:
+        raise ValueError("a risk-hold lift records when it was made")
+    return target.at
+
+
+def _key(platform: Platform, t: FixTarget) -> Key | None:
+    return next((k for k in platform.get_keys(t.team_id) if k.key_id == t.key_id), None)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One fix of the catalogue: everything that differs from one fix to another, in one row."""
+
+    # it makes the platform agree with itself, so it is safe whoever asked (DESIGN.md "Who may act")
+    consistency_repair: bool
+    # what the audit records before and after it
+    snapshot: Callable[[Platform, FixTarget], dict[str, Any]]
+    # whether the platform shows its effect (after a call that failed part-way)
+    in_place: Callable[[Platform, FixTarget], bool]
+    # the port's call that applies it (idempotent per key; FixConflict when the precondition is gone)
+    apply: Callable[[Platform, FixTarget, str], None]
+    # what it does to the team's record: the sandbox platform applies exactly this
+    change: Callable[[Team, FixTarget], Team]
+
+
+FIXES: dict[FixName, Fix] = {
+    "clear_billing_hold": Fix(
+        consistency_repair=True,
+        snapshot=lambda p, t: {"hold": p.get_billing(t.team_id).hold.model_dump(mode="json")},
+        in_place=lambda p, t: not p.get_billing(t.team_id).hold.active,
+        apply=lambda p, t, idem: p.clear_billing_hold(t.team_id, idempotency_key=idem),
+        change=_no_hold),
+    "resync_key": Fix(
+        consistency_repair=True,
+        snapshot=lambda p, t: {"key_id": t.key_id, "edge_synced": (k.edge_synced if (k := _key(p, t)) else None)},
+        in_place=lambda p, t: all(k.edge_synced for k in p.get_keys(t.team_id) if k.key_id == t.key_id),
+        apply=lambda p, t, idem: p.resync_key(t.team_id, str(t.key_id), idempotency_key=idem),
+        change=_key_synced),
+    "resync_entitlements": Fix(
+        consistency_repair=True,
+        snapshot=lambda p, t: {"entitlements": p.get_entitlements(t.team_id).model_dump(mode="json")},
+        in_place=lambda p, t: p.get_entitlements(t.team_id).ai_gateway,
+        apply=lambda p, t, idem: p.resync_entitlements(t.team_id, idempotency_key=idem),
+        change=_entitled),
+    "lift_risk_hold": Fix(
+        consistency_repair=False,
+        snapshot=lambda p, t: {"restrictions": [r.flag for r in p.get_restrictions(t.team_id)]},
+        in_place=lambda p, t: not any(r.flag == "risk_hold" for r in p.get_restrictions(t.team_id)),
+        apply=lambda p, t, idem: p.lift_risk_hold(t.team_id, at=_when(t), idempotency_key=idem),
+        change=_risk_hold_lifted),
+}
+assert set(FIXES) == set(get_args(FixName)), "every fix has its row"
+
+CONSISTENCY_REPAIRS: frozenset[FixName] = frozenset(name for name, fix in FIXES.items() if fix.consistency_repair)
 
 
 def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
@@ -56,16 +137,10 @@ def _cap_refusal(policy: FixPolicy) -> str:
     return f"MAX_AUTO_LIFTS_PER_HOUR ({policy.max_auto_lifts_per_hour}) reached across teams."
 
 
-def _in_place(platform: Platform, team_id: str, fix: FixName, key_id: str | None) -> bool:
+def _in_place(platform: Platform, fix: FixName, target: FixTarget) -> bool:
     """Whether the platform shows the fix's effect (after a call that failed part-way)."""
     try:
-        if fix == "clear_billing_hold":
-            return not platform.get_billing(team_id).hold.active
-        if fix == "resync_key":
-            return all(k.edge_synced for k in platform.get_keys(team_id) if k.key_id == key_id)
-        if fix == "resync_entitlements":
-            return platform.get_entitlements(team_id).ai_gateway
-        return not any(r.flag == "risk_hold" for r in platform.get_restrictions(team_id))
+        return FIXES[fix].in_place(platform, target)
     except Exception:  # noqa: BLE001 - cannot tell: assume it is in place (keeps a cap claim: the safe side)
         return True
 
@@ -127,8 +202,8 @@ def apply_fixes(
             records.append(done)  # a retry: the fix was applied before, never apply it twice
             continue
         now = clock.now()
-        key_id = f.evidence.get("key_id")
-        before = _snapshot(platform, team_id, fix, key_id)
+        target = FixTarget(team_id, f.evidence.get("key_id"), now)
+        before = FIXES[fix].snapshot(platform, target)
         base = {"case_id": case_id, "team_id": team_id, "fix": fix, "actor": actor, "at": now, "before": before}
         refusal = _refusal(platform, ledger, team_id, fix, policy, now) if guard else None
         if refusal:
@@ -147,14 +222,7 @@ def apply_fixes(
             reason = f.summary
             retry = ledger.begin_fix(case_id, fix)
             try:
-                if fix == "clear_billing_hold":
-                    platform.clear_billing_hold(team_id, idempotency_key=idem)
-                elif fix == "resync_key":
-                    platform.resync_key(team_id, str(key_id), idempotency_key=idem)
-                elif fix == "resync_entitlements":
-                    platform.resync_entitlements(team_id, idempotency_key=idem)
-                else:
-                    platform.lift_risk_hold(team_id, at=now, idempotency_key=idem)
+                FIXES[fix].apply(platform, target, idem)
             except FixConflict as conflict:
                 if not retry:
                     status, reason = "already_done", f"Nothing to do: {conflict}."
@@ -163,10 +231,10 @@ def apply_fixes(
                 # else: an earlier attempt of this case wrote the fix and failed before the platform
                 # marked it done: the fix in place is this case's, applied (and counted in the cap)
             except Exception:
-                if capped and not _in_place(platform, team_id, fix, key_id):
+                if capped and not _in_place(platform, fix, target):
                     ledger.release_lift(case_id, now)
                 raise
-            rec = FixRecord(**base, status=status, after=_snapshot(platform, team_id, fix, key_id), reason=reason)
+            rec = FixRecord(**base, status=status, after=FIXES[fix].snapshot(platform, target), reason=reason)
         ledger.record(rec)
         records.append(rec)
     return records

@@ -29,7 +29,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Finding(_Model):
+class _Stored(BaseModel):
+    """Part of a document unblock keeps (a case, its fix ledger, an execution's state): read
+    tolerantly, so that during a deploy a container of either version reads what the other wrote
+    (a field it does not know is ignored). What comes from outside stays strict (ReportInput,
+    the ticket event, the console's request bodies)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Finding(_Stored):
     check: Check
     code: str = Field(pattern=r"^(billing|key|restrictions)\.[a-z_]+$")
     disposition: Disposition
@@ -50,7 +59,7 @@ class ProbeResult(_Model):
         return self.status == 200
 
 
-class Report(_Model):
+class Report(_Stored):
     """A reported 403, already redacted: the only form in which ticket text enters the workflow."""
 
     case_id: str = Field(min_length=1, max_length=200)
@@ -74,7 +83,14 @@ class Report(_Model):
         return self.secrets_redacted > 0
 
 
-class NextStep(_Model):
+class ReportInput(Report):
+    """A report as a staff start or a StartExecution hands it in: strict (a misspelt field is a named
+    error, never silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NextStep(_Stored):
     """What the decision chose: the workflow's next step and why (stored as the case's `plan`; not the
     team's billing plan, platform_model.BillingPlan)."""
 
@@ -83,7 +99,7 @@ class NextStep(_Model):
     fixes: list[FixName] = []
 
 
-class FixRecord(_Model):
+class FixRecord(_Stored):
     """The audit of one fix: before, after, who or what, when."""
 
     case_id: str
@@ -97,7 +113,7 @@ class FixRecord(_Model):
     reason: str = ""
 
 
-class Escalation(_Model):
+class Escalation(_Stored):
     reason: str
     priority: Literal["normal", "high", "urgent"] = "normal"
     findings: list[Finding] = []
@@ -106,7 +122,7 @@ class Escalation(_Model):
     queued_at: AwareDatetime | None = None
 
 
-class StaffDecision(_Model):
+class StaffDecision(_Stored):
     """One staff decision on an escalated case: what, who (from their token or IAM identity), when, why."""
 
     decision: StaffDecisionName

@@ -10,30 +10,34 @@ Routes (template.yaml wires the same ones):
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
+
+Thin: one middleware refuses a protected request without an identity and puts the security headers
+on every answer; each route reads what its page shows and renders it (console.views), or parses its
+body (console.requests) and calls one decision flow; the errors are mapped in one place below.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from unblock import composition
 from unblock.console import stats, views
-from unblock.domain.cases import Case
-from unblock.domain.models import STAFF_DECISIONS
+from unblock.console.requests import BadBody, CaseDecisionRequest, IncidentDecisionRequest
+from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
 from unblock.observability import logger, metrics
 
-# Imported where a route needs them, not at a cold start: staff open the queue first, and the
-# decision and incident flows bring redaction and the fix guardrails with them (BENCHMARKS.md).
-
+# The decision and incident flows are imported by the routes that use them, not at a cold start:
+# staff open the queue first, and the flows bring redaction and the fix guardrails with them
+# (BENCHMARKS.md). Their errors live in domain.staff_errors, light, so they are mapped here.
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -47,8 +51,10 @@ SECURITY_HEADERS = {
 }
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
+PROTECTED = ("/pages/", "/api/")  # template.yaml puts these behind the JWT authorizer
 MAX_CASES = 2000
 MAX_INCIDENTS = 100
+MAX_QUERY = 200
 
 app = APIGatewayHttpResolver()
 
@@ -73,13 +79,32 @@ def actor() -> str | None:
     return str(who) if who else None
 
 
-def _all_cases() -> list[Case]:
-    return composition.cases().list(None, limit=MAX_CASES)
+# --- every request: identity and security headers -----------------------------------------------
+def staff_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """The authorizer sees to this already; still, never read data for a request without an identity."""
+    if app.current_event.path.startswith(PROTECTED) and actor() is None:
+        return _json(401, {"message": "Unauthorized"})
+    return next_middleware(app)
+
+
+def security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    # a route's own header wins (static files are cached); the exception handlers and not_found answer
+    # outside the middleware, through _json, which sets the same headers
+    response = next_middleware(app)
+    response.headers = {**SECURITY_HEADERS, **response.headers}
+    return response
+
+
+app.use(middlewares=[security_headers, staff_only])
+
+
+def _page(status: int, html: str) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=html)
 
 
 # --- the shell (no data, no token needed) ---------------------------------------------------------
 def _shell() -> Response[str]:
-    return _response(200, views.shell(os.environ.get("CONSOLE_LOGIN_URL", "")))
+    return _page(200, views.shell(os.environ.get("CONSOLE_LOGIN_URL", "")))
 
 
 for _path in SHELL_PATHS:
@@ -103,36 +128,17 @@ def static(name: str) -> Response[str]:
     from importlib import resources
 
     text = resources.files("unblock.console").joinpath("static", name).read_text(encoding="utf-8")
-    resp = _response(200, text, STATIC[name])
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
+    return Response(status_code=200, content_type=STATIC[name], body=text,
+                    headers={"Cache-Control": "public, max-age=300"})
 
 
-# --- pages (behind the authorizer) --------------------------------------------------------------
-def _page(status: int, html: str) -> Response[str]:
-    return _response(status, html)
-
-
-def protected(route: Callable[..., Response[str]]) -> Callable[..., Response[str]]:
-    """The authorizer sees to this already; still, never read data for a request without an identity."""
-
-    @functools.wraps(route)
-    def guarded(*args: Any, **kwargs: Any) -> Response[str]:
-        if actor() is None:
-            return _json(401, {"message": "Unauthorized"})
-        return route(*args, **kwargs)
-
-    return guarded
-
-
+# --- pages (behind the authorizer); each reads only what it shows (docs/console.md) ------------------
 @app.get("/pages/queue")
-@protected
 def queue() -> Response[str]:
-    return _page(200, views.queue_page(_all_cases(), composition.clock().now(), _sla()))
+    return _page(200, views.queue_page(composition.cases().waiting_for_staff(), composition.clock().now(), _sla()))
 
 
 @app.get("/pages/cases/<case_id>")
-@protected
 def case(case_id: str) -> Response[str]:
     case_id = unquote(case_id)
     found = composition.cases().get(case_id)
@@ -144,41 +150,40 @@ def case(case_id: str) -> Response[str]:
 
 
 @app.get("/pages/search")
-@protected
 def search() -> Response[str]:
-    q = (app.current_event.get_query_string_value("q") or "")[:200]
-    found = stats.search(_all_cases(), q) if q else []
+    q = (app.current_event.get_query_string_value("q") or "").strip()[:MAX_QUERY]
+    found = composition.cases().search(q) if q else []
     return _page(200, views.search_page(q, found, composition.clock().now()))
 
 
 @app.get("/pages/closed")
-@protected
 def closed() -> Response[str]:
     outcome = app.current_event.get_query_string_value("outcome") or None
     if outcome not in (None, *stats.OUTCOMES):
         outcome = None
-    return _page(200, views.closed_page(stats.closed(_all_cases(), outcome), outcome, composition.clock().now()))
+    found = composition.cases().recently_closed(outcome, limit=stats.CLOSED_SHOWN)
+    return _page(200, views.closed_page(found, outcome, composition.clock().now()))
 
 
 @app.get("/pages/metrics")
-@protected
 def metrics_view() -> Response[str]:
-    m = stats.metrics(_all_cases(), composition.clock().now(), _sla())
+    # aggregates over every case: the one page that reads the table (up to MAX_CASES)
+    m = stats.metrics(composition.cases().list(None, limit=MAX_CASES), composition.clock().now(), _sla())
     return _page(200, views.metrics_page(m, _sla()))
 
 
 @app.get("/pages/incidents")
-@protected
 def incidents() -> Response[str]:
-    store = composition.incidents()
-    cases = {c.case_id: c for c in _all_cases()}
-    rows = [(i, [(m, cases.get(m.case_id)) for m in store.members(i.incident_id)])
-            for i in store.list(MAX_INCIDENTS)]
+    store, cases = composition.incidents(), composition.cases()
+    rows = []
+    for i in store.list(MAX_INCIDENTS):
+        members = store.members(i.incident_id)
+        found = cases.get_many([m.case_id for m in members])
+        rows.append((i, [(m, found.get(m.case_id)) for m in members]))
     return _page(200, views.incidents_page(rows, composition.clock().now()))
 
 
 @app.get("/pages/incidents/<incident_id>")
-@protected
 def incident(incident_id: str) -> Response[str]:
     from unblock.workflow import incidents as incident_flow
 
@@ -192,94 +197,77 @@ def incident(incident_id: str) -> Response[str]:
 
 
 # --- decisions ------------------------------------------------------------------------------------
-def _form() -> dict[str, str]:
-    return {k: v[0] for k, v in _form_lists().items() if v}
-
-
-def _form_lists() -> dict[str, list[str]]:
-    """The form's fields with every value (checkboxes repeat a name); a JSON object's lists as lists."""
-    body = app.current_event.decoded_body or ""
-    ctype = (app.current_event.headers or {}).get("content-type", "")
-    if "json" in ctype:
-        data = json.loads(body or "{}")
-        if not isinstance(data, dict):
-            return {}
-        return {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x is not None]
-                for k, v in data.items() if v is not None}
-    return parse_qs(body, keep_blank_values=True)
+def _body() -> tuple[str, str]:
+    return app.current_event.decoded_body or "", (app.current_event.headers or {}).get("content-type", "")
 
 
 @app.post("/api/cases/<case_id>/decision")
-@protected
 def decide(case_id: str) -> Response[str]:
     from unblock.workflow import staff_decisions
 
-    who = str(actor())
-    case_id = unquote(case_id)
-    try:
-        form = _form()
-    except ValueError:
-        return _json(400, {"error": "the request body is not a form or JSON object"})
-    decision = form.get("decision", "")
-    if decision not in STAFF_DECISIONS:
-        return _json(400, {"error": "decision must be approve, resolve or reject"})
-    version = form.get("version")
-    try:
-        claimed = staff_decisions.decide(
-            composition.cases(), composition.workflow(), composition.human_queue(), composition.clock(), case_id,
-            decision, who, form.get("note"),
-            expected_version=int(version) if version and version.isdigit() else None)
-    except staff_decisions.NoSuchCase as err:
-        return _json(404, {"error": str(err)})
-    except (staff_decisions.AlreadyDecided, staff_decisions.StaleDecision) as err:
-        logger.info("stale decision refused", extra={"case_id": case_id, "decision": decision})
-        return _json(409, {"error": str(err)})
-    except staff_decisions.StaffError as err:
-        return _json(422, {"error": str(err)})
-    logger.info("staff decision", extra={"case_id": case_id, "decision": decision, "actor": who})
-    metrics.add_dimension(name="decision", value=decision)
+    who, case_id = str(actor()), unquote(case_id)
+    body = CaseDecisionRequest.parse(*_body())
+    claimed = staff_decisions.decide(
+        composition.cases(), composition.workflow(), composition.human_queue(), composition.clock(), case_id,
+        body.decision, who, body.note, expected_version=body.version)
+    logger.info("staff decision", extra={"case_id": case_id, "decision": body.decision, "actor": who})
+    metrics.add_dimension(name="decision", value=body.decision)
     metrics.add_metric(name="StaffDecisions", unit="Count", value=1)
-    return _json(200, {"case_id": case_id, "decision": decision, "actor": who, "status": claimed.status,
-                       "message": f"{decision.capitalize()} recorded for {case_id} by {who}; the workflow resumes."})
+    return _json(200, {"case_id": case_id, "decision": body.decision, "actor": who, "status": claimed.status,
+                       "message": f"{body.decision.capitalize()} recorded for {case_id} by {who}; the workflow "
+                                  "resumes."})
 
 
 @app.post("/api/incidents/<incident_id>/decision")
-@protected
 def decide_incident(incident_id: str) -> Response[str]:
     from unblock.workflow import incidents as incident_flow
-    from unblock.workflow import staff_decisions
 
-    who = str(actor())
-    incident_id = unquote(incident_id)
-    try:
-        form = _form_lists()
-    except ValueError:
-        return _json(400, {"error": "the request body is not a form or JSON object"})
-    decision = (form.get("decision") or [""])[0]
-    if decision not in STAFF_DECISIONS:
-        return _json(400, {"error": "decision must be approve, resolve or reject"})
-    # the version of each member the staff member saw: a member written since is refused as stale
-    versions = {k.removeprefix("version:"): int(v[0]) for k, v in form.items()
-                if k.startswith("version:") and v and v[0].isdigit()}
-    include = [t for t in form.get("include", []) if t.strip()]
-    try:
-        record = incident_flow.decide_incident(
-            composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
-            composition.clock(), incident_id, decision, who, next(iter(form.get("note", [])), None), include=include,
-            versions=versions, platform=composition.platform(),
-            settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
-    except incident_flow.NoSuchIncident as err:
-        return _json(404, {"error": str(err)})
-    except staff_decisions.StaffError as err:
-        return _json(422, {"error": str(err)})
+    who, incident_id = str(actor()), unquote(incident_id)
+    body = IncidentDecisionRequest.parse(*_body())
+    record = incident_flow.decide_incident(
+        composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
+        composition.clock(), incident_id, body.decision, who, body.note, include=body.include,
+        versions=body.versions, platform=composition.platform(),
+        settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
     summary = views.outcome_summary(record)
-    logger.info("incident decision", extra={"incident_id": incident_id, "decision": decision, "actor": who,
+    logger.info("incident decision", extra={"incident_id": incident_id, "decision": body.decision, "actor": who,
                                             "outcomes": summary})
-    metrics.add_dimension(name="decision", value=decision)
+    metrics.add_dimension(name="decision", value=body.decision)
     metrics.add_metric(name="IncidentDecisions", unit="Count", value=1)
-    return _json(200, {"incident_id": incident_id, "decision": decision, "actor": who,
+    return _json(200, {"incident_id": incident_id, "decision": body.decision, "actor": who,
                        "outcomes": [o.model_dump(mode="json") for o in record.outcomes],
-                       "message": f"{decision.capitalize()} recorded for incident {incident_id} by {who}: {summary}."})
+                       "message": f"{body.decision.capitalize()} recorded for incident {incident_id} by {who}: "
+                                  f"{summary}."})
+
+
+# --- errors: one place ----------------------------------------------------------------------------
+@app.exception_handler(BadBody)
+def bad_body(err: BadBody) -> Response[str]:
+    return _json(400, {"error": str(err)})
+
+
+@app.exception_handler(ValidationError)
+def invalid_body(err: ValidationError) -> Response[str]:
+    fields = sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]})
+    if "decision" in fields:
+        return _json(400, {"error": "decision must be approve, resolve or reject"})
+    return _json(400, {"error": f"invalid field{'s' if len(fields) != 1 else ''}: {', '.join(fields)}"})
+
+
+@app.exception_handler(NotFound)
+def no_such(err: NotFound) -> Response[str]:
+    return _json(404, {"error": str(err)})
+
+
+@app.exception_handler([AlreadyDecided, StaleDecision])
+def stale(err: StaffError) -> Response[str]:
+    logger.info("stale decision refused", extra={"path": app.current_event.path})
+    return _json(409, {"error": str(err)})
+
+
+@app.exception_handler(StaffError)
+def refused(err: StaffError) -> Response[str]:
+    return _json(422, {"error": str(err)})
 
 
 @app.not_found

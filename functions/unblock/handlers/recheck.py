@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
-from unblock.adapters.stepfunctions import StepFunctionsWorkflow
 from unblock.observability import logger, metrics
 from unblock.workflow.recheck import recheck_due
 
@@ -15,7 +14,7 @@ from unblock.workflow.recheck import recheck_due
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    workflow = StepFunctionsWorkflow(composition.stepfunctions(), os.environ["STATE_MACHINE_ARN"])
+    workflow = composition.workflow()
     sla = timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
     batch = int(os.environ.get("RECHECK_BATCH", "100"))
     report = recheck_due(composition.platform(), composition.cases(), composition.human_queue(), workflow,

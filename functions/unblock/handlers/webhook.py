@@ -17,16 +17,14 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
-from unblock.adapters.dead_letters import Kind
-from unblock.adapters.secrets import read_secret
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
 from unblock.domain.tickets.ticket_event import TicketEvent, with_requester_email
-from unblock.handlers.intake import start_workflow
 from unblock.observability import logger, metrics
+from unblock.workflow import intake
 
 if TYPE_CHECKING:
-    from unblock.ports import RequesterDirectory
+    from unblock.ports import IntakeKind, RequesterDirectory
 
 app = LambdaFunctionUrlResolver()
 
@@ -35,7 +33,7 @@ def signing_secret(env_name: str) -> str:
     name = os.environ.get(env_name)
     if not name:
         raise webhooks.WebhookRejected(500, f"{env_name} is not configured")
-    return read_secret(name)
+    return composition.webhook_secret(name)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -62,24 +60,22 @@ def _raw_body() -> bytes:
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
     report = report_from_ticket(ticket, composition.clock().now(), source=source)
     logger.append_keys(case_id=report.case_id)
-    started = start_workflow(report)
-    logger.info("webhook accepted", extra={"source": source, "started": started["started"]})
+    started = intake.start(composition.workflow(), report)
+    logger.info("webhook accepted", extra={"source": source, "started": started.started})
     metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
-    return _json(202, {"case_id": report.case_id, "execution_arn": started["execution_arn"],
-                       "duplicate": not started["started"]})
+    return _json(202, {"case_id": report.case_id, "execution_arn": started.execution_arn,
+                       "duplicate": not started.started})
 
 
-def _keep_if_unprocessable(kind: Kind, headers: dict[str, str], raw: bytes, build: Any) -> Response[Any]:
+def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes, build: Any) -> Response[Any]:
     """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: 400, nothing lost."""
     try:
         return _accept(build(), kind)
     except webhooks.WebhookRejected as err:
         if err.status >= 500:
             raise
-        kept_headers = {k: v for k, v in headers.items() if k.lower().startswith(("x-discourse-event", "x-zendesk"))
-                        and "signature" not in k.lower()}
-        kept = {"headers": kept_headers, "body": webhooks.kept_body(raw)}
-        composition.intake_dead_letters().keep(kind, kept, err.reason, composition.clock().now())
+        intake.keep_delivery(composition.intake_dead_letters(), kind, headers, raw, err.reason,
+                             composition.clock().now())
         metrics.add_metric(name="EventsDeadLettered", unit="Count", value=1)
         logger.warning("webhook kept on the intake dead-letter queue", extra={"reason": err.reason})
         return _json(err.status, {"error": err.reason, "kept": True})

@@ -40,19 +40,16 @@ from unblock.domain.incidents import (
 from unblock.domain.models import Finding, Report
 from unblock.domain.platform_model import HeldTeam
 from unblock.domain.staff_alerts import incident_alert
+from unblock.domain.staff_errors import NoSuchIncident, StaffError
 from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Platform, StaffAlerts, Workflow
 from unblock.workflow import staff_decisions
-from unblock.workflow.staff_decisions import DECISIONS, MAX_NOTE, StaffError
+from unblock.workflow.staff_decisions import DECISIONS, MAX_NOTE
 
 log = logging.getLogger(__name__)
 SETTLE_POLL = 0.25  # seconds between looks at cases that do not wait for staff yet
 # a case seen waiting for staff is decided this long after: the Escalate function that wrote it still
 # queues its evidence and alerts staff, and a decision is best made once it has
 SETTLE_GRACE = 1.0
-
-
-class NoSuchIncident(StaffError):
-    pass
 
 
 # --- grouping ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from unblock.domain.models import Finding, FixName, NextStep, Outcome, Report
+from unblock.domain.models import Finding, FixName, NextStep, Outcome, ReportInput
 
 
 class CaseRef(BaseModel):
@@ -26,7 +26,7 @@ class CaseRef(BaseModel):
 # --- DiagnoseFunction: reads the platform, writes the case's findings and plan ----------------
 class OpenCaseStep(BaseModel):
     step: Literal["open_case"]
-    report: Report
+    report: ReportInput  # the execution's input: strict (a StartExecution by hand is an input too)
     execution_arn: str | None = None
 
 

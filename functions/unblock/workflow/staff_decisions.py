@@ -18,28 +18,13 @@ from typing import Any
 
 from unblock.domain.cases import Case
 from unblock.domain.models import STAFF_DECISIONS, StaffDecision, StaffDecisionName
+from unblock.domain.staff_errors import AlreadyDecided, NoSuchCase, StaffError, StaleDecision
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
 
 Decision = StaffDecisionName
 DECISIONS = STAFF_DECISIONS
 MAX_NOTE = 2000
-
-
-class StaffError(Exception):
-    """A staff request that cannot be done; the message says why and is safe to show."""
-
-
-class NoSuchCase(StaffError):
-    pass
-
-
-class AlreadyDecided(StaffError):
-    """Another decision on the case won."""
-
-
-class StaleDecision(StaffError):
-    """The case moved on since the staff member read it."""
 
 
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,

@@ -1,0 +1,85 @@
+"""The bodies of the console's two POST requests: a form (what the page's script sends) or a JSON object.
+
+A body that is neither, or whose fields are wrong, is refused by the handler with a 400 that names
+the field; the staff member's note is redacted and capped by the decision flow itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Self
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from unblock.domain.models import StaffDecisionName
+
+MAX_FIELD = 4000  # a note is capped at 2000 by the decision; anything far longer is not a person typing
+
+
+class BadBody(ValueError):
+    """The request body is not a form or a JSON object."""
+
+
+def fields(body: str, content_type: str) -> dict[str, list[str]]:
+    """The body's fields with every value (checkboxes repeat a name; a JSON list is a list)."""
+    if "json" in content_type:
+        try:
+            data = json.loads(body or "{}")
+        except ValueError as err:
+            raise BadBody("the request body is not a form or JSON object") from err
+        if not isinstance(data, dict):
+            raise BadBody("the request body is not a form or JSON object")
+        return {k: [str(x) for x in (v if isinstance(v, list) else [v]) if x is not None]
+                for k, v in data.items() if v is not None}
+    return parse_qs(body, keep_blank_values=True)
+
+
+def _blank_is_none(v: Any) -> Any:
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+class CaseDecisionRequest(BaseModel):
+    """`POST /api/cases/{case_id}/decision`: the decision, the note, and the case version the page showed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    decision: StaffDecisionName
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+    version: int | None = Field(default=None, ge=0)
+
+    _blank = field_validator("note", "version", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class IncidentDecisionRequest(BaseModel):
+    """`POST /api/incidents/{incident_id}/decision`: one decision for every waiting member, the version of
+    each member the page showed (`version:<case id>` fields), and teams to include (`include`, repeated)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    decision: StaffDecisionName
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+    versions: dict[str, int] = {}
+    include: list[str] = []
+
+    _blank = field_validator("note", mode="before")(_blank_is_none)
+
+    @field_validator("include")
+    @classmethod
+    def _teams(cls, v: list[str]) -> list[str]:
+        return [t for t in v if t.strip()]
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        form = fields(body, content_type)
+        return cls.model_validate({
+            "decision": next(iter(form.get("decision", [])), None),
+            "note": next(iter(form.get("note", [])), None),
+            "include": form.get("include", []),
+            # the version of each member the staff member saw: a member written since is refused as stale
+            "versions": {k.removeprefix("version:"): v[0] for k, v in form.items() if k.startswith("version:") and v},
+        })

@@ -1,0 +1,179 @@
+"""Where a ticket enters: any accepted shape of event -> the redacted Report -> the case's execution.
+
+The IntakeFunction (EventBridge ticket events, staff starts, replays of kept events) and the
+WebhookFunction (verified help-desk deliveries) both end here. Nothing unredacted passes this
+point: the execution input (kept by AWS in its history) is the redacted Report. An event that
+cannot be processed is kept, redacted, on the intake dead-letter queue with its reason
+(`unblock replay` re-drives it), and never raises: an async retry would only keep it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from pydantic import ValidationError
+
+from unblock.domain.limits import (
+    MAX_EVENT_BYTES,
+    MAX_EXECUTION_INPUT_BYTES,
+    InputRejected,
+    check_json_value,
+    check_size,
+)
+from unblock.domain.models import Report, ReportInput
+from unblock.domain.tickets import webhooks
+from unblock.domain.tickets.reports import redact_report, report_from_ticket
+from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
+from unblock.ports import DeadLetters, IntakeKind, Workflow
+
+
+class UnprocessableEvent(ValueError):
+    pass
+
+
+KINDS: tuple[IntakeKind, ...] = get_args(IntakeKind)
+
+
+@dataclass(frozen=True)
+class Started:
+    case_id: str
+    execution_arn: str
+    started: bool  # False: a redelivery found the case's execution already started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "execution_arn": self.execution_arn, "started": self.started}
+
+
+def start(workflow: Workflow, report: Report) -> Started:
+    """Start the case's execution; a redelivered ticket finds it started (one case, one execution)."""
+    arn, started = workflow.start_case(report)
+    return Started(report.case_id, arn, started)
+
+
+# --- the intake's events -----------------------------------------------------------------------
+
+
+def replay_envelope(event: Any) -> dict[str, Any] | None:
+    """A replay's envelope ({"replay": {"kind", "payload", ...}}, as `unblock replay` sends it), else None."""
+    replay = event.get("replay") if isinstance(event, dict) else None
+    return replay if isinstance(replay, dict) else None
+
+
+def kind_of(event: Any) -> IntakeKind:
+    if (replay := replay_envelope(event)) is not None:
+        kind = replay.get("kind")
+        return kind if isinstance(kind, str) and kind in KINDS else "unknown"
+    if isinstance(event, dict):
+        if "detail-type" in event:
+            return "ticket"
+        if "report" in event:
+            return "report"
+    return "unknown"
+
+
+def _delivery(payload: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """A kept webhook delivery ({"headers", "body"}): its headers and its body as a JSON object."""
+    if not isinstance(payload, dict) or "body" not in payload:
+        raise UnprocessableEvent("invalid kept delivery: expected {\"headers\", \"body\"}")
+    headers = payload.get("headers")
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        headers = {}
+    return headers, webhooks.kept_payload(payload["body"])
+
+
+def to_report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
+    """Any accepted shape -> the redacted Report; UnprocessableEvent names the problem."""
+    try:
+        check_json_value(payload, "event", MAX_EVENT_BYTES)
+        report = _report(kind, payload, now)
+        check_size(len(report.model_dump_json().encode()), "execution input", MAX_EXECUTION_INPUT_BYTES)
+    except InputRejected as err:
+        raise UnprocessableEvent(str(err)) from err
+    return report
+
+
+def _report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
+    try:
+        if kind == "ticket":
+            return report_from_ticket(parse_ticket_event(payload), now)
+        if kind == "report":
+            staff = payload.get("report", payload) if isinstance(payload, dict) else payload
+            return redact_report(ReportInput.model_validate(staff))
+        if kind == "zendesk":
+            _, body = _delivery(payload)
+            return report_from_ticket(webhooks.map_zendesk(body), now, source="zendesk")
+        if kind == "discourse":
+            headers, body = _delivery(payload)
+            return report_from_ticket(webhooks.map_discourse(headers, body), now, source="discourse")
+    except webhooks.WebhookRejected as err:
+        raise UnprocessableEvent(err.reason) from err
+    except InvalidTicketEvent as err:
+        raise UnprocessableEvent(str(err)) from err
+    except ValidationError as err:
+        first = err.errors(include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise UnprocessableEvent(f"invalid {kind}: {where}: {first['msg']}") from err
+    except (KeyError, TypeError) as err:
+        raise UnprocessableEvent(f"invalid {kind}: missing {err}") from err
+    raise UnprocessableEvent("unrecognized event: expected a normalized ticket event (detail-type "
+                             "'Access Denied Reported'), a staff start {\"report\": ...} or a replay")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the intake did with one event."""
+
+    kind: IntakeKind
+    replay: bool
+    status: Literal["started", "duplicate", "ignored", "kept", "failed_again"]
+    report: Report | None = None
+    started: Started | None = None
+    reason: str | None = None  # why it opens no case (ignored), or why it was kept
+
+    @property
+    def dead_lettered(self) -> bool:
+        """Kept on the dead-letter queue now (a replay that fails again stays where it is kept)."""
+        return self.status == "kept"
+
+    def answer(self) -> dict[str, Any]:
+        if self.started is not None:
+            return self.started.as_dict()
+        if self.status == "ignored":
+            return {"ignored": self.reason}
+        return {"error": self.reason, "kept": True}
+
+
+def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLetters) -> Intake:
+    """One intake event (a ticket event, a staff start, or a replay of a kept one) -> its case's
+    execution, or kept on the dead-letter queue with the reason. Never raises for bad input."""
+    kind = kind_of(event)
+    replay = replay_envelope(event)
+    payload = replay.get("payload") if replay is not None else event
+    try:
+        report = to_report(kind, payload, now)
+    except webhooks.WebhookIgnored as err:  # a kept delivery that now opens no case: done, nothing lost
+        return Intake(kind, replay is not None, "ignored", reason=err.reason)
+    except UnprocessableEvent as err:
+        if replay is not None:  # a replay that fails again stays where it is kept: one copy, not two
+            return Intake(kind, True, "failed_again", reason=str(err))
+        dead_letters.keep(kind, payload, str(err), now)
+        return Intake(kind, False, "kept", reason=str(err))
+    started = start(workflow, report)
+    return Intake(kind, replay is not None, "started" if started.started else "duplicate", report, started)
+
+
+# --- verified help-desk deliveries ---------------------------------------------------------------
+
+# what is kept of a delivery's headers (never its signature): what a replay needs to map it again
+_KEPT_HEADER_PREFIXES = ("x-discourse-event", "x-zendesk")
+
+
+def keep_delivery(dead_letters: DeadLetters, kind: IntakeKind, headers: Mapping[str, str], raw: bytes,
+                  reason: str, now: datetime) -> None:
+    """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: nothing lost."""
+    kept_headers = {k: v for k, v in headers.items()
+                    if k.lower().startswith(_KEPT_HEADER_PREFIXES) and "signature" not in k.lower()}
+    dead_letters.keep(kind, {"headers": kept_headers, "body": webhooks.kept_body(raw)}, reason, now)

@@ -1,0 +1,70 @@
+"""Escalate (and Failed) and CloseCase: the outcome from the path the execution took, written to the
+case, and what follows it queued (the evidence for staff and their alert; the customer's reply).
+Served by the OutcomeFunction (handlers/outcome.py); never reads or changes the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unblock.domain.cases import Case
+from unblock.domain.models import Outcome
+from unblock.domain.staff_alerts import alert_for
+from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, StaffAlerts
+from unblock.workflow import states as steps
+from unblock.workflow.models import ExecutionState
+
+
+def escalation_reason(state: ExecutionState) -> str:
+    """Why the case waits for staff, from the path the execution took."""
+    if state.error:
+        return f"A step failed after retries ({state.error.get('Error')}); partial evidence attached."
+    if state.remedy and state.remedy.needs_staff:
+        return "Fixes need staff approval: " + "; ".join(f"{h.fix} ({h.status}: {h.reason})" for h in state.remedy.held)
+    if state.remedy and state.remedy.verification and state.remedy.verification.outcome == "escalated":
+        return state.remedy.verification.reason
+    plan = state.plan()
+    return plan.reason if plan else "Needs a person."
+
+
+def escalate(state: ExecutionState, task_token: str, *, cases: CaseStore, queue: HumanQueue, outbox: Outbox,
+             alerts: StaffAlerts, clock: Clock, console_url: str | None) -> Case:
+    """The case waits for staff (with the task token): queued with its evidence, staff alerted, and
+    the customer told (unless this is a lapsed wait queued again: nothing new to say)."""
+    case = steps.escalate_case(cases, queue, clock, state.case_id(), escalation_reason(state), task_token,
+                               report=state.report, partial=state.findings())
+    if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
+        steps.send_reply(outbox, case)
+    alerts.publish(alert_for(case, "escalated", console_url))
+    return case
+
+
+def outcome_of(state: ExecutionState) -> tuple[Outcome, str | None]:
+    """The outcome (and its resolution) from the path the execution took."""
+    decision = state.staff.decision if state.staff else None
+    if decision in ("resolve", "reject", "timed_out"):
+        # the re-check resolves with its own reason (checks_pass, stale); staff with "resolved"
+        default = {"resolve": "resolved", "reject": "rejected"}.get(str(decision), str(decision))
+        return "escalated", (state.staff.resolution if state.staff else None) or default
+    if not (state.case and state.case.team_id):
+        return "needs_info", None
+    if state.remedy and state.remedy.verification:
+        return state.remedy.verification.outcome, "approved" if decision == "approve" else "verified"
+    plan = state.plan()
+    if plan and plan.action in ("customer_action", "already_working", "needs_info"):
+        return plan.action, None
+    return "escalated", None
+
+
+@dataclass(frozen=True)
+class Closed:
+    case: Case
+    outcome: Outcome
+    resolution: str | None
+
+
+def close(state: ExecutionState, *, cases: CaseStore, outbox: Outbox, clock: Clock) -> Closed:
+    """The case closes with the outcome of its path; its reply goes on the outbox."""
+    outcome, resolution = outcome_of(state)
+    case = steps.close_case(cases, clock, state.case_id(), outcome, resolution)
+    steps.send_reply(outbox, case)
+    return Closed(case, outcome, resolution)
