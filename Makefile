@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the customer's Node clients (tools/clients), installed from their lock file with the machine's npm
+CLIENTS_STAMP := tools/clients/node_modules/.installed
 
-.PHONY: demo test lint typecheck cfn-lint unit workflow bench clean
+.PHONY: demo test lint typecheck cfn-lint unit workflow bench clean clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +14,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(CLIENTS_STAMP): tools/clients/package.json tools/clients/package-lock.json
+	cd tools/clients && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLIENTS_STAMP)
+
+# `make demo` shows the AI SDK's call too where node is installed (one line says it is skipped otherwise)
+clients:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CLIENTS_STAMP) \
+	  || echo "npm ci failed: the demo skips the AI SDK's call"; \
+	else echo "node/npm not found: the Node clients (tools/clients) are not installed"; fi
+
+demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
-test: $(STAMP) lint typecheck cfn-lint
+test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint
 	$(BIN)/pytest -p no:cacheprovider --durations=25
 
 lint: $(STAMP)
@@ -38,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules

@@ -242,3 +242,19 @@ def test_without_a_token_handed_in_the_gateway_makes_one_up(app, monkeypatch):
         assert len(server.probe_token) >= 32 and not server.token_from_env
     finally:
         server.server_close()
+
+
+def test_without_node_the_demo_says_in_one_line_that_the_ai_sdks_call_is_skipped(app, monkeypatch):
+    from unblock_dev.demo import CustomerView
+    from unblock_dev.gateway import command
+
+    monkeypatch.setattr(command.shutil, "which", lambda name: None)
+    view = CustomerView(app, json.loads((EVENTS / "platform.json").read_text()))
+    try:
+        intro = view.intro()
+        shown = view.show(view.call(LOWRISK), view.call(HAPPY))
+    finally:
+        view.close()
+    assert intro.startswith("AI SDK calls skipped: node is not installed") and intro.count("\n") == 2
+    assert shown.splitlines()[0].startswith("customer's call before: openai.PermissionDeniedError")
+    assert len(shown.splitlines()) == 2 and "AI SDK" not in shown

@@ -1,8 +1,9 @@
 """`unblock demo`: every scenario in events/ on one embedded stack, then a staff decision, then a
 wave of reports about one cause becoming an incident that one staff decision ends.
 
-For each auto-fixed scenario it also shows the customer's own call through the sandbox
-gateway with the real OpenAI SDK: the exception before, the completion after.
+For each auto-fixed scenario it also shows the customer's own calls through the sandbox
+gateway with the real OpenAI SDK and, where node is installed, the AI SDK (`ai` with
+`@ai-sdk/gateway`): the exception before, the completion after.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView
         out.write(f"  {r.case_id:<56} {r.outcome or '-':<16} fixes: {','.join(r.fixes_applied) or '-'}   "
                   f"verified: {'yes' if r.verified else 'no'}\n")
     if view is not None:
-        out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(team)}\n")
+        out.write(view.show(before, view.call(team)))
     out.write("\nincidents on this stack (unblock incidents):\n")
     for v in app.client.list_incidents():
         out.write(f"  {v.incident.incident_id}  {v.teams} teams, {len(v.members)} cases, {len(v.waiting)} waiting  "
@@ -106,21 +107,40 @@ def run_incident_demo(app: LocalApp, seed: Seed, out: TextIO, view: CustomerView
 
 
 class CustomerView:
-    """The customer's SDK call through the sandbox gateway, served on the demo's own stack."""
+    """The customer's own calls through the sandbox gateway, served on the demo's own stack: the
+    OpenAI SDK's chat completion (Python `openai`) beside the AI SDK's generateText (`ai` with
+    `@ai-sdk/gateway`, in node; skipped, with one line saying so, where node or the clients are missing)."""
 
     def __init__(self, app: LocalApp, raw_seed: Any) -> None:
-        from unblock_dev.gateway import make_gateway_server, seed_secrets, start_in_thread
+        from unblock_dev.gateway import make_gateway_server, node_clients_missing, seed_secrets, start_in_thread
 
-        # the demo calls only /v1 (the customer's view); the operator routes keep a token of their own
+        # the demo calls only /v1 and /v3/ai (the customer's view); the operator routes keep a token of their own
         self.server = make_gateway_server(app.platform, app.clock)  # type: ignore[arg-type]
         start_in_thread(self.server)
         self.secrets = seed_secrets(raw_seed)
+        self.ai_sdk_missing = node_clients_missing()
 
-    def call(self, team_id: str | None) -> str | None:
-        from unblock_dev.gateway import sdk_call
+    def intro(self) -> str:
+        return f"AI SDK calls skipped: {self.ai_sdk_missing}\n\n" if self.ai_sdk_missing else ""
+
+    def call(self, team_id: str | None) -> tuple[str | None, str | None]:
+        """(the OpenAI SDK's line, the AI SDK's line or None) for the team's test key."""
+        from unblock_dev.gateway import ai_sdk_call, sdk_call
 
         secret = next((s for s in self.secrets.get(team_id or "", {}).values() if s), None)
-        return sdk_call(self.server.base_url, secret) if secret else None
+        if secret is None:
+            return None, None
+        ai_sdk = None if self.ai_sdk_missing else ai_sdk_call(self.server.root_url, secret)
+        return sdk_call(self.server.base_url, secret), ai_sdk
+
+    @staticmethod
+    def show(before: tuple[str | None, str | None] | None, after: tuple[str | None, str | None]) -> str:
+        before = before or (None, None)
+        lines = [f"customer's call before: {before[0]}", f"customer's call after:  {after[0]}"]
+        if after[1] is not None:
+            lines[1:1] = [f"  AI SDK's call before:  {before[1]}"]
+            lines.append(f"  AI SDK's call after:   {after[1]}")
+        return "\n".join(lines) + "\n"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -144,7 +164,7 @@ def run_scenarios(app: LocalApp, seed: Seed, out: TextIO | None = None,
             after = view.call(result.team_id)
             app.seed(seed)
             before = view.call(result.team_id)
-            out.write(f"customer's call before: {before}\ncustomer's call after:  {after}\n")
+            out.write(view.show(before, after))
         out.write("\n")
     return rows
 
@@ -154,6 +174,7 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
     view = CustomerView(app, raw_seed) if raw_seed is not None else None
     rows: list[tuple[str, Result]] = []
     try:
+        out.write(view.intro() if view is not None else "")
         rows = run_scenarios(app, seed, out, view)
         # the escalation resumed by a staff decision: approve the proposed fix
         # (one a staff-started case escalates too: a finding that needs a person, not an unverified requester)
@@ -171,7 +192,7 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
             final = app.decide(again.case_id, "approve", actor="staff:demo")
             render(final, out)
             if view is not None:
-                out.write(f"customer's call before: {before}\ncustomer's call after:  {view.call(final.team_id)}\n")
+                out.write(view.show(before, view.call(final.team_id)))
             rows.append((f"{name} + staff approve", final))
         out.write("\n")
         rows += run_incident_demo(app, seed, out, view)
