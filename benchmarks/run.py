@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     info["elapsed"] = f"{time.perf_counter() - t0:.0f} s"
     info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     old = report.Before(before, comparison, path, packages, before_types)
-    args.out.write_text(report.render(info, cold, prices, scaling, flow, old, console_reads, quick=args.quick))
+    written = report.render(info, cold, prices, scaling, flow, old, console_reads, quick=args.quick)
+    args.out.write_text(report.keep_suite_section(args.out.read_text() if args.out.exists() else "", written))
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 
