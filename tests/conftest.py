@@ -40,14 +40,20 @@ def stack_app() -> Iterator[object]:
     app.close()
 
 
+@pytest.fixture(scope="session")
+def default_seed() -> object:
+    """events/platform.json, read and validated once (every workflow test reseeds from it)."""
+    from unblock.domain.platform_model import load_seed_text
+
+    return load_seed_text((EVENTS / "platform.json").read_text())
+
+
 @pytest.fixture
-def app(stack_app):  # type: ignore[no-untyped-def]
+def app(stack_app, default_seed):  # type: ignore[no-untyped-def]
     """The session's embedded stack, reseeded from events/platform.json, clock at the events' time."""
     from datetime import UTC, datetime
 
-    from unblock.domain.platform_model import load_seed_text
-
-    stack_app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
+    stack_app.seed(default_seed)
     stack_app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     stack_app.stack.faults.clear()
     return stack_app
