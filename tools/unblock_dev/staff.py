@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
@@ -38,14 +38,28 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    """`check()` until it returns something (executions run asynchronously), or StaffError."""
+class Changes(Protocol):
+    """Something happening on a stack, for waiters to look again (the embedded stack's activity)."""
+
+    def mark(self) -> int: ...
+
+    def wait_after(self, mark: int, timeout: float) -> None: ...
+
+
+def poll(check: Callable[[], T | None], timeout: float, what: str, changes: Changes | None = None) -> T:
+    """`check()` until it returns something (executions run asynchronously), or StaffError: every
+    50 ms, or with `changes` as soon as something happened on the stack (at least every 0.5 s)."""
     deadline = time.monotonic() + timeout
-    while (found := check()) is None:
+    while True:
+        seen = changes.mark() if changes is not None else 0
+        if (found := check()) is not None:
+            return found
         if time.monotonic() > deadline:
             raise StaffError(f"{what} within {timeout:.0f}s")
-        time.sleep(0.05)
-    return found
+        if changes is None:
+            time.sleep(0.05)
+        else:
+            changes.wait_after(seen, 0.5)
 
 
 class StackClient:
@@ -60,6 +74,7 @@ class StackClient:
 
         self.outputs = outputs
         self.clock: Clock = clock or SystemClock()
+        self.changes: Changes | None = None  # a deployed stack is polled; the embedded one says when it moved
         self.sfn = boto3.client("stepfunctions")
         self.sqs = boto3.client("sqs")
         cases_table = boto3.resource("dynamodb").Table(outputs["CasesTableName"])
@@ -102,7 +117,7 @@ class StackClient:
                 return case
             return None
 
-        return poll(settled, timeout, f"case {case_id} did not settle")
+        return poll(settled, timeout, f"case {case_id} did not settle", self.changes)
 
     def trace(self, case_id: str) -> Trace:
         events: list[Any] = []

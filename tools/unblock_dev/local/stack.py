@@ -88,6 +88,7 @@ class LocalStack:
         self._mock: Any = None
         self._saved_invoke: Any = None
         self._lock = threading.Lock()
+        self.activity = ACTIVITY
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -115,6 +116,7 @@ class LocalStack:
         payload_limits()
         early_task_results()
         heartbeat_timeouts()
+        ended_executions_tick()
         self._create()
         fresh_adapters()
         return self
@@ -279,9 +281,11 @@ class LocalStack:
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
             kind = "States.DataLimitExceeded" if isinstance(err, DataLimitExceeded) else type(err).__name__
             self.invocations.append(Invocation(lid, ok=False, error_type=kind, step=step))
+            self.activity.tick()
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": kind, "errorMessage": str(err)[:1000], "stackTrace": []}).encode()
         self.invocations.append(Invocation(lid, ok=True, step=step))
+        self.activity.tick()  # what the function wrote is there: waiters look again
         return result
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
@@ -365,6 +369,51 @@ def early_task_results() -> None:
 
     keeping._unblock_early = True  # type: ignore[attr-defined]
     CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
+
+
+class StackActivity:
+    """A count of what happened on the embedded stack (a function returned, an execution ended), so a
+    wait looks again at once instead of on a timer (staff.poll with `changes`)."""
+
+    def __init__(self) -> None:
+        self._moved = threading.Condition()
+        self._count = 0
+
+    def tick(self) -> None:
+        with self._moved:
+            self._count += 1
+            self._moved.notify_all()
+
+    def mark(self) -> int:
+        with self._moved:
+            return self._count
+
+    def wait_after(self, mark: int, timeout: float) -> None:
+        """Until something happened after `mark` was taken, or `timeout` seconds."""
+        with self._moved:
+            self._moved.wait_for(lambda: self._count != mark, timeout)
+
+
+ACTIVITY = StackActivity()  # one stack per process: moto's state is the process's
+
+
+def ended_executions_tick() -> None:
+    """Tick ACTIVITY when an execution ends (moto's worker reflects its status, then returns), so a
+    wait for the end sees it at once. Idempotent."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+    if getattr(terminated, "_unblock_tick", False):
+        return
+
+    def ticking(self: Any) -> None:
+        try:
+            terminated(self)
+        finally:
+            ACTIVITY.tick()
+
+    ticking._unblock_tick = True  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication.terminated = ticking  # type: ignore[method-assign]
 
 
 def heartbeat_timeouts() -> None:
