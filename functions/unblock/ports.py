@@ -200,9 +200,12 @@ class Workflow(Protocol):
     def path(self, case: Case) -> list[str] | None:
         """The states the case's execution went through (None when unknown)."""
         ...
-    def rerun(self, case: Case) -> None: ...
+    def rerun(self, case: Case) -> None:
+        """Start the case's run number `case.runs` (claimed on the case first, see `rerun_arn`)."""
+        ...
     def rerun_arn(self, case: Case) -> str:
-        """The execution `rerun(case)` starts (known before it starts: the re-check claims it on the case)."""
+        """The execution of the case's next run, `case.runs + 1` (known before it starts: whoever
+        runs the case again claims it on the case with one conditional write)."""
         ...
     def is_running(self, case: Case) -> bool: ...
     def start_case(self, report: Report) -> tuple[str, bool]:
@@ -251,6 +254,9 @@ class RequesterDirectory(Protocol):
 
     def discourse_email(self, username: str | None) -> str | None: ...
 
+    def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The ticket and its comments from Zendesk's API (a delivery that carried no text), or None."""
+        ...
 
 # What an event kept on the intake dead-letter queue was: how a replay maps it again
 IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]

@@ -56,7 +56,8 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
     assert actions == sorted(["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
                               "dynamodb:UpdateItem", "states:SendTaskSuccess", "states:SendTaskFailure",
                               "states:GetExecutionHistory", "states:StartExecution",
-                              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
+                              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                              "sqs:ChangeMessageVisibilityBatch"])
     starts = [s for p in statements for s in p["Statement"] if "states:StartExecution" in s["Action"]]
     # an incident's included teams: the state machine by its name (a Ref would close a dependency circle)
     machine = TEMPLATE["Resources"]["RemediationStateMachine"]["Properties"]["Name"]["Fn::Sub"]

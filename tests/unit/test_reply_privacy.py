@@ -68,5 +68,11 @@ def test_no_reply_reveals_internal_signals_and_strangers_learn_no_facts(c):
             assert step not in public
         for fixed in replies.FIXED.values():
             assert fixed not in public
-    if not case.requester_verified:
+    if case.report.channel == "forum":
+        # a public topic never asks for a team id or a key (DESIGN.md "Conversations")
+        assert "reply with your team id" not in public.lower() and "team_" not in public
+    if case.outcome == "needs_info" and case.report.channel == "forum":
+        assert private == replies.NEEDS_INFO + " " + replies.PRIVATE_ONLY + (
+            "\n\n" + replies.ROTATE if case.report.must_rotate_key else "")  # the question only, privately
+    elif not case.requester_verified:
         assert private == ""

@@ -15,7 +15,7 @@ from unblock_dev.commands import decide as decide_cmd
 from unblock_dev.commands import start as start_cmd
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
-               "customer_reply", "requester_verified", "incident_id", "trace"}
+               "customer_reply", "requester_verified", "incident_id", "follow_ups", "trace"}
 
 
 def _unblock(*args: str) -> subprocess.CompletedProcess[str]:

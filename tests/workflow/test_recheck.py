@@ -141,7 +141,9 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
     assert all(report["actions"][r.case_id] == "closed_access_back" for r in mended)
     case = app.wait_for(stuck, lambda c: bool(c.task_token) and c.task_token != dead.task_token)
     assert case.status == "awaiting_staff" and case.task_token != dead.task_token
-    assert [json.loads(m["Body"])["case_id"] for m in take_human_queue_messages(app, {stuck})] == [stuck]
+    # Escalate writes the case, then queues it: the message may be a moment behind the token
+    queued = poll(lambda: take_human_queue_messages(app, {stuck}) or None, 30, "the case was not queued")
+    assert [json.loads(m["Body"])["case_id"] for m in queued] == [stuck]
 
 
 def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch):

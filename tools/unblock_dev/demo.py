@@ -21,9 +21,35 @@ from unblock_dev.rendering import render
 EVENTS = ROOT / "events"
 
 
+# follow-ups: each continues a case another sample opens (the conversation demo shows one)
+FOLLOW_UPS = {"zendesk-comment-added.json", "discourse-reply-same-author.json", "discourse-same-here.json",
+              "discourse-private-reply.json", "ticket-customer-replied.json"}
+CONVERSATION = ("discourse-post-no-team.json", "discourse-private-reply.json")
+
+
 def scenarios() -> list[str]:
-    names = sorted(p.name for p in EVENTS.glob("*.json") if p.name != "platform.json")
+    names = sorted(p.name for p in EVENTS.glob("*.json") if p.name != "platform.json" and p.name not in FOLLOW_UPS)
     return [n for n in names if n.startswith(("ticket-", "staff-", "zendesk-", "discourse-"))]
+
+
+def run_conversation_demo(app: LocalApp, seed: Seed, out: TextIO) -> list[tuple[str, Result]]:
+    """A forum post with no team id, unblock's private question, the customer's answer with the team
+    id in that private message: one case, fixed (DESIGN.md "Conversations")."""
+    app.seed(seed)
+    rows: list[tuple[str, Result]] = []
+    out.write("== Conversation: " + " -> ".join(CONVERSATION) + "\n")
+    for name in CONVERSATION:
+        result = app.run(json.loads((EVENTS / name).read_text()))
+        rows.append((name, result))
+        out.write(f"  {name:<32} {result.case_id:<18} {result.outcome or '-':<10} follow-ups: {result.follow_ups}\n")
+    case = app.console.store.get(rows[-1][1].case_id)
+    if case is not None:
+        out.write(f"  the conversation of {case.case_id} (redacted):\n")
+        out.write(f"    customer (public):  {case.report.text[:110]}\n")
+        for m in case.conversation:
+            out.write(f"    {m.author} ({m.channel}):{' ' * (8 - len(m.author) - len(m.channel))} "
+                      f"{' '.join(m.text.split())[:110]}\n")
+    return rows
 
 
 def wave() -> list[str]:
@@ -194,6 +220,8 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
             if view is not None:
                 out.write(view.show(before, view.call(final.team_id)))
             rows.append((f"{name} + staff approve", final))
+        out.write("\n")
+        rows += run_conversation_demo(app, seed, out)
         out.write("\n")
         rows += run_incident_demo(app, seed, out, view)
     finally:

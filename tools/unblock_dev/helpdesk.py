@@ -3,6 +3,8 @@
 requesters through the same adapter code as a deployed stack (unblock.adapters.zendesk, unblock.adapters.discourse).
 
 Zendesk: GET /api/v2/users/{id}.json -> {"user": {"id", "email", "verified", "active"}};
+GET /api/v2/tickets/{id}.json and /api/v2/tickets/{id}/comments.json (a ticket whose delivery
+carried no text: `zendesk_tickets` in the file, or `tickets` set by a test);
 PUT /api/v2/tickets/{id}.json (a comment) -> 200. Discourse: GET /u/{username}/emails.json ->
 {"email", "secondary_emails", "unconfirmed_emails"}; POST /posts.json -> 200. Everything
 posted is kept in `posted`, and every look-up in `looked_up`, for the demo and tests to read.
@@ -24,6 +26,8 @@ class SandboxHelpDesk:
     def __init__(self, users: dict[str, Any]) -> None:
         self.zendesk = {str(u["id"]): u for u in users.get("zendesk", [])}
         self.discourse = {str(u["username"]).lower(): u for u in users.get("discourse", [])}
+        # Zendesk tickets by id, for deliveries that carry no text: {"ticket": {...}, "comments": [...]}
+        self.tickets: dict[str, dict[str, Any]] = {str(t["ticket"]["id"]): t for t in users.get("zendesk_tickets", [])}
         self.posted: list[dict[str, Any]] = []
         self.looked_up: list[str] = []  # the user look-ups asked, by path
         self._server: ThreadingHTTPServer | None = None
@@ -59,6 +63,13 @@ class SandboxHelpDesk:
                     if user is None:
                         return self._send(404, {"error": "RecordNotFound"})
                     return self._send(200, {"user": {"active": True, "verified": True, **user}})
+                if m := re.fullmatch(r"/api/v2/tickets/(\d+)(/comments)?\.json", self.path):
+                    found = desk.tickets.get(m.group(1))
+                    if found is None:
+                        return self._send(404, {"error": "RecordNotFound"})
+                    if m.group(2):
+                        return self._send(200, {"comments": found.get("comments", []), "next_page": None})
+                    return self._send(200, {"ticket": found["ticket"]})
                 if m := re.fullmatch(r"/u/([^/]+)/emails\.json", self.path):
                     found = desk.discourse.get(m.group(1).lower())
                     if found is None:

@@ -108,10 +108,18 @@ class StackClient:
         `after_token`: after a decision, the next wait if the workflow escalates again)."""
 
         def settled() -> Case | None:
-            status = self.execution_status(case_id)
+            # the case's latest run (a follow-up's or a re-check's), else its first
+            before = self.store.get(case_id)
+            arn = (before.execution_arn if before is not None else None) or self.execution_arn(case_id)
+            try:
+                status = str(self.sfn.describe_execution(executionArn=arn)["status"])
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                status = "RUNNING"  # a run claimed on the case, about to start
             case = self.store.get(case_id)
             if status != "RUNNING" and case is None:
                 raise StaffError(f"execution for {case_id} ended {status} without a case")
+            if case is not None and case.execution_arn != arn and before is not None:
+                return None  # the run ended by starting the next one (follow-ups that came meanwhile)
             waiting = case is not None and case.status == "awaiting_staff" and bool(case.task_token)
             if case is not None and (status != "RUNNING" or (waiting and case.task_token != after_token)):
                 return case
@@ -119,9 +127,9 @@ class StackClient:
 
         return poll(settled, timeout, f"case {case_id} did not settle", self.changes)
 
-    def trace(self, case_id: str) -> Trace:
+    def trace(self, case_id: str, execution_arn: str | None = None) -> Trace:
         events: list[Any] = []
-        kwargs: dict[str, Any] = {"executionArn": self.execution_arn(case_id), "maxResults": 1000}
+        kwargs: dict[str, Any] = {"executionArn": execution_arn or self.execution_arn(case_id), "maxResults": 1000}
         while True:
             page = self.sfn.get_execution_history(**kwargs)
             events += page["events"]
@@ -178,7 +186,8 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), trace=self.trace(case.case_id))
+                      incident_id=self.incidents.incident_of(case.case_id), follow_ups=case.follow_ups,
+                      trace=self.trace(case.case_id, case.execution_arn))
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, by hand (invokes the RecheckFunction)."""

@@ -235,3 +235,7 @@ class HelpDeskRequesters:
 
     def discourse_email(self, username: str | None) -> str | None:
         return self.discourse.email_for(username) if self.discourse and username else None
+
+    def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        read = getattr(self.zendesk, "ticket", None)  # adapters.zendesk.ZendeskUsers reads tickets too
+        return read(ticket_id) if callable(read) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from unblock.domain.cases import Case
@@ -29,6 +29,13 @@ def execution_name(case_id: str, suffix: str = "") -> str:
     digest = hashlib.sha256(case_id.encode("utf-8")).hexdigest()[:HASH_CHARS]
     readable = re.sub(r"[^A-Za-z0-9_-]", "-", case_id)[: NAME_MAX - HASH_CHARS - 1 - len(suffix)]
     return f"{readable}-{digest}{suffix}"
+
+
+def run_name(case_id: str, run: int) -> str:
+    """The name of the case's run `run`: the first is the case's own name (a redelivered ticket
+    finds it), each later run (a re-check's, a follow-up's) `<name>-run<n>`: distinct, and the
+    same for a retried start of the same run."""
+    return execution_name(case_id) if run <= 1 else execution_name(case_id, f"-run{run}")
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -82,7 +89,10 @@ class StepFunctionsWorkflow:
     def is_running(self, case: Case) -> bool:
         if not case.execution_arn:
             return False
-        status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
+        try:
+            status = self._sfn.describe_execution(executionArn=case.execution_arn)["status"]
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return False  # a claimed run whose start failed: nothing runs
         return bool(status == "RUNNING")
 
     def path(self, case: Case) -> list[str] | None:
@@ -108,8 +118,12 @@ class StepFunctionsWorkflow:
         return start(self._sfn, self._arn, report.model_dump(mode="json"))
 
     def rerun(self, case: Case) -> None:
-        # a name of its own per re-run; a retried re-check finds it already started
-        start(self._sfn, self._arn, case.report.model_dump(mode="json"), suffix=f"-r{case.rechecks}")
+        """Start the run the case has claimed (`case.runs`); a retried start finds it started."""
+        name = run_name(case.case_id, case.runs)
+        with suppress(self._sfn.exceptions.ExecutionAlreadyExists):
+            self._sfn.start_execution(stateMachineArn=self._arn, name=name,
+                                      input=json.dumps({"report": case.report.model_dump(mode="json")}))
 
     def rerun_arn(self, case: Case) -> str:
-        return execution_arn(self._arn, execution_name(case.case_id, f"-r{case.rechecks}"))
+        """The execution of the case's next run (claimed on the case before it starts)."""
+        return execution_arn(self._arn, run_name(case.case_id, case.runs + 1))

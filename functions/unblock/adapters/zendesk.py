@@ -25,6 +25,7 @@ case) are methods of `ZendeskApi`, beside `update_ticket` and `show_user`.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ from unblock.adapters.helpdesk_shared import (
 from unblock.domain.replies import Destination, OutgoingReply
 from unblock.ports import DeliveryRejected
 
+log = logging.getLogger(__name__)
 _USER_ID = re.compile(r"[0-9]{1,20}")
 
 # the ticket's status for the case's outcome (with the reply), and its tags
@@ -85,6 +87,21 @@ class ZendeskApi:
         if not isinstance(user, dict):
             raise LookupFailed("no user object")
         return user
+
+
+    def show_ticket(self, ticket_id: str, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The ticket and its comments, for a delivery that carried no text (DESIGN.md "Conversations"):
+        Show Ticket (`GET /api/v2/tickets/{id}.json`, `{"ticket": {...}}`) and List Comments
+        (`GET /api/v2/tickets/{id}/comments.json`, `{"comments": [{"id", "author_id", "body",
+        "plain_body", "public", "created_at"}], "next_page"}`: the first page, oldest first)."""
+        headers = self.authorization(self.account.user, secret_for_lookup(self.account))
+        shown = get_json(self.http, ("api", "v2", "tickets", f"{ticket_id}.json"), headers, timeout)
+        listed = get_json(self.http, ("api", "v2", "tickets", ticket_id, "comments.json"), headers, timeout)
+        ticket = shown.get("ticket") if isinstance(shown, dict) else None
+        comments = listed.get("comments") if isinstance(listed, dict) else None
+        if not isinstance(ticket, dict) or not isinstance(comments, list):
+            raise LookupFailed("no ticket or comments")
+        return ticket, [c for c in comments if isinstance(c, dict)]
 
 
 class ZendeskNotifier:
@@ -152,6 +169,18 @@ class ZendeskUsers:
         if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
             return None
         return self._cache.lookup(user_id, lambda: self._fetch(user_id))
+
+    def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The ticket and its comments (ZendeskApi.show_ticket); None when they cannot be read. Never raises."""
+        if not _USER_ID.fullmatch(ticket_id):  # a ticket id has a user id's shape: 1 to 20 digits
+            return None
+        try:
+            return self.api.show_ticket(ticket_id, self._timeout)
+        except LookupFailed as failed:
+            log.warning("zendesk ticket read failed: %s", failed.kind)
+        except Exception:  # never raise to the webhook: the delivery is kept instead
+            log.exception("zendesk ticket read failed unexpectedly")
+        return None
 
     def _fetch(self, user_id: str) -> str | None:
         user = self.api.show_user(user_id, self._timeout)

@@ -94,8 +94,12 @@ def queue_page(cases: list[Case], now: datetime, sla: timedelta) -> str:
 
 def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None,
               incident_id: str | None = None) -> str:
+    from unblock.domain.conversations import conversation_view, topic_case_of
+
+    topic = topic_case_of(case.case_id)
     return render("case.html", case=case, now=now, sla=sla, path=path, incident_id=incident_id,
-                  timeline=timeline(case))
+                  timeline=timeline(case), conversation=conversation_view(case),
+                  topic_cases=[topic] if topic else list(case.topic_cases))
 
 
 def timeline(case: Case) -> list[tuple[datetime, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from unblock.domain.models import (
     CaseStatus,
@@ -17,6 +17,19 @@ from unblock.domain.models import (
     Report,
     StaffDecision,
 )
+
+
+class Message(BaseModel):
+    """One message of the case's conversation, redacted: the customer's, unblock's or staff's."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=300)  # the delivery's own id: a redelivery adds nothing
+    author: Literal["customer", "unblock", "staff"]
+    text: str = ""
+    at: AwareDatetime
+    channel: Literal["public", "private"] = "public"
+
 
 Resolution = Literal["verified", "approved", "resolved", "rejected", "timed_out", "stale", "checks_pass", None]
 
@@ -51,6 +64,16 @@ class Case(BaseModel):
     next_check_at: AwareDatetime | None = None
     rechecks: int = 0
     decisions: list[StaffDecision] = []  # every staff decision, oldest first
+    # the conversation (DESIGN.md "Conversations"): follow-ups taken in, unblock's replies, staff's
+    # notes; `follow_ups` counts the customer's, `seen_follow_ups` those a run or staff took in
+    conversation: list[Message] = []
+    follow_ups: int = 0
+    seen_follow_ups: int = 0
+    last_customer_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    runs: int = 1  # this case's executions so far; run n > 1 has its own name (adapters.stepfunctions)
+    topic_cases: list[str] = []  # other requesters' cases in the same forum topic ("same here")
+    next_case: str | None = None  # a follow-up after the 14 days went to this new case
     version: int = 0
 
     @property
@@ -59,5 +82,16 @@ class Case(BaseModel):
         return (self.verification or {}).get("outcome") == "auto_fixed"
 
     @property
+    def run_key(self) -> str:
+        """Whose fixes the fix ledger keeps for this run: the case's first run by its id, each later
+        run by its own (`<case id>#run<n>`), so a later run applies a fix again, audited anew."""
+        return self.case_id if self.runs <= 1 else f"{self.case_id}#run{self.runs}"
+
+    @property
+    def run_fixes(self) -> list[FixRecord]:
+        """This run's fix records (earlier runs' stay on the case: the audit)."""
+        return [f for f in self.fixes if f.case_id == self.run_key]
+
+    @property
     def fixes_applied(self) -> list[FixName]:
-        return [f.fix for f in self.fixes if f.status == "applied"]
+        return [f.fix for f in self.run_fixes if f.status == "applied"]

@@ -154,4 +154,5 @@ class Result(_Model):
     customer_reply: str | None
     requester_verified: bool = False
     incident_id: str | None = None
+    follow_ups: int = 0  # the customer's follow-ups the case has taken in (DESIGN.md "Conversations")
     trace: Trace

@@ -45,7 +45,7 @@ def _in_place(case: Case) -> list[FixName]:
     """The fixes now in place for the case: applied by it, or found already done (a fix whose
     write succeeded before a failure, or another ticket's for the same team)."""
     out: list[FixName] = []
-    for r in case.fixes:
+    for r in case.run_fixes:
         if r.status in ("applied", "already_done") and r.fix not in out:
             out.append(r.fix)
     return out
@@ -63,17 +63,46 @@ def is_public(case: Case) -> bool:
 def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     """The reply on the ticket for the case's outcome. Its specifics (which finding, which
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
-    act on which team"); no reply to anyone names a restriction's reason or score."""
+    act on which team"); no reply to anyone names a restriction's reason or score. On a public
+    channel no reply asks for a team id or a key, nor names one (DESIGN.md "Conversations")."""
     if case.requester_verified and not is_public(case):
         return _reply(case, _specific(case, findings_now))
-    return _reply(case, _general(case), _where_details_are(case))
+    if is_public(case) and case.outcome == "needs_info":
+        asked = NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_FORM
+        return _reply(case, asked, _posted_team_id_note(case))
+    return _reply(case, _general(case), _where_details_are(case), _posted_team_id_note(case))
 
 
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
-    """The specifics for a verified requester who wrote on a public channel (a private message)."""
-    if case.requester_verified and is_public(case) and case.report.requested_by:
+    """What goes to the requester privately from a public channel (a private message): the
+    specifics for a verified requester, and the question which team they are on."""
+    if not (is_public(case) and case.report.requested_by):
+        return None
+    if case.outcome == "needs_info":
+        return _reply(case, NEEDS_INFO + " " + PRIVATE_ONLY)
+    if case.requester_verified:
         return _reply(case, _specific(case, findings_now))
     return None
+
+
+_TEAM_ID = re.compile(r"(?<![A-Za-z0-9_])team_[A-Za-z0-9]{24}(?![A-Za-z0-9_])")
+TEAM_ID_NOTE = ("Note: your team ID is visible in this public topic. You can edit your post to remove it; "
+                "we have what we need.")
+
+
+def _posted_team_id_note(case: Case) -> str | None:
+    """A short note when a team id was posted in public since unblock last replied."""
+    if not is_public(case):
+        return None
+    said: list[str] = []
+    for m in case.conversation:
+        if m.author == "unblock":
+            said = []
+        elif m.author == "customer" and m.channel == "public":
+            said.append(m.text)
+    if not any(m.author == "unblock" for m in case.conversation):
+        said = [case.report.subject, case.report.text, *said]
+    return TEAM_ID_NOTE if any(_TEAM_ID.search(t) for t in said) else None
 
 
 def _reply(case: Case, *parts: str | None) -> str | None:
@@ -115,6 +144,14 @@ def _general(case: Case) -> str | None:
 
 NEEDS_INFO = ("Thanks for reaching out. We could not tell which team you are on: please reply with your "
               "team ID (it starts with team_, in Team Settings) or your team's slug.")
+PRIVATE_ONLY = "Only you and our support team can read this message."
+# a public topic: never ask anyone to post a team id or a key there
+NEEDS_INFO_PUBLIC = ("Thanks for reaching out. To look into this we need to know which team you are on, "
+                     "which is best not shared in public: we have sent you a private message. Please answer "
+                     "it there, and please do not post team IDs or API keys in this topic.")
+NEEDS_INFO_FORM = ("Thanks for reaching out. To look into this we need to know which team you are on, "
+                   "which is best not shared in public: please contact us through the private support "
+                   "form, and please do not post team IDs or API keys in this topic.")
 
 
 def _escalated(case: Case) -> str | None:
@@ -225,6 +262,9 @@ def destination_of(case: Case) -> tuple[Destination, str] | None:
         destination, ticket_id = prefix, rest
     else:
         return None
+    # a topic's other cases ("same here": `discourse:8812/u/<name>`) and a later case of the same
+    # ticket (`zendesk:4711~2`) answer on the ticket or topic itself
+    ticket_id = re.split(r"[/~]", ticket_id, maxsplit=1)[0]
     if not re.fullmatch(_TICKET_ID, ticket_id):
         return None
     return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id

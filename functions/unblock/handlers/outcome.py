@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.observability import logger, metrics
-from unblock.workflow import outcomes
+from unblock.workflow import conversations, outcomes
 from unblock.workflow.models import CloseStep, EscalateStep, OutcomeInput
 
 
@@ -32,15 +32,30 @@ def escalate(event: EscalateStep) -> dict[str, Any]:
                              queue=composition.human_queue(), outbox=composition.outbox(),
                              alerts=composition.staff_alerts(), clock=composition.clock(),
                              console_url=composition.console_url())
+    take_in_follow_ups(case.case_id)
     logger.info("escalated", extra={"priority": case.priority,
                                     "reason": case.escalation.reason if case.escalation else None})
     metrics.add_metric(name="Escalations", unit=MetricUnit.Count, value=1)
     return {"case_id": case.case_id, "status": case.status}
 
 
+def take_in_follow_ups(case_id: str) -> None:
+    """The follow-ups that came while this run ran, taken in now that it settled the case (the case
+    runs again if its new state says so). Never fails the step: the re-check takes in whatever is
+    left over (the outcome and the reply are written already)."""
+    try:
+        taken = conversations.drain(composition.cases(), composition.workflow(), composition.clock(), case_id)
+    except Exception:  # noqa: BLE001 - the run's outcome stands; the re-check drains later
+        logger.exception("follow-ups not taken in; the re-check will")
+        return
+    if taken is not None:
+        logger.info("follow-ups taken in after the run", extra={"action": taken.action})
+
+
 def close(event: CloseStep) -> dict[str, Any]:
     closed = outcomes.close(event.state, cases=composition.cases(), outbox=composition.outbox(),
                             clock=composition.clock())
+    take_in_follow_ups(closed.case.case_id)
     logger.info("case closed", extra={"outcome": closed.outcome, "status": closed.case.status,
                                       "resolution": closed.resolution})
     metrics.add_dimension(name="outcome", value=closed.outcome)

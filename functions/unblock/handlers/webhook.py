@@ -17,11 +17,13 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
+from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
-from unblock.domain.tickets.ticket_event import TicketEvent, with_requester_email
+from unblock.domain.tickets.ticket_event import DETAIL_TYPE, TicketEvent, with_requester_email
 from unblock.observability import logger, metrics
 from unblock.workflow import intake
+from unblock.workflow.conversations import link_topic_case
 
 if TYPE_CHECKING:
     from unblock.ports import IntakeKind, RequesterDirectory
@@ -58,7 +60,10 @@ def _raw_body() -> bytes:
 
 
 def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
-    report = report_from_ticket(ticket, composition.clock().now(), source=source)
+    return _accept_report(report_from_ticket(ticket, composition.clock().now(), source=source), source)
+
+
+def _accept_report(report: Report, source: str) -> Response[Any]:
     logger.append_keys(case_id=report.case_id)
     started = intake.start(composition.workflow(), report)
     logger.info("webhook accepted", extra={"source": source, "started": started.started})
@@ -67,10 +72,11 @@ def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
                        "duplicate": not started.started})
 
 
-def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes, build: Any) -> Response[Any]:
+def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes,
+                           handle: Callable[[], Response[Any]]) -> Response[Any]:
     """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: 400, nothing lost."""
     try:
-        return _accept(build(), kind)
+        return handle()
     except webhooks.WebhookRejected as err:
         if err.status >= 500:
             raise
@@ -93,18 +99,75 @@ def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], st
     return with_requester_email(ticket, email)
 
 
+def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
+    taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
+                                  message_id, private=private, open_if_new=False)
+    logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
+    metrics.add_metric(name="FollowUps", unit="Count", value=1)
+    if taken["follow_up"] == "no_case":
+        raise webhooks.WebhookIgnored("a follow-up on a ticket or topic that has no case")
+    return _json(202, {"case_id": taken["case_id"], "execution_arn": taken["execution_arn"],
+                       "follow_up": taken["follow_up"]})
+
+
+def _fetched_zendesk(payload: dict[str, Any], ticket_id: str) -> dict[str, Any]:
+    """A ticket.created delivery without text, completed from Zendesk's API (400, kept, if it cannot be)."""
+    found = composition.requester_directory().zendesk_ticket(ticket_id)
+    if found is None:
+        raise webhooks.WebhookRejected(400, "Zendesk delivery has no text and the ticket could not be read")
+    fields = webhooks.zendesk_ticket_text(*found)
+    detail = {**payload["detail"], **{k: v for k, v in fields.items() if v}}
+    return {**payload, "detail": detail}
+
+
+def _zendesk_comment(payload: dict[str, Any]) -> Response[Any]:
+    try:
+        event = webhooks.map_zendesk_comment(payload)
+    except webhooks.NeedsFetch as need:
+        found = composition.requester_directory().zendesk_ticket(need.ticket_id)
+        body = next((str(c.get("plain_body") or c.get("body") or "") for c in (found[1] if found else [])
+                     if str(c.get("id")) == need.comment_id), None)
+        if body is None:
+            raise webhooks.WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
+        event = webhooks.map_zendesk_comment(payload, fetched_body=body)
+    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id)
+
+
 @app.post("/zendesk")
 def zendesk() -> Response[Any]:
     headers = app.current_event.headers
     raw = _raw_body()
     webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
 
-    def build() -> TicketEvent:
+    def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
+        if payload.get("type") == webhooks.ZENDESK_COMMENT_ADDED:
+            return _zendesk_comment(payload)
+        try:
+            ticket = webhooks.map_zendesk(payload)
+        except webhooks.NeedsFetch as need:
+            payload = _fetched_zendesk(payload, need.ticket_id)
+            ticket = webhooks.map_zendesk(payload)
         requester = webhooks.zendesk_requester_id(payload)
-        return _with_requester(webhooks.map_zendesk(payload), lambda d: d.zendesk_email(requester))
+        return _accept(_with_requester(ticket, lambda d: d.zendesk_email(requester)), "zendesk")
 
-    return _keep_if_unprocessable("zendesk", headers, raw, build)
+    return _keep_if_unprocessable("zendesk", headers, raw, handle)
+
+
+def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Response[Any]:
+    """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
+    found = webhooks.map_discourse_follow_up(headers, payload)
+    now = composition.clock().now()
+    store = composition.cases()
+    case = intake.forum_case(store, found, now, os.environ.get("DISCOURSE_API_USERNAME", "").strip())
+    if case.action == "follow_up":
+        return _follow_up(case.report, found.event.id, private=found.private)
+    # "same here": a report of its own, by its own requester (their email looked up as for a topic)
+    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
+    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
+    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": case.case_id})
+    link_topic_case(store, case.topic_case_id, case.case_id, now)
+    return _accept_report(new, "discourse")
 
 
 @app.post("/discourse")
@@ -113,12 +176,16 @@ def discourse() -> Response[Any]:
     raw = _raw_body()
     webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
 
-    def build() -> TicketEvent:
+    def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
         poster = webhooks.discourse_username(payload)
-        return _with_requester(webhooks.map_discourse(headers, payload), lambda d: d.discourse_email(poster))
+        try:
+            ticket = webhooks.map_discourse(headers, payload)
+        except webhooks.NotAnOpeningPost:
+            return _discourse_follow_up(headers, payload)
+        return _accept(_with_requester(ticket, lambda d: d.discourse_email(poster)), "discourse")
 
-    return _keep_if_unprocessable("discourse", headers, raw, build)
+    return _keep_if_unprocessable("discourse", headers, raw, handle)
 
 
 @app.exception_handler(webhooks.WebhookRejected)

@@ -26,8 +26,9 @@ from unblock.domain.limits import (
 from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
-from unblock.domain.tickets.ticket_event import InvalidTicketEvent, parse_ticket_event
-from unblock.ports import DeadLetters, IntakeKind, Workflow
+from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, parse_ticket_event
+from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
+from unblock.workflow import conversations
 
 
 class UnprocessableEvent(ValueError):
@@ -53,6 +54,78 @@ def start(workflow: Workflow, report: Report) -> Started:
     return Started(report.case_id, arn, started)
 
 
+# --- follow-ups (DESIGN.md "Conversations") ------------------------------------------------------
+
+CASE_OPENS_WITHIN = 10.0  # seconds: OpenCase, the first state, writes the case well within this
+
+
+def wait_for_case(store: CaseStore, case_id: str, within: float = CASE_OPENS_WITHIN) -> bool:
+    """Whether the case opens within `within` seconds (its execution started a moment ago)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if store.get(case_id) is not None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: Report, message_id: str, *,
+                   private: bool = False, open_if_new: bool = True) -> dict[str, Any]:
+    """A follow-up reaches its case (workflow.conversations); one naming no case the stack knows
+    opens one when `open_if_new` (a normalized `Customer Replied` is a report too; a help desk's
+    reply in a ticket or topic without a case is not), and one after the 14 days opens the new
+    case it was followed by. A follow-up that races its ticket's first run waits for its case."""
+    taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private)
+    if taken.action == "new_case" and taken.new_case is not None:
+        return {**start(workflow, taken.new_case).as_dict(), "follow_up": taken.action}
+    if taken.action == "no_case":
+        if not open_if_new:
+            return {"case_id": report.case_id, "execution_arn": None, "started": False, "follow_up": "no_case"}
+        started = start(workflow, report)
+        if started.started or not wait_for_case(store, report.case_id):
+            return {**started.as_dict(), "follow_up": "no_case"}
+        # the ticket's first run had just started: its case is open now, and the follow-up joins it
+        return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False)
+    return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
+            "follow_up": taken.action}
+
+
+@dataclass(frozen=True)
+class ForumCase:
+    """Whose case a reply in a forum topic is: `follow_up` (the topic's requester's case, or the
+    author's own case in the topic) with the follow-up's report naming it, or `same_here` (another
+    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`)."""
+
+    action: Literal["follow_up", "same_here"]
+    case_id: str
+    topic_case_id: str
+    report: Report
+
+
+def forum_case(store: CaseStore, found: webhooks.DiscourseFollowUp, now: datetime, own_username: str) -> ForumCase:
+    """A reply in a topic, or in unblock's private message: the case of its author in that topic.
+    The topic's requester follows up their own case; anyone else's post ("same here") is a case of
+    its own, `<topic case>/u/<username>`, with its own requester and verification; unblock's own
+    posts are never follow-ups (WebhookIgnored, as for a reply in a topic without a case)."""
+    if own_username and found.username.lower() == own_username.lower():
+        raise webhooks.WebhookIgnored("unblock's own post")
+    report = report_from_ticket(found.event, now, source="discourse")
+    topic_case = store.get(report.case_id)
+    if topic_case is None:
+        raise webhooks.WebhookIgnored("a reply in a topic that has no case")
+    if (topic_case.report.requested_by or "").lower() == found.username.lower():
+        return ForumCase("follow_up", report.case_id, topic_case.case_id, report)
+    own_case_id = conversations.same_here_case_id(report.case_id, found.username)
+    if store.get(own_case_id) is not None:
+        return ForumCase("follow_up", own_case_id, topic_case.case_id,
+                         report.model_copy(update={"case_id": own_case_id}))
+    if found.private:
+        raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
+    return ForumCase("same_here", own_case_id, topic_case.case_id, report)
+
+
 # --- the intake's events -----------------------------------------------------------------------
 
 
@@ -60,6 +133,13 @@ def replay_envelope(event: Any) -> dict[str, Any] | None:
     """A replay's envelope ({"replay": {"kind", "payload", ...}}, as `unblock replay` sends it), else None."""
     replay = event.get("replay") if isinstance(event, dict) else None
     return replay if isinstance(replay, dict) else None
+
+
+def is_follow_up(event: Any) -> bool:
+    """A normalized `Customer Replied` event, or a replay of one."""
+    replay = replay_envelope(event)
+    payload = replay.get("payload") if replay is not None else event
+    return isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP
 
 
 def kind_of(event: Any) -> IntakeKind:
@@ -119,7 +199,8 @@ def _report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
     except (KeyError, TypeError) as err:
         raise UnprocessableEvent(f"invalid {kind}: missing {err}") from err
     raise UnprocessableEvent("unrecognized event: expected a normalized ticket event (detail-type "
-                             "'Access Denied Reported'), a staff start {\"report\": ...} or a replay")
+                             "'Access Denied Reported' or 'Customer Replied'), a staff start "
+                             "{\"report\": ...} or a replay")
 
 
 @dataclass(frozen=True)
@@ -128,10 +209,11 @@ class Intake:
 
     kind: IntakeKind
     replay: bool
-    status: Literal["started", "duplicate", "ignored", "kept", "failed_again"]
+    status: Literal["started", "duplicate", "ignored", "kept", "failed_again", "follow_up"]
     report: Report | None = None
     started: Started | None = None
     reason: str | None = None  # why it opens no case (ignored), or why it was kept
+    follow_up: dict[str, Any] | None = None  # a `Customer Replied` event: what its case did with it
 
     @property
     def dead_lettered(self) -> bool:
@@ -139,6 +221,8 @@ class Intake:
         return self.status == "kept"
 
     def answer(self) -> dict[str, Any]:
+        if self.follow_up is not None:
+            return self.follow_up
         if self.started is not None:
             return self.started.as_dict()
         if self.status == "ignored":
@@ -146,7 +230,8 @@ class Intake:
         return {"error": self.reason, "kept": True}
 
 
-def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLetters) -> Intake:
+def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLetters, *,
+            store: CaseStore | None = None, clock: Clock | None = None) -> Intake:
     """One intake event (a ticket event, a staff start, or a replay of a kept one) -> its case's
     execution, or kept on the dead-letter queue with the reason. Never raises for bad input."""
     kind = kind_of(event)
@@ -161,6 +246,10 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             return Intake(kind, True, "failed_again", reason=str(err))
         dead_letters.keep(kind, payload, str(err), now)
         return Intake(kind, False, "kept", reason=str(err))
+    if kind == "ticket" and isinstance(payload, dict) and is_follow_up(payload) and store is not None \
+            and clock is not None:
+        taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id))
+        return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
     started = start(workflow, report)
     return Intake(kind, replay is not None, "started" if started.started else "duplicate", report, started)
 

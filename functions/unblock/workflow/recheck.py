@@ -1,12 +1,15 @@
 """The scheduled re-check of pending cases (every 15 minutes; `unblock recheck` runs one pass).
 
 Due cases come from a query on the pending-cases index, never a scan. For each:
-- pending for more than 14 days: closed as stale, with a reply;
+- pending for more than 14 days (a case waiting for the customer: 14 days after their last
+  message): closed as stale, with a reply;
+- a needs_info case waiting for the customer's answer: nothing to check until it comes;
 - checks and probe now pass: a customer case closes with "access is back"; a staff case
   completes its waiting task (resolved externally) and the execution closes it;
 - a customer case whose checks now find only safe fixes (the customer mended billing, the
   automated hold is now stale): the workflow runs again for the case, to fix and verify;
 - an open case whose execution died (a crash, a failed escalation): the workflow runs again;
+- a case with customer follow-ups no run took in (the run's end failed to): taken in now;
 - a staff case past its SLA: re-queued with a higher priority; its task gets a heartbeat;
 - a staff case with an incident's bulk decision pending (it did not wait for staff yet when the
   decision was made): the decision is applied (DESIGN.md "Incidents");
@@ -29,9 +32,11 @@ from typing import Literal
 
 from unblock.domain import replies
 from unblock.domain.cases import Case
+from unblock.domain.conversations import unseen, waiting_since
 from unblock.domain.models import Finding
 from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Outbox, Platform, StaffAlerts, TaskGone, Workflow
+from unblock.workflow import conversations as follow_ups
 from unblock.workflow import incidents as incident_flow
 from unblock.workflow import states as steps
 
@@ -93,7 +98,7 @@ def _put_off(store: CaseStore, case: Case, now: datetime) -> None:
 def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow, clock: Clock,
              case: Case, sla: timedelta, outbox: Outbox, incidents: IncidentStore | None = None) -> Action:
     now = clock.now()
-    if now - case.created_at > STALE_AFTER:
+    if now - waiting_since(case) > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
             try:
                 workflow.complete_staff_task(case.task_token, {"decision": "resolve", "actor": "unblock:recheck",
@@ -102,7 +107,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
                 return _recover(store, workflow, case, now)
         else:
             closed = steps.save_if_unchanged(store, case, status="closed", resolution="stale", next_check_at=None,
-                                             customer_reply=replies.stale_reply(), updated_at=now)
+                                             closed_at=now, customer_reply=replies.stale_reply(), updated_at=now)
             steps.send_reply(outbox, closed)
         return "closed_stale"
 
@@ -120,9 +125,21 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
         # an open case past its first re-check time: its execution died before the case settled
         return "rerun" if _rerun(store, workflow, case, now) else "backed_off"
 
+    if unseen(case):
+        # follow-ups the run's end did not take in (its last step failed after settling the case)
+        taken = follow_ups.drain(store, workflow, clock, case.case_id)
+        if taken is not None and taken.action == "run":
+            return "rerun"
+        case = store.get(case.case_id) or case
+
     if case.status == "awaiting_staff" and case.task_token and incidents is not None and \
             incident_flow.apply_pending(incidents, store, workflow, queue, clock, case) is not None:
         return "incident_decision"
+
+    if case.team_id is None:
+        # needs_info waits for the customer's answer (a follow-up runs it again), stale after 14 days
+        _back_off(store, case, now)
+        return "backed_off"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
@@ -152,7 +169,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
     # waiting for the customer
     if passing:
         closed = steps.save_if_unchanged(store, case, status="closed", resolution="checks_pass", next_check_at=None,
-                                         customer_reply=replies.access_restored_reply(), updated_at=now)
+                                         closed_at=now, customer_reply=replies.access_restored_reply(), updated_at=now)
         steps.send_reply(outbox, closed)
         return "closed_access_back"
     if _only_safe_fixes(findings):
@@ -175,8 +192,10 @@ def _rerun(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> b
     if workflow.is_running(case):
         _back_off(store, case, now)
         return False
-    _back_off(store, case, now, execution_arn=workflow.rerun_arn(case))  # the claim: CaseConflict if it lost
-    workflow.rerun(case)
+    # the claim: CaseConflict if it lost; "open" while it runs, so a follow-up waits for it
+    claimed = _back_off(store, case, now, execution_arn=workflow.rerun_arn(case), runs=case.runs + 1,
+                        status="open", seen_follow_ups=case.follow_ups)
+    workflow.rerun(claimed)
     return True
 
 

@@ -6,11 +6,11 @@ or Step Functions; the handlers in unblock.handlers parse events and call these.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from unblock.domain import checks, replies
-from unblock.domain.cases import Case
+from unblock.domain.cases import Case, Message
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
 from unblock.domain.identification import identify_team, requester_verified
@@ -28,6 +28,7 @@ from unblock.domain.models import (
 from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
 
 RECHECK_FIRST = timedelta(minutes=15)
+EVIDENCE_MESSAGES = 10  # the conversation's last messages in the evidence bundle (an SQS message: < 256 KiB)
 
 
 def send_reply(outbox: Outbox, case: Case) -> bool:
@@ -56,7 +57,28 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
                 created_at=now, updated_at=now, execution_arn=execution_arn,
                 next_check_at=now + RECHECK_FIRST)
-    return case if store.create(case) else _get(store, report.case_id)
+    if store.create(case):
+        return case
+    existing = _get(store, report.case_id)
+    if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
+        return _begin_run(platform, store, clock, existing)
+    return existing
+
+
+def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -> Case:
+    """A later run of the case (a follow-up's, a re-check's): identification runs again over the
+    whole conversation (the case's report holds every follow-up's facts), and what the last run
+    concluded is cleared, so this run decides afresh. The fix audit and staff's decisions stay.
+    A requester stays verified only for the team they were verified for."""
+    report = case.report
+    team = identify_team(platform, report)
+    team_id = team.team_id if team else None
+    verified = requester_verified(report, team) or (case.requester_verified and team_id == case.team_id)
+    key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    return _update(store, clock, case, team_id=team_id, requester_verified=verified, key_prefix=key_prefix,
+                   seen_follow_ups=lambda c: c.follow_ups, findings=[], plan=None, verification=None, escalation=None,
+                   outcome=None, resolution=None, customer_reply=None, private_reply=None, internal_note=None,
+                   task_token=None, closed_at=None, status="open")
 
 
 def run_check(platform: Platform, clock: Clock, check: str, team_id: str, key_prefix: str | None) -> Finding:
@@ -85,10 +107,10 @@ def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, cl
     case = _get(store, case_id)
     # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
     bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
-    records = apply_fixes(platform, ledger, clock, case_id=case_id, team_id=str(case.team_id),
+    records = apply_fixes(platform, ledger, clock, case_id=case.run_key, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
                           requester_verified=case.requester_verified, guardrails=not approved or bulk)
-    kept = [r for r in case.fixes if r.fix not in {x.fix for x in records}]
+    kept = [r for r in case.fixes if (r.case_id, r.fix) not in {(x.case_id, x.fix) for x in records}]
     _update(store, clock, case, fixes=kept + records)
     return records
 
@@ -130,7 +152,7 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
         queue.send(evidence_bundle(case), priority="high")
         return case
     findings = case.findings or (partial or [])
-    proposals = [f.fix for f in case.fixes if f.status == "proposed"] or proposed_fixes(findings)
+    proposals = [f.fix for f in case.run_fixes if f.status == "proposed"] or proposed_fixes(findings)
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
@@ -141,6 +163,9 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     updates["customer_reply"] = replies.customer_reply(draft, findings)
     updates["private_reply"] = replies.private_reply(draft, findings)
     updates["internal_note"] = replies.internal_note(draft)
+    public, private, at = updates["customer_reply"], updates["private_reply"], clock.now()
+    updates["conversation"] = lambda c: with_replies(c, public, private, at)
+    updates["seen_follow_ups"] = lambda c: c.follow_ups  # staff see the whole conversation from here
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
@@ -158,6 +183,9 @@ def evidence_bundle(case: Case) -> dict[str, Any]:
         "must_rotate_key": case.escalation.must_rotate_key,
         "report": {"source": case.report.source, "ticket_id": case.report.ticket_id, "subject": case.report.subject,
                    "facts": case.report.facts},
+        # the customer's follow-ups and unblock's replies, redacted (DESIGN.md "Conversations")
+        "conversation": [m.model_dump(mode="json") for m in case.conversation[-EVIDENCE_MESSAGES:]],
+        "follow_ups": case.follow_ups,
         "decide_with": f"unblock decide {case.case_id} --approve|--resolve|--reject",
     }
 
@@ -175,17 +203,36 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         return _update(store, clock, case, status="closed", next_check_at=None, task_token=None,
                        resolution=case.resolution or "verified")
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
-    waiting = outcome == "customer_action"
+    # customer_action is re-checked; needs_info waits for the customer's answer (a follow-up runs it
+    # again), stale 14 days after their last message (DESIGN.md "Conversations")
+    waiting = outcome in ("customer_action", "needs_info") and resolution is None
     updates: dict[str, Any] = {
         "outcome": outcome, "resolution": resolution,
-        "status": "awaiting_customer" if waiting else "closed",
+        "status": "awaiting_customer" if waiting else "closed", "closed_at": None if waiting else now,
         "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
     }
     draft = case.model_copy(update=updates)
     updates["customer_reply"] = replies.customer_reply(draft, left)
     updates["private_reply"] = replies.private_reply(draft, left)
     updates["internal_note"] = replies.internal_note(draft)
+    public, private = updates["customer_reply"], updates["private_reply"]
+    updates["conversation"] = lambda c: with_replies(c, public, private, now)
     return _update(store, clock, case, **updates)
+
+
+def with_replies(case: Case, public: str | None, private: str | None, at: datetime) -> list[Message]:
+    """The conversation with unblock's replies of this run in it (once per run: a retried step
+    adds nothing). The private one is the Discourse private message."""
+    import hashlib
+
+    from unblock.domain.conversations import MAX_MESSAGES
+
+    messages = list(case.conversation)
+    for channel, text in (("private", private), ("public", public)):
+        mid = f"unblock:{case.runs}:{channel}:{hashlib.sha256((text or '').encode()).hexdigest()[:12]}"
+        if text and not any(m.id == mid for m in messages):
+            messages.append(Message(id=mid, author="unblock", text=text, at=at, channel=channel))
+    return messages[-MAX_MESSAGES:]
 
 
 def _verified_fix(case: Case) -> bool:
@@ -209,8 +256,11 @@ def _update(store: CaseStore, clock: Clock, read: Case, **changes: Any) -> Case:
     """Write changes over the case as read; a lost race re-reads and re-applies them."""
     case = read
     for _ in range(5):
+        # a change given as a function is computed over the case as it is now (the conversation:
+        # a follow-up that landed since the read must not be written over)
+        fresh = {k: (v(case) if callable(v) else v) for k, v in changes.items()}
         try:
-            return store.save(case.model_copy(update={**changes, "updated_at": clock.now()}))
+            return store.save(case.model_copy(update={**fresh, "updated_at": clock.now()}))
         except CaseConflict:
             case = _get(store, read.case_id)
     raise RuntimeError(f"case {read.case_id}: too many concurrent updates")

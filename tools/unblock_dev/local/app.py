@@ -127,6 +127,8 @@ class LocalApp:
             body = json.loads(out.get("body") or "{}")
             if out.get("statusCode", 500) >= 300:
                 raise BadEvent(f"webhook refused ({out.get('statusCode')}): {body.get('error', body)}")
+            if "case_id" not in body:
+                raise BadEvent(f"the delivery opens no case and follows none up: {body.get('ignored', body)}")
             return str(body["case_id"])
         if out.get("error"):
             raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "

@@ -35,6 +35,7 @@ from unblock.domain.tickets.redaction import redact_secrets
 
 __all__ = [
     "DETAIL_TYPE",
+    "FOLLOW_UP",
     "EVENT_SOURCE",
     "MAX_TEXT_BYTES",
     "InvalidTicketEvent",
@@ -50,6 +51,9 @@ __all__ = [
 
 EVENT_SOURCE: Final = "unblock.tickets"
 DETAIL_TYPE: Final = "Access Denied Reported"
+# the customer's next message on a case (DESIGN.md "Conversations"): the same detail fields,
+# `ticket_id` naming the case
+FOLLOW_UP: Final = "Customer Replied"
 TRUNCATED = "\n[… truncated]"
 
 TicketSource = Literal["unblock.tickets", "zendesk", "discourse"]
@@ -105,7 +109,7 @@ class TicketEvent(BaseModel):
     version: Literal["0"] = "0"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=200)
     source: TicketSource = EVENT_SOURCE
-    detail_type: Literal["Access Denied Reported"] = Field(default=DETAIL_TYPE, alias="detail-type")
+    detail_type: Literal["Access Denied Reported", "Customer Replied"] = Field(default=DETAIL_TYPE, alias="detail-type")
     time: AwareDatetime | None = None  # EventBridge always sets it; a hand-written event may not
     detail: TicketDetail
     # Added by EventBridge on delivery; accepted, never required.
@@ -113,6 +117,10 @@ class TicketEvent(BaseModel):
     region: str | None = None
     resources: list[str] | None = None
     replay_name: str | None = Field(default=None, alias="replay-name")
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.detail_type == FOLLOW_UP
 
     @property
     def case_source(self) -> CaseSource:

@@ -17,11 +17,12 @@ Outcomes:
   secret is configured (an empty secret would accept any sender's signature).
 - `WebhookIgnored(reason)`: signed and well-formed, but not a ticket to open. Answered 200 so
   the sender neither marks the delivery failed nor retries it: Zendesk event types other than
-  `ticket.created`; Discourse deliveries that are not about a post (a topic, a user, ...); and
-  the Discourse posts that are not a new opening post of a regular, visible topic by a
-  non-staff user (replies, edited posts, whispers, small actions, staff announcements, private
-  messages, hidden or deleted posts). Replies are ignored because a topic is one case: our own
-  reply post and "same here" replies must not open or restart it.
+  `ticket.created` (and `ticket.comment_added`, a follow-up: `map_zendesk_comment`); Discourse
+  deliveries that are not about a post (a topic, a user, ...); and the Discourse posts that are
+  not a new opening post of a regular, visible topic by a non-staff user (edited posts,
+  whispers, small actions, staff announcements, hidden or deleted posts). A new reply or a post
+  in a private message raises NotAnOpeningPost: it may follow a case up
+  (`map_discourse_follow_up`, DESIGN.md "Conversations"); the handler tells whose case it is.
 
 What a Discourse delivery is, is read from the signed body alone. Discourse sends the body
 `{"<event type>": <object>}` (`{"post": {...}}` for every post event, `{"ping": "OK"}` for a
@@ -71,6 +72,15 @@ __all__ = [
     "ZENDESK_SIGNATURE",
     "ZENDESK_TIMESTAMP",
     "ZENDESK_TICKET_CREATED",
+    "ZENDESK_COMMENT_ADDED",
+    "DiscourseFollowUp",
+    "NeedsFetch",
+    "NotAnOpeningPost",
+    "PRIVATE_TITLE",
+    "map_discourse_follow_up",
+    "map_zendesk_comment",
+    "zendesk_ticket_id",
+    "zendesk_ticket_text",
     "WebhookIgnored",
     "WebhookPing",
     "WebhookRejected",
@@ -94,6 +104,7 @@ __all__ = [
 ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 ZENDESK_TICKET_CREATED = "zen:event-type:ticket.created"
+ZENDESK_COMMENT_ADDED = "zen:event-type:ticket.comment_added"
 DISCOURSE_SIGNATURE = "X-Discourse-Event-Signature"
 DISCOURSE_EVENT = "X-Discourse-Event"
 DISCOURSE_INSTANCE = "X-Discourse-Instance"
@@ -255,6 +266,83 @@ def zendesk_channel(via_channel: Any) -> Channel:
     return _ZENDESK_CHANNELS.get(str(via_channel or "").strip().lower(), "web")
 
 
+class NeedsFetch(WebhookIgnored):
+    """The delivery names a ticket (or a comment) but carries no text: the handler fetches it from
+    Zendesk's API (`ticket.created` with only id, status and via is a real shape)."""
+
+    def __init__(self, ticket_id: str, comment_id: str | None = None) -> None:
+        super().__init__("no text in the delivery")
+        self.ticket_id, self.comment_id = ticket_id, comment_id
+
+
+def zendesk_ticket_id(payload: Mapping[str, Any]) -> str | None:
+    detail = payload.get("detail")
+    value = detail.get("id") if isinstance(detail, Mapping) else None
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return text if text.isascii() and text.isdigit() and len(text) <= 20 else None
+
+
+def map_zendesk_comment(payload: Mapping[str, Any], *, requester_email: str | None = None,
+                        fetched_body: str | None = None) -> TicketEvent:
+    """A `zen:event-type:ticket.comment_added` payload as a follow-up (`Customer Replied`) on the
+    ticket's case, when it is the requester's own public comment (DESIGN.md "Conversations").
+
+    The payload: `detail` is the ticket (its `requester_id`, its `description`, the first comment),
+    `event.comment` the comment: `id`, `body`, `is_public`, `author` {`id`, `is_staff`, `name`}.
+    Ignored (WebhookIgnored): a private comment (an internal note), an agent's or any staff
+    member's comment (unblock's own API user is an agent), a comment by anyone but the requester,
+    and the ticket's first comment (its description: the report itself). A comment whose body the
+    delivery leaves out raises NeedsFetch; the handler passes the fetched body back.
+    """
+    if payload.get("type") != ZENDESK_COMMENT_ADDED:
+        raise WebhookIgnored(f"Zendesk event {str(payload.get('type'))[:80]!r} is not a comment")
+    ticket_id = zendesk_ticket_id(payload)
+    event = payload.get("event")
+    comment = event.get("comment") if isinstance(event, Mapping) else None
+    if ticket_id is None or not isinstance(comment, Mapping) or comment.get("id") in (None, ""):
+        raise WebhookRejected(400, "Zendesk comment payload has no detail.id and event.comment.id")
+    detail = payload["detail"]
+    given = comment.get("author")
+    author: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+    if comment.get("is_public") is not True:
+        raise WebhookIgnored("a private comment (an internal note), not the customer's")
+    if author.get("is_staff") is True:
+        raise WebhookIgnored("an agent's comment (unblock's own replies included), not the customer's")
+    requester = zendesk_requester_id(payload)
+    if requester is None or str(author.get("id")) != requester:
+        raise WebhookIgnored("a comment by someone other than the ticket's requester")
+    body = comment.get("body") if isinstance(comment.get("body"), str) else fetched_body
+    if body is None:
+        raise NeedsFetch(ticket_id, str(comment["id"]))
+    if body.strip() and body.strip() == str(detail.get("description") or "").strip():
+        raise WebhookIgnored("the ticket's first comment: the report itself")
+    time = _time(payload.get("time")) or _time(detail.get("updated_at"))
+    if time is None:
+        raise WebhookRejected(400, "Zendesk payload has no valid time")
+    via = detail.get("via")
+    try:
+        ticket = TicketDetail(ticket_id=ticket_id, channel=zendesk_channel(via.get("channel") if isinstance(
+            via, Mapping) else None), subject=str(detail.get("subject") or "")[:1000], text=clip_text(body),
+            requester_email=requester_email)
+    except ValueError:
+        raise WebhookRejected(400, "Zendesk comment does not map to a ticket event") from None
+    return TicketEvent(id=_event_id("zendesk", payload.get("account_id", ""), "comment", ticket_id, comment["id"]),
+                       source="zendesk", detail_type="Customer Replied", time=time, detail=ticket)
+
+
+def zendesk_ticket_text(ticket: Mapping[str, Any], comments: list[dict[str, Any]]) -> dict[str, Any]:
+    """What Zendesk's API says of a ticket (`GET /api/v2/tickets/{id}.json`'s `ticket`, and
+    `GET /api/v2/tickets/{id}/comments.json`'s `comments`) as the `detail` fields a delivery with no
+    text left out: subject, the requester, and the requester's public comments as the text."""
+    requester = str(ticket.get("requester_id") or "")
+    said = [str(c.get("plain_body") or c.get("body") or "") for c in comments
+            if c.get("public") is True and str(c.get("author_id")) == requester]
+    return {"subject": str(ticket.get("subject") or ""), "requester_id": requester or None,
+            "description": "\n\n".join(t for t in said if t.strip()) or str(ticket.get("description") or ""),
+            "via": ticket.get("via") if isinstance(ticket.get("via"), Mapping) else None,
+            "created_at": ticket.get("created_at")}
+
+
 def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = None) -> TicketEvent:
     """A `zen:event-type:ticket.created` event-subscription payload as a normalized event.
 
@@ -268,6 +356,10 @@ def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = Non
     if not isinstance(detail, Mapping) or detail.get("id") in (None, ""):
         raise WebhookRejected(400, "Zendesk payload has no detail.id")
     ticket_id = str(detail["id"])
+    if not str(detail.get("description") or "").strip() and not str(detail.get("subject") or "").strip():
+        if zendesk_ticket_id(payload) is None:
+            raise WebhookRejected(400, "Zendesk payload has no valid detail.id")
+        raise NeedsFetch(ticket_id)
     time = _time(payload.get("time")) or _time(detail.get("created_at"))
     if time is None:
         raise WebhookRejected(400, "Zendesk payload has no valid time")
@@ -363,21 +455,87 @@ def _cooked_text(cooked: str) -> str:
     return "".join(parser.parts).strip()
 
 
+class NotAnOpeningPost(WebhookIgnored):
+    """A new post that opens no case but may follow one up: a reply in a topic, or a reply in a
+    private message (`map_discourse_follow_up` tells which case, if any)."""
+
+
 def _ignore_reason(post: Mapping[str, Any]) -> str | None:
-    if post.get("post_number", 1) != 1:
-        return "a reply, not the opening post of a topic"
+    """Why the post is nothing to take in at all, else None (a reply or a private message raises
+    NotAnOpeningPost from `map_discourse`)."""
     version = post.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > 1:
         return "an edited post, not a new one"
     if post.get("post_type", 1) != 1:
         return "not a regular post (whisper, moderator action or small action)"
-    if post.get("topic_archetype", "regular") not in ("regular", None):
-        return "not a regular topic (private message)"
     if post.get("hidden") or post.get("deleted_at") or post.get("user_deleted"):
         return "a hidden or deleted post"
     if post.get("staff") or post.get("admin") or post.get("moderator"):
         return "posted by staff"
     return None
+
+
+def _not_opening(post: Mapping[str, Any]) -> str | None:
+    if post.get("topic_archetype", "regular") not in ("regular", None):
+        return "not a regular topic (private message)"
+    if post.get("post_number", 1) != 1:
+        return "a reply, not the opening post of a topic"
+    return None
+
+
+# the title of unblock's private message (adapters.helpdesks.DiscourseNotifier): the answer to it
+# names the topic whose case it follows up
+PRIVATE_TITLE = "About your report in topic {topic}"
+_PRIVATE_TITLE = re.compile(r"^(?:Re: )?About your report in topic ([1-9][0-9]{0,19})$")
+
+
+class DiscourseFollowUp:
+    """A reply in a topic or in unblock's private message, as the handler resolves it to a case:
+    `topic_id` (the topic the case is about), `username` (who wrote), `private`, and `event` (a
+    normalized event with the post's text, ticket_id the topic)."""
+
+    def __init__(self, topic_id: str, username: str, private: bool, event: TicketEvent) -> None:
+        self.topic_id, self.username, self.private, self.event = topic_id, username, private, event
+
+
+def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, Any]) -> DiscourseFollowUp:
+    """A new reply post (`post_number` > 1 in a regular topic, or any post in a private message
+    whose title is unblock's, `PRIVATE_TITLE`) as a follow-up for the handler to resolve: whose
+    case it is depends on the cases the topic has. Edits, whispers, staff posts, hidden or deleted
+    posts, and private messages that are not answers to unblock's are ignored."""
+    post = payload.get("post")
+    if not isinstance(post, Mapping) or post.get("id") in (None, "") or post.get("topic_id") in (None, ""):
+        raise WebhookRejected(400, "Discourse payload has no post.id and post.topic_id")
+    reason = _ignore_reason(post)
+    if reason:
+        raise WebhookIgnored(reason)
+    private = post.get("topic_archetype") == "private_message"
+    if private:
+        found = _PRIVATE_TITLE.match(str(post.get("topic_title") or ""))
+        if not found:
+            raise WebhookIgnored("a private message that is not an answer to unblock's")
+        topic_id = found.group(1)
+    else:
+        topic_id = str(post["topic_id"])
+    username = discourse_username(payload)
+    if username is None:
+        raise WebhookIgnored("a post without a plain username")
+    raw = post.get("raw")
+    text = str(raw) if isinstance(raw, str) and raw.strip() else _cooked_text(str(post.get("cooked") or ""))
+    time = _time(post.get("created_at"))
+    if time is None:
+        raise WebhookRejected(400, "Discourse post has no valid created_at")
+    instance = (header(headers, DISCOURSE_INSTANCE) or "").rstrip("/")
+    if not (instance.isascii() and instance.isprintable()):
+        instance = ""
+    try:
+        ticket = TicketDetail(ticket_id=topic_id, channel="forum", subject=str(post.get("topic_title") or "")[:1000],
+                              text=clip_text(text), requester_username=username)
+    except ValueError:
+        raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
+    event = TicketEvent(id=_event_id("discourse", instance, "post", post["id"]), source="discourse",
+                        detail_type="Customer Replied", time=time, detail=ticket)
+    return DiscourseFollowUp(topic_id, username, private, event)
 
 
 def zendesk_requester_id(payload: Mapping[str, Any]) -> str | None:
@@ -418,6 +576,8 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     reason = _ignore_reason(post)
     if reason:
         raise WebhookIgnored(reason)
+    if (reason := _not_opening(post)) is not None:
+        raise NotAnOpeningPost(reason)
     raw = post.get("raw")
     text = str(raw) if isinstance(raw, str) and raw.strip() else _cooked_text(str(post.get("cooked") or ""))
     time = _time(post.get("created_at"))
