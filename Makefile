@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov in a venv of its own: its pins (boto3 1.35, packaging 23) conflict with the project's
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # the customer's Node clients (tools/clients), installed from their lock file with the machine's npm
 CLIENTS_STAMP := tools/clients/node_modules/.installed
 
-.PHONY: demo test lint typecheck cfn-lint unit workflow bench clean clients
+.PHONY: demo test lint typecheck cfn-lint checkov unit workflow bench clean clients
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +30,7 @@ clients:
 demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
-test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint
+test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint checkov
 	$(BIN)/pytest -p no:cacheprovider --durations=25
 
 lint: $(STAMP)
@@ -40,6 +43,15 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
+$(CHECKOV): tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
+	touch $(CHECKOV)
+
+# every failed check is fixed or skipped in template.yaml (Metadata: checkov: skip) with its reason
+checkov: $(CHECKOV)
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
@@ -50,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/clients/node_modules

@@ -41,3 +41,21 @@ def take_human_queue_messages(app: Any, case_ids: set[str]) -> list[dict[str, An
     for m in others:  # visible again, as they were
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
     return taken
+
+
+def zendesk_delivery(event: dict[str, Any], requester_id: int = 9012345678901) -> dict[str, Any]:
+    """The normalized sample `event` as the signed Zendesk `ticket.created` delivery of the same ticket
+    (id, subject, text): a case that answers a Zendesk ticket is one the Zendesk adapter produced
+    (DESIGN.md "Triggers"). The requester is a sandbox help-desk user (events/helpdesk-users.json)."""
+    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event("zendesk-ticket-created.json", unique=False)
+    d = event["detail"]
+    sample["body"]["detail"].update(id=d["ticket_id"], subject=d.get("subject", ""), description=d.get("text", ""),
+                                    requester_id=str(requester_id))
+    sample["body"]["subject"] = f"zen:ticket:{d['ticket_id']}"
+    ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
+    sample["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(sample["body"]),
+                                                                         SAMPLE_SECRET, ts)
+    return sample

@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger(service="unblock", logger_handler=logging.StreamHandler(sys.stderr))
 metrics = Metrics(namespace="Unblock", service="unblock")
+
+# Many invocations publish no metric (a check that found nothing to count, a decision's claim); Powertools
+# warns on each as it flushes. Its documentation suppresses the warning with this filter (Metrics,
+# "Suppressing warning messages on empty metrics"); functions that count something still publish it.
+warnings.filterwarnings("ignore", "No application metrics to publish*")

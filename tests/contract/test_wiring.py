@@ -30,3 +30,11 @@ def test_a_changed_template_changes_what_the_stack_plays():
     del template["Resources"]["WebhookFunction"]["Properties"]["FunctionUrlConfig"]
     with pytest.raises(WiringError, match="FunctionUrlConfig"):
         Wiring.from_template(template)
+
+
+def test_a_ticket_rule_on_the_default_bus_is_refused():
+    # DESIGN.md "Triggers": the stack's own bus, never the account's default bus (issue 22 item 3)
+    template = copy.deepcopy(TEMPLATE)
+    del template["Resources"]["IntakeFunction"]["Properties"]["Events"]["TicketReported"]["Properties"]["EventBusName"]
+    with pytest.raises(WiringError, match="default bus"):
+        Wiring.from_template(template)

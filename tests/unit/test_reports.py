@@ -21,17 +21,24 @@ def _report(**detail):
     return report_from_ticket(parse_ticket_event(event), NOW)
 
 
-def test_case_ids_name_the_help_desk_by_channel():
-    assert _report(channel="email").case_id == "zendesk:4711"
-    assert _report(channel="web").case_id == "zendesk:4711"
-    assert _report(channel="forum").case_id == "discourse:4711"
-    assert _report(channel="api").case_id == "api:4711"
-    assert _report(ticket_id="zendesk:99").case_id == "zendesk:99"  # already qualified
+@pytest.mark.parametrize("channel", ["email", "web", "forum", "api"])
+def test_a_normalized_event_no_help_desk_produced_has_a_namespace_of_its_own(channel):
+    # issue 22 item 3: the channel never names the help desk; only the producing adapter does
+    assert _report(channel=channel).case_id == "ticket:4711"
+    assert _report(channel=channel, ticket_id="zendesk:99").case_id == "ticket:zendesk:99"  # no way in
+
+
+@pytest.mark.parametrize("channel", ["email", "web", "api"])
+def test_a_zendesk_ticket_is_zendesk_whatever_its_channel(channel):
+    # issue 22 item 4: a ticket created through Zendesk's API (via web_service -> channel api) too
+    event = load_event("ticket-stale-billing-hold.json", unique=False)
+    event["detail"].update(channel=channel)
+    assert report_from_ticket(parse_ticket_event(event), NOW, source="zendesk").case_id == "zendesk:4711"
 
 
 def test_a_numeric_ticket_id_and_a_capitalised_slug_are_accepted():
     report = _report(ticket_id=4711, team_slug="Acme-Projects")
-    assert report.case_id == "zendesk:4711" and report.team_hint == "acme-projects"
+    assert report.case_id == "ticket:4711" and report.team_hint == "acme-projects"
 
 
 def test_a_whole_key_in_the_key_prefix_field_is_cut_to_its_prefix_and_counted():
@@ -110,7 +117,7 @@ def test_every_free_field_of_a_ticket_event_is_redacted(field, value):
 
 def test_a_ticket_id_that_is_a_key_keeps_the_marker_in_the_case_id():
     report = _report(ticket_id=GATEWAY_KEY)
-    assert report.case_id == "zendesk:vck_acme01Zq\u2026[REDACTED]" and report.ticket_id == report.case_id[8:]
+    assert report.case_id == "ticket:vck_acme01Zq\u2026[REDACTED]" and report.ticket_id == report.case_id[7:]
 
 
 @pytest.mark.parametrize("field", ["case_id", "ticket_id", "channel", "requested_by", "requester_email", "subject",

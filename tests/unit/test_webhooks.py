@@ -202,6 +202,31 @@ def test_zendesk_payload_without_ticket_id_is_rejected(zendesk: Any) -> None:
     assert rejected(parse_json, b"[1, 2]").status == 400
 
 
+@pytest.mark.parametrize("raw_id", [b"NaN", b"Infinity", b"-Infinity", b"true", b"4711.5", b"-3", b'"4711x"'])
+def test_a_webhook_id_that_is_not_a_number_is_a_400(zendesk: Any, discourse: Any, raw_id: bytes) -> None:
+    # issue 22 item 8: NaN, Infinity and true opened cases zendesk:nan / discourse:True
+    def zendesk_body() -> bytes:
+        body = json.dumps({**zendesk[1], "detail": {**zendesk[1]["detail"], "id": "ID"}}).encode()
+        return body.replace(b'"ID"', raw_id)
+
+    def discourse_body(field: str) -> bytes:
+        post = {**discourse[1]["post"], field: "ID"}
+        return json.dumps({"post": post}).encode().replace(b'"ID"', raw_id)
+
+    for raw in (zendesk_body(), discourse_body("topic_id"), discourse_body("id")):
+        with pytest.raises(WebhookRejected) as info:
+            payload = parse_json(raw)
+            (map_zendesk(payload) if "detail" in payload else map_discourse(discourse[0], payload))
+        assert info.value.status == 400
+
+
+def test_a_zendesk_ticket_id_sent_as_digits_is_the_same_ticket(zendesk: Any) -> None:
+    body = copy.deepcopy(zendesk[1])
+    number = map_zendesk(body).detail.ticket_id
+    body["detail"]["id"] = str(number)
+    assert map_zendesk(body).detail.ticket_id == number
+
+
 def test_zendesk_huge_description_is_clipped_not_refused(zendesk: Any) -> None:
     body = copy.deepcopy(zendesk[1])
     body["detail"]["description"] = ("log line 403 Forbidden\n" * 20000) + f" {PASTED_KEY}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import load_event
+from tests.support import load_event, zendesk_delivery
 from unblock.ports import PlatformUnavailable
 
 
@@ -96,7 +96,8 @@ def test_a_transient_outbox_error_at_close_is_retried_and_the_verified_fix_stays
     outbox = FlakyOutbox(composition.outbox(), failures=2)
     monkeypatch.setattr(composition, "outbox", lambda: outbox)
 
-    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    # through the Zendesk adapter: a case it produced has a help-desk ticket to answer
+    result = app.run(zendesk_delivery(load_event("ticket-stale-billing-hold.json")))
 
     assert result.outcome == "auto_fixed" and result.verified
     assert "Escalate" not in result.trace.states and "Failed" not in result.trace.states

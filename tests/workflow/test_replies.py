@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from tests.support import load_event
+from tests.support import load_event, zendesk_delivery
 
 
 class FakeZendesk(ThreadingHTTPServer):
@@ -76,7 +76,7 @@ def _drain(app) -> None:
 
 
 def test_a_zendesk_case_gets_a_public_reply_and_an_internal_note(app, zendesk):
-    result = app.run(load_event("ticket-stale-billing-hold.json"))
+    result = app.run(zendesk_delivery(load_event("ticket-stale-billing-hold.json")))
     ticket = result.case_id.split(":", 1)[1]
 
     assert app.deliver_replies() == {"delivered": 1, "failed": 0}
@@ -95,7 +95,7 @@ def test_a_zendesk_case_gets_a_public_reply_and_an_internal_note(app, zendesk):
 
 
 def test_a_failed_delivery_is_retried_and_the_reply_is_not_lost(app, zendesk):
-    app.run(load_event("ticket-expired-card.json"))
+    app.run(zendesk_delivery(load_event("ticket-expired-card.json")))
     zendesk.fail_next = 1  # the help desk is briefly down
 
     assert app.deliver_replies() == {"delivered": 0, "failed": 1}
@@ -112,7 +112,7 @@ def test_the_ticket_status_follows_the_outcome_and_the_note_links_to_the_console
 
     monkeypatch.setenv("CONSOLE_URL", "https://console.example/")
     notify._notifiers.cache_clear()
-    result = app.run(load_event(event))
+    result = app.run(zendesk_delivery(load_event(event)))
     app.deliver_replies()
     note, public = zendesk.requests[-2:]
     assert public["body"]["ticket"]["status"] == status

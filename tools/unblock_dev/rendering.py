@@ -37,6 +37,20 @@ def emit(result: Result, as_json: bool, out: TextIO) -> None:
         render(result, out)
 
 
+def member_verification(case_id: str, case: Any) -> str:
+    """How a member's requester stands, as staff read it before a bulk approval: `verified`,
+    `unverified` (an approval covers it only when ticked), `proactive` (no requester), `staff` or `unknown`."""
+    from unblock.domain.incidents import is_proactive
+
+    if is_proactive(case_id):
+        return "proactive"
+    if case is None:
+        return "unknown"
+    if case.report.source == "staff":
+        return "staff"
+    return "verified" if case.requester_verified else "unverified"
+
+
 def incident_json(view: IncidentView) -> dict[str, Any]:
     """An incident as `unblock incidents --json` prints it (no task token, no report text)."""
     i = view.incident
@@ -45,7 +59,8 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
         "opened_at": i.opened_at.isoformat(), "last_joined_at": i.last_joined_at.isoformat() if i.last_joined_at
         else None, "teams": view.teams, "waiting": len(view.waiting),
         "members": [{"case_id": m.case_id, "team_id": m.team_id, "via": m.via, "status": c.status if c else None,
-                     "outcome": c.outcome if c else None} for m, c in view.members],
+                     "outcome": c.outcome if c else None, "requester": member_verification(m.case_id, c)}
+                    for m, c in view.members],
         "held_elsewhere": None if view.held_elsewhere is None else [
             t.model_dump(mode="json") for t in view.held_elsewhere],
         "decisions": [d.model_dump(mode="json") for d in i.decisions],

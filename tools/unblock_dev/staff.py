@@ -207,7 +207,7 @@ class StackClient:
         """Re-drive the events kept on the intake dead-letter queue through the intake function."""
         import boto3
 
-        from unblock.adapters.dead_letters import IntakeDeadLetters
+        from unblock.adapters.dead_letters import FailedIntakeEvents, IntakeDeadLetters
 
         lam = boto3.client("lambda")
 
@@ -218,7 +218,17 @@ class StackClient:
                 raise StaffError(str(payload.get("errorMessage")))
             return payload
 
-        return IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        outcomes = IntakeDeadLetters(self.sqs, self.outputs["IntakeDeadLetterQueueUrl"]).replay(redrive)
+        if self.outputs.get("IntakeFailedEventsQueueUrl"):  # events the intake failed on, after Lambda's retries
+            outcomes += FailedIntakeEvents(self.sqs, self.outputs["IntakeFailedEventsQueueUrl"]).replay(redrive)
+        return outcomes
+
+    def replay_in_flight(self) -> int:
+        """Kept events another reader holds right now (visible again within their visibility timeout)."""
+        from unblock.adapters.dead_letters import in_flight
+
+        return sum(in_flight(self.sqs, self.outputs[name])
+                   for name in ("IntakeDeadLetterQueueUrl", "IntakeFailedEventsQueueUrl") if self.outputs.get(name))
 
     # --- decide ----------------------------------------------------------------------------
     def decide(self, case_id: str, decision: Decision, actor: str, note: str | None = None,
@@ -238,10 +248,12 @@ class StackClient:
         return incident_flow.incident_view(self.incidents, self.store, self.platform, incident_id)
 
     def decide_incident(self, incident_id: str, decision: Decision, actor: str, note: str | None = None,
-                        include: tuple[str, ...] = (), settle: float = 60.0) -> IncidentDecision:
+                        include: tuple[str, ...] = (), settle: float = 60.0,
+                        include_unverified: tuple[str, ...] = ()) -> IncidentDecision:
         """One bulk decision (unblock.workflow.incidents): each waiting member through its own staff
         decision; included teams get a staff case, decided once it waits (within `settle` seconds,
         else by the re-check)."""
         return incident_flow.decide_incident(self.incidents, self.store, self.workflow, self.human_queue, self.clock,
                                              incident_id, decision, actor, note, include=include,
-                                             platform=self.platform, settle=settle)
+                                             include_unverified=include_unverified, platform=self.platform,
+                                             settle=settle)

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from unblock.adapters.helpdesk_http import Answer, EmptySecret, HelpDeskAccount, HelpDeskHttp, Unreachable
+from unblock.domain.platform_model import email_key
 from unblock.domain.replies import Destination, OutgoingReply
 from unblock.ports import DeliveryFailed, DeliveryRejected
 
@@ -130,10 +131,10 @@ class LookupFailed(Exception):
 
 
 def looks_like_email(value: object) -> str | None:
-    """`value` stripped and lowercased when it looks like an email address, else None."""
+    """`value` stripped and (its ASCII letters) lowercased when it looks like an email address, else None."""
     if not isinstance(value, str):
         return None
-    email = value.strip().lower()
+    email = email_key(value)  # only ASCII folds: no non-ASCII character turns into an ASCII one
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         return None
     return email

@@ -41,6 +41,7 @@ from unblock.domain.platform_model import (
     Restriction,
     Source,
     Team,
+    email_key,
 )
 from unblock.ports import FixConflict, PlatformUnavailable, TeamNotFound
 
@@ -280,7 +281,7 @@ class HttpPlatform:
         elif slug:
             path = f"/v1/lookup/team-by-slug/{_seg(slug.lower())}"
         elif owner_email:
-            path = f"/v1/lookup/team-by-owner-email/{_seg(owner_email.lower())}"
+            path = f"/v1/lookup/team-by-owner-email/{_seg(email_key(owner_email))}"
         else:
             return None
         data = self._get(path)

@@ -28,6 +28,7 @@ from unblock.domain.platform_model import (
     Seed,
     Source,
     Team,
+    email_key,
 )
 from unblock.ports import Clock, PlatformUnavailable, TeamNotFound
 
@@ -85,7 +86,7 @@ class SandboxPlatform:
         if slug:
             pointer = self._get(f"slug#{slug.lower()}")
         elif owner_email:
-            pointer = self._get(f"email#{owner_email.lower()}")
+            pointer = self._get(f"email#{email_key(owner_email)}")
         return self.get_team(pointer["team_id"]) if pointer else None
 
     def find_key_owner(self, prefix: str) -> str | None:

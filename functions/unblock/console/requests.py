@@ -12,9 +12,11 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from unblock.domain.limits import InputRejected, check_json_text
 from unblock.domain.models import StaffDecisionName
 
 MAX_FIELD = 4000  # a note is capped at 2000 by the decision; anything far longer is not a person typing
+MAX_BODY_BYTES = 64 * 1024  # a decision: a few fields, a note, a version per member
 
 
 class BadBody(ValueError):
@@ -24,6 +26,11 @@ class BadBody(ValueError):
 def fields(body: str, content_type: str) -> dict[str, list[str]]:
     """The body's fields with every value (checkboxes repeat a name; a JSON list is a list)."""
     if "json" in content_type:
+        try:  # depth and size before parsing: a body nested 100,000 deep is a named 400, not a RecursionError
+            check_json_text((body or "{}").encode("utf-8", errors="surrogatepass"), "the request body",
+                            MAX_BODY_BYTES)
+        except InputRejected as err:
+            raise BadBody(str(err)) from None
         try:
             data = json.loads(body or "{}")
         except ValueError as err:
@@ -65,10 +72,12 @@ class IncidentDecisionRequest(BaseModel):
     note: str | None = Field(default=None, max_length=MAX_FIELD)
     versions: dict[str, int] = {}
     include: list[str] = []
+    # unverified members approved too, ticked one by one (DESIGN.md "Incidents"): case ids
+    include_unverified: list[str] = []
 
     _blank = field_validator("note", mode="before")(_blank_is_none)
 
-    @field_validator("include")
+    @field_validator("include", "include_unverified")
     @classmethod
     def _teams(cls, v: list[str]) -> list[str]:
         return [t for t in v if t.strip()]
@@ -80,6 +89,7 @@ class IncidentDecisionRequest(BaseModel):
             "decision": next(iter(form.get("decision", [])), None),
             "note": next(iter(form.get("note", [])), None),
             "include": form.get("include", []),
+            "include_unverified": form.get("include_unverified", []),
             # the version of each member the staff member saw: a member written since is refused as stale
             "versions": {k.removeprefix("version:"): v[0] for k, v in form.items() if k.startswith("version:") and v},
         })

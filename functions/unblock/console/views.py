@@ -66,6 +66,12 @@ def _json_text(v: Any, indent: int | None = None) -> str:
     return json.dumps(v, indent=indent, sort_keys=True, default=str)
 
 
+def is_proactive(case_id: object) -> bool:
+    from unblock.domain.incidents import is_proactive as proactive
+
+    return isinstance(case_id, str) and proactive(case_id)
+
+
 @cache
 def _env() -> Environment:
     # the templates are read and compiled on first use, once per container
@@ -73,6 +79,7 @@ def _env() -> Environment:
                       undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(case_href=case_href, incident_href=incident_href, safe_url=safe_url, tojson_text=_json_text)
     env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary)
+    env.tests["is_proactive"] = is_proactive  # a proactive case has no requester to verify (DESIGN.md "Incidents")
     env.globals["m"] = env.get_template("macros.html").module
     return env
 

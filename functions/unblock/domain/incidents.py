@@ -4,9 +4,13 @@ Pure rules, no storage: what a case's cause is, when cases sharing one make an i
 records an incident keeps. `unblock.workflow.incidents` applies them through the ports.
 
 - The **cause** of a case is its deciding finding (the most severe of the first pass, in check
-  order) when that finding is a hold or a restriction flag with a reason: the code plus the
-  reason, normalized (case and spacing folded; team ids, e-mail addresses, key prefixes, URLs,
-  long numbers and any secret taken out). Every outcome counts: a wave unblock mends by itself is
+  order) when that finding is a hold or a restriction flag **placed by an automated rule**, with a
+  reason: the code plus the reason, normalized (case and spacing folded; team ids, other prefixed
+  ids such as `in_10023` or `ch_3Nx...`, UUIDs, e-mail addresses, key prefixes, URLs, amounts and
+  any secret taken out). A hold or flag staff placed is a decision about that one team: it has no
+  cause and never joins an incident. A bare number stays in the reason: "chargeback on invoice
+  10023" and "... 55871" are one chargeback each (per-team reasons), not one rule.
+  Every outcome counts: a wave unblock mends by itself is
   still one automated rule holding many teams, and its teams that have not written in yet are
   worth mending too. A finding without a reason (a key problem, a card, `<check>.unavailable`)
   has no cause: the same code alone does not say it is the same rule.
@@ -51,7 +55,12 @@ _TEAM_ID = re.compile(r"\bteam_[A-Za-z0-9]{4,}\b")
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 _KEY = re.compile(r"\bvck_[\w\u2026-]*")
 _URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
-_LONG_NUMBER = re.compile(r"\b\d{5,}\b")
+# ids the platform prints into a reason (`in_10023`, `ch_3NxY...`, `usr_42`): a lower-case prefix, an
+# underscore, and at least one digit (so a rule's own name, `new_account_velocity`, is kept)
+_PREFIXED_ID = re.compile(r"\b[a-z]{2,12}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]+\b")
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"(?:[$\u20ac\u00a3]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|cents?)\b)",
+                     re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
@@ -67,13 +76,14 @@ def normalize_reason(text: str) -> str:
 
     out, _ = redact(text or "")
     for pattern, mark in ((_URL, "<url>"), (_EMAIL, "<email>"), (_TEAM_ID, "<team>"), (_KEY, "<key>"),
-                          (_LONG_NUMBER, "<n>")):
+                          (_UUID, "<id>"), (_PREFIXED_ID, "<id>"), (_AMOUNT, "<amount>")):
         out = pattern.sub(mark, out)
     return _SPACE.sub(" ", out).strip().casefold()[:MAX_REASON]
 
 
 class Cause(_Model):
-    """What many cases share: the deciding finding's code and its hold's (or flag's) reason."""
+    """What many cases share: the deciding finding's code and its hold's (or flag's) reason, and who
+    placed the hold (only an automated rule's holds form a cause: `cause_of`)."""
 
     code: str
     reason: str = Field(min_length=1, max_length=MAX_REASON)
@@ -113,11 +123,25 @@ def cause_of(findings: list[Finding]) -> Cause | None:
         flag = next((x for x in f.evidence.get("flags", []) if isinstance(x, dict) and x.get("flag") == hold
                      and x.get("reason")), None)
         raw, source = (flag or {}).get("reason"), (flag or {}).get("source")
+    if source != "automated":  # a hold staff placed (or one the platform does not say who placed)
+        return None
     reason = normalize_reason(str(raw or ""))
     if not reason:
         return None
-    return Cause(code=f.code, reason=reason, hold=hold,
-                 source="staff" if source == "staff" else "automated")
+    return Cause(code=f.code, reason=reason, hold=hold, source="automated")
+
+
+def staff_placed_holds(findings: list[Finding]) -> list[str]:
+    """The holds and flags on the team that staff placed (`billing_hold`, `risk_hold`, ...): no bulk
+    decision lifts or clears them; staff decide such a case on its own."""
+    held: list[str] = []
+    for f in findings:
+        if f.evidence.get("hold_active") and f.evidence.get("hold_source") == "staff":
+            held.append("billing_hold")
+        for flag in f.evidence.get("flags", []) or []:
+            if isinstance(flag, dict) and flag.get("source") == "staff":
+                held.append(str(flag.get("flag")))
+    return held
 
 
 def incident_id_for(cause: Cause, opened_at: datetime) -> str:
@@ -156,7 +180,7 @@ class MemberCase(_Model):
 
 
 MemberResult = Literal["decided", "already_decided", "refused_stale", "refused", "not_waiting", "pending",
-                       "started", "failed"]
+                       "started", "failed", "unverified"]
 
 
 class MemberOutcome(_Model):
@@ -177,6 +201,18 @@ class PendingDecision(_Model):
     actor: str
     note: str | None = None
     decided_at: AwareDatetime
+    include_unverified: list[str] = []  # the unverified members staff ticked one by one (case ids)
+
+
+def is_proactive(case_id: str) -> bool:
+    """A proactive case (`gateway:<team>:<window start>`, DESIGN.md "Proactive cases"): no requester."""
+    return case_id.startswith("gateway:")
+
+
+def bulk_approvable(case_id: str, requester_verified: bool, source: str, ticked: list[str]) -> bool:
+    """Whether a bulk approval covers this member (DESIGN.md "Incidents"): a verified requester, a
+    proactive case, a case staff started, or an unverified member staff ticked one by one."""
+    return requester_verified or is_proactive(case_id) or source == "staff" or case_id in ticked
 
 
 class IncidentDecision(_Model):
@@ -187,6 +223,7 @@ class IncidentDecision(_Model):
     note: str | None = None
     decided_at: AwareDatetime
     included: list[str] = []
+    include_unverified: list[str] = []
     outcomes: list[MemberOutcome] = []
 
 

@@ -98,6 +98,13 @@ class Entitlements(_Model):
 MemberRole = Literal["member", "billing", "admin", "viewer"]
 
 
+def email_key(email: str | None) -> str:
+    """An e-mail address as compared (case-insensitive, DESIGN.md "Who may act"): only ASCII letters
+    are folded, so no non-ASCII character turns into an ASCII one (the Kelvin sign U+212A lower-cases
+    to "k": `\u212aate@acme.test` must not be `kate@acme.test`)."""
+    return "".join(c.lower() if c.isascii() else c for c in (email or "").strip())
+
+
 class TeamMember(_Model):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
     role: MemberRole = "member"
@@ -105,7 +112,7 @@ class TeamMember(_Model):
     @field_validator("email")
     @classmethod
     def _lower(cls, v: str) -> str:
-        return v.strip().lower()
+        return email_key(v)
 
 
 class Team(_Model):
@@ -123,7 +130,7 @@ class Team(_Model):
 
     def has_member(self, email: str | None) -> bool:
         """Whether `email` (case-insensitive) is the owner's or a listed member's."""
-        wanted = (email or "").strip().lower()
+        wanted = email_key(email)
         return bool(wanted) and (wanted == self.owner_email or any(m.email == wanted for m in self.members))
 
     @model_validator(mode="before")
@@ -143,7 +150,7 @@ class Team(_Model):
     @field_validator("owner_email", "slug")
     @classmethod
     def _lower(cls, v: str | None) -> str | None:
-        return v.lower() if v else v
+        return email_key(v) if v else v
 
 
 # what carries a cause on the platform (DESIGN.md "Incidents"): the billing hold, or a restriction flag

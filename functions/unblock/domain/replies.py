@@ -249,22 +249,19 @@ class OutgoingReply(BaseModel):
 def destination_of(case: Case) -> tuple[Destination, str] | None:
     """Where the case's replies go, and the ticket (or topic) id there; None if nowhere.
 
-    Webhook cases answer their own help desk; cases from the normalized EventBridge event go
-    by their case id (`zendesk:4711`, `discourse:8812`, DESIGN.md / reports.CASE_PREFIX).
-    Staff, API, schedule and other cases have no help desk to answer.
+    Only cases a help-desk adapter produced answer a help desk, their own (`zendesk:4711`,
+    `discourse:8812`, reports.case_id_for). A normalized event from the bus (`ticket:4711`), staff,
+    API, schedule and other cases have no help desk to answer: what a normalized event's ticket id
+    or channel says never sends a reply to a help-desk ticket (DESIGN.md "Triggers").
     """
     prefix, _, rest = case.case_id.partition(":")
     source: str = case.report.source
-    if source in DESTINATIONS:
-        # "api:4711" when Zendesk says the ticket came in through its API (reports.CASE_PREFIX)
-        destination, ticket_id = source, (rest if prefix == source else (case.report.ticket_id or ""))
-    elif source == "eventbridge" and prefix in DESTINATIONS:
-        destination, ticket_id = prefix, rest
-    else:
+    if source not in DESTINATIONS or prefix != source:
         return None
+    destination = source
     # a topic's other cases ("same here": `discourse:8812/u/<name>`) and a later case of the same
     # ticket (`zendesk:4711~2`) answer on the ticket or topic itself
-    ticket_id = re.split(r"[/~]", ticket_id, maxsplit=1)[0]
+    ticket_id = re.split(r"[/~]", rest, maxsplit=1)[0]
     if not re.fullmatch(_TICKET_ID, ticket_id):
         return None
     return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id

@@ -72,10 +72,14 @@ def _sla() -> timedelta:
 
 
 def actor() -> str | None:
-    """The staff member, from the claims the JWT authorizer verified: their email, else the subject."""
+    """The staff member, from the claims the JWT authorizer verified: their email when the identity
+    provider says it is verified (`email_verified`; API Gateway passes claims as strings), else the
+    subject: an unverified email is only what someone typed into their profile."""
     ctx = app.current_event.raw_event.get("requestContext") or {}
     claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    who = claims.get("email") or claims.get("sub")
+    verified = claims.get("email_verified")
+    email_ok = verified is True or str(verified).lower() == "true"
+    who = (claims.get("email") if email_ok else None) or claims.get("sub")
     return str(who) if who else None
 
 
@@ -227,6 +231,7 @@ def decide_incident(incident_id: str) -> Response[str]:
     record = incident_flow.decide_incident(
         composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
         composition.clock(), incident_id, body.decision, who, body.note, include=body.include,
+        include_unverified=body.include_unverified,
         versions=body.versions, platform=composition.platform(),
         settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
     summary = views.outcome_summary(record)

@@ -32,9 +32,11 @@ from unblock.domain.incidents import (
     MemberOutcome,
     PendingDecision,
     Sighting,
+    bulk_approvable,
     cause_of,
     incident_id_for,
     opens,
+    staff_placed_holds,
     teams_in,
 )
 from unblock.domain.models import Finding, Report
@@ -116,6 +118,15 @@ class _Bulk:
         def outcome(result: str, detail: str = "") -> MemberOutcome:
             return MemberOutcome(case_id=case.case_id, team_id=team_id, result=result, detail=detail)
 
+        if p.decision == "approve":  # DESIGN.md "Incidents": what one bulk approval may cover
+            if held := staff_placed_holds(case.findings):
+                return outcome("refused", f"staff placed {', '.join(sorted(set(held)))} on this team: no bulk "
+                                          "decision lifts or clears it; decide the case on its own")
+            if not bulk_approvable(case.case_id, case.requester_verified, case.report.source,
+                                   p.include_unverified):
+                return outcome("unverified", "the requester is not verified: approve it by ticking the case "
+                                             "(--include-unverified), or decide it on its own")
+
         try:
             staff_decisions.decide(self.store, self.workflow, None, self.clock, case.case_id, p.decision, p.actor,
                                    p.note, expected_version=self.versions.get(case.case_id),
@@ -170,7 +181,8 @@ def apply_pending(incidents: IncidentStore, store: CaseStore, workflow: Workflow
 
 def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workflow, queue: HumanQueue | None,
                     clock: Clock, incident_id: str, decision: str, actor: str, note: str | None = None, *,
-                    include: Sequence[str] = (), versions: Mapping[str, int] | None = None,
+                    include: Sequence[str] = (), include_unverified: Sequence[str] = (),
+                    versions: Mapping[str, int] | None = None,
                     platform: Platform | None = None, settle: float = 0.0,
                     sleep: Callable[[float], None] = time.sleep) -> IncidentDecision:
     """One bulk decision on an incident; what it did to each member (and each team included).
@@ -188,8 +200,9 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
         raise NoSuchIncident(f"no incident {incident_id!r}")
     note = (note or "").strip()[:MAX_NOTE] or None
     now = clock.now()
+    ticked = list(dict.fromkeys(c.strip() for c in include_unverified if c and c.strip()))
     pending = PendingDecision(incident_id=incident_id, decision=decision, actor=actor, note=note,
-                              decided_at=now)
+                              decided_at=now, include_unverified=ticked)
     bulk = _Bulk(incidents, store, workflow, clock, incident, pending, versions or {})
     members = incidents.members(incident_id)
     outcomes: dict[str, MemberOutcome] = {}
@@ -242,7 +255,8 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
         queue.remove_cases(bulk.decided)
     order = [m.case_id for m in members] + [c for c in outcomes if c not in {m.case_id for m in members}]
     record = IncidentDecision(decision=decision, actor=actor, note=note, decided_at=now,
-                              included=list(included), outcomes=[outcomes[c] for c in order if c in outcomes])
+                              included=list(included), include_unverified=ticked,
+                              outcomes=[outcomes[c] for c in order if c in outcomes])
     incidents.record_decision(incident_id, record)
     return record
 

@@ -17,6 +17,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     sp.add_argument("--include", action="append", metavar="TEAM",
                     help="with --incident: also start and decide a case for this team held by the same "
                          "rule that has not written in (repeat it)")
+    sp.add_argument("--include-unverified", action="append", metavar="CASE",
+                    help="with --incident --approve: also approve this member whose requester is not verified "
+                         "(ticked one by one; repeat it); otherwise an approval leaves such members")
     group = sp.add_mutually_exclusive_group(required=True)
     group.add_argument("--approve", action="store_true", help="apply the proposed fix, then verify")
     group.add_argument("--resolve", action="store_true", help="mended by hand: close as resolved")
@@ -29,12 +32,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_decide(args: argparse.Namespace, out: TextIO, client: StackClient | None = None) -> int:
     if bool(args.case) == bool(args.incident):
         fail("name a case, or an incident with --incident ID")
-    if args.include and not args.incident:
-        fail("--include adds teams to an incident's decision: use it with --incident")
+    if (args.include or args.include_unverified) and not args.incident:
+        fail("--include and --include-unverified belong to an incident's decision: use them with --incident")
     stack = client_for(args, client)
     decision: Decision = "approve" if args.approve else "resolve" if args.resolve else "reject"
     if args.incident:
-        record = stack.decide_incident(args.incident, decision, args.actor, args.note, tuple(args.include or ()))
+        record = stack.decide_incident(args.incident, decision, args.actor, args.note, tuple(args.include or ()),
+                                       include_unverified=tuple(args.include_unverified or ()))
         out.write(f"incident {args.incident}: {decision} by {record.actor}\n")
         for o in record.outcomes:
             out.write(f"  {o.case_id:<48} {o.result:<16} {o.detail}\n")

@@ -7,7 +7,7 @@ import json
 from typing import Any, TextIO
 
 from unblock_dev.commands.deployed import add_parser, client_for
-from unblock_dev.rendering import incident_json
+from unblock_dev.rendering import incident_json, member_verification
 from unblock_dev.staff import StackClient
 
 
@@ -28,4 +28,6 @@ def cmd_incidents(args: argparse.Namespace, out: TextIO, client: StackClient | N
         i = v.incident
         out.write(f"{i.incident_id:<22} {i.opened_at:%Y-%m-%d %H:%M} {v.teams:>5} {len(v.waiting):>7}  "
                   f"{i.cause.label}\n")
+        for m, c in v.members:  # each member's requester: a bulk approval covers the unverified only if ticked
+            out.write(f"  {m.case_id:<48} {m.team_id:<30} {member_verification(m.case_id, c)}\n")
     return 0

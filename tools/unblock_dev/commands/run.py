@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,7 +34,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from unblock_dev.local.app import BadEvent, LocalApp, event_kind, event_time
+    from unblock_dev.local.app import BadEvent, LocalApp, OpensNoCase, event_kind, event_time
 
     events = []
     for path in args.events:  # every event is read and recognised before any runs
@@ -61,6 +62,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
                 result = app.run(event, at=now)
             except BadEvent as err:
                 fail(f"{path}: {err}")
+            except OpensNoCase as done:  # taken, nothing to run: say what the function answered
+                out.write(json.dumps({"case_id": None, "status": done.status, "answer": done.answer}) + "\n"
+                          if args.json else f"{path}: {done}\n")
+                continue
             if args.decide and result.outcome == "escalated":
                 result = app.decide(result.case_id, args.decide, actor="staff:cli")
             emit(result, args.json, out)

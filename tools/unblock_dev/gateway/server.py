@@ -488,13 +488,16 @@ def _run(h: GatewayHandler) -> None:
     if not isinstance(event, dict):
         h.send_error_body(400, "invalid_request_error", "Expected a trigger event (JSON object).")
         return
-    from unblock_dev.local.app import BadEvent
+    from unblock_dev.local.app import BadEvent, OpensNoCase
 
     try:
         with h.server.workflow_lock:
             result = workflow.run(event)
     except BadEvent as err:
         h.send_error_body(400, "invalid_request_error", str(err))
+        return
+    except OpensNoCase as done:  # a ping, an edit, a comment: taken, and no case to show
+        h.send_json(200, {"case_id": None, "status": done.status, "answer": done.answer})
         return
     h.send_json(200, json.loads(result.model_dump_json()))
 

@@ -27,6 +27,15 @@ class BadEvent(ValueError):
     """The trigger event cannot be processed; the message names the problem."""
 
 
+class OpensNoCase(Exception):  # noqa: N818 - what happened, not an error: a ping, an edit, a comment
+    """The delivery was taken and opens no case (a Discourse ping, `post_edited`, `topic_created`, a
+    Zendesk comment event); `answer` is what the function answered, `status` its HTTP status."""
+
+    def __init__(self, status: int, answer: dict[str, Any]) -> None:
+        super().__init__(f"opens no case: the function answered {status} {json.dumps(answer)}")
+        self.status, self.answer = status, answer
+
+
 def event_kind(event: Any) -> str:
     if not isinstance(event, dict):
         raise BadEvent("event must be a JSON object")
@@ -120,20 +129,48 @@ class LocalApp:
         logical = self.wiring.webhooks if kind == "webhook" else self.wiring.ticket_events
         payload = event if kind != "webhook" else webhook_request(event)
         try:
-            out = self.stack.invoke(logical, payload)
+            out = self._deliver(payload) if kind == "ticket" else self.stack.invoke(logical, payload)
         except InvocationFailed as err:
             raise BadEvent(f"{err.error_type}: {err.message}") from err
         if kind == "webhook":
             body = json.loads(out.get("body") or "{}")
             if out.get("statusCode", 500) >= 300:
                 raise BadEvent(f"webhook refused ({out.get('statusCode')}): {body.get('error', body)}")
-            if "case_id" not in body:
-                raise BadEvent(f"the delivery opens no case and follows none up: {body.get('ignored', body)}")
+            if not isinstance(body, dict) or "case_id" not in body:
+                raise OpensNoCase(int(out.get("statusCode", 200)), body if isinstance(body, dict) else {"body": body})
             return str(body["case_id"])
         if out.get("error"):
             raise BadEvent(f"{out['error']} (kept, redacted, on the intake dead-letter queue: `unblock replay` "
                            "re-drives it once the cause is fixed)")
+        if "case_id" not in out:
+            raise OpensNoCase(200, out)
         return str(out["case_id"])
+
+    def _deliver(self, event: dict[str, Any]) -> Any:
+        """What EventBridge and Lambda do with a ticket event on the intake bus: an asynchronous invoke,
+        retried as the function's EventInvokeConfig says; one that still fails goes, as Lambda's
+        on-failure record, to the destination queue the template names (`unblock replay`)."""
+        import uuid
+
+        failures = self.wiring.ticket_failures
+        attempts = 1 + failures.retries
+        for _ in range(attempts):
+            try:
+                return self.stack.invoke(self.wiring.ticket_events, event)
+            except InvocationFailed as err:
+                failed = err
+        if failures.queue is None:
+            raise failed
+        record = {"version": "1.0", "timestamp": self.clock.now().isoformat(),
+                  "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
+                                     "functionArn": self.stack.resolver.attrs[(self.wiring.ticket_events, "Arn")]
+                                     + ":$LATEST", "approximateInvokeCount": attempts},
+                  "requestPayload": event,
+                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                  "responsePayload": {"errorType": failed.error_type, "errorMessage": failed.message}}
+        self.client.sqs.send_message(QueueUrl=self.stack.resolver.refs[failures.queue], MessageBody=json.dumps(record))
+        raise BadEvent(f"{failed.error_type}: {failed.message} (after {failures.retries} retries the event is kept "
+                       "on the intake's failed-events queue: `unblock replay` re-drives it)")
 
     def run(self, event: dict[str, Any], timeout: float = 120.0, *, at: datetime | None = None) -> Result:
         """Run one event; the clock is `at`, else the event's own time, else where it stands."""
@@ -151,14 +188,16 @@ class LocalApp:
         return self.client.result(self.client.wait(case_id, timeout, after_token=old.task_token))
 
     def decide_incident(self, incident_id: str, decision: str, actor: str = "staff:local", note: str | None = None,
-                        include: tuple[str, ...] = (), timeout: float = 120.0) -> tuple[Any, list[Result]]:
+                        include: tuple[str, ...] = (), timeout: float = 120.0,
+                        include_unverified: tuple[str, ...] = ()) -> tuple[Any, list[Result]]:
         """A bulk decision on an incident, then wait until every member it decided (or started) ends or
         waits on staff again; returns the decision (with each member's outcome) and their Results."""
         tokens = {}  # the waits the decision resumes: wait for what comes after them
         for m in self.client.incidents.members(incident_id):
             case = self.client.store.get(m.case_id)
             tokens[m.case_id] = case.task_token if case is not None else None
-        record = self.client.decide_incident(incident_id, decision, actor, note, include)  # type: ignore[arg-type]
+        record = self.client.decide_incident(incident_id, decision, actor, note, include,  # type: ignore[arg-type]
+                                             include_unverified=include_unverified)
         results = []
         for o in record.outcomes:
             if o.result in ("decided", "started", "pending"):

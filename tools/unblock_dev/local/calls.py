@@ -29,6 +29,9 @@ RESOURCE_PARAMS = ("TableName", "IndexName", "QueueUrl", "QueueName", "stateMach
 EVENT = "provide-client-params"
 
 
+_SQS_BATCHES = {"SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"}
+
+
 @dataclass(frozen=True)
 class AwsCall:
     function: str  # template logical id
@@ -38,6 +41,10 @@ class AwsCall:
 
     @property
     def action(self) -> str:
+        """The IAM action the call needs: SQS authorizes its batch calls with the single call's action
+        (`ChangeMessageVisibilityBatch` needs `sqs:ChangeMessageVisibility`)."""
+        if self.service == "sqs" and self.operation in _SQS_BATCHES:
+            return f"sqs:{self.operation.removesuffix('Batch')}"
         return f"{self.service}:{self.operation}"
 
 

@@ -194,6 +194,14 @@ class LocalStack:
             value = props.get("SecretString") or SAMPLE_SECRET
             r.refs[lid] = secrets.create_secret(Name=self._name(lid), SecretString=value)["ARN"]
 
+        events: Any = boto3.client("events")
+        for lid, props in self._resources("AWS::Events::EventBus"):
+            name = str(r.resolve(props["Name"])) if "Name" in props else self._name(lid)
+            arn = events.create_event_bus(Name=name)["EventBusArn"]
+            r.refs[lid], r.attrs[(lid, "Arn")], r.attrs[(lid, "Name")] = name, arn, name
+            if props.get("Policy"):
+                events.put_permission(EventBusName=name, Policy=json.dumps(r.resolve(props["Policy"])))
+
         functions = self._resources("AWS::Serverless::Function")
         machines = self._resources("AWS::Serverless::StateMachine")
         for lid, props in functions:
@@ -223,6 +231,19 @@ class LocalStack:
             lam.create_function(FunctionName=r.refs[lid], Runtime=props.get("Runtime", globals_fn.get("Runtime")),
                                 Role=role, Handler=props["Handler"], Code={"ZipFile": code.getvalue()})
         os.environ.update(env)  # one process: the union of every function's environment
+        for lid, props in functions:  # the rules, on the bus each names (none: the account's default bus)
+            for event_name, spec in (props.get("Events") or {}).items():
+                if spec.get("Type") != "EventBridgeRule":
+                    continue
+                rule = r.resolve(spec.get("Properties", {}))
+                bus = rule.get("EventBusName", "default")
+                events.put_rule(Name=f"{lid}{event_name}", EventBusName=bus, EventPattern=json.dumps(rule["Pattern"]))
+                target: dict[str, Any] = {"Id": lid, "Arn": r.attrs[(lid, "Arn")]}
+                if "DeadLetterConfig" in rule:
+                    target["DeadLetterConfig"] = rule["DeadLetterConfig"]
+                if "RetryPolicy" in rule:
+                    target["RetryPolicy"] = rule["RetryPolicy"]
+                events.put_targets(Rule=f"{lid}{event_name}", EventBusName=bus, Targets=[target])
 
         for lid, props in machines:
             self.task_functions |= {v["Fn::GetAtt"][0] for v in props.get("DefinitionSubstitutions", {}).values()

@@ -63,8 +63,8 @@ class Resolver:
         return bool(self.resolve(self.template["Conditions"][name]))
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+        if isinstance(value, list):  # AWS::NoValue drops out of a list, as in CloudFormation
+            return [r for r in (self.resolve(v) for v in value) if r is not None]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -89,12 +89,18 @@ class Resolver:
                 return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
             if fn == "Condition":
                 return self.condition(arg)
+            if fn == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if fn == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _ref(self, name: str) -> Any:
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.params:
+            if self.template.get("Parameters", {}).get(name, {}).get("Type") == "CommaDelimitedList":
+                return [p.strip() for p in self.params[name].split(",")] if self.params[name] else [""]
             return self.params[name]
         if name not in self.refs and name in self.template.get("Resources", {}):
             return f"local:{name}"  # a resource the local stack does not create (alarms, log groups, topics)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+EVENT_SOURCE = "unblock.tickets"  # the normalized ticket event's source (DESIGN.md "Triggers")
+
 
 class WiringError(Exception):
     """template.yaml does not wire a trigger the embedded stack plays (exactly one function each)."""
@@ -23,11 +25,21 @@ class QueueMapping:
 
 
 @dataclass(frozen=True)
+class AsyncFailures:
+    """What Lambda does with an event an asynchronous invocation keeps failing on (EventInvokeConfig)."""
+
+    retries: int  # MaximumRetryAttempts
+    queue: str | None  # logical id of the on-failure destination queue, None when there is none
+
+
+@dataclass(frozen=True)
 class Wiring:
-    ticket_events: str  # the function an EventBridge rule sends ticket events to
+    ticket_events: str  # the function an EventBridge rule on the stack's own bus sends ticket events to
     webhooks: str  # the function behind the Function URL
     schedule: str  # the function the every-15-minutes schedule invokes
     outbox: QueueMapping  # the mapping that feeds the outbox queue to a function
+    ticket_bus: str = ""  # logical id of the bus the ticket rule is on
+    ticket_failures: AsyncFailures = AsyncFailures(2, None)  # the ticket function's async failures
 
     @classmethod
     def from_template(cls, template: dict[str, Any], outbox_queue: str = "OutboxQueue") -> Wiring:
@@ -42,6 +54,26 @@ class Wiring:
                 raise WiringError(f"expected one function with a {kind} event in template.yaml, found {found}")
             return found[0]
 
+        buses = {lid for lid, r in resources.items() if r["Type"] == "AWS::Events::EventBus"}
+        ticket_rules = [(lid, e.get("Properties", {})) for lid, p in functions.items()
+                        for e in (p.get("Events") or {}).values()
+                        if e.get("Type") == "EventBridgeRule"
+                        and EVENT_SOURCE in e.get("Properties", {}).get("Pattern", {}).get("source", [])]
+        if len(ticket_rules) != 1:
+            raise WiringError(f"expected one EventBridge rule for {EVENT_SOURCE} events in template.yaml, "
+                              f"found {[lid for lid, _ in ticket_rules]}")
+        ticket_fn, rule = ticket_rules[0]
+        bus = rule.get("EventBusName")
+        if not (isinstance(bus, dict) and bus.get("Ref") in buses):  # DESIGN.md "Triggers": never the default bus
+            raise WiringError(f"the {EVENT_SOURCE} rule of {ticket_fn} must be on the stack's own event bus "
+                              "(EventBusName: !Ref <an AWS::Events::EventBus>), not the account's default bus")
+        invoke = functions[ticket_fn].get("EventInvokeConfig") or {}
+        on_failure = (invoke.get("DestinationConfig") or {}).get("OnFailure") or {}
+        destination = on_failure.get("Destination")
+        failures = AsyncFailures(int(invoke.get("MaximumRetryAttempts", 2)),
+                                 destination["Fn::GetAtt"][0] if isinstance(destination, dict)
+                                 and on_failure.get("Type") == "SQS" else None)
+
         urls = [lid for lid, p in functions.items() if "FunctionUrlConfig" in p]
         if len(urls) != 1:
             raise WiringError(f"expected one function with a FunctionUrlConfig in template.yaml, found {urls}")
@@ -51,6 +83,7 @@ class Wiring:
         if len(mappings) != 1:
             raise WiringError(f"expected one event source mapping from {outbox_queue} in template.yaml")
         mapping = mappings[0]
-        return cls(ticket_events=with_event("EventBridgeRule"), webhooks=urls[0], schedule=with_event("ScheduleV2"),
+        return cls(ticket_events=ticket_fn, webhooks=urls[0], schedule=with_event("ScheduleV2"),
                    outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
-                                       batch_size=int(mapping.get("BatchSize", 10))))
+                                       batch_size=int(mapping.get("BatchSize", 10))),
+                   ticket_bus=bus["Ref"], ticket_failures=failures)

@@ -79,6 +79,23 @@ _GATEWAY = re.compile(r"(?P<kind>vck|vca|vcp)_(?P<body>[A-Za-z0-9_-]{13,}+)")
 _PROVIDER = re.compile(
     r"(?<![A-Za-z0-9])sk-(?P<type>(?:proj|svcacct|admin|ant-api\d\d|ant)-)?(?P<body>[A-Za-z0-9_-]{20,}+)"
 )
+# The same keys written otherwise (issue 22 item 9): upper-case (`VCK_...`), with a fullwidth
+# underscore (U+FF3F) or url-encoded (`vck%5F...`). A code constant (`VCK_PREFIX_LENGTH`) is no key:
+# these count only when the body looks random (a digit and a letter).
+_GATEWAY_VARIANT = re.compile(
+    r"(?<![A-Za-z0-9])(?P<kind>(?i:vck|vca|vcp))(?P<sep>_|\uff3f|%5[fF])(?P<body>[A-Za-z0-9_-]{13,}+)")
+# A short provider key (`sk-` and 10..19 characters: older and third-party OpenAI-style keys).
+_PROVIDER_SHORT = re.compile(r"(?<![A-Za-z0-9_-])sk-(?P<body>[A-Za-z0-9]{10,19})(?![A-Za-z0-9_-])")
+# base64 of a key: `vck_`/`vca_`/`vcp_` encode to `dmNrX`/`dmNhX`/`dmNwX`, `sk-` to `c2st`.
+_BASE64_KEY = re.compile(r"(?<![A-Za-z0-9+/_-])(?P<value>(?:dmN[rhw]X|c2st)[A-Za-z0-9+/_-]{16,2000}={0,2})")
+# A key split by a line break (a wrapped terminal line, a quoted e-mail) or spaced out in groups,
+# and a key spelled out one character at a time (`v c k _ 3 f 9 a ...`).
+_SPLIT_KEY = re.compile(
+    r"(?<![A-Za-z0-9])(?P<kind>vck|vca|vcp)_(?P<first>[A-Za-z0-9_-]{2,200})"
+    r"(?P<rest>(?:(?:[ \t]{1,4}|[ \t]{0,4}(?:\r?\n|\\n)[ \t>]{0,4})[A-Za-z0-9_-]{2,200}){1,16})")
+_SPACED_KEY = re.compile(r"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-][ \t]){16,400}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
+_CHUNK = re.compile(r"[A-Za-z0-9_-]+")
+_STARTS_SECRET = re.compile(r"(?i)(?:vck|vca|vcp)_|sk-|sk_|rk_|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|eyJ")
 # Credentials named by their context.
 _TOKEN = r"[A-Za-z0-9._~+/=-]{12,}+"
 _AUTH_SCHEME = re.compile(rf"(?i)\b(?P<scheme>bearer|basic)(?P<sep>\s+|%20|\+)(?P<value>{_TOKEN})")
@@ -93,6 +110,9 @@ _QUERY = re.compile(
 )
 # A password in a URL (`https://user:pass@host`): always a credential, whatever it looks like.
 _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^\s/:@]{1,200}:(?P<value>[^\s/@]{1,500})@")
+# A reference to a key in code (`process.env.AI_GATEWAY_API_KEY`, `Resource.Key.value`, `import.meta.env.X`):
+# a dotted path of identifiers names where a key is, it holds none (DESIGN.md "Signals").
+_CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
 _PLACEHOLDER = re.compile(r"(?i)^(?:your|my|the|some)[_-]|x{4,}|\*{3,}|\.{3}|<|example|changeme|placeholder")
 
 
@@ -135,12 +155,97 @@ def _provider_secret(m: re.Match[str]) -> SecretFound:
                        _sha256(m[0]))
 
 
+def _random(body: str) -> bool:
+    """A key's body, not a word or a constant's name: a digit and a letter, or a capital inside."""
+    has_digit, has_alpha = any(c.isdigit() for c in body), any(c.isalpha() for c in body)
+    return has_alpha and (has_digit or any(c.isupper() for c in body[1:]))
+
+
+def _variant_secret(m: re.Match[str]) -> SecretFound | None:
+    if m["kind"].islower() and m["sep"] == "_":
+        return None  # the usual spelling: _GATEWAY's
+    body = m["body"]
+    if sum(c.isdigit() for c in body) < 2 or not any(c.isalpha() for c in body):
+        return None
+    if m["kind"].isupper() and "_" in body:  # SCREAMING_SNAKE: a constant's name (`VCK_KEY_LENGTH_V2`)
+        return None
+    kind = m["kind"].lower()
+    return SecretFound("ai_gateway_key" if kind == "vck" else "access_token",
+                       f"{kind}_{_alnum_head(m['body'], KEY_PREFIX_KEEP if kind == 'vck' else _GENERIC_KEEP)}",
+                       _sha256(f"{kind}_{m['body']}"))
+
+
+def _short_provider_secret(m: re.Match[str]) -> SecretFound | None:
+    body = m["body"]
+    if not (any(c.isdigit() for c in body) and any(c.isalpha() for c in body)):
+        return None
+    return SecretFound("provider_key", f"sk-{_alnum_head(body, _GENERIC_KEEP)}", _sha256(m[0]))
+
+
+def _base64_secret(m: re.Match[str]) -> SecretFound | None:
+    import base64
+    import binascii
+
+    value = m["value"].rstrip("=")
+    raw = value + "=" * (-len(value) % 4)
+    try:
+        decoded = (base64.urlsafe_b64decode(raw) if ("-" in raw or "_" in raw) else base64.b64decode(raw))
+        text = decoded.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if not (_GATEWAY.search(text) or _PROVIDER.search(text)):
+        return None
+    return SecretFound("encoded_key", "", _sha256(m["value"]))
+
+
+def _split_keys(text: str, found: list[SecretFound]) -> str:
+    """Keys broken by whitespace, joined back and redacted as one, before any pattern sees a piece of
+    one: each piece after the first counts while it looks random (`ab12`, `Zq8XwP`), so the words
+    after a key prefix (`vck_3f9a12ab is my key`) are never taken into it."""
+    pieces: list[str] = []
+    last = 0
+    for m in _SPLIT_KEY.finditer(text):
+        body, end = m["first"], m.end("first")
+        chunks = list(_CHUNK.finditer(m["rest"]))
+        # spaced out in groups (`vck_Fake K2iy Elwm rYEE ...`): three or more pieces of one length
+        size = len(chunks[0][0])
+        grouped = size <= 8 and len(chunks) >= 3 and all(len(c[0]) == size for c in chunks[:3])
+        for chunk in chunks:
+            at = m.start("rest") + chunk.end()
+            if not (_random(chunk[0]) or (grouped and len(chunk[0]) == size)):
+                break
+            # a piece is a whole word, and not the start of another secret (`vck_...`, `sk-...`, a key
+            # split by markup: `vck_Fa<span>...`): those are found by their own patterns
+            if _STARTS_SECRET.match(chunk[0]) or (at < len(text) and not (text[at].isspace() or text[at] in ".,;:!?)")):
+                break
+            body += chunk[0]
+            end = at
+        if end == m.end("first") or len(body) < 20:
+            continue
+        secret = _gateway_secret(_GATEWAY.fullmatch(f"{m['kind']}_{body}"))  # type: ignore[arg-type]
+        found.append(secret)
+        pieces += [text[last:m.start()], _marker(secret)]
+        last = end
+    text = "".join(pieces) + text[last:] if pieces else text
+    pieces, last = [], 0
+    for m in _SPACED_KEY.finditer(text):
+        joined = re.sub(r"[ \t]", "", m[0])
+        g, p = _GATEWAY.fullmatch(joined), _PROVIDER.fullmatch(joined)
+        if g is None and p is None:
+            continue
+        secret = _gateway_secret(g) if g else _provider_secret(p)  # type: ignore[arg-type]
+        found.append(secret)
+        pieces += [text[last:m.start()], _marker(secret)]
+        last = m.end()
+    return "".join(pieces) + text[last:] if pieces else text
+
+
 def _generic_secret(value: str, kind: str) -> SecretFound | None:
     """A credential found by its context (Bearer, api_key=..., ?token=...): is it a real one?"""
     known = _known(value)
     if known is not None:
         return known or None
-    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value):
+    if ELLIPSIS in value or len(value) < 12 or _PLACEHOLDER.search(value) or _CODE_REFERENCE.fullmatch(value):
         return None
     has_alpha = any(c.isalpha() for c in value)
     has_digit = any(c.isdigit() for c in value)
@@ -228,7 +333,10 @@ def _rule(name: str) -> _Pass:
 _KNOWN: list[_Pass] = [
     _rule("private_key"),
     (_GATEWAY, _gateway_secret, 0),
+    (_GATEWAY_VARIANT, _variant_secret, 0),
     (_PROVIDER, _provider_secret, 0),
+    (_PROVIDER_SHORT, _short_provider_secret, 0),
+    (_BASE64_KEY, _base64_secret, "value"),
     *(_rule(name) for name in ("stripe_key", "github_token", "slack_token", "slack_webhook", "google_api_key",
                                "aws_access_key_id", "jwt", "aws_secret_access_key")),
 ]
@@ -251,7 +359,7 @@ def redact_secrets(text: str) -> Redaction:
     Idempotent: a marker is never taken for a secret, so redacting twice finds nothing new.
     """
     found: list[SecretFound] = []
-    out = secret_patterns.normalize(text)
+    out = _split_keys(secret_patterns.normalize(text), found)
     views = _Views()
     for passes in (_KNOWN, _CONTEXT):
         for in_view in (False, True):

@@ -19,9 +19,19 @@ from unblock.domain.tickets.facts import extract
 from unblock.domain.tickets.redaction import redact, redact_json
 from unblock.domain.tickets.ticket_event import TicketEvent
 
-# The normalized event has no provider field: help-desk channels map to the help desk that
-# serves them, so a Zendesk ticket 4711 is case "zendesk:4711" whichever way it arrived.
-CASE_PREFIX = {"email": "zendesk", "web": "zendesk", "forum": "discourse", "api": "api"}
+# A case's namespace is the adapter that produced the ticket (DESIGN.md "Triggers"), never its
+# channel: a Zendesk ticket is "zendesk:4711" however it reached Zendesk (web form, e-mail, its
+# API), and a normalized event from the stack's bus, which no help desk produced, is "ticket:4711",
+# a namespace no help desk's ids can reach (its ticket id is never taken as a case id, even with a
+# ":" in it).
+CASE_NAMESPACE: dict[str, str] = {"zendesk": "zendesk", "discourse": "discourse"}
+PRODUCERLESS_NAMESPACE = "ticket"
+
+
+def case_id_for(source: str, ticket_id: str) -> str:
+    """The case id of ticket `ticket_id` produced by adapter `source` (a Report's `source`)."""
+    return f"{CASE_NAMESPACE.get(source, PRODUCERLESS_NAMESPACE)}:{ticket_id}"
+
 
 # DESIGN.md "Limits": a report (an execution's input) stays far below Step Functions' 256 KiB.
 # Worst case: 8 lists x 20 facts x 200 chars + 4,000 + 1,000 + 4,000 characters of text,
@@ -70,8 +80,7 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
     subject, text = count.text(d.subject), count.text(d.text)
     facts = extract(subject, text)
     ticket_id = count.text(str(d.ticket_id))
-    prefix = CASE_PREFIX.get(d.channel or "", "ticket")
-    case_id = ticket_id if ":" in ticket_id else f"{prefix}:{ticket_id}"
+    case_id = case_id_for(source, ticket_id)
     slug = count.identifier(d.team_slug)
     return Report(
         case_id=case_id, source=source, ticket_id=ticket_id, channel=d.channel,

@@ -226,7 +226,8 @@ _JWT = re.compile(
 # `smtp_pass: '...'`, `'password' => '...'`) holds a password whatever it looks like, unless it
 # is a bare word after a colon (`Password: reset`); prose ("my password is ...", "mein Passwort
 # ist ...") only when the word after it looks like a password.
-_PW_NAME = r"(?:[\w-]{0,30}?(?:password|passwd|passphrase|passwort|kennwort)|[\w-]{1,30}?[_-](?:pwd|pass|pw))"
+_PW_NAME = (r"(?:[\w-]{0,30}?(?:password|passwd|passphrase|passwort|kennwort)|[\w-]{1,30}?[_-](?:pwd|pass|pw)"
+            r"|(?P<short>pwd|pw))")  # `pwd=`, `{"pwd": ...}`; a bare `PWD=/home/dev` is a directory
 _QUOTED = r"\\?\"(?P<dq>[^\"\\\n]{1,200})\\?\"|\\?'(?P<sq>[^'\\\n]{1,200})\\?'"
 _PASSWORD_FIELD = re.compile(
     rf"(?i)(?<![\w-])\\?[\"']?{_PW_NAME}\\?[\"']?[ \t]*(?P<sep>=>|:=|[:=])[ \t]*"
@@ -235,9 +236,10 @@ _PASSWORD_FIELD = re.compile(
 _PW_WORDS = r"pass(?:word|wd|phrase)|passwort|kennwort|contrase(?:\u00f1|n)a|clave|mot\s+de\s+passe|senha|wachtwoord"
 _PW_VERB = r"\s+(?:is\s+now|would\s+be|will\s+be|is|was|ist|war|es|era|est|\u00e9tait)\b\s*:?\s*"
 _PASSWORD_PROSE = re.compile(
-    # `pw`, `pwd` and `pass` only before a colon or a verb: `PWD=/home/dev` is a directory.
+    # `pw`, `pwd` and `pass` only before a colon or a verb, or `pw Tr0ub4dor&3` (a word that looks like
+    # a password, never a path): `PWD=/home/dev` is a directory.
     rf"(?i)(?<![\w-])(?:(?:{_PW_WORDS})(?:\s+(?:for|of|on|f\u00fcr|para|pour)(?:\s+[^\s:=]{{1,30}}){{1,3}}?)?"
-    rf"(?:\s*[:=]\s*|{_PW_VERB})|(?:pw|pwd|pass)(?:\s*:\s*|{_PW_VERB}))"
+    rf"(?:\s*[:=]\s*|{_PW_VERB})|(?:pw|pwd|pass)(?:\s*:\s*|{_PW_VERB})|(?:pw|pwd)[ \t]+)"
     r"(?:[\"'\u201c\u201e\u2018`](?P<quoted>[^\"'\u201c\u201d\u2018\u2019`\n]{1,200})[\"'\u201d\u201c\u2019`]"
     r"|(?P<bare>[^\s\"'`<>]{1,200}?)(?=[.,;:)\]]*(?:[\s\"'`<]|$)))"
 )
@@ -264,16 +266,21 @@ def _looks_like_a_password(value: str) -> bool:
             or any(not c.isalnum() and c not in "-'" for c in value))
 
 
+def _path(value: str) -> bool:
+    return value[0] in "/~." or "/" in value
+
+
 def _field_password(m: re.Match[str]) -> bool:
     value = m[_password_group(m)]
-    if not _plausible(value):
+    if not _plausible(value) or (m["short"] and _path(value)):
         return False
     return not (m["bare"] and m["sep"] == ":") or _looks_like_a_password(value)
 
 
 def _prose_password(m: re.Match[str]) -> bool:
     value = m[_password_group(m)]
-    return _plausible(value) and (len(value) >= 6 or bool(m["quoted"])) and _looks_like_a_password(value)
+    return (_plausible(value) and not _path(value) and (len(value) >= 6 or bool(m["quoted"]))
+            and _looks_like_a_password(value))
 
 
 def _github_prefix(m: re.Match[str]) -> str:

@@ -172,7 +172,7 @@ def parse_json(raw_body: bytes) -> dict[str, Any]:
     MAX_JSON_DEPTH, not valid Unicode, not an object). Call it after verifying the signature."""
     try:
         check_json_text(raw_body, "body", MAX_BODY_BYTES)
-        data = json.loads(raw_body)
+        data = json.loads(raw_body, parse_constant=_no_constant)
         check_json_value(data, "body")
     except InputRejected as err:
         raise WebhookRejected(400, str(err)) from None
@@ -181,6 +181,11 @@ def parse_json(raw_body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise WebhookRejected(400, "body is not a JSON object")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259); Python's parser takes them by default."""
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
 def kept_body(raw_body: bytes) -> Any:
@@ -221,6 +226,17 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def help_desk_id(value: Any, what: str) -> str:
+    """A Zendesk or Discourse id (a ticket, topic or post id: a positive integer, or its digits),
+    as text. `true`, `NaN`, `Infinity`, a float or anything else is a 400 naming the field: it would
+    open case `zendesk:True`."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**20:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20 and int(value) > 0:
+        return str(int(value))
+    raise WebhookRejected(400, f"{what} is not a positive integer id")
 
 
 def _event_id(*identity: object) -> str:
@@ -355,10 +371,8 @@ def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = Non
     detail = payload.get("detail")
     if not isinstance(detail, Mapping) or detail.get("id") in (None, ""):
         raise WebhookRejected(400, "Zendesk payload has no detail.id")
-    ticket_id = str(detail["id"])
+    ticket_id = help_desk_id(detail["id"], "Zendesk detail.id")
     if not str(detail.get("description") or "").strip() and not str(detail.get("subject") or "").strip():
-        if zendesk_ticket_id(payload) is None:
-            raise WebhookRejected(400, "Zendesk payload has no valid detail.id")
         raise NeedsFetch(ticket_id)
     time = _time(payload.get("time")) or _time(detail.get("created_at"))
     if time is None:
@@ -573,6 +587,8 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     post = payload.get("post")
     if not isinstance(post, Mapping) or post.get("id") in (None, "") or post.get("topic_id") in (None, ""):
         raise WebhookRejected(400, "Discourse payload has no post.id and post.topic_id")
+    topic_id = help_desk_id(post["topic_id"], "Discourse post.topic_id")
+    post_id = help_desk_id(post["id"], "Discourse post.id")
     reason = _ignore_reason(post)
     if reason:
         raise WebhookIgnored(reason)
@@ -588,7 +604,7 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
         instance = ""
     try:
         ticket = TicketDetail(
-            ticket_id=str(post["topic_id"]),
+            ticket_id=topic_id,
             channel="forum",
             subject=str(post.get("topic_title") or "")[:1000],
             text=clip_text(text),
@@ -597,7 +613,7 @@ def map_discourse(headers: Mapping[str, str], payload: Mapping[str, Any]) -> Tic
     except ValueError:
         raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
     return TicketEvent(
-        id=_event_id("discourse", instance, "post", post["id"]),
+        id=_event_id("discourse", instance, "post", post_id),
         source="discourse",
         time=time,
         detail=ticket,
