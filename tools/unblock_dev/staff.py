@@ -166,13 +166,17 @@ class StackClient:
     def queued_evidence(self, case_id: str) -> dict[str, Any] | None:
         """The escalation message as staff see it on the human queue (left in place, but received
         once: for tests that check what was queued, never for display)."""
-        resp = self.sqs.receive_message(QueueUrl=self.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
-                                        VisibilityTimeout=0, MessageAttributeNames=["All"])
-        for msg in resp.get("Messages", []):
-            body: dict[str, Any] = json.loads(msg["Body"])
-            if body.get("case_id") == case_id:
-                return body
-        return None
+        url = self.outputs["HumanQueueUrl"]
+        found, handles = None, []
+        # page past the first ten (other cases wait too): each batch hidden while the next is read
+        while found is None and (batch := self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                MessageAttributeNames=["All"]).get("Messages", [])):
+            handles += [m["ReceiptHandle"] for m in batch]
+            found = next((b for m in batch if (b := json.loads(m["Body"])).get("case_id") == case_id), None)
+        for handle in handles:  # visible again, as they were
+            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        return found
 
     def result(self, case: Case) -> Result:
         escalation = None
