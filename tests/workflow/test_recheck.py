@@ -195,10 +195,11 @@ def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
     result = app.run(load_event("ticket-expired-card.json"))
     _mend_card(app, result.team_id)  # the automated hold is now stale
     real = diagnose.check
-    next_pass_done = threading.Event()
+    rerun_checking, next_pass_done = threading.Event(), threading.Event()
 
     def held(name, case):
         if name == "billing":
+            rerun_checking.set()
             next_pass_done.wait(60)  # the re-run is still running when the next pass comes
         return real(name, case)
 
@@ -206,6 +207,7 @@ def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
     app.clock.advance(timedelta(minutes=16))
     try:
         assert app.recheck()["actions"][result.case_id] == "rerun"
+        assert rerun_checking.wait(60)  # the re-run has opened its case and is checking
         app.clock.set(app.client.store.get(result.case_id).next_check_at)
         assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
     finally:
