@@ -692,11 +692,11 @@ def splice_console(text: str, c: console.ConsoleReads) -> str:
     return "\n".join(lines)
 
 
-SUITE_HEADING = "## 6. Test suite: pytest at abd52f6 and on this branch"
+SUITE_HEADING = "## 7. Test suite: pytest at abd52f6 and on this branch"
 
 
 def keep_suite_section(previous: str, written: str) -> str:
-    """`written` with section 6 of `previous` kept as it was: the suite's time is measured by hand
+    """`written` with section 7 of `previous` kept as it was: the suite's time is measured by hand
     (two whole pytest runs back to back, see the section), not by `make bench`."""
     if SUITE_HEADING not in previous or SUITE_HEADING in written:
         return written

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
+    from unblock.domain.denials import ProactiveRecord
     from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
     from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
     from unblock.domain.platform_model import (
@@ -129,6 +130,23 @@ class HumanQueue(Protocol):
         ...
     def remove_cases(self, case_ids: Collection[str]) -> int:
         """Delete the messages of all these cases in one pass over the queue; how many were deleted."""
+        ...
+
+
+class ProactiveCases(Protocol):
+    """Each team's proactive case (the cases table on AWS): one record per team, written with
+    conditions, so of concurrent signals for a team exactly one opens its case and the rest join it."""
+
+    def get(self, team_id: str) -> ProactiveRecord | None: ...
+    def claim(self, record: ProactiveRecord, replacing: str | None) -> bool:
+        """Make `record` the team's: when it has none (`replacing` None) or its case is still
+        `replacing` (that case closed). False when another signal got there first."""
+        ...
+    def join(self, team_id: str, case_id: str, denied: int, window_end: datetime) -> bool:
+        """Count a later signal towards the team's case; False when the record names another case."""
+        ...
+    def release(self, team_id: str, case_id: str) -> None:
+        """Give the record back (its case never started)."""
         ...
 
 
@@ -258,8 +276,9 @@ class RequesterDirectory(Protocol):
         """The ticket and its comments from Zendesk's API (a delivery that carried no text), or None."""
         ...
 
-# What an event kept on the intake dead-letter queue was: how a replay maps it again
-IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+# What an event kept on the intake dead-letter queue was: how a replay maps it again ("denial": a
+# gateway denial signal, which the SignalsFunction takes; the others reach the IntakeFunction)
+IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "denial", "unknown"]
 
 
 class DeadLetters(Protocol):

@@ -182,6 +182,19 @@ def _scenarios(app: Any) -> None:
     [replayed] = app.client.replay()
     app.wait(replayed.detail)
 
+    # denial signals: one opens a proactive case (a key repair), a later one joins it, a bad one is kept
+    from tests.workflow.test_proactive import signal
+
+    window = app.clock.now() - timedelta(minutes=5)
+    opened = app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window))  # a staff hold: waits for staff
+    app.wait(opened["case_id"])
+    app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window + timedelta(minutes=5)))
+    app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window, denied=50, total=10))
+    app.decide(opened["case_id"], "reject")
+    while kept := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in kept:
+            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
     # an execution that died: the diagnosis and the escalation that should catch it fail at once
     app.stack.faults["DiagnoseFunction.check_restrictions"] = [RuntimeError("down")]
     app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]

@@ -208,7 +208,7 @@ class StackClient:
 
     # --- replay ----------------------------------------------------------------------------
     def replay(self) -> list[Any]:
-        """Re-drive the events kept on the intake dead-letter queue through the intake function."""
+        """Re-drive the events kept on the intake dead-letter queue through the function that refused them."""
         import boto3
 
         from unblock.adapters.dead_letters import FailedIntakeEvents, IntakeDeadLetters
@@ -216,7 +216,10 @@ class StackClient:
         lam = boto3.client("lambda")
 
         def redrive(event: dict[str, Any]) -> Any:
-            resp = lam.invoke(FunctionName=self.outputs["IntakeFunctionName"], Payload=json.dumps(event).encode())
+            # a denial signal goes back to the function its rule reaches; everything else to the intake
+            denial = event.get("replay", {}).get("kind") == "denial"
+            function = self.outputs["SignalsFunctionName" if denial else "IntakeFunctionName"]
+            resp = lam.invoke(FunctionName=function, Payload=json.dumps(event).encode())
             payload = json.loads(resp["Payload"].read() or b"null")
             if resp.get("FunctionError"):
                 raise StaffError(str(payload.get("errorMessage")))

@@ -19,6 +19,21 @@ from unblock.domain.models import (
 )
 
 
+class ProactiveLink(BaseModel):
+    """What the team's proactive case had found and done when the team's own ticket joined it
+    (DESIGN.md "Proactive cases"): the ticket's reply starts from it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    noticed_at: AwareDatetime
+    status: CaseStatus
+    outcome: Outcome | None = None
+    fixes: list[FixName] = []
+    fixed_at: AwareDatetime | None = None
+    verified: bool = False
+
+
 class Message(BaseModel):
     """One message of the case's conversation, redacted: the customer's, unblock's or staff's."""
 
@@ -75,6 +90,11 @@ class Case(BaseModel):
     topic_cases: list[str] = []  # other requesters' cases in the same forum topic ("same here")
     next_case: str | None = None  # a follow-up after the 14 days went to this new case
     version: int = 0
+    # proactive cases (DESIGN.md "Proactive cases"): who is told (the team's owner, a new ticket) and
+    # the team's own tickets that joined it; a ticket case names the proactive case it joined
+    notify_email: str | None = None
+    joined_tickets: list[str] = []
+    proactive: ProactiveLink | None = None
 
     @property
     def verified(self) -> bool:

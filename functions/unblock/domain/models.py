@@ -11,7 +11,8 @@ CHECKS: tuple[Check, ...] = ("billing", "key", "restrictions")
 Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
 Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
-CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
+# "gateway": a proactive case, opened from the gateway's denial signals (nobody wrote in)
+CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule", "gateway"]
 # "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
 StaffDecisionName = Literal["approve", "resolve", "reject"]

@@ -25,7 +25,17 @@ from unblock.domain.models import (
     ProbeResult,
     Report,
 )
-from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
+from unblock.ports import (
+    CaseConflict,
+    CaseNotFound,
+    CaseStore,
+    Clock,
+    FixLedger,
+    HumanQueue,
+    Outbox,
+    Platform,
+    ProactiveCases,
+)
 
 RECHECK_FIRST = timedelta(minutes=15)
 EVIDENCE_MESSAGES = 10  # the conversation's last messages in the evidence bundle (an SQS message: < 256 KiB)
@@ -47,8 +57,9 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
 
 
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
-              execution_arn: str | None = None) -> Case:
-    """Open the case for a report; a redelivered report finds the case already open."""
+              execution_arn: str | None = None, proactive: ProactiveCases | None = None) -> Case:
+    """Open the case for a report; a redelivered report finds the case already open. A ticket of a
+    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases")."""
     team = identify_team(platform, report)
     now = clock.now()
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
@@ -56,8 +67,14 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
                 created_at=now, updated_at=now, execution_arn=execution_arn,
-                next_check_at=now + RECHECK_FIRST)
+                next_check_at=now + RECHECK_FIRST,
+                # nobody wrote a proactive case: the team's owner is who is told
+                notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
     if store.create(case):
+        if proactive is not None:
+            from unblock.workflow.proactive import join_ticket
+
+            case = join_ticket(proactive, store, clock, case)
         return case
     existing = _get(store, report.case_id)
     if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
