@@ -278,7 +278,9 @@ def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
         return [(call.action, [_arn("dynamodb", f"table/{t}{suffix}")]) for t in tables]
     if call.service == "sqs":
         name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[-1] if "QueueUrl" in p else p["QueueName"]
-        return [(call.action, [_arn("sqs", name)])]
+        # SQS authorizes SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch by the
+        # single-message action (there is no IAM action of the batch's name)
+        return [(call.action.removesuffix("Batch"), [_arn("sqs", name)])]
     if call.service == "states":
         arn = p.get("executionArn") or p.get("stateMachineArn")
         return [(call.action, [arn] if arn else machines)]  # a task token: its state machine's

@@ -415,7 +415,7 @@ def test_from_env_names_what_is_missing(env: dict[str, str], message: str) -> No
 
 
 @pytest.fixture
-def secrets(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def secrets(dynamodb_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Secrets Manager (moto, inside the unit tests' mock) and a clean Powertools cache."""
     import boto3
     from aws_lambda_powertools.utilities import parameters

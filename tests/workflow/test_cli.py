@@ -94,8 +94,11 @@ def test_console_prints_a_one_time_sign_in_url_first_and_stops_on_ctrl_c():
     env = os.environ | {"PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT / "functions", ROOT / "tools", ROOT))}
     for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
         env.pop(var)
+    # Ctrl-C as a terminal sends it: a runner started in the background (nohup, `&` in a script) ignores
+    # SIGINT, and its children would inherit that and never see the KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-m", "unblock_dev.cli", "console", "--port", "0"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()

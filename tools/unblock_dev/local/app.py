@@ -94,6 +94,7 @@ class LocalApp:
         self.client = StackClient(self.stack.outputs, self.clock)
         self.platform = composition.platform()
         self.client.platform = self.platform
+        self.client.changes = self.stack.activity  # waits look again when a function returns or an execution ends
         if seed is not None:
             self.seed(seed)
 
@@ -266,7 +267,7 @@ class LocalApp:
             case = self.client.store.get(case_id)
             return case if case is not None and done(case) else None
 
-        return poll(reached, timeout, f"case {case_id} did not reach the expected state")
+        return poll(reached, timeout, f"case {case_id} did not reach the expected state", self.stack.activity)
 
 
 def webhook_request(sample: dict[str, Any]) -> dict[str, Any]:
