@@ -31,7 +31,7 @@ demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
 test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint checkov
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tools tests benchmarks

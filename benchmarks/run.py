@@ -90,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     info["elapsed"] = f"{time.perf_counter() - t0:.0f} s"
     info["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     old = report.Before(before, comparison, path, packages, before_types)
+    previous = args.out.read_text() if args.out.exists() else ""
     args.out.write_text(report.render(info, cold, prices, scaling, flow, old, console_reads, quick=args.quick))
+    from benchmarks import proactive  # its section on a stack of its own (`python -m benchmarks.proactive` alone)
+
+    proactive.update(args.out, proactive.render(*proactive.measure()))
+    args.out.write_text(report.keep_suite_section(previous, args.out.read_text()))  # section 7, measured by hand
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 

@@ -3,6 +3,7 @@ and reseeded per test; tests/unit runs first and uses its own short-lived moto m
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,12 @@ from tests.support import EVENTS
 settings.register_profile("ci", derandomize=True, print_blob=True, suppress_health_check=[])
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("ci")
+
+# The one switch for the embedded stack's waits (tools/unblock_dev/local/timings.py), read when a stack
+# starts, here and in the `unblock` subprocesses tests run: every Retry waits at most 1 s. The staff
+# waits keep the ASL's day; the test that lets one lapse shortens its own (`app.stack.retimed`).
+# `UNBLOCK_TEST_TIMINGS= pytest ...` runs the ASL's own timings.
+os.environ.setdefault("UNBLOCK_TEST_TIMINGS", "retry_seconds=1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,14 +40,20 @@ def stack_app() -> Iterator[object]:
     app.close()
 
 
+@pytest.fixture(scope="session")
+def default_seed() -> object:
+    """events/platform.json, read and validated once (every workflow test reseeds from it)."""
+    from unblock.domain.platform_model import load_seed_text
+
+    return load_seed_text((EVENTS / "platform.json").read_text())
+
+
 @pytest.fixture
-def app(stack_app):  # type: ignore[no-untyped-def]
+def app(stack_app, default_seed):  # type: ignore[no-untyped-def]
     """The session's embedded stack, reseeded from events/platform.json, clock at the events' time."""
     from datetime import UTC, datetime
 
-    from unblock.domain.platform_model import load_seed_text
-
-    stack_app.seed(load_seed_text((EVENTS / "platform.json").read_text()))
+    stack_app.seed(default_seed)
     stack_app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     stack_app.stack.faults.clear()
     return stack_app

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+    from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
     from unblock.adapters.helpdesk_http import HelpDeskAccount
     from unblock.adapters.helpdesk_shared import DeliverOnce
     from unblock.adapters.idempotency import PersistentOnce
@@ -105,6 +106,14 @@ def mode(environ: Mapping[str, str] | None = None) -> Mode:
     if value == "live" and env.get("DRY_RUN", "false").strip().lower() == "true":
         return "approval"
     return value
+
+
+@cache
+def proactive() -> DynamoProactiveCases:
+    """Each team's proactive case (DESIGN.md "Proactive cases"), kept in the cases table too."""
+    from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
+
+    return DynamoProactiveCases(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
 def fix_policy() -> FixPolicy:

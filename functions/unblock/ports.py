@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
+    from unblock.domain.denials import ProactiveRecord
     from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
     from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
     from unblock.domain.platform_model import (
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Hold,
         HoldKind,
         Key,
+        RequestRecord,
         Restriction,
         Source,
         Team,
@@ -53,7 +55,14 @@ class Platform(Protocol):
     def get_auto_lifts(self, team_id: str) -> tuple[AutoLift, ...]: ...
     def get_team(self, team_id: str) -> Team: ...
     def find_key_owner(self, prefix: str) -> str | None: ...
-    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult: ...
+    def probe(self, team_id: str, key_prefix: str | None = None, *, endpoint: str | None = None,
+              model: str | None = None) -> ProbeResult:
+        """What the gateway answers now for the team's request with that key to `endpoint` (default
+        `/v1/chat/completions`) for `model` (default: any model the team may use)."""
+        ...
+    def find_request(self, request_id: str) -> RequestRecord | None:
+        """The gateway's record of one request, by its request id (`X-Vercel-Id`) or generation id."""
+        ...
     def list_held_teams(self, hold: HoldKind, reason: str, *, source: Source = "automated",
                         limit: int = 100) -> tuple[HeldTeam, ...] | None:
         """The teams whose active `hold` (the billing hold, or that restriction flag) from `source`
@@ -135,6 +144,23 @@ class HumanQueue(Protocol):
         ...
     def remove_cases(self, case_ids: Collection[str]) -> int:
         """Delete the messages of all these cases in one pass over the queue; how many were deleted."""
+        ...
+
+
+class ProactiveCases(Protocol):
+    """Each team's proactive case (the cases table on AWS): one record per team, written with
+    conditions, so of concurrent signals for a team exactly one opens its case and the rest join it."""
+
+    def get(self, team_id: str) -> ProactiveRecord | None: ...
+    def claim(self, record: ProactiveRecord, replacing: str | None) -> bool:
+        """Make `record` the team's: when it has none (`replacing` None) or its case is still
+        `replacing` (that case closed). False when another signal got there first."""
+        ...
+    def join(self, team_id: str, case_id: str, denied: int, window_end: datetime) -> bool:
+        """Count a later signal towards the team's case; False when the record names another case."""
+        ...
+    def release(self, team_id: str, case_id: str) -> None:
+        """Give the record back (its case never started)."""
         ...
 
 
@@ -264,8 +290,9 @@ class RequesterDirectory(Protocol):
         """The ticket and its comments from Zendesk's API (a delivery that carried no text), or None."""
         ...
 
-# What an event kept on the intake dead-letter queue was: how a replay maps it again
-IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "unknown"]
+# What an event kept on the intake dead-letter queue was: how a replay maps it again ("denial": a
+# gateway denial signal, which the SignalsFunction takes; the others reach the IntakeFunction)
+IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "denial", "unknown"]
 
 
 class DeadLetters(Protocol):

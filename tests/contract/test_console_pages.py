@@ -21,8 +21,8 @@ from markupsafe import escape
 from unblock.console import stats, views
 from unblock.domain.cases import Case
 from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
-from unblock.domain.models import Escalation, Finding, FixRecord, Report, StaffDecision
-from unblock.domain.platform_model import HeldTeam
+from unblock.domain.models import Escalation, Finding, FixRecord, Report, Signal, StaffDecision
+from unblock.domain.platform_model import HeldTeam, RequestRecord
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SLA = timedelta(hours=4)
@@ -42,7 +42,8 @@ FIELDS = {
              "facts.value", "finding.summary", "evidence.key", "evidence.value (JSON)",
              "evidence.nested (JSON)", "verification.reason", "escalation.reason", "fix.actor", "fix.reason",
              "fix.before (JSON)", "decision.actor", "decision.note", "customer_reply", "internal_note", "path",
-             "incident_id"],
+             "incident_id", "signal.snippet", "request.request_id", "request.generation_id", "request.key_prefix",
+             "request.endpoint", "request.model", "request.error_type", "request.message"],
     "search": [*CASE_ROW, "query"],
     "closed": CASE_ROW,
     "incidents": ["incident_id", "cause.code", "cause.reason"],
@@ -70,8 +71,14 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
     fix = FixRecord(case_id=v("case_id"), team_id=v("team_id"), fix="lift_risk_hold", status="proposed",
                     actor=v("fix.actor"), at=NOW, before={"reason": v("fix.before")}, after={}, reason=v("fix.reason"))
     decision = StaffDecision(decision="approve", actor=v("decision.actor"), note=v("decision.note"), decided_at=NOW)
+    # what the customer saw, and a request-log record as another adapter might give it
+    signal = Signal(code="gateway.access_denied", snippet=v("signal.snippet"))
+    record = RequestRecord.model_construct(
+        request_id=v("request.request_id"), generation_id=v("request.generation_id"), team_id=v("team_id"),
+        key_prefix=v("request.key_prefix"), at=NOW, endpoint=v("request.endpoint"), model=v("request.model"),
+        status=403, error_type=v("request.error_type"), message=v("request.message"))
     common = dict(team_id=v("team_id"), report=report, findings=[finding], created_at=NOW - timedelta(hours=5),
-                  updated_at=NOW, priority="high")
+                  updated_at=NOW, priority="high", signals=[signal], request=record)
     waiting = Case(case_id=v("case_id"), status="awaiting_staff", outcome="escalated", **common,
                    escalation=Escalation(reason=v("escalation.reason"), priority="high", findings=[finding],
                                          proposed_fixes=["lift_risk_hold"], must_rotate_key=True, queued_at=NOW),

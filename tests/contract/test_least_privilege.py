@@ -184,6 +184,19 @@ def _scenarios(app: Any) -> None:
     [replayed] = app.client.replay()
     app.wait(replayed.detail)
 
+    # denial signals: one opens a proactive case (a key repair), a later one joins it, a bad one is kept
+    from tests.workflow.test_proactive import signal
+
+    window = app.clock.now() - timedelta(minutes=5)
+    opened = app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window))  # a staff hold: waits for staff
+    app.wait(opened["case_id"])
+    app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window + timedelta(minutes=5)))
+    app.put_event(signal("team_StaffB1ll1ngHo1d00000000", window, denied=50, total=10))
+    app.decide(opened["case_id"], "reject")
+    while kept := app.console.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in kept:
+            app.console.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
     # an execution that died: the diagnosis and the escalation that should catch it fail at once
     app.stack.faults["DiagnoseFunction.check_restrictions"] = [RuntimeError("down")]
     app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]
@@ -301,7 +314,9 @@ def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
         return [(call.action, [_arn("dynamodb", f"table/{t}{suffix}")]) for t in tables]
     if call.service == "sqs":
         name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[-1] if "QueueUrl" in p else p["QueueName"]
-        return [(call.action, [_arn("sqs", name)])]
+        # SQS authorizes SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch by the
+        # single-message action (there is no IAM action of the batch's name)
+        return [(call.action.removesuffix("Batch"), [_arn("sqs", name)])]
     if call.service == "states":
         arn = p.get("executionArn") or p.get("stateMachineArn")
         return [(call.action, [arn] if arn else machines)]  # a task token: its state machine's

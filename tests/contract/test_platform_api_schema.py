@@ -85,6 +85,7 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
         HeldTeam,
         Invoice,
         Key,
+        RequestRecord,
         Restriction,
         Team,
         TeamMember,
@@ -115,7 +116,7 @@ def test_the_document_describes_every_field_of_the_read_models() -> None:
                 continue
             assert _traits(props[name], doc) == _traits(model_schema["properties"][name], own), f"{where}.{name}"
 
-    for model in (Team, Billing, Key, Restriction, AutoLift, Entitlements, ProbeResult, HeldTeam):
+    for model in (Team, Billing, Key, Restriction, AutoLift, Entitlements, ProbeResult, HeldTeam, RequestRecord):
         compare(model, components[model.__name__], model.__name__)
     compare(TeamMember, components["Member"], "Member")  # the API's name for a team's member
     compare(Invoice, components["Billing"]["properties"]["invoices"]["items"], "Billing.invoices[]")

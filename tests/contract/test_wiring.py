@@ -18,6 +18,9 @@ def test_each_trigger_reaches_the_function_the_template_names():
 
     assert (wiring.ticket_events, wiring.webhooks, wiring.schedule) == ("IntakeFunction", "WebhookFunction",
                                                                          "RecheckFunction")
+    assert wiring.denial_signals == "SignalsFunction"
+    signals = TEMPLATE["Resources"]["SignalsFunction"]["Properties"]["Events"]["RequestsDenied"]["Properties"]
+    assert signals["EventBusName"] == {"Ref": wiring.ticket_bus}  # the same own bus as the ticket rule
     mapping = TEMPLATE["Resources"]["NotifyOutboxMapping"]["Properties"]
     assert (wiring.outbox.function, wiring.outbox.batch_size) == ("NotifyFunction", mapping["BatchSize"])
 

@@ -1,5 +1,6 @@
-"""Fixtures for the unit tests: a FixedClock at NOW and the sandbox platform over a moto
-DynamoDB table (HASH key `pk`, PAY_PER_REQUEST), created once per test function.
+"""Fixtures for the unit tests: a FixedClock at NOW and the sandbox platform over an in-memory
+table (memory_table.py), created once per test function; `dynamodb_table` is the same table on
+moto (HASH key `pk`, PAY_PER_REQUEST) for tests of the adapter itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from memory_table import MemoryTable
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
 from unblock.domain.fixes import MemoryLedger
@@ -28,7 +30,15 @@ def boto_session() -> boto3.Session:
 
 
 @pytest.fixture
-def table(boto_session: boto3.Session) -> Iterator[Any]:
+def table() -> MemoryTable:
+    """The sandbox platform's table, in memory: domain and property tests run the real
+    SandboxPlatform (its own team transforms) without a mock (memory_table.py)."""
+    return MemoryTable()
+
+
+@pytest.fixture
+def dynamodb_table(boto_session: boto3.Session) -> Iterator[Any]:
+    """The same table on moto, for tests whose subject is the adapter over DynamoDB."""
     # a name of its own and deleted after: a mock_aws nested in a session-wide one keeps its data
     with mock_aws():
         table = boto_session.resource("dynamodb").create_table(

@@ -147,6 +147,27 @@ def test_every_read_answers_what_the_sandbox_holds(api: HttpPlatform, platform: 
     assert api.probe(OTHER_TEAM_ID).status == 200
 
 
+def test_the_request_log_and_the_probe_on_a_model_answer_as_the_sandbox(
+        api: HttpPlatform, platform: SandboxPlatform) -> None:
+    from unblock.domain.platform_model import Seed
+
+    record = {"request_id": "iad1::sfo1::7xk2p-1764151200000-3f9a0c1d2e4b", "generation_id": "gen_01K8HTTPTEST00000",
+              "team_id": TEAM_ID, "key_prefix": KEY_PREFIX, "at": "2026-11-26T09:40:00Z",
+              "endpoint": "/v1/chat/completions", "model": "openai/gpt-5", "status": 403,
+              "error_type": "no_providers_available", "message": "Free tier users do not have access to this model."}
+    policy = {"free_tier_restricted": ["openai/gpt-5"]}
+    platform.load(Seed.model_validate({"teams": [make_team(billing={"credits": {"tier": "free"}})],
+                                       "requests": [record], "model_policy": policy}))
+    assert api.find_request(record["request_id"]) == platform.find_request(record["request_id"])
+    assert api.find_request("gen_01K8HTTPTEST00000") is not None
+    assert api.find_request("gen_nosuch0000000") is None
+    assert api.find_request("not a/valid id") is None
+    refused = api.probe(TEAM_ID, KEY_PREFIX, endpoint="/v1/chat/completions", model="openai/gpt-5")
+    assert refused == platform.probe(TEAM_ID, KEY_PREFIX, model="openai/gpt-5")
+    assert (refused.status, refused.error_type) == (403, "no_providers_available")
+    assert api.probe(TEAM_ID, KEY_PREFIX, model="openai/gpt-4o-mini").status == 200
+
+
 def test_no_key_secret_nor_its_hash_is_ever_served(server: Any, seed: Any) -> None:
     team_id = seed()
     http = urllib3.PoolManager()
@@ -394,7 +415,7 @@ def test_from_env_names_what_is_missing(env: dict[str, str], message: str) -> No
 
 
 @pytest.fixture
-def secrets(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def secrets(dynamodb_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Secrets Manager (moto, inside the unit tests' mock) and a clean Powertools cache."""
     import boto3
     from aws_lambda_powertools.utilities import parameters
@@ -454,3 +475,13 @@ def test_platform_serve_is_a_cli_command() -> None:
 def test_timestamps_cross_the_wire_unchanged(api: HttpPlatform, seed: Any) -> None:
     team_id = seed(make_team(billing={"hold": {"since": ago(minutes=90)}}))
     assert api.get_billing(team_id).hold.since == NOW - timedelta(minutes=90)
+
+
+def test_an_api_without_the_request_log_identifies_nothing_by_it(server: Any, seed: Any, monkeypatch: Any) -> None:
+    """GET /v1/requests is optional: an operator's API that predates it answers 404, not an error."""
+    import unblock_dev.api_server as api_server
+
+    seed()
+    monkeypatch.setattr(api_server, "ROUTES", [r for r in api_server.ROUTES if "requests" not in r[0].pattern])
+    api = HttpPlatform(server.url, TOKEN, read_timeout=READ_TIMEOUT, retries=0)
+    assert api.find_request("iad1::sfo1::7xk2p-1764151200000-3f9a0c1d2e4b") is None

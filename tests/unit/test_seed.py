@@ -17,6 +17,12 @@ from unit_support import KEY_PREFIX, KEY_SECRET, make_key, make_team, other_team
 DEFAULT_SEED = Path(__file__).resolve().parents[2] / "events" / "platform.json"
 
 
+@pytest.fixture
+def table(dynamodb_table: Any) -> Any:
+    """Loading a seed is the adapter's own work on DynamoDB (batch writes, pointers): on moto."""
+    return dynamodb_table
+
+
 def seed_json(*teams: dict[str, Any]) -> str:
     return json.dumps({"teams": list(teams)})
 

@@ -15,7 +15,8 @@ from unblock_dev.commands import decide as decide_cmd
 from unblock_dev.commands import start as start_cmd
 
 RESULT_KEYS = {"case_id", "outcome", "team_id", "findings", "fixes_applied", "verified", "escalation",
-               "customer_reply", "requester_verified", "incident_id", "follow_ups", "mode", "shadow", "trace"}
+               "customer_reply", "requester_verified", "incident_id", "signals", "follow_ups", "mode", "shadow",
+               "trace"}
 
 
 def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,6 +37,15 @@ def test_run_json_prints_exactly_one_result_object():
     assert [f["code"] for f in result["findings"]] == ["billing.ok", "key.ok", "restrictions.risk_hold"]
     assert result["escalation"]["proposed_fixes"] == ["lift_risk_hold"]
     assert result["trace"]["states"][0] == "OpenCase" and result["trace"]["states"][-1] == "Escalate"
+    assert result["signals"] == ["gateway.access_denied"]  # every Result carries what the customer saw
+
+
+def test_run_readable_output_shows_what_the_customer_saw():
+    done = _unblock("run", "events/ticket-model-restricted.json")
+
+    assert done.returncode == 0, done.stderr
+    assert "customer saw:" in done.stdout and "gateway.model_restricted" in done.stdout
+    assert "customer_action" in done.stdout and "buy AI Gateway credits" in done.stdout
 
 
 def test_run_readable_output_shows_path_findings_fix_and_reply():
@@ -85,8 +95,11 @@ def test_console_prints_a_one_time_sign_in_url_first_and_stops_on_ctrl_c():
     env = os.environ | {"PYTHONPATH": os.pathsep.join(str(p) for p in (ROOT / "functions", ROOT / "tools", ROOT))}
     for var in [v for v in env if v.startswith(("AWS_", "POWERTOOLS_"))]:
         env.pop(var)
+    # Ctrl-C as a terminal sends it: a runner started in the background (nohup, `&` in a script) ignores
+    # SIGINT, and its children would inherit that and never see the KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-m", "unblock_dev.cli", "console", "--port", "0"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()

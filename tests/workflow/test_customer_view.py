@@ -258,3 +258,14 @@ def test_without_node_the_demo_says_in_one_line_that_the_ai_sdks_call_is_skipped
     assert intro.startswith("AI SDK calls skipped: node is not installed") and intro.count("\n") == 2
     assert shown.splitlines()[0].startswith("customer's call before: openai.PermissionDeniedError")
     assert len(shown.splitlines()) == 2 and "AI SDK" not in shown
+
+
+def test_a_free_tier_team_is_refused_a_model_its_credits_do_not_cover(gateway):
+    """model_policy in the seed: the customer's own SDK call sees the gateway's refusal, other models work."""
+    free = "team_FreeCred1tsMode100000000"
+    c = client(gateway, free)
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        c.chat.completions.create(model="anthropic/claude-sonnet-4", messages=MESSAGES)  # type: ignore[arg-type]
+    assert refused.value.body["type"] == "no_providers_available"  # type: ignore[index]
+    assert "Free tier users do not have access to this model" in refused.value.body["message"]  # type: ignore[index]
+    assert c.chat.completions.create(model="openai/gpt-4o-mini", messages=MESSAGES).choices  # type: ignore[arg-type]

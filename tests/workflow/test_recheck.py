@@ -188,24 +188,30 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
 
 
 def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
-    import time
+    import threading
 
     from unblock.handlers import diagnose
 
     result = app.run(load_event("ticket-expired-card.json"))
     _mend_card(app, result.team_id)  # the automated hold is now stale
     real = diagnose.check
+    rerun_checking, next_pass_done = threading.Event(), threading.Event()
 
-    def slow(name, case):
+    def held(name, case):
         if name == "billing":
-            time.sleep(3)  # the re-run is still running when the next pass comes
+            rerun_checking.set()
+            next_pass_done.wait(60)  # the re-run is still running when the next pass comes
         return real(name, case)
 
-    monkeypatch.setattr(diagnose, "check", slow)
+    monkeypatch.setattr(diagnose, "check", held)
     app.clock.advance(timedelta(minutes=16))
-    assert app.recheck()["actions"][result.case_id] == "rerun"
-    app.clock.set(app.client.store.get(result.case_id).next_check_at)
-    assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
+    try:
+        assert app.recheck()["actions"][result.case_id] == "rerun"
+        assert rerun_checking.wait(60)  # the re-run has opened its case and is checking
+        app.clock.set(app.client.store.get(result.case_id).next_check_at)
+        assert app.recheck()["actions"][result.case_id] == "backed_off"  # the first re-run still runs
+    finally:
+        next_pass_done.set()
 
     case = app.wait_for(result.case_id, lambda c: c.status == "closed")
     assert case.outcome == "auto_fixed"

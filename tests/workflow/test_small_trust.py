@@ -77,8 +77,9 @@ def test_a_delivery_that_opens_no_case_says_what_the_function_answered(app, body
 
 
 def test_unblock_run_prints_the_answer_of_a_zendesk_comment_event_and_no_metrics_warning(tmp_path):
-    sample = load_event("zendesk-ticket-created.json", unique=False)
-    sample["body"]["type"] = "zen:event-type:ticket.comment_added"
+    # the requester's comment on a ticket unblock has no case for: taken, and nothing to run
+    sample = load_event("zendesk-comment-added.json", unique=False)
+    sample["body"]["detail"]["id"] = "990077"
     from unblock.domain.tickets.webhooks import zendesk_signature
 
     ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
@@ -91,7 +92,7 @@ def test_unblock_run_prints_the_answer_of_a_zendesk_comment_event_and_no_metrics
 
     assert done.returncode == 0, done.stderr
     ignored, fixed = (json.loads(line) for line in done.stdout.splitlines())
-    assert ignored["case_id"] is None and ignored["status"] == 200 and "opens no case" in ignored["answer"]["ignored"]
+    assert ignored["case_id"] is None and ignored["status"] == 200 and "no case" in ignored["answer"]["ignored"]
     assert fixed["outcome"] == "auto_fixed"
     assert "No application metrics to publish" not in done.stderr
 

@@ -144,3 +144,33 @@ def _receive_counts(app, url):
 
     queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[url.rsplit("/", 1)[1]]
     return {m.id: m.approximate_receive_count for m in queue._messages}
+
+
+def test_a_lapsed_staff_wait_goes_back_to_staff_and_the_customer_hears_nothing_new(app):
+    """Issue 22.5: a wait whose heartbeat lapses fails with States.HeartbeatTimeout, as on Step
+    Functions: BackToStaff queues the case for staff again (a new task token, the same reply), never
+    TimedOut -> CloseCase with the 14-day "nobody reviewed" reply. A staff decision then ends it."""
+    from tests.support import take_human_queue_messages
+    from unblock_dev.local.timings import Timings
+
+    with app.stack.retimed(Timings(staff_heartbeat_seconds=5)):  # only this execution's waits are short
+        first = app.run(load_event("ticket-fraud-review.json"))
+    waiting = app.client.store.get(first.case_id)
+    assert waiting.status == "awaiting_staff"
+
+    # the wait lapses: the case waits for staff again with a new token (or, as moto had it, closes)
+    lapsed = {None, waiting.task_token}
+    again = app.wait_for(first.case_id, lambda c: c.status == "closed" or c.task_token not in lapsed, timeout=60)
+
+    assert again.status == "awaiting_staff" and app.client.execution_status(first.case_id) == "RUNNING"
+    assert again.customer_reply == waiting.customer_reply
+    history = app.client.sfn.get_execution_history(executionArn=app.client.execution_arn(first.case_id))["events"]
+    lapses = [e["taskTimedOutEventDetails"]["error"] for e in history if e["type"] == "TaskTimedOut"]
+    assert lapses[:1] == ["States.HeartbeatTimeout"]
+    states = app.client.trace(first.case_id).states
+    assert states[states.index("BackToStaff") - 1:][:3] == ["Escalate", "BackToStaff", "Escalate"]
+    assert "TimedOut" not in states and "CloseCase" not in states
+
+    final = app.decide(first.case_id, "resolve", actor="staff:dana")
+    assert final.outcome == "escalated" and app.client.store.get(first.case_id).resolution == "resolved"
+    take_human_queue_messages(app, {first.case_id})

@@ -42,6 +42,8 @@ class _Body(BaseModel):
 
 class ProbeRequest(_Body):
     key_prefix: str | None = Field(default=None, min_length=1, max_length=200)
+    endpoint: str | None = Field(default=None, min_length=1, max_length=200)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ResyncKeyRequest(_Body):
@@ -179,7 +181,19 @@ def _held_teams(r: _Request) -> tuple[int, Any]:
 
 def _probe(r: _Request) -> tuple[int, Any]:
     body: ProbeRequest = r.json(ProbeRequest, required=False)
-    return 200, r.platform.probe(r.team_id, body.key_prefix).model_dump(mode="json")
+    answer = r.platform.probe(r.team_id, body.key_prefix, endpoint=body.endpoint, model=body.model)
+    return 200, answer.model_dump(mode="json")
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$")
+
+
+def _request(r: _Request) -> tuple[int, Any]:
+    request_id = r.params["request_id"]
+    record = r.platform.find_request(request_id) if _REQUEST_ID.match(request_id) else None
+    if record is None:
+        raise ApiError(404, "request_not_found", f"no request {request_id!r} in the log")
+    return 200, record.model_dump(mode="json")
 
 
 def _fix(name: str) -> Action:
@@ -233,6 +247,7 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Action]]] = [
     (_route("/v1/lookup/team-by-owner-email/{owner_email}"), {"GET": _lookup("owner_email")}),
     (_route("/v1/lookup/key-owner/{prefix}"), {"GET": _key_owner}),
     (_route("/v1/teams/{team_id}/probe"), {"POST": _probe}),
+    (_route("/v1/requests/{request_id}"), {"GET": _request}),
     (_route("/v1/holds"), {"GET": _held_teams}),
     (_route("/v1/teams/{team_id}/fixes/clear-billing-hold"), {"POST": _fix("clear_billing_hold")}),
     (_route("/v1/teams/{team_id}/fixes/resync-key"), {"POST": _fix("resync_key")}),

@@ -71,12 +71,12 @@ def run_wave(app: LocalApp, seed: Seed, out: TextIO | None = None) -> list[tuple
     return rows
 
 
-def _alerts(app: LocalApp) -> Callable[[], list[str]]:
+def _alerts(app: LocalApp, queue: str = "demo-staff-alerts") -> Callable[[], list[str]]:
     """The subjects of what is published on the staff alerts topic from now on (a queue subscribed to it)."""
     import boto3
 
     sqs, sns = app.client.sqs, boto3.client("sns")
-    url = sqs.create_queue(QueueName="demo-staff-alerts")["QueueUrl"]
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=app.stack.outputs["StaffAlertsTopicArn"], Protocol="sqs", Endpoint=arn)
 
@@ -285,6 +285,11 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
         rows += run_conversation_demo(app, seed, out)
         out.write("\n")
         rows += run_incident_demo(app, seed, out, view)
+        if view is not None:  # the customers' own calls, through the gateway, are what signals the wave
+            from unblock_dev.demo_proactive import run_proactive_demo
+
+            out.write("\n")
+            rows += run_proactive_demo(app, seed, out, view, _alerts(app, "demo-proactive-alerts"))
         out.write("\n")
         rows += run_adopt_demo(app, seed, out)
     finally:

@@ -5,7 +5,8 @@ requesters through the same adapter code as a deployed stack (unblock.adapters.z
 Zendesk: GET /api/v2/users/{id}.json -> {"user": {"id", "email", "verified", "active"}};
 GET /api/v2/tickets/{id}.json and /api/v2/tickets/{id}/comments.json (a ticket whose delivery
 carried no text: `zendesk_tickets` in the file, or `tickets` set by a test);
-PUT /api/v2/tickets/{id}.json (a comment) -> 200. Discourse: GET /u/{username}/emails.json ->
+PUT /api/v2/tickets/{id}.json (a comment) -> 200; POST /api/v2/tickets.json (Create Ticket) -> 201
+with the ticket's id (the same id again for a repeated Idempotency-Key). Discourse: GET /u/{username}/emails.json ->
 {"email", "secondary_emails", "unconfirmed_emails"}; POST /posts.json -> 200. Everything
 posted is kept in `posted`, and every look-up in `looked_up`, for the demo and tests to read.
 """
@@ -30,6 +31,8 @@ class SandboxHelpDesk:
         self.tickets: dict[str, dict[str, Any]] = {str(t["ticket"]["id"]): t for t in users.get("zendesk_tickets", [])}
         self.posted: list[dict[str, Any]] = []
         self.looked_up: list[str] = []  # the user look-ups asked, by path
+        self.created: dict[str, int] = {}  # tickets created (Zendesk), by idempotency key
+        self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
     @classmethod
@@ -81,7 +84,13 @@ class SandboxHelpDesk:
             def _record(self) -> None:
                 length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                desk.posted.append({"method": self.command, "path": self.path, "body": body})
+                desk.posted.append({"method": self.command, "path": self.path, "body": body,
+                                    "idempotency_key": self.headers.get("Idempotency-Key")})
+                if self.command == "POST" and self.path == "/api/v2/tickets.json":  # Create Ticket
+                    key = self.headers.get("Idempotency-Key")
+                    with desk.lock:
+                        ticket_id = desk.created.setdefault(key or str(len(desk.created)), 90000 + len(desk.created))
+                    return self._send(201, {"ticket": {"id": ticket_id, **body.get("ticket", {})}})
                 self._send(200, {"ok": True})
 
             do_PUT = do_POST = _record  # noqa: N815 - the stdlib's names

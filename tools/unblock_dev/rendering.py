@@ -13,6 +13,13 @@ def render(result: Result, out: TextIO) -> None:
     out.write(f"case {r.case_id}: {r.outcome}   team {r.team_id or '(not identified)'}\n")
     out.write(f"path: {' -> '.join(r.trace.states)}\n")
     out.write(f"      {r.trace.state_transitions} state transitions, {r.trace.lambda_invocations} Lambda invocations\n")
+    if r.signals:
+        from unblock.domain.tickets.signal_catalogue import BY_CODE
+
+        out.write("customer saw:\n")
+        for code in r.signals:
+            spec = BY_CODE.get(code)
+            out.write(f"  {code:<40} {spec.explanation if spec else ''}\n")
     for f in r.findings:
         out.write(f"  [{f.disposition:<15}] {f.code:<40} {f.summary}\n")
     if r.fixes_applied:

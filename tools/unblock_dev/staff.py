@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
@@ -38,14 +38,28 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    """`check()` until it returns something (executions run asynchronously), or StaffError."""
+class Changes(Protocol):
+    """Something happening on a stack, for waiters to look again (the embedded stack's activity)."""
+
+    def mark(self) -> int: ...
+
+    def wait_after(self, mark: int, timeout: float) -> None: ...
+
+
+def poll(check: Callable[[], T | None], timeout: float, what: str, changes: Changes | None = None) -> T:
+    """`check()` until it returns something (executions run asynchronously), or StaffError: every
+    50 ms, or with `changes` as soon as something happened on the stack (at least every 0.5 s)."""
     deadline = time.monotonic() + timeout
-    while (found := check()) is None:
+    while True:
+        seen = changes.mark() if changes is not None else 0
+        if (found := check()) is not None:
+            return found
         if time.monotonic() > deadline:
             raise StaffError(f"{what} within {timeout:.0f}s")
-        time.sleep(0.05)
-    return found
+        if changes is None:
+            time.sleep(0.05)
+        else:
+            changes.wait_after(seen, 0.5)
 
 
 class StackClient:
@@ -60,6 +74,7 @@ class StackClient:
 
         self.outputs = outputs
         self.clock: Clock = clock or SystemClock()
+        self.changes: Changes | None = None  # a deployed stack is polled; the embedded one says when it moved
         self.sfn = boto3.client("stepfunctions")
         self.sqs = boto3.client("sqs")
         cases_table = boto3.resource("dynamodb").Table(outputs["CasesTableName"])
@@ -110,7 +125,7 @@ class StackClient:
                 return case
             return None
 
-        return poll(settled, timeout, f"case {case_id} did not settle")
+        return poll(settled, timeout, f"case {case_id} did not settle", self.changes)
 
     def trace(self, case_id: str, execution_arn: str | None = None) -> Trace:
         events: list[Any] = []
@@ -151,13 +166,17 @@ class StackClient:
     def queued_evidence(self, case_id: str) -> dict[str, Any] | None:
         """The escalation message as staff see it on the human queue (left in place, but received
         once: for tests that check what was queued, never for display)."""
-        resp = self.sqs.receive_message(QueueUrl=self.outputs["HumanQueueUrl"], MaxNumberOfMessages=10,
-                                        VisibilityTimeout=0, MessageAttributeNames=["All"])
-        for msg in resp.get("Messages", []):
-            body: dict[str, Any] = json.loads(msg["Body"])
-            if body.get("case_id") == case_id:
-                return body
-        return None
+        url = self.outputs["HumanQueueUrl"]
+        found, handles = None, []
+        # page past the first ten (other cases wait too): each batch hidden while the next is read
+        while found is None and (batch := self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                MessageAttributeNames=["All"]).get("Messages", [])):
+            handles += [m["ReceiptHandle"] for m in batch]
+            found = next((b for m in batch if (b := json.loads(m["Body"])).get("case_id") == case_id), None)
+        for handle in handles:  # visible again, as they were
+            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        return found
 
     def result(self, case: Case) -> Result:
         escalation = None
@@ -171,8 +190,8 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), follow_ups=case.follow_ups,
-                      mode=case.mode,
+                      incident_id=self.incidents.incident_of(case.case_id), signals=case.signal_codes,
+                      follow_ups=case.follow_ups, mode=case.mode,
                       shadow=case.shadow.model_dump(mode="json", include={"outcome", "reason", "fixes", "reply"})
                       if case.shadow else None,
                       trace=self.trace(case.case_id, case.execution_arn))
@@ -192,7 +211,7 @@ class StackClient:
 
     # --- replay ----------------------------------------------------------------------------
     def replay(self) -> list[Any]:
-        """Re-drive the events kept on the intake dead-letter queue through the intake function."""
+        """Re-drive the events kept on the intake dead-letter queue through the function that refused them."""
         import boto3
 
         from unblock.adapters.dead_letters import FailedIntakeEvents, IntakeDeadLetters
@@ -200,7 +219,10 @@ class StackClient:
         lam = boto3.client("lambda")
 
         def redrive(event: dict[str, Any]) -> Any:
-            resp = lam.invoke(FunctionName=self.outputs["IntakeFunctionName"], Payload=json.dumps(event).encode())
+            # a denial signal goes back to the function its rule reaches; everything else to the intake
+            denial = event.get("replay", {}).get("kind") == "denial"
+            function = self.outputs["SignalsFunctionName" if denial else "IntakeFunctionName"]
+            resp = lam.invoke(FunctionName=function, Payload=json.dumps(event).encode())
             payload = json.loads(resp["Payload"].read() or b"null")
             if resp.get("FunctionError"):
                 raise StaffError(str(payload.get("errorMessage")))

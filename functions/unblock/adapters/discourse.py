@@ -101,6 +101,8 @@ class DiscourseNotifier:
     def deliver(self, reply: OutgoingReply) -> None:
         if reply.destination != "discourse":
             raise DeliveryRejected(f"a {reply.destination} reply sent to Discourse", destination="discourse")
+        if reply.ticket_id is None:  # a new ticket (a proactive case's) is Zendesk's
+            raise DeliveryRejected("a new-ticket reply sent to Discourse", destination="discourse")
 
         def post(body: dict[str, Any]) -> Callable[[], None]:
             return lambda: self.api.create_post(body)

@@ -39,6 +39,7 @@ from unblock.domain.platform_model import (
     Hold,
     HoldKind,
     Key,
+    RequestRecord,
     Restriction,
     Source,
     Team,
@@ -320,9 +321,24 @@ class HttpPlatform:
             raise PlatformApiError(f"{path}: the answer breaks the contract (team_id)")
         return str(data["team_id"])
 
-    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult:
+    def find_request(self, request_id: str) -> RequestRecord | None:
+        """`GET /v1/requests/{id}`: the request log's record by request or generation id (404
+        `request_not_found`; any 404, so an admin API without the log still identifies by slug or email)."""
+        path = f"/v1/requests/{_seg(request_id)}"
+        status, data = self._call("GET", path)
+        if status == 200:
+            return self._parse(RequestRecord, data, "request")
+        if status == 404:  # not in the log, or an API that keeps no log (optional): identify otherwise
+            return None
+        raise self._fail("GET", path, status, data)
+
+    def probe(self, team_id: str, key_prefix: str | None = None, *, endpoint: str | None = None,
+              model: str | None = None) -> ProbeResult:
         path = f"/v1/teams/{_seg(team_id)}/probe"
-        status, data = self._call("POST", path, body={"key_prefix": key_prefix})
+        body: dict[str, Any] = {"key_prefix": key_prefix}
+        # only what the ticket or the request log named: an API that predates them sees the old body
+        body |= {k: v for k, v in (("endpoint", endpoint), ("model", model)) if v}
+        status, data = self._call("POST", path, body=body)
         if status == 200:
             return self._parse(ProbeResult, data, "probe")
         if status == 404 and self._error_code(data) == "team_not_found":

@@ -25,6 +25,8 @@ from unblock.domain.platform_model import (
     Hold,
     HoldKind,
     Key,
+    ModelPolicy,
+    RequestRecord,
     Restriction,
     Seed,
     Source,
@@ -53,6 +55,13 @@ class SandboxPlatform:
                     batch.put_item(Item={"pk": f"email#{team.owner_email}", "team_id": team.team_id})
                 for key in team.keys:
                     batch.put_item(Item={"pk": f"key#{key.prefix}", "team_id": team.team_id})
+            # the gateway's request log, found by request id or generation id, and its model policy
+            for record in seed.requests:
+                doc = record.model_dump_json()
+                batch.put_item(Item={"pk": f"request#{record.request_id}", "doc": doc})
+                if record.generation_id:
+                    batch.put_item(Item={"pk": f"request#{record.generation_id}", "doc": doc})
+            batch.put_item(Item={"pk": "policy#models", "doc": seed.model_policy.model_dump_json()})
 
     @staticmethod
     def _team_item(team: Team, version: int) -> dict[str, Any]:
@@ -117,10 +126,20 @@ class SandboxPlatform:
     def get_auto_lifts(self, team_id: str) -> tuple[AutoLift, ...]:
         return self.get_team(team_id).auto_lifts
 
-    def probe(self, team_id: str, key_prefix: str | None = None) -> ProbeResult:
+    def probe(self, team_id: str, key_prefix: str | None = None, *, endpoint: str | None = None,
+              model: str | None = None) -> ProbeResult:
         team = self.get_team(team_id)
         key = rules.find_key(team.keys, key_prefix) if key_prefix else None
-        return rules.answer(team, key, self._clock.now(), key_named=key_prefix is not None)
+        return rules.answer(team, key, self._clock.now(), key_named=key_prefix is not None, model=model,
+                            policy=self.model_policy())
+
+    def model_policy(self) -> ModelPolicy:
+        item = self._get("policy#models")
+        return ModelPolicy.model_validate_json(item["doc"]) if item else ModelPolicy()
+
+    def find_request(self, request_id: str) -> RequestRecord | None:
+        item = self._get(f"request#{request_id}")
+        return RequestRecord.model_validate_json(item["doc"]) if item else None
 
     def _teams(self) -> list[Team]:
         scan_kwargs: dict[str, Any] = {"FilterExpression": "begins_with(pk, :t)",

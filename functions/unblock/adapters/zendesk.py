@@ -79,6 +79,20 @@ class ZendeskApi:
         send(self.http, "PUT", ("api", "v2", "tickets", f"{ticket_id}.json"), {"ticket": ticket},
              self.authorization(self.account.user, token))
 
+    def create_ticket(self, ticket: dict[str, Any], idempotency_key: str) -> str:
+        """Tickets API, Create Ticket: `POST /api/v2/tickets.json` with `{"ticket": {...}}` (a `requester`
+        `{"email", "name"}` is found or created by Zendesk); 201 `{"ticket": {"id", ...}}`. The
+        `Idempotency-Key` header makes a retried create answer with the ticket it made the first time."""
+        token = secret_for_delivery(self.account, "Zendesk API token", "zendesk")
+        answer = send(self.http, "POST", ("api", "v2", "tickets.json"), {"ticket": ticket},
+                      {**self.authorization(self.account.user, token), "Idempotency-Key": idempotency_key})
+        try:
+            created = answer.json()["ticket"]["id"]
+        except (ValueError, KeyError, TypeError):
+            raise DeliveryRejected("zendesk POST /api/v2/tickets.json answered without a ticket id",
+                                   destination="zendesk", status=answer.status) from None
+        return str(created)
+
     # --- reads (requester look-ups): errors are LookupFailed -------------------------------
     def show_user(self, user_id: str, timeout: float) -> dict[str, Any]:
         headers = self.authorization(self.account.user, secret_for_lookup(self.account))
@@ -127,6 +141,9 @@ class ZendeskNotifier:
         note = reply.internal_note
         if note and self.console_url:
             note += f"\n\nIn the staff console: {self.console_url}/cases/{quote(reply.case_id, safe='')}"
+        if reply.new_ticket is not None:
+            return self._open_ticket(reply, note)
+        assert reply.ticket_id is not None  # the model holds a ticket_id or a new_ticket
         parts = (("internal_note", note, False), ("public", reply.public_body, True))
         last = "public" if reply.public_body else "internal_note"
         for part, body, public in parts:
@@ -137,6 +154,23 @@ class ZendeskNotifier:
                 ticket["status"] = ZENDESK_STATUS[reply.outcome]
                 ticket["additional_tags"] = ["unblock", f"unblock_{reply.outcome}"]
             self._once(reply.reply_id, part, self._update(reply.ticket_id, ticket))
+
+    def _open_ticket(self, reply: OutgoingReply, note: str | None) -> None:
+        """A proactive case's news for the team's owner: a new ticket whose requester is the owner
+        (the public reply is its first comment), then the internal note on it. Public first here:
+        the ticket does not exist before it; a retry finds it again by the idempotency key."""
+        assert reply.new_ticket is not None and reply.public_body
+        ticket: dict[str, Any] = {
+            "subject": reply.new_ticket.subject, "comment": {"body": reply.public_body, "public": True},
+            "requester": {"email": reply.new_ticket.requester_email,
+                          "name": reply.new_ticket.requester_email.split("@", 1)[0]},
+            "tags": ["unblock", "unblock_proactive"] + ([f"unblock_{reply.outcome}"] if reply.outcome else [])}
+        if reply.outcome in ZENDESK_STATUS:
+            ticket["status"] = ZENDESK_STATUS[reply.outcome]
+        ticket_id = self.api.create_ticket(ticket, reply.reply_id)
+        if note:
+            self._once(reply.reply_id, "internal_note",
+                       self._update(ticket_id, {"comment": {"body": note, "public": False}}))
 
     def _update(self, ticket_id: str, ticket: dict[str, Any]) -> Callable[[], None]:
         return lambda: self.api.update_ticket(ticket_id, ticket)

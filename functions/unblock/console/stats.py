@@ -59,6 +59,7 @@ def percentile(values: list[float], p: float) -> float | None:
 class Metrics:
     days: list[date] = field(default_factory=list)
     by_day: dict[date, Counter[str]] = field(default_factory=dict)  # outcome counts per day (cases opened)
+    by_signal: Counter[str] = field(default_factory=Counter)  # cases by what the customer saw
     total: int = 0
     closed: int = 0
     auto_fixed: int = 0
@@ -130,6 +131,7 @@ def metrics(cases: list[Case], now: datetime, sla: timedelta, days: int = 14) ->
         if c.shadow is not None:
             continue  # a shadow case did nothing: it counts towards the agreement rate only
         by_day[c.created_at.date()][c.outcome or "open"] += 1
+        m.by_signal.update(c.signal_codes)
         if c.status == "closed":
             m.closed += 1
             m.auto_fixed += c.outcome == "auto_fixed"

@@ -24,6 +24,7 @@ from unblock.domain.cases import Case
 from unblock.domain.fixes import fixes_for
 from unblock.domain.incidents import Incident, IncidentDecision, MemberCase
 from unblock.domain.platform_model import HeldTeam
+from unblock.domain.tickets.signal_catalogue import BY_CODE as SIGNALS
 
 NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics", "Metrics"),
        ("/incidents", "Incidents"))
@@ -78,7 +79,7 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("unblock.console", "templates"), autoescape=True,
                       undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(case_href=case_href, incident_href=incident_href, safe_url=safe_url, tojson_text=_json_text)
-    env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary)
+    env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary, signals=SIGNALS)
     env.tests["is_proactive"] = is_proactive  # a proactive case has no requester to verify (DESIGN.md "Incidents")
     env.globals["m"] = env.get_template("macros.html").module
     return env

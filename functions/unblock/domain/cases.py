@@ -18,8 +18,25 @@ from unblock.domain.models import (
     Outcome,
     Report,
     ShadowRun,
+    Signal,
     StaffDecision,
 )
+from unblock.domain.platform_model import RequestRecord
+
+
+class ProactiveLink(BaseModel):
+    """What the team's proactive case had found and done when the team's own ticket joined it
+    (DESIGN.md "Proactive cases"): the ticket's reply starts from it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    noticed_at: AwareDatetime
+    status: CaseStatus
+    outcome: Outcome | None = None
+    fixes: list[FixName] = []
+    fixed_at: AwareDatetime | None = None
+    verified: bool = False
 
 
 class Message(BaseModel):
@@ -52,6 +69,14 @@ class Case(BaseModel):
     # the requester speaks for the team (DESIGN.md "Who may act on which team"); decided at OpenCase
     requester_verified: bool = False
     report: Report
+    # what the customer saw (the ticket's signals, then the request log's), and the request-log
+    # record the ticket named: evidence staff see (DESIGN.md "Signals")
+    signals: list[Signal] = []
+    request: RequestRecord | None = None
+    identified_by: str | None = None
+    # what the customer called: the probe (and the verification after a fix) asks the same
+    endpoint: str | None = None
+    model: str | None = None
     findings: list[Finding] = []
     plan: NextStep | None = None
     fixes: list[FixRecord] = []
@@ -82,6 +107,11 @@ class Case(BaseModel):
     shadow: ShadowRun | None = None  # shadow mode: what unblock would have done
     reverts: list[FixRevert] = []  # fixes staff reverted, oldest first
     version: int = 0
+    # proactive cases (DESIGN.md "Proactive cases"): who is told (the team's owner, a new ticket) and
+    # the team's own tickets that joined it; a ticket case names the proactive case it joined
+    notify_email: str | None = None
+    joined_tickets: list[str] = []
+    proactive: ProactiveLink | None = None
 
     @property
     def verified(self) -> bool:
@@ -91,6 +121,10 @@ class Case(BaseModel):
     @property
     def reverted(self) -> list[FixName]:
         return [r.fix for r in self.reverts]
+
+    @property
+    def signal_codes(self) -> list[str]:
+        return list(dict.fromkeys(s.code for s in self.signals))
 
     @property
     def run_key(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from unblock.domain.models import ProbeResult
-from unblock.domain.platform_model import Billing, Key, Team
+from unblock.domain.platform_model import Billing, Key, ModelPolicy, Team
 
 PROPAGATION_WINDOW = timedelta(minutes=10)
 
@@ -66,8 +66,18 @@ def overdue_invoices(billing: Billing, now: datetime) -> list[str]:
     return [i.id for i in billing.invoices if i.status == "open" and i.due_at < now]
 
 
-def answer(team: Team, key: Key | None, now: datetime, *, key_named: bool) -> ProbeResult:
-    """The gateway's answer to a request from `team` with `key` (or its best key if none is named)."""
+# The gateway's refusal of a model that free credits do not cover: a 403 whose type is
+# `no_providers_available` (the AI SDK shows `RestrictedModelsError` inside), as customers quote it.
+MODEL_RESTRICTED = ProbeResult(
+    status=403, error_type="no_providers_available",
+    message="Free tier users do not have access to this model. Upgrade to paid credits to use it.",
+)
+
+
+def answer(team: Team, key: Key | None, now: datetime, *, key_named: bool, model: str | None = None,
+           policy: ModelPolicy | None = None) -> ProbeResult:
+    """The gateway's answer to a request from `team` with `key` (or its best key if none is named)
+    for `model` (any model the team may use if none is named)."""
     if key_named and key is None:
         return ProbeResult(status=401, error_type="authentication_error", message="Invalid API key.")
     billing = team.billing
@@ -92,4 +102,6 @@ def answer(team: Team, key: Key | None, now: datetime, *, key_named: bool) -> Pr
         denied = denied or not key_usable(key, now)
     if denied:
         return ProbeResult(status=403, error_type="access_denied", message="Forbidden.")
+    if billing.credits.tier == "free" and policy is not None and policy.restricts(model):
+        return MODEL_RESTRICTED
     return ProbeResult(status=200)

@@ -6,6 +6,7 @@ lists them with the entry each one guards.
 |----------------------------------------------------|---------------------------|----------------|
 | help-desk webhook body (WebhookFunction)           | MAX_WEBHOOK_BODY_BYTES    | MAX_JSON_DEPTH |
 | ticket event, staff start, replay (IntakeFunction) | MAX_EVENT_BYTES           | MAX_JSON_DEPTH |
+| denial signal, its replay (SignalsFunction)        | MAX_EVENT_BYTES           | MAX_JSON_DEPTH |
 | execution input (the redacted Report)              | MAX_EXECUTION_INPUT_BYTES | -              |
 | `unblock run EVENT` file                           | MAX_EVENT_FILE_BYTES      | MAX_JSON_DEPTH |
 | `unblock run --platform SEED` file                 | MAX_SEED_FILE_BYTES       | MAX_JSON_DEPTH |

@@ -11,7 +11,8 @@ CHECKS: tuple[Check, ...] = ("billing", "key", "restrictions")
 Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
 Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
-CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule"]
+# "gateway": a proactive case, opened from the gateway's denial signals (nobody wrote in)
+CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule", "gateway"]
 # "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
 StaffDecisionName = Literal["approve", "resolve", "reject"]
@@ -64,6 +65,15 @@ class ProbeResult(_Model):
         return self.status == 200
 
 
+class Signal(_Stored):
+    """What the customer saw (DESIGN.md "Signals"): a code, and the redacted snippet that shows it,
+    from the ticket's text or from the gateway's request log."""
+
+    code: str = Field(pattern=r"^[a-z]+\.[a-z_]+$", max_length=60)
+    snippet: str = Field(default="", max_length=400)
+    source: Literal["text", "request_log"] = "text"
+
+
 class Report(_Stored):
     """A reported 403, already redacted: the only form in which ticket text enters the workflow."""
 
@@ -82,6 +92,7 @@ class Report(_Stored):
     facts: dict[str, list[str]] = {}
     secrets_redacted: int = 0
     received_at: AwareDatetime | None = None
+    signals: list[Signal] = Field(default=[], max_length=20)
 
     @property
     def must_rotate_key(self) -> bool:
@@ -102,6 +113,9 @@ class NextStep(_Stored):
     action: Literal["needs_info", "escalate", "auto_fix", "customer_action", "already_working"]
     reason: str
     fixes: list[FixName] = []
+    # False when nothing on the team can change the answer (the customer's own client, or no team):
+    # a customer_action case then waits for the customer's follow-up, not for the schedule
+    recheck: bool = True
 
 
 class FixRecord(_Stored):
@@ -183,6 +197,7 @@ class Result(_Model):
     customer_reply: str | None
     requester_verified: bool = False
     incident_id: str | None = None
+    signals: list[str] = []  # codes of what the customer saw (DESIGN.md "Signals")
     follow_ups: int = 0  # the customer's follow-ups the case has taken in (DESIGN.md "Conversations")
     mode: Mode = "live"
     # shadow mode: what unblock would have done (outcome, fixes, reason, the reply it held back)

@@ -165,8 +165,35 @@ class HeldTeam(_Model):
     since: AwareDatetime | None = None
 
 
+class RequestRecord(_Model):
+    """One request in the gateway's request log (DESIGN.md "Sandbox seed format", `requests`):
+    what it answered, for whom, with which key. Never a secret: a key prefix, not a key."""
+
+    request_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$")
+    generation_id: str | None = Field(default=None, max_length=200, pattern=r"^gen_[A-Za-z0-9]+$")
+    team_id: str = Field(pattern=r"^team_[A-Za-z0-9]{24}$")
+    key_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{4,64}$")
+    at: AwareDatetime | None = None
+    endpoint: str | None = Field(default=None, max_length=200, pattern=r"^/[A-Za-z0-9/_.-]*$")
+    model: str | None = Field(default=None, max_length=200)
+    status: int = Field(ge=100, le=599)
+    error_type: str | None = Field(default=None, max_length=100)
+    message: str | None = Field(default=None, max_length=500)
+
+
+class ModelPolicy(_Model):
+    """Models that free credits do not cover (DESIGN.md `model_policy`)."""
+
+    free_tier_restricted: tuple[str, ...] = ()
+
+    def restricts(self, model: str | None) -> bool:
+        return bool(model) and str(model).lower() in {m.lower() for m in self.free_tier_restricted}
+
+
 class Seed(_Model):
     teams: tuple[Team, ...]
+    requests: tuple[RequestRecord, ...] = ()
+    model_policy: ModelPolicy = ModelPolicy()
 
     @model_validator(mode="after")
     def _unique(self) -> Seed:

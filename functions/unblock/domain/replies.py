@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from unblock.domain.cases import Case
 from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName, ShadowRun
+from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 STEPS: dict[str, str] = {
     "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
@@ -55,6 +56,37 @@ def _steps(findings: list[Finding]) -> list[str]:
     return [STEPS[f.code] for f in findings if f.disposition == "customer_action" and f.code in STEPS]
 
 
+def _confirmed(code: str, findings: list[Finding]) -> bool:
+    """A finding (not ok) already says what the signal says: its steps are the finding's."""
+    patterns = BY_CODE[code].confirmed_by
+    return any(f.disposition != "ok" and any(f.code == p or (p.endswith(".*") and f.code.startswith(p[:-1]))
+                                             for p in patterns) for f in findings)
+
+
+def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
+    """The steps for what the customer saw that need no team state (DESIGN.md "Signals"): they
+    speak of the customer's own message and the gateway's public rules, never of a team's
+    account, so anyone may read them, on any channel. Signals a finding confirms are left to it."""
+    codes = [c for c in case.signal_codes if c in BY_CODE and not BY_CODE[c].needs_team]
+    return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
+
+
+def _quoted(case: Case) -> str:
+    """Where the signals came from, as the customer knows it."""
+    if any(s.source == "request_log" for s in case.signals):
+        return "From what the gateway answered your request"
+    return "From the error you quoted" if len(case.signals) == 1 else "From the errors you quoted"
+
+
+def _from_signals(case: Case, steps: list[str], closing: str) -> str:
+    lead = f"Thanks for the details. {_quoted(case)}:"
+    return "\n".join([lead, *[f"- {s}" for s in steps], closing])
+
+
+_SIGNALS_CLOSING = ("If requests still fail after that, reply here with the error you see then (and the "
+                    "X-Vercel-Id response header of a failing request) and we will look further.")
+
+
 def is_public(case: Case) -> bool:
     """A forum topic is read by anyone: its public reply stays in general terms."""
     return case.report.channel == "forum"
@@ -65,12 +97,57 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
     act on which team"); no reply to anyone names a restriction's reason or score. On a public
     channel no reply asks for a team id or a key, nor names one (DESIGN.md "Conversations")."""
+    if case.report.source == "gateway":  # nobody wrote: the team's owner, a member, reads it as a new ticket
+        if not case.notify_email:
+            return None
+        if case.outcome == "escalated" and case.status != "closed":
+            return _reply(case, _proactive_intro(case), "A person on our team is reviewing what we found now; "
+                          "we will write again here once it is decided.")
+        return _reply(case, _proactive_intro(case), _specific(case, findings_now))
+    steps = signal_steps(case, findings_now)
+    if case.outcome == "customer_action" and steps and not any(f.disposition == "customer_action" for f in findings_now):
+        # the customer's own steps answer it (no team, or every check passes): the same for anyone
+        return _reply(case, _already_done(case), _from_signals(case, steps, _SIGNALS_CLOSING),
+                      _posted_team_id_note(case))
     if case.requester_verified and not is_public(case):
-        return _reply(case, _specific(case, findings_now))
+        return _reply(case, _already_done(case), _specific(case, findings_now), _also(steps, case))
     if is_public(case) and case.outcome == "needs_info":
         asked = NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_FORM
-        return _reply(case, asked, _posted_team_id_note(case))
-    return _reply(case, _general(case), _where_details_are(case), _posted_team_id_note(case))
+        return _reply(case, asked, _also(steps, case), _posted_team_id_note(case))
+    return _reply(case, _already_done(case), _general(case), _also(steps, case), _where_details_are(case),
+                  _posted_team_id_note(case))
+
+
+PROACTIVE_SUBJECT = "Your team's API requests were being refused: what we found and did"
+
+
+def _proactive_intro(case: Case) -> str:
+    seen = case.report.text.replace("The gateway", "our gateway", 1).replace("requests of this team",
+                                                                            "of your team's requests", 1)
+    return f"You did not need to write to us: {seen} We checked your team straight away."
+
+
+def _already_done(case: Case) -> str | None:
+    """A ticket that joined its team's proactive case: what unblock had seen and done before the
+    team wrote (times only, no finding: true for any requester)."""
+    link = case.proactive
+    if link is None:
+        return None
+    noticed = f"We noticed at {link.noticed_at:%H:%M} UTC that your team's requests were being refused"
+    if link.verified and link.fixed_at is not None and case.outcome in ("already_working", "auto_fixed"):
+        return f"{noticed}, and fixed it at {link.fixed_at:%H:%M} UTC, before you wrote: your calls work again."
+    if link.status == "awaiting_staff":
+        return f"{noticed}, before you wrote, and a person on our team is already looking at it."
+    return f"{noticed}, before you wrote, and looked into it straight away."
+
+
+def _also(steps: list[str], case: Case) -> str | None:
+    """Steps from what the customer quoted, beside the outcome's own text."""
+    if not steps:
+        return None
+    lead = f"Meanwhile, {_quoted(case).lower()}:" if case.outcome == "needs_info" else \
+        f"Also, {_quoted(case).lower()}:"
+    return "\n".join([lead, *[f"- {s}" for s in steps]])
 
 
 def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
@@ -81,7 +158,7 @@ def private_reply(case: Case, findings_now: list[Finding]) -> str | None:
     if case.outcome == "needs_info":
         return _reply(case, NEEDS_INFO + " " + PRIVATE_ONLY)
     if case.requester_verified:
-        return _reply(case, _specific(case, findings_now))
+        return _reply(case, _specific(case, findings_now), _also(signal_steps(case, findings_now), case))
     return None
 
 
@@ -207,6 +284,11 @@ def stale_reply() -> str:
 def internal_note(case: Case) -> str:
     lines = [f"unblock case {case.case_id} · team {case.team_id or 'unknown'} · outcome {case.outcome}"]
     lines += [f"- {f.code} ({f.disposition}): {f.summary}" for f in case.findings]
+    lines += [f"- saw {s.code} ({s.source}): {s.snippet}" for s in case.signals]
+    if case.request is not None:
+        r = case.request
+        lines.append(f"- request log {r.request_id}: {r.status} {r.error_type or ''} {r.endpoint or ''} "
+                     f"{r.model or ''} key {r.key_prefix or '-'}".rstrip())
     lines += [f"- fix {r.fix}: {r.status} by {r.actor} at {r.at.isoformat()}" for r in case.fixes]
     if case.escalation:
         lines.append(f"Escalated: {case.escalation.reason}")
@@ -238,6 +320,15 @@ DESTINATIONS: tuple[Destination, ...] = ("zendesk", "discourse")
 _TICKET_ID = r"^[1-9][0-9]{0,19}$"
 
 
+class NewTicket(BaseModel):
+    """A ticket unblock opens itself: to the team's owner, about what it found and did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requester_email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    subject: str = Field(min_length=1, max_length=200)
+
+
 class OutgoingReply(BaseModel):
     """One reply to deliver: the body of one outbox message (`reply.model_dump_json()`)."""
 
@@ -245,7 +336,10 @@ class OutgoingReply(BaseModel):
 
     case_id: str = Field(min_length=1, max_length=200)
     destination: Destination
-    ticket_id: str = Field(pattern=_TICKET_ID, description="the Zendesk ticket id or the Discourse topic id")
+    ticket_id: str | None = Field(default=None, pattern=_TICKET_ID,
+                                  description="the Zendesk ticket id or the Discourse topic id (None: `new_ticket`)")
+    # a proactive case (DESIGN.md "Proactive cases"): nobody wrote, so the reply opens a ticket to the owner
+    new_ticket: NewTicket | None = None
     public_body: str | None = None
     internal_note: str | None = None
     private_body: str | None = None  # Discourse: the specifics, as a private message to `private_to`
@@ -255,6 +349,8 @@ class OutgoingReply(BaseModel):
 
     @model_validator(mode="after")
     def _has_text(self) -> OutgoingReply:
+        if (self.ticket_id is None) == (self.new_ticket is None):
+            raise ValueError("an outgoing reply names either a ticket_id or a new_ticket")
         if not (self.public_body or self.internal_note or self.private_body):
             raise ValueError("an outgoing reply needs a public_body, an internal_note or a private_body")
         if self.private_body and not self.private_to:
@@ -286,7 +382,17 @@ def destination_of(case: Case) -> tuple[Destination, str] | None:
 def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     """The outbox message for the case's current reply and note, or None when there is nothing
     to send: no help desk to answer (staff cases, an unrecognised case id), or no text for it.
-    Discourse gets the public reply only (no internal notes there)."""
+    Discourse gets the public reply only (no internal notes there). A proactive case's goes to
+    its team's owner as a new Zendesk ticket (the NotifyFunction skips it without a Zendesk)."""
+    if case.report.source == "gateway":
+        # told once, when the case has an outcome of its own (not while staff decide): one ticket per case,
+        # whatever the retries (its reply id is the case's)
+        if not (case.notify_email and case.customer_reply) or case.status in ("awaiting_staff", "deciding"):
+            return None
+        return OutgoingReply(case_id=case.case_id, destination="zendesk",
+                             new_ticket=NewTicket(requester_email=case.notify_email, subject=PROACTIVE_SUBJECT),
+                             public_body=case.customer_reply, internal_note=case.internal_note or None,
+                             reply_id=f"{case.case_id}:owner-ticket", outcome=case.outcome)
     where = destination_of(case)
     if where is None:
         return None

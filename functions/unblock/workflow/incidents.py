@@ -91,7 +91,9 @@ def _track(incidents: IncidentStore, alerts: StaffAlerts | None, clock: Clock, c
     incidents.join(incident, MemberCase(case_id=case_id, team_id=team_id, joined_at=now))
     if alerts is not None and incidents.claim_alert(incident.incident_id, now):  # exactly one case tells staff
         members = incidents.members(incident.incident_id)
-        alerts.publish(incident_alert(incident, len({m.team_id for m in members}), len(members), console_url))
+        # concurrent cases (a wave of denial signals): the opener may still be adding the first members
+        teams = max(len({m.team_id for m in members}), incident.teams_at_open)
+        alerts.publish(incident_alert(incident, teams, max(len(members), teams), console_url))
     return incident.incident_id
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from unblock.domain.cases import Case
+from unblock.domain.denials import is_proactive
 from unblock.domain.models import Outcome
 from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, StaffAlerts
@@ -34,7 +35,10 @@ def escalate(state: ExecutionState, task_token: str, *, cases: CaseStore, queue:
                                report=state.report, partial=state.findings())
     if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(outbox, case)
-    alerts.publish(alert_for(case, "escalated", console_url))
+    if not is_proactive(case.case_id):
+        # nobody waits on a proactive case: it waits on the queue (and alerts once past the SLA), and a
+        # wave of them is told once, by its incident; a flood of signals never floods staff
+        alerts.publish(alert_for(case, "escalated", console_url))
     return case
 
 
@@ -80,4 +84,5 @@ def close(state: ExecutionState, *, cases: CaseStore, outbox: Outbox, clock: Clo
     outcome, resolution = outcome_of(state)
     case = steps.close_case(cases, clock, state.case_id(), outcome, resolution)
     steps.send_reply(outbox, case)
-    return Closed(case, outcome, resolution)
+    # a case with no team may be answered by its signals alone (close_case decides)
+    return Closed(case, case.outcome or outcome, resolution)

@@ -136,14 +136,16 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
             incident_flow.apply_pending(incidents, store, workflow, queue, clock, case) is not None:
         return "incident_decision"
 
-    if case.team_id is None:
-        # needs_info waits for the customer's answer (a follow-up runs it again), stale after 14 days
+    if case.team_id is None or (case.plan is not None and not case.plan.recheck):
+        # needs_info waits for the customer's answer (a follow-up runs it again), stale after 14 days;
+        # so does a case whose steps are the customer's own (a key never loaded, a wrong base URL):
+        # nothing on the team can change, and its checks passing says nothing of their client
         _back_off(store, case, now)
         return "backed_off"
 
     team_id = str(case.team_id)
     findings = steps.run_all_checks(platform, clock, team_id, case.key_prefix)
-    probe = platform.probe(team_id, case.key_prefix)
+    probe = steps.probe_case(platform, case)
     passing = probe.ok and all(f.disposition == "ok" for f in findings)
     evidence = {"recheck_at": now.isoformat(), "codes": [f.code for f in findings], "probe_status": probe.status}
 

@@ -13,7 +13,7 @@ from unblock.domain import checks, replies
 from unblock.domain.cases import Case, Message
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
-from unblock.domain.identification import identify_team, requester_verified
+from unblock.domain.identification import identify, requester_verified
 from unblock.domain.models import (
     CHECKS,
     Escalation,
@@ -26,8 +26,21 @@ from unblock.domain.models import (
     ProbeResult,
     Report,
     ShadowRun,
+    Signal,
 )
-from unblock.ports import CaseConflict, CaseNotFound, CaseStore, Clock, FixLedger, HumanQueue, Outbox, Platform
+from unblock.domain.platform_model import RequestRecord
+from unblock.domain.tickets.signals import from_request_log
+from unblock.ports import (
+    CaseConflict,
+    CaseNotFound,
+    CaseStore,
+    Clock,
+    FixLedger,
+    HumanQueue,
+    Outbox,
+    Platform,
+    ProactiveCases,
+)
 
 RECHECK_FIRST = timedelta(minutes=15)
 EVIDENCE_MESSAGES = 10  # the conversation's last messages in the evidence bundle (an SQS message: < 256 KiB)
@@ -49,17 +62,31 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
 
 
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
-              execution_arn: str | None = None, mode: Mode = "live") -> Case:
-    """Open the case for a report; a redelivered report finds the case already open."""
-    team = identify_team(platform, report)
+              execution_arn: str | None = None, proactive: ProactiveCases | None = None,
+              mode: Mode = "live") -> Case:
+    """Open the case for a report; a redelivered report finds the case already open. A ticket of a
+    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases")."""
+    found = identify(platform, report)
+    team, record = found.team, found.request
     now = clock.now()
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    if key_prefix is None and record is not None and team is not None:
+        key_prefix = record.key_prefix
     # an open case is due for a re-check too: should its execution die, the re-check runs it again
     case = Case(case_id=report.case_id, report=report, team_id=team.team_id if team else None,
                 requester_verified=requester_verified(report, team), key_prefix=key_prefix,
+                signals=case_signals(report, record), request=record, identified_by=found.how,
+                endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else None),
+                model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
-                next_check_at=now + RECHECK_FIRST, mode=mode)
+                next_check_at=now + RECHECK_FIRST, mode=mode,
+                # nobody wrote a proactive case: the team's owner is who is told
+                notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
     if store.create(case):
+        if proactive is not None:
+            from unblock.workflow.proactive import join_ticket
+
+            case = join_ticket(proactive, store, clock, case)
         return case
     existing = _get(store, report.case_id)
     if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
@@ -73,14 +100,54 @@ def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -
     concluded is cleared, so this run decides afresh. The fix audit and staff's decisions stay.
     A requester stays verified only for the team they were verified for."""
     report = case.report
-    team = identify_team(platform, report)
+    found = identify(platform, report)
+    team, record = found.team, found.request or case.request
     team_id = team.team_id if team else None
     verified = requester_verified(report, team) or (case.requester_verified and team_id == case.team_id)
     key_prefix = report.key_prefix or next(iter(report.facts.get("key_prefixes", [])), None)
+    if key_prefix is None and record is not None and team is not None and record.team_id == team_id:
+        key_prefix = record.key_prefix
+    if record is not None and record.team_id != team_id:
+        record = None  # another team's record is never this case's evidence
+    signals = case_signals(report, record)
     return _update(store, clock, case, team_id=team_id, requester_verified=verified, key_prefix=key_prefix,
+                   signals=signals, request=record, identified_by=found.how,
+                   endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else case.endpoint),
+                   model=_first(report.facts.get("models")) or (record.model if record else case.model),
                    seen_follow_ups=lambda c: c.follow_ups, findings=[], plan=None, verification=None, escalation=None,
                    outcome=None, resolution=None, customer_reply=None, private_reply=None, internal_note=None,
                    task_token=None, closed_at=None, status="open")
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+# Endpoints customers name as the ones that still work ("/v1/models answers 200, /v1/chat/completions
+# 403"): the probe asks the call that fails, so these come last.
+_LISTINGS = ("/v1/models", "/v1/credits")
+
+
+def _called(endpoints: list[str] | None) -> str | None:
+    ordered = sorted(endpoints or [], key=lambda e: e in _LISTINGS)
+    return ordered[0] if ordered else None
+
+
+def case_signals(report: Report, record: RequestRecord | None) -> list[Signal]:
+    """The ticket's signals, then the request log's (the stronger evidence: what the gateway itself
+    answered to the request the ticket names)."""
+    signals = list(report.signals)
+    code = from_request_log(record.status, record.error_type, record.message) if record else None
+    if record is not None and code and code not in {s.code for s in signals}:
+        where = " ".join(v for v in (record.endpoint, record.model) if v)
+        snippet = f"request {record.request_id}: {record.status} {record.error_type or ''} {where}".strip()
+        signals.append(Signal(code=code, snippet=snippet[:400], source="request_log"))
+    return signals
+
+
+def probe_case(platform: Platform, case: Case) -> ProbeResult:
+    """The probe asks what the customer asked: the case's endpoint and model, with its key."""
+    return platform.probe(str(case.team_id), case.key_prefix, endpoint=case.endpoint, model=case.model)
 
 
 def run_check(platform: Platform, clock: Clock, check: str, team_id: str, key_prefix: str | None) -> Finding:
@@ -99,7 +166,7 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
                 findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
-    plan = decide(case.team_id, findings, lambda: platform.probe(str(case.team_id), case.key_prefix))
+    plan = decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
     _update(store, clock, case, findings=findings, plan=plan)
     return plan
 
@@ -123,7 +190,7 @@ def verify_case(
     case = _get(store, case_id)
     team_id = str(case.team_id)
     after = run_all_checks(platform, clock, team_id, case.key_prefix)
-    probe = platform.probe(team_id, case.key_prefix)
+    probe = probe_case(platform, case)
     outcome, reason = verdict(after, probe)
     _update(store, clock, case, verification={"outcome": outcome, "reason": reason, "probe": probe.model_dump(),
                                               "findings": [f.model_dump(mode="json") for f in after]})
@@ -185,6 +252,9 @@ def evidence_bundle(case: Case) -> dict[str, Any]:
         "must_rotate_key": case.escalation.must_rotate_key,
         "report": {"source": case.report.source, "ticket_id": case.report.ticket_id, "subject": case.report.subject,
                    "facts": case.report.facts},
+        # what the customer saw, and the gateway's own record of the request they named
+        "signals": [sig.model_dump(mode="json") for sig in case.signals],
+        "request": case.request.model_dump(mode="json") if case.request else None,
         # the customer's follow-ups and unblock's replies, redacted (DESIGN.md "Conversations")
         "conversation": [m.model_dump(mode="json") for m in case.conversation[-EVIDENCE_MESSAGES:]],
         "follow_ups": case.follow_ups,
@@ -205,10 +275,17 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         return _update(store, clock, case, status="closed", next_check_at=None, task_token=None,
                        resolution=case.resolution or "verified")
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
-    # customer_action is re-checked; needs_info waits for the customer's answer (a follow-up runs it
-    # again), stale 14 days after their last message (DESIGN.md "Conversations")
+    updates: dict[str, Any] = {}
+    if outcome == "needs_info" and not case.team_id:
+        # no team: the signals alone may answer (a model policy, a client-side mistake)
+        plan = decide(None, [], _no_probe, case.signal_codes)
+        outcome = "customer_action" if plan.action == "customer_action" else "needs_info"
+        updates["plan"] = plan
+    # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
+    # needs_info waits for the customer's answer (a follow-up runs it again), stale 14 days after
+    # their last message (DESIGN.md "Conversations")
     waiting = outcome in ("customer_action", "needs_info") and resolution is None
-    updates: dict[str, Any] = {
+    updates |= {
         "outcome": outcome, "resolution": resolution,
         "status": "awaiting_customer" if waiting else "closed", "closed_at": None if waiting else now,
         "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
@@ -238,6 +315,10 @@ def close_shadow(store: CaseStore, clock: Clock, case_id: str, would: Outcome, r
     return _update(store, clock, case, status="closed", outcome=None, resolution="shadow", shadow=shadow,
                    customer_reply=None, private_reply=None, internal_note=note, next_check_at=None,
                    task_token=None, closed_at=clock.now())
+
+
+def _no_probe() -> ProbeResult:
+    raise AssertionError("no team: nothing to probe")
 
 
 def with_replies(case: Case, public: str | None, private: str | None, at: datetime) -> list[Message]:

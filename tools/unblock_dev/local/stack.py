@@ -25,6 +25,7 @@ from typing import Any
 
 from unblock.ports import Clock
 from unblock_dev.local.template import Resolver, load_template
+from unblock_dev.local.timings import Timings
 
 SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known test value, signs events/
 REGION = "us-east-1"
@@ -70,7 +71,7 @@ class LocalStack:
     """One embedded stack; start it once per process (or test session) and reuse it."""
 
     def __init__(self, template: Path | None = None, *, stack_name: str = "unblock-local",
-                 parameters: dict[str, str] | None = None) -> None:
+                 parameters: dict[str, str] | None = None, timings: Timings | None = None) -> None:
         self.template_path = template or ROOT / "template.yaml"
         self.template = load_template(self.template_path)
         self.stack_name = stack_name
@@ -78,15 +79,20 @@ class LocalStack:
         self.handlers: dict[str, str] = {}  # function name -> "module.function"
         self.outputs: dict[str, str] = {}
         self.invocations: list[Invocation] = []
+        # how long the state machines wait (local/timings.py): the caller's, else UNBLOCK_TEST_TIMINGS, else the ASL's
+        self.timings = timings if timings is not None else Timings.from_env()
+        self.definitions: dict[str, str] = {}  # state machine ARN -> its definition as the template loads it
         # errors to raise first, by function logical id or "<logical id>.<step>" (one workflow step)
         self.faults: dict[str, list[Exception]] = {}
         self.task_functions: set[str] = set()  # functions the state machines invoke as tasks (payload limit)
         self._mock: Any = None
         self._saved_invoke: Any = None
         self._lock = threading.Lock()
+        self.activity = ACTIVITY
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        shared_region_lists()
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -109,6 +115,8 @@ class LocalStack:
         atomic_dynamodb_writes()
         payload_limits()
         early_task_results()
+        heartbeat_timeouts()
+        ended_executions_tick()
         self._create()
         fresh_adapters()
         return self
@@ -243,11 +251,27 @@ class LocalStack:
             definition = (self.template_path.parent / props["DefinitionUri"]).read_text()
             for key, value in r.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
-            sfn.create_state_machine(name=r.attrs[(lid, "Name")], definition=definition, roleArn=role,
-                                     type=props.get("Type", "STANDARD"))
+            self.definitions[r.refs[lid]] = definition
+            sfn.create_state_machine(name=r.attrs[(lid, "Name")], definition=self.timings.apply(definition),
+                                     roleArn=role, type=props.get("Type", "STANDARD"))
 
         self.outputs = {name: str(r.resolve(out["Value"])) for name, out in self.template.get("Outputs", {}).items()
                         if "Condition" not in out or r.condition(out["Condition"])}
+
+    @contextmanager
+    def retimed(self, timings: Timings) -> Iterator[None]:
+        """Executions started in this block wait as `timings` say (over the stack's own); those already
+        running keep theirs (Step Functions snapshots the definition at StartExecution)."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions")
+        for arn, definition in self.definitions.items():
+            sfn.update_state_machine(stateMachineArn=arn, definition=self.timings.over(timings).apply(definition))
+        try:
+            yield
+        finally:
+            for arn, definition in self.definitions.items():
+                sfn.update_state_machine(stateMachineArn=arn, definition=self.timings.apply(definition))
 
     # --- Lambda dispatch -------------------------------------------------------------------
     def logical_id(self, function_name: str) -> str:
@@ -278,9 +302,11 @@ class LocalStack:
         except Exception as err:  # noqa: BLE001 - reported to Step Functions exactly as Lambda would
             kind = "States.DataLimitExceeded" if isinstance(err, DataLimitExceeded) else type(err).__name__
             self.invocations.append(Invocation(lid, ok=False, error_type=kind, step=step))
+            self.activity.tick()
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": kind, "errorMessage": str(err)[:1000], "stackTrace": []}).encode()
         self.invocations.append(Invocation(lid, ok=True, step=step))
+        self.activity.tick()  # what the function wrote is there: waiters look again
         return result
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
@@ -297,6 +323,28 @@ class LocalStack:
 
 class DataLimitExceeded(Exception):
     """Reported to the state machine as `States.DataLimitExceeded`, as AWS does."""
+
+
+def shared_region_lists() -> None:
+    """moto's EC2 models, which its Step Functions interpreter imports (through Batch), list EC2's
+    regions three times at import, each through a new boto3 Session that loads EC2's service model
+    (a second of a stack's start): list them through one Session, whose loader keeps the model.
+    Idempotent; stays for the process."""
+    import boto3.session
+
+    listing = boto3.session.Session.get_available_regions
+    if getattr(listing, "_unblock_shared", False):
+        return
+    shared: list[boto3.session.Session] = []
+
+    def through_one(self: Any, service_name: str, partition_name: str = "aws",
+                    allow_non_regional: bool = False) -> list[str]:
+        if not shared:
+            shared.append(boto3.session.Session())
+        return listing(shared[0], service_name, partition_name, allow_non_regional)
+
+    through_one._unblock_shared = True  # type: ignore[attr-defined]
+    boto3.session.Session.get_available_regions = through_one  # type: ignore[method-assign]
 
 
 def payload_limits() -> None:
@@ -342,6 +390,85 @@ def early_task_results() -> None:
 
     keeping._unblock_early = True  # type: ignore[attr-defined]
     CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
+
+
+class StackActivity:
+    """A count of what happened on the embedded stack (a function returned, an execution ended), so a
+    wait looks again at once instead of on a timer (staff.poll with `changes`)."""
+
+    def __init__(self) -> None:
+        self._moved = threading.Condition()
+        self._count = 0
+
+    def tick(self) -> None:
+        with self._moved:
+            self._count += 1
+            self._moved.notify_all()
+
+    def mark(self) -> int:
+        with self._moved:
+            return self._count
+
+    def wait_after(self, mark: int, timeout: float) -> None:
+        """Until something happened after `mark` was taken, or `timeout` seconds."""
+        with self._moved:
+            self._moved.wait_for(lambda: self._count != mark, timeout)
+
+
+ACTIVITY = StackActivity()  # one stack per process: moto's state is the process's
+
+
+def ended_executions_tick() -> None:
+    """Tick ACTIVITY when an execution ends (moto's worker reflects its status, then returns), so a
+    wait for the end sees it at once. Idempotent."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+    if getattr(terminated, "_unblock_tick", False):
+        return
+
+    def ticking(self: Any) -> None:
+        try:
+            terminated(self)
+        finally:
+            ACTIVITY.tick()
+
+    ticking._unblock_tick = True  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication.terminated = ticking  # type: ignore[method-assign]
+
+
+def heartbeat_timeouts() -> None:
+    """Report a lapsed heartbeat of a waitForTaskToken task as `States.HeartbeatTimeout`, as Step
+    Functions does. moto raises its HeartbeatTimeoutError, a TimeoutError, which StateTask turns into
+    `States.Timeout`: the ASL's Catch would then close the case (TimedOut) where AWS queues it for
+    staff again (BackToStaff). Idempotent."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    from_error = StateTaskServiceCallback._from_error
+    if getattr(from_error, "_unblock_heartbeat", False):
+        return
+
+    def reporting(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return from_error(self, env=env, ex=ex)
+        error = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskTimedOut,
+                            event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(
+                                resourceType=self._get_sfn_resource_type(), resource=self._get_sfn_resource(),
+                                error=error.to_name())))  # type: ignore[typeddict-item]
+
+    reporting._unblock_heartbeat = True  # type: ignore[attr-defined]
+    StateTaskServiceCallback._from_error = reporting  # type: ignore[method-assign]
 
 
 _DYNAMODB_WRITE_LOCK = threading.RLock()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 EVENT_SOURCE = "unblock.tickets"  # the normalized ticket event's source (DESIGN.md "Triggers")
+SIGNAL_SOURCE = "unblock.gateway"  # the gateway's denial signals (DESIGN.md "Proactive cases")
 
 
 class WiringError(Exception):
@@ -41,6 +42,7 @@ class Wiring:
     outbox: QueueMapping  # the mapping that feeds the outbox queue to a function
     ticket_bus: str = ""  # logical id of the bus the ticket rule is on
     ticket_failures: AsyncFailures = AsyncFailures(2, None)  # the ticket function's async failures
+    denial_signals: str = ""  # the function an EventBridge rule sends the gateway's denial signals to
 
     @classmethod
     def from_template(cls, template: dict[str, Any], outbox_queue: str = "OutboxQueue") -> Wiring:
@@ -48,11 +50,13 @@ class Wiring:
         functions = {lid: r.get("Properties", {}) for lid, r in resources.items()
                      if r["Type"] == "AWS::Serverless::Function"}
 
-        def with_event(kind: str) -> str:
+        def with_event(kind: str, source: str | None = None) -> str:
             found = [lid for lid, p in functions.items()
-                     if any(e.get("Type") == kind for e in (p.get("Events") or {}).values())]
+                     if any(e.get("Type") == kind and (source is None or source in _sources(e))
+                            for e in (p.get("Events") or {}).values())]
             if len(found) != 1:
-                raise WiringError(f"expected one function with a {kind} event in template.yaml, found {found}")
+                which = f" for {source}" if source else ""
+                raise WiringError(f"expected one function with a {kind} event{which} in template.yaml, found {found}")
             return found[0]
 
         def behind_url(variable: str) -> str:
@@ -84,6 +88,12 @@ class Wiring:
                                  destination["Fn::GetAtt"][0] if isinstance(destination, dict)
                                  and on_failure.get("Type") == "SQS" else None)
 
+        signal_buses = [e.get("Properties", {}).get("EventBusName") for p in functions.values()
+                        for e in (p.get("Events") or {}).values()
+                        if e.get("Type") == "EventBridgeRule" and SIGNAL_SOURCE in _sources(e)]
+        if not all(isinstance(b, dict) and b.get("Ref") in buses for b in signal_buses):
+            raise WiringError(f"the {SIGNAL_SOURCE} rule must be on the stack's own event bus, not the default bus")
+
         mappings = [r.get("Properties", {}) for r in resources.values()
                     if r["Type"] == "AWS::Lambda::EventSourceMapping"
                     and r.get("Properties", {}).get("EventSourceArn") == {"Fn::GetAtt": [outbox_queue, "Arn"]}]
@@ -94,4 +104,12 @@ class Wiring:
                    slack_actions=behind_url("SLACK_SIGNING_SECRET_NAME"), schedule=with_event("ScheduleV2"),
                    outbox=QueueMapping(function=mapping["FunctionName"]["Ref"], queue=outbox_queue,
                                        batch_size=int(mapping.get("BatchSize", 10))),
-                   ticket_bus=bus["Ref"], ticket_failures=failures)
+                   ticket_bus=bus["Ref"], ticket_failures=failures,
+                   denial_signals=with_event("EventBridgeRule", SIGNAL_SOURCE))
+
+
+def _sources(event: dict[str, Any]) -> list[str]:
+    """The `source` values an EventBridge rule's pattern matches."""
+    pattern = (event.get("Properties") or {}).get("Pattern") or {}
+    sources = pattern.get("source") or []
+    return [s for s in sources if isinstance(s, str)]

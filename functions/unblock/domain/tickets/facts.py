@@ -1,7 +1,7 @@
 """Facts: what a ticket gives (DESIGN.md "Triggers"), read from text that is redacted first.
 
 `extract(subject, text)` reads team ids, team slugs, key prefixes, endpoints, models, status
-codes, error types and request ids. It redacts its input first (redaction is idempotent), so no
+codes, error types, request ids and generation ids. It redacts its input first (redaction is idempotent), so no
 fact can ever hold a secret; the prefix kept in a redaction marker is a key prefix like any other.
 
 Pure stdlib `re`: no I/O, no AWS.
@@ -32,6 +32,7 @@ class Facts(BaseModel):
     status_codes: list[int] = []
     error_types: list[str] = []
     request_ids: list[str] = []
+    generation_ids: list[str] = []
 
     def as_report_facts(self) -> dict[str, list[str]]:
         """The non-empty lists as strings: the shape of `Report.facts`."""
@@ -143,6 +144,7 @@ _ERROR_TYPE_PATTERNS = [
 _VERCEL_ID = re.compile(
     r"(?<![A-Za-z0-9])[a-z]{3}\d(?:::[a-z]{3}\d){0,4}::[a-z0-9]{3,12}-\d{10,13}-[a-z0-9]{6,16}(?![A-Za-z0-9])"
 )
+_GENERATION_ID = re.compile(r"(?<![A-Za-z0-9_])gen_[A-Za-z0-9]{10,40}(?![A-Za-z0-9_])")
 _REQ_ID = re.compile(r"(?<![A-Za-z0-9_])req_[A-Za-z0-9]{8,}(?![A-Za-z0-9_])")
 _LABELLED_REQUEST_ID = re.compile(
     r"(?i)\b(?:x-request-id|request[-_ ]id|requestid)[\"']?\s*[:=]\s*[\"']?"
@@ -203,4 +205,5 @@ def extract(subject: str, text: str) -> Facts:
         status_codes=_status_codes(body),
         error_types=_ordered(body, _ERROR_TYPE_PATTERNS),
         request_ids=_ordered(body, [_VERCEL_ID, _REQ_ID, _LABELLED_REQUEST_ID]),
+        generation_ids=_unique(_GENERATION_ID.findall(body)),
     )

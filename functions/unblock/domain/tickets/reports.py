@@ -17,6 +17,7 @@ from typing import Any
 from unblock.domain.models import Report
 from unblock.domain.tickets.facts import extract
 from unblock.domain.tickets.redaction import redact, redact_json
+from unblock.domain.tickets.signals import read_signals
 from unblock.domain.tickets.ticket_event import TicketEvent
 
 # A case's namespace is the adapter that produced the ticket (DESIGN.md "Triggers"), never its
@@ -87,7 +88,7 @@ def report_from_ticket(event: TicketEvent, received_at: datetime, source: str = 
         requester_email=count.identifier(d.requester_email), requested_by=count.identifier(d.requester_username),
         subject=subject[:MAX_SUBJECT_CHARS], text=text[:MAX_TEXT_CHARS], team_id=d.team_id,
         team_hint=slug.lower() if slug else None, key_prefix=count.key_prefix(d.key_prefix), facts=facts_dict(facts),
-        secrets_redacted=count.found, received_at=received_at,
+        secrets_redacted=count.found, received_at=received_at, signals=read_signals(subject, text),
     )
 
 
@@ -103,6 +104,7 @@ def redact_report(report: Report) -> Report:
         "text": count.text(report.text)[:MAX_TEXT_CHARS], "team_id": count.identifier(report.team_id),
         "team_hint": count.identifier(report.team_hint), "key_prefix": count.key_prefix(report.key_prefix),
         "note": count.text(report.note)[:MAX_TEXT_CHARS] or None, "facts": cap_facts(count.facts(report.facts)),
+        "signals": [s.model_copy(update={"snippet": count.text(s.snippet)}) for s in report.signals],
     }
     return report.model_copy(update={**update, "secrets_redacted": report.secrets_redacted + count.found})
 

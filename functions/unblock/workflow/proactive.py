@@ -1,0 +1,156 @@
+"""Proactive cases: a denial signal opens (or joins) the team's case; the team's ticket joins it.
+
+- `take_signal` (SignalsFunction): a signal that is a real, steady refusal (`denials.assess`) opens
+  the team's proactive case `gateway:<team id>:<window start>` and starts the same state machine
+  as a ticket; while that case is open, the team's later signals join it (counted on the team's
+  record, one conditional write each) and start nothing.
+- `join_ticket` (OpenCase of a ticket): a ticket from a team with an open proactive case, or one
+  that closed within `TICKET_JOINS_CLOSED_FOR`, is linked to it both ways, so its reply says what
+  unblock had already found and done ("fixed at 10:07, your calls work again").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from unblock.domain.cases import Case, ProactiveLink
+from unblock.domain.denials import (
+    DenialDetail,
+    InvalidDenialSignal,
+    ProactiveRecord,
+    Thresholds,
+    assess,
+    is_proactive,
+    parse_denial_event,
+    proactive_case_id,
+    report_from_signal,
+)
+from unblock.domain.limits import MAX_EVENT_BYTES, InputRejected, check_json_value
+from unblock.domain.models import Report
+from unblock.ports import CaseConflict, CaseStore, Clock, DeadLetters, ProactiveCases, Workflow
+
+# a team's ticket written soon after its proactive case closed (fixed before the customer looked)
+# is still about it: the reply says what was done instead of starting from nothing
+TICKET_JOINS_CLOSED_FOR = timedelta(hours=24)
+# a record whose case never opened (the start failed after the claim, and was not given back)
+# stops holding the team after this long
+UNSTARTED_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SignalOutcome:
+    action: Literal["opened", "joined", "ignored", "kept"]
+    case_id: str | None
+    reason: str
+    started: bool = False
+    team_id: str | None = None
+    dead_lettered: bool = False  # kept on the intake DLQ now (a failing replay stays where it is kept)
+
+    def answer(self) -> dict[str, Any]:
+        if self.action == "kept":
+            return {"error": self.reason, "kept": True}
+        if self.action == "ignored":
+            return {"ignored": self.reason}
+        return {"case_id": self.case_id, "action": self.action, "started": self.started}
+
+
+def take_in(event: Any, *, records: ProactiveCases, store: CaseStore, clock: Clock, thresholds: Thresholds,
+            workflow: Workflow, dead_letters: DeadLetters) -> SignalOutcome:
+    """One `Requests Denied` event (or the replay of a kept one): open or join the team's case, or
+    keep it on the intake DLQ with the reason (a bad signal; or a case that could not be started, its
+    claim given back, so the replay opens it). Never raises."""
+    now = clock.now()
+    replay = event.get("replay") if isinstance(event, dict) and isinstance(event.get("replay"), dict) else None
+    payload = replay.get("payload") if replay is not None else event
+
+    def kept(reason: str) -> SignalOutcome:
+        if replay is None:
+            dead_letters.keep("denial", payload, reason, now)
+        return SignalOutcome("kept", None, reason, dead_lettered=replay is None)
+
+    try:
+        check_json_value(payload, "event", MAX_EVENT_BYTES)
+        signal = parse_denial_event(payload).detail
+    except (InvalidDenialSignal, InputRejected) as err:
+        return kept(str(err))
+    try:
+        outcome = take_signal(records, store, clock, signal, thresholds,
+                              lambda report: workflow.start_case(report)[1])
+    except Exception as err:  # noqa: BLE001 - a flood throttles StartExecution: keep the signal, never lose it
+        return kept(f"could not open or join the team's case: {type(err).__name__}")
+    return SignalOutcome(outcome.action, outcome.case_id, outcome.reason, outcome.started, signal.team_id)
+
+
+def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal: DenialDetail,
+                thresholds: Thresholds, start: Callable[[Report], bool]) -> SignalOutcome:
+    """Open the team's proactive case, join the open one, or open nothing (and say why)."""
+    verdict, why = assess(signal, thresholds)
+    if verdict == "not_denied_by_state":
+        return SignalOutcome("ignored", None, why)
+    now = clock.now()
+    for _ in range(5):  # each pass loses at most one race on the team's record
+        current = records.get(signal.team_id)
+        if current is not None and _still_open(store, current, now):
+            if current.last_window_end is not None and signal.window_end <= current.last_window_end:
+                # EventBridge delivers at least once: a window already counted is not counted again
+                return SignalOutcome("ignored", current.case_id, "this window is already counted")
+            # the refusal goes on: a later window joins the open case, however few requests it saw
+            if records.join(signal.team_id, current.case_id, signal.denied, signal.window_end):
+                return SignalOutcome("joined", current.case_id, why)
+            continue
+        if verdict != "case":
+            return SignalOutcome("ignored", None, why)
+        record = ProactiveRecord(team_id=signal.team_id, case_id=proactive_case_id(signal), opened_at=now,
+                                 signals=1, denied=signal.denied, last_window_end=signal.window_end)
+        if current is not None and current.case_id == record.case_id:
+            # the same window again after its case closed (a redelivery): nothing new to open
+            return SignalOutcome("ignored", None, f"case {record.case_id} already took this window")
+        if not records.claim(record, replacing=current.case_id if current else None):
+            continue
+        try:
+            started = start(report_from_signal(signal, now))
+        except Exception:
+            records.release(signal.team_id, record.case_id)  # the next signal opens it instead
+            raise
+        return SignalOutcome("opened", record.case_id, why, started=started)
+    raise RuntimeError(f"team {signal.team_id}: too many concurrent signals")
+
+
+def _still_open(store: CaseStore, record: ProactiveRecord, now: datetime) -> bool:
+    case = store.get(record.case_id)
+    if case is None:  # claimed, its execution not yet at OpenCase: open, unless it never started
+        return record.opened_at + UNSTARTED_AFTER > now
+    return case.status != "closed"
+
+
+def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: Case) -> Case:
+    """Link a ticket's new case to its team's proactive case, when there is one to join."""
+    if case.team_id is None or is_proactive(case.case_id) or case.proactive is not None:
+        return case
+    record = records.get(case.team_id)
+    proactive = store.get(record.case_id) if record is not None else None
+    now = clock.now()
+    if proactive is None or (proactive.status == "closed"
+                             and not timedelta(0) <= now - proactive.updated_at <= TICKET_JOINS_CLOSED_FOR):
+        return case
+    applied = [r for r in proactive.fixes if r.status == "applied"]
+    link = ProactiveLink(case_id=proactive.case_id, noticed_at=proactive.created_at, status=proactive.status,
+                         outcome=proactive.outcome, fixes=[r.fix for r in applied],
+                         fixed_at=max((r.at for r in applied), default=None), verified=proactive.verified)
+    for _ in range(5):
+        try:
+            if case.case_id not in proactive.joined_tickets:
+                store.save(proactive.model_copy(update={"joined_tickets": [*proactive.joined_tickets, case.case_id],
+                                                        "updated_at": now}))
+            break
+        except CaseConflict:
+            proactive = store.get(proactive.case_id) or proactive
+    for _ in range(5):
+        try:
+            return store.save(case.model_copy(update={"proactive": link, "updated_at": now}))
+        except CaseConflict:
+            case = store.get(case.case_id) or case
+    return case
