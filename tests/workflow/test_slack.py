@@ -109,3 +109,29 @@ def test_a_stale_case_is_refused(app, standin):
 
     [reply] = standin.responses(path)
     assert "not waiting for staff" in reply["text"]
+
+
+def test_a_click_racing_the_console_decides_once(app, standin):
+    import threading
+
+    result = app.run(load_event("ticket-fraud-review.json"))
+    outcomes: dict[str, object] = {}
+
+    def console() -> None:
+        try:
+            app.client.decide(result.case_id, "reject", "carol@example.test", "console")
+            outcomes["console"] = "decided"
+        except Exception as err:  # noqa: BLE001 - the loser's refusal is what is compared
+            outcomes["console"] = type(err).__name__
+
+    racer = threading.Thread(target=console)
+    racer.start()
+    _, path, _ = _click(app, standin, result.case_id, "resolve")
+    racer.join()
+
+    closed = app.wait_for(result.case_id, lambda c: c.status == "closed")
+    assert len(closed.decisions) == 1  # one claim won, the other was refused
+    [reply] = standin.responses(path)
+    slack_won = reply.get("replace_original") is True
+    assert slack_won == (outcomes["console"] in ("AlreadyDecided", "StaleDecision"))
+    assert closed.decisions[0].actor == (f"slack:{ALLOWED} (alice)" if slack_won else "carol@example.test")
