@@ -82,7 +82,7 @@ class Workflow:
 
 class Platform:
     def find_team(self, *, team_id: str | None = None, slug: str | None = None,
-                  owner_email: str | None = None) -> Team | None:
+                  owner_email: str | None = None, member_email: str | None = None) -> Team | None:
         return Team(team_id=TEAM, plan="pro", owner_email="dev@acme.test") if team_id == TEAM else None
 
 

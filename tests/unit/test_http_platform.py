@@ -197,11 +197,18 @@ def test_an_unknown_team_is_team_not_found(api: HttpPlatform, faulty: Faulty, se
     assert sum(faulty.calls.values()) == 1  # a 404 is an answer: never retried
 
 
+def test_a_member_email_finds_the_team_it_is_listed_on(api: HttpPlatform, platform: SandboxPlatform,
+                                                        seed: Any) -> None:
+    team_id = seed(make_team(members=[{"email": "ops@healthy.test", "role": "member"}]))
+    assert api.find_team(member_email="Ops@Healthy.test") == public(platform.get_team(team_id))
+
+
 def test_lookups_that_find_nothing_answer_none(api: HttpPlatform, seed: Any) -> None:
     seed()
     assert api.find_team(team_id=UNKNOWN) is None
     assert api.find_team(slug="nobody-here") is None
     assert api.find_team(owner_email="nobody@nowhere.test") is None
+    assert api.find_team(member_email="nobody@nowhere.test") is None
     assert api.find_team(team_id="team_not/even valid?") is None
     assert api.find_team() is None
     assert api.find_key_owner("vck_nosuch") is None

@@ -245,6 +245,7 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Action]]] = [
     (_route("/v1/teams/{team_id}/auto-lifts"), {"GET": _list_auto_lifts}),
     (_route("/v1/lookup/team-by-slug/{slug}"), {"GET": _lookup("slug")}),
     (_route("/v1/lookup/team-by-owner-email/{owner_email}"), {"GET": _lookup("owner_email")}),
+    (_route("/v1/lookup/team-by-member-email/{member_email}"), {"GET": _lookup("member_email")}),
     (_route("/v1/lookup/key-owner/{prefix}"), {"GET": _key_owner}),
     (_route("/v1/teams/{team_id}/probe"), {"POST": _probe}),
     (_route("/v1/requests/{request_id}"), {"GET": _request}),

@@ -276,7 +276,8 @@ class HttpPlatform:
 
     # --- reads ---------------------------------------------------------------------------
     def find_team(
-        self, *, team_id: str | None = None, slug: str | None = None, owner_email: str | None = None
+        self, *, team_id: str | None = None, slug: str | None = None, owner_email: str | None = None,
+        member_email: str | None = None,
     ) -> Team | None:
         if team_id:
             path = f"/v1/teams/{_seg(team_id)}"
@@ -284,6 +285,8 @@ class HttpPlatform:
             path = f"/v1/lookup/team-by-slug/{_seg(slug.lower())}"
         elif owner_email:
             path = f"/v1/lookup/team-by-owner-email/{_seg(email_key(owner_email))}"
+        elif member_email:
+            path = f"/v1/lookup/team-by-member-email/{_seg(email_key(member_email))}"
         else:
             return None
         data = self._get(path)

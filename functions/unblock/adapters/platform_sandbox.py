@@ -46,7 +46,14 @@ class SandboxPlatform:
 
     # --- seeding -------------------------------------------------------------------------
     def load(self, seed: Seed) -> None:
+        member_of: dict[str, set[str]] = {}
+        for team in seed.teams:
+            for member in team.members:
+                member_of.setdefault(member.email, set()).add(team.team_id)
         with self._table.batch_writer(overwrite_by_pkeys=["pk"]) as batch:
+            for email, team_ids in member_of.items():
+                only = next(iter(team_ids)) if len(team_ids) == 1 else ""
+                batch.put_item(Item={"pk": f"member#{email}", "team_id": only})
             for team in seed.teams:
                 batch.put_item(Item=self._team_item(team, version=1))
                 if team.slug:
@@ -87,7 +94,8 @@ class SandboxPlatform:
         return self._load(team_id)[0]
 
     def find_team(
-        self, *, team_id: str | None = None, slug: str | None = None, owner_email: str | None = None
+        self, *, team_id: str | None = None, slug: str | None = None, owner_email: str | None = None,
+        member_email: str | None = None,
     ) -> Team | None:
         if team_id:
             item = self._get(f"team#{team_id}")
@@ -97,6 +105,10 @@ class SandboxPlatform:
             pointer = self._get(f"slug#{slug.lower()}")
         elif owner_email:
             pointer = self._get(f"email#{email_key(owner_email)}")
+        elif member_email:
+            pointer = self._get(f"member#{email_key(member_email)}")
+            if pointer and not pointer.get("team_id"):
+                return None  # listed on several teams: the address does not say which
         return self.get_team(pointer["team_id"]) if pointer else None
 
     def find_key_owner(self, prefix: str) -> str | None:

@@ -2,7 +2,8 @@
 
 Identification (DESIGN.md "Triggers"), in order: `team_id`; a `team_...` id in the subject or
 text; the slug given as the team; a request id (`X-Vercel-Id`) or generation id (`gen_...`) the
-gateway's request log knows; the requester's email as a team owner's. Anyone can name any team
+gateway's request log knows; the requester's email as a team owner's, else as the member's of
+exactly one team. Anyone can name any team
 in free text (and quote anyone's request id), so identification alone never lets unblock act for
 the requester: verification (DESIGN.md "Who may act on which team") says whether it may.
 """
@@ -43,7 +44,8 @@ def identify(platform: Platform, report: Report) -> Identification:
         if team is not None:
             return Identification(team, "request_log", record)
     if report.requester_email:
-        team = platform.find_team(owner_email=report.requester_email)
+        team = (platform.find_team(owner_email=report.requester_email)
+                or platform.find_team(member_email=report.requester_email))
         if team is not None:
             return Identification(team, "email", record)
     return Identification(None, None, record)
