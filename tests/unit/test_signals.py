@@ -76,8 +76,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
          "GatewayInternalServerError from https://api.openai.com/v1/chat/completions"],
     ),
     "byok.provider_key_as_gateway_key": (
-        ["AI_GATEWAY_API_KEY=sk-proj-abcd", "I use my own OpenAI key as the gateway key"],
-        ["OPENAI_API_KEY=sk-proj-abcd for a different service"],
+        ["AI_GATEWAY_API_KEY=sk-proj-abcd", "I use my own OpenAI key as the gateway key",
+         "using sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh as gateway key gets 401"],
+        ["OPENAI_API_KEY=sk-proj-abcd for a different service", "sk-proj-abcd for the OpenAI SDK, vck_ for gateway"],
     ),
     "byok.needs_credits": (
         ["BYOK requests fail with Insufficient funds", "402 although I set up bring your own key"],

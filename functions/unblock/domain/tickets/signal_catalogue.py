@@ -152,6 +152,9 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)ai-gateway\.vercel\.sh[^\n]{0,400}?\bbearer sk-|\bbearer sk-[^\n]{0,400}?ai-gateway\.vercel\.sh",
             r"(?i)\b(?:my|our|an?|the) (?:own )?(?:openai|anthropic|provider|google|gemini|mistral)(?:'s)? "
             r"(?:api )?key (?:as|for|in(?:to)?) (?:the |my )?(?:gateway|ai gateway|AI_GATEWAY_API_KEY)",
+            # the provider's key itself, pasted (redacted to its start) and named as the gateway key
+            r"(?i)\bsk-[A-Za-z0-9_-]*[^\s]*\)? (?:as|for|in(?:to)?) (?:the |my |our )?(?:gateway|ai gateway|"
+            r"AI_GATEWAY_API_KEY)\b",
         ),
         explanation="A model provider's key was sent as the gateway key.",
         steps=("The gateway only accepts an AI Gateway API key (or a Vercel OIDC token) as the bearer: create one "
