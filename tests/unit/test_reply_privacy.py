@@ -76,3 +76,15 @@ def test_no_reply_reveals_internal_signals_and_strangers_learn_no_facts(c):
             "\n\n" + replies.ROTATE if case.report.must_rotate_key else "")  # the question only, privately
     elif not case.requester_verified:
         assert private == ""
+
+
+def test_a_verified_forum_poster_without_a_private_message_is_told_where_the_details_are() -> None:
+    """A normalized forum event names no Discourse user to message: the public reply stays general
+    and says how to get the specifics instead of leaving the step unsaid."""
+    expired = _finding("billing.payment_method_expired")
+    report = Report(case_id="ticket:1", source="eventbridge", channel="forum", requester_email="dev@acme.test")
+    case = Case(case_id="ticket:1", report=report, outcome="customer_action", status="awaiting_customer",
+                findings=[expired], requester_verified=True, created_at=NOW, updated_at=NOW)
+    public = replies.customer_reply(case, [expired]) or ""
+    assert replies.STEPS["billing.payment_method_expired"] not in public
+    assert "private support form" in public and "private message" not in public

@@ -198,7 +198,13 @@ def _where_details_are(case: Case) -> str | None:
                 "from the email address they use on the team.")
     if is_public(case) and case.report.requested_by:
         return "We have sent you the details in a private message."
+    if is_public(case):  # a forum post with no private message to send: say where the specifics are
+        return DETAILS_PRIVATELY
     return None
+
+
+DETAILS_PRIVATELY = ("For the details, please contact us through the private support form from the email address "
+                     "you use on the team; we do not post them in this public topic.")
 
 
 def _general(case: Case) -> str | None:
