@@ -146,3 +146,17 @@ def test_run_keep_writes_everything_the_stack_held(tmp_path):
 
     refused = _unblock("run", "events/ticket-high-risk-hold.json", "--keep", str(kept))
     assert refused.returncode == 2 and "must be an empty directory" in refused.stderr
+
+
+def test_a_rejected_event_in_a_batch_keeps_its_line_and_the_others_still_run(tmp_path):
+    big = load_event("ticket-high-risk-hold.json")
+    big["detail"]["text"] = "403 Forbidden " * 20_000  # past the 256 KiB an event may be
+    big_path = tmp_path / "big.json"
+    big_path.write_text(json.dumps(big))
+
+    done = _unblock("run", str(big_path), "events/ticket-high-risk-hold.json", "--json")
+
+    assert done.returncode == 2 and "1 of 2 events rejected" in done.stderr and "256 KiB" in done.stderr
+    rejected, result = [json.loads(line) for line in done.stdout.splitlines()]  # one line per event, in order
+    assert rejected["case_id"] is None and rejected["status"] == "rejected" and "256 KiB" in rejected["error"]
+    assert set(result) == RESULT_KEYS and result["case_id"] == "ticket:4720"

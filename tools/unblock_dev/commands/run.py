@@ -20,7 +20,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="normalized ticket events, StartExecution inputs or webhook samples (JSON), run in order "
                           "on one embedded stack")
     run.add_argument("--platform", help="sandbox seed (default events/platform.json)")
-    run.add_argument("--json", action="store_true", help="print exactly one JSON object (the Result)")
+    run.add_argument("--json", action="store_true",
+                     help="print exactly one JSON object (the Result) per event, one per line")
     run.add_argument("--now", help="the clock for the checks (default: the event's time, else now)")
     run.add_argument("--mode", choices=["live", "approval", "shadow"],
                      help="the stack's Mode (default: template.yaml's): approval - fixes become proposals; "
@@ -59,12 +60,21 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         recording = RunRecording().start()
         sys.stdout = recording.tee(sys.stdout)  # the metric lines, as CloudWatch Logs keeps them
         out = _Both(out, printed)
+    rejected: list[str] = []
     try:
         for path, event in events:  # one stack: one platform, one cases table, in order
             try:
                 result = app.run(event, at=now)
             except BadEvent as err:
-                fail(f"{path}: {err}")
+                if len(events) == 1:
+                    fail(f"{path}: {err}")
+                # one bad ticket in a batch does not cost the others their run: its line says why, exit 2
+                rejected.append(f"{path}: {err}")
+                print(f"unblock: {path}: {err}", file=sys.stderr)
+                if args.json:
+                    out.write(json.dumps({"case_id": None, "status": "rejected", "event": path,
+                                          "error": str(err)}) + "\n")
+                continue
             except OpensNoCase as done:  # taken, nothing to run: say what the function answered
                 out.write(json.dumps({"case_id": None, "status": done.status, "answer": done.answer}) + "\n"
                           if args.json else f"{path}: {done}\n")
@@ -79,6 +89,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             recording.stop()
             keep_stack(app, keep, recording, printed.getvalue())
         app.close()
+    if rejected:
+        fail(f"{len(rejected)} of {len(events)} events rejected (see above); the others ran")
     return 0
 
 
