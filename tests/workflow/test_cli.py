@@ -48,6 +48,15 @@ def test_run_readable_output_shows_what_the_customer_saw():
     assert "customer_action" in done.stdout and "buy AI Gateway credits" in done.stdout
 
 
+def test_run_readable_output_of_an_escalation_says_how_to_decide_it():
+    done = _unblock("run", "events/ticket-high-risk-hold.json")
+
+    assert done.returncode == 0, done.stderr
+    assert "escalated" in done.stdout and "proposed for staff approval: lift_risk_hold" in done.stdout
+    # the embedded stack is gone once the command ends: the hint is a flag of this run, or a deployed stack's
+    assert "--decide approve|resolve|reject" in done.stdout and "--stack NAME" in done.stdout
+
+
 def test_run_readable_output_shows_path_findings_fix_and_reply():
     done = _unblock("run", "events/ticket-two-fixes.json", "--decide", "approve")
 

@@ -28,7 +28,10 @@ def render(result: Result, out: TextIO) -> None:
         out.write(f"escalated ({r.escalation.get('priority', 'normal')}): {r.escalation.get('reason')}\n")
         if r.escalation.get("proposed_fixes"):
             out.write(f"  proposed for staff approval: {', '.join(r.escalation['proposed_fixes'])}\n")
-        out.write(f"  decide with: unblock decide {r.case_id} --approve|--resolve|--reject\n")
+        # the embedded stack ends with the command: decide in the same run; a deployed stack keeps the case
+        out.write("  decide with: unblock run EVENT --decide approve|resolve|reject (this embedded stack ends "
+                  f"with the command); on a deployed stack: unblock decide {r.case_id} --stack NAME "
+                  "--approve|--resolve|--reject\n")
     if r.incident_id:
         out.write(f"incident: {r.incident_id} (many teams, one cause: decide them at once with "
                   f"unblock decide --incident {r.incident_id})\n")
