@@ -104,15 +104,20 @@ def test_a_failed_delivery_is_retried_and_the_reply_is_not_lost(app, zendesk):
     assert [r["body"]["ticket"]["comment"]["public"] for r in zendesk.requests] == [False, True]
 
 
-@pytest.mark.parametrize(("event", "status"), [("ticket-fraud-review.json", "open"),
-                                               ("ticket-expired-card.json", "pending")])
+@pytest.mark.parametrize(("event", "team", "outcome", "status"), [
+    ("ticket-fraud-review.json", "quickcash-bots", "escalated", "open"),
+    ("ticket-expired-card.json", "paper-cranes", "customer_action", "pending")])
 def test_the_ticket_status_follows_the_outcome_and_the_note_links_to_the_console(app, zendesk, monkeypatch,
-                                                                                event, status):
+                                                                                event, team, outcome, status):
     import unblock.handlers.notify as notify
 
     monkeypatch.setenv("CONSOLE_URL", "https://console.example/")
     notify._notifiers.cache_clear()
-    result = app.run(zendesk_delivery(load_event(event)))
+    ticket = load_event(event)
+    # the Zendesk requester is another team's member (helpdesk-users.json): the text names the team
+    ticket["detail"]["text"] += f" Team {team}."
+    result = app.run(zendesk_delivery(ticket))
+    assert result.outcome == outcome
     app.deliver_replies()
     note, public = zendesk.requests[-2:]
     assert public["body"]["ticket"]["status"] == status
