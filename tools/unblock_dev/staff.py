@@ -220,7 +220,7 @@ class StackClient:
 
         def redrive(event: dict[str, Any]) -> Any:
             # a denial signal goes back to the function its rule reaches; everything else to the intake
-            denial = event.get("replay", {}).get("kind") == "denial"
+            denial = event.get("replay", {}).get("kind") == "denial" or event.get("detail-type") == "Requests Denied"
             function = self.outputs["SignalsFunctionName" if denial else "IntakeFunctionName"]
             resp = lam.invoke(FunctionName=function, Payload=json.dumps(event).encode())
             payload = json.loads(resp["Payload"].read() or b"null")
