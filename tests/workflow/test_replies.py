@@ -43,9 +43,13 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def zendesk(app, monkeypatch):
     import unblock.handlers.notify as notify
+    from unblock import composition
 
     server = FakeZendesk()
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    secrets = boto3.client("secretsmanager")
+    before = secrets.get_secret_value(SecretId="unblock/zendesk-api-token")["SecretString"] if _secret_exists() \
+        else None
     boto3.client("secretsmanager").put_secret_value(SecretId="unblock/zendesk-api-token", SecretString="zd-token") \
         if _secret_exists() else boto3.client("secretsmanager").create_secret(
             Name="unblock/zendesk-api-token", SecretString="zd-token")
@@ -53,8 +57,15 @@ def zendesk(app, monkeypatch):
     monkeypatch.setenv("ZENDESK_API_EMAIL", "support@gateway.test")
     monkeypatch.setenv("ZENDESK_API_TOKEN_SECRET", "unblock/zendesk-api-token")
     notify._notifiers.cache_clear()
+    composition.requester_directory.cache_clear()  # the help desk's user look-ups, built from the env
     _drain(app)
     yield server
+    composition.requester_directory.cache_clear()
+    # the stack is the session's: later tests' help-desk look-ups need the token it had
+    if before is None:
+        secrets.delete_secret(SecretId="unblock/zendesk-api-token", ForceDeleteWithoutRecovery=True)
+    else:
+        secrets.put_secret_value(SecretId="unblock/zendesk-api-token", SecretString=before)
     notify._notifiers.cache_clear()
     server.shutdown()
     server.server_close()
