@@ -388,3 +388,54 @@ def test_a_follow_up_during_the_run_is_taken_in_once_the_run_ends(app, monkeypat
     names = [e["name"] for e in app.console.sfn.list_executions(
         stateMachineArn=app.stack.outputs["StateMachineArn"])["executions"] if case_id.split(":")[1] in e["name"]]
     assert len(names) == 2 and len(set(names)) == 2
+
+
+# --- a kept follow-up is never lost ---------------------------------------------------------------------
+
+def _keep(app, sample: dict, reason: str) -> None:
+    """The delivery as the webhook keeps one it could not take (redacted, with its reason)."""
+    import json
+
+    from unblock.adapters.dead_letters import IntakeDeadLetters
+
+    url = app.stack.outputs["IntakeDeadLetterQueueUrl"]
+    IntakeDeadLetters(app.client.sqs, url).keep(
+        "zendesk", {"headers": sample["headers"], "body": json.dumps(sample["body"])}, reason, app.clock.now())
+
+
+def _replayed(app) -> list:
+    return [o for o in app.client.replay() if o.kind == "zendesk"]
+
+
+def test_a_kept_zendesk_comment_reaches_its_case_when_replayed(app):
+    ticket = _ticket()
+    first = app.run(_zendesk_sample("zendesk-ticket-created.json", ticket))
+    from unblock.domain.platform_model import Hold
+
+    team = app.platform.get_team(ACME)  # the automated hold comes back, and the customer says so
+    app.platform.replace_team(team.model_copy(update={"billing": team.billing.model_copy(
+        update={"hold": Hold(active=True, source="automated", reason="payment retry", since=app.clock.now())})}))
+    _keep(app, _zendesk_sample("zendesk-comment-added.json", ticket), "the case store did not answer")
+
+    [outcome] = _replayed(app)
+
+    assert outcome.ok, outcome
+    case = app.wait_for(first.case_id, lambda c: c.runs == 2 and c.status == "closed")
+    assert case.follow_ups == 1 and case.outcome == "auto_fixed"
+
+
+def test_a_kept_delivery_without_text_stays_kept_when_replayed(app):
+    import json
+
+    from unblock.adapters.dead_letters import kept_message
+
+    ticket = _ticket()
+    sample = _zendesk_sample("zendesk-comment-added.json", ticket)
+    del sample["body"]["event"]["comment"]["body"]  # only the webhook can read it from Zendesk's API
+    kept = kept_message("zendesk", {"headers": sample["headers"], "body": json.dumps(sample["body"])},
+                        "Zendesk comment has no body and could not be read", app.clock.now())
+
+    # what `unblock replay` sends the intake for it: an error, so the kept message is not deleted
+    answer = app.stack.invoke("IntakeFunction", {"replay": json.loads(kept)})
+
+    assert answer["kept"] is True and "read the ticket from Zendesk" in answer["error"]

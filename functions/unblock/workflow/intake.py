@@ -26,7 +26,7 @@ from unblock.domain.limits import (
 from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
-from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, parse_ticket_event
+from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
 from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
 from unblock.workflow import conversations
 
@@ -136,10 +136,30 @@ def replay_envelope(event: Any) -> dict[str, Any] | None:
 
 
 def is_follow_up(event: Any) -> bool:
-    """A normalized `Customer Replied` event, or a replay of one."""
+    """A normalized `Customer Replied` event, or a replay of one or of a kept Zendesk comment delivery."""
     replay = replay_envelope(event)
     payload = replay.get("payload") if replay is not None else event
-    return isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP
+    if isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP:
+        return True
+    return replay is not None and replay.get("kind") == "zendesk" and _is_comment(payload)
+
+
+def _is_comment(payload: Any) -> bool:
+    """A kept Zendesk delivery of the comment event (a follow-up, DESIGN.md "Conversations")."""
+    try:
+        _, body = _delivery(payload)
+    except (UnprocessableEvent, webhooks.WebhookRejected):
+        return False
+    return body.get("type") == webhooks.ZENDESK_COMMENT_ADDED
+
+
+def _zendesk_comment_event(payload: Any) -> TicketEvent:
+    """A kept Zendesk comment delivery as its follow-up event (UnprocessableEvent names what is wrong)."""
+    _, body = _delivery(payload)
+    try:
+        return webhooks.map_zendesk_comment(body)
+    except webhooks.WebhookRejected as err:
+        raise UnprocessableEvent(err.reason) from err
 
 
 def kind_of(event: Any) -> IntakeKind:
@@ -238,7 +258,19 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
     replay = replay_envelope(event)
     payload = replay.get("payload") if replay is not None else event
     try:
+        if kind == "zendesk" and _is_comment(payload) and store is not None and clock is not None:
+            # a kept follow-up (the requester's comment): it reaches its case as it would have then
+            comment = _zendesk_comment_event(payload)
+            report = report_from_ticket(comment, now, source="zendesk")
+            taken = take_follow_up(store, workflow, clock, report, comment.id)
+            return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
         report = to_report(kind, payload, now)
+    except webhooks.NeedsFetch:  # only the webhook can read the ticket from Zendesk: kept, never dropped
+        reason = "the delivery carries no text and only the webhook function can read the ticket from Zendesk"
+        if replay is not None:
+            return Intake(kind, True, "failed_again", reason=reason)
+        dead_letters.keep(kind, payload, reason, now)
+        return Intake(kind, False, "kept", reason=reason)
     except webhooks.WebhookIgnored as err:  # a kept delivery that now opens no case: done, nothing lost
         return Intake(kind, replay is not None, "ignored", reason=err.reason)
     except UnprocessableEvent as err:
