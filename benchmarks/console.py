@@ -48,6 +48,7 @@ class CountingTable:
         self._table = table
         self.items = 0
         self.scanned = 0
+        self.scans = 0  # scan calls: a page that reads what it shows makes none
 
     def query(self, **kwargs: Any) -> Any:
         resp = self._table.query(**kwargs)
@@ -61,6 +62,7 @@ class CountingTable:
 
     def scan(self, **kwargs: Any) -> Any:
         resp = self._table.scan(**kwargs)
+        self.scans += 1
         self.scanned += int(resp.get("ScannedCount", len(resp.get("Items", []))))
         return resp
 
