@@ -7,8 +7,10 @@ it), `node_calls` / `ai_sdk_call` through the real Node clients pinned in tools/
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
+import ssl
 import subprocess
 import threading
 from pathlib import Path
@@ -40,7 +42,11 @@ def sdk_call(base_url: str, api_key: str, *, model: str = DEFAULT_MODEL, timeout
     """
     import openai  # lazily: a test and demo dependency, not in the Lambda package
 
-    client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout)
+    # the SDK's own HTTP client, with its defaults; only the TLS context (the CA bundle, ~40 ms to
+    # load) is made once per process: the demo and the tests make hundreds of these calls
+    http_client = openai.DefaultHttpxClient(verify=_tls_context())
+    client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout,
+                           http_client=http_client)
     try:
         completion = client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": "Say hello."}])
@@ -49,6 +55,13 @@ def sdk_call(base_url: str, api_key: str, *, model: str = DEFAULT_MODEL, timeout
     finally:
         client.close()
     return " ".join((completion.choices[0].message.content or "").split())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()  # what httpx.Client makes by default
 
 
 def node_clients_missing() -> str | None:

@@ -13,6 +13,7 @@ import importlib
 import io
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -89,6 +90,7 @@ class LocalStack:
         self._saved_invoke: Any = None
         self._lock = threading.Lock()
         self.activity = ACTIVITY
+        self._lambda: Any = None  # one client for the invokes (a client per call costs ~10 ms on moto)
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -115,6 +117,9 @@ class LocalStack:
         atomic_dynamodb_writes()
         payload_limits()
         early_task_results()
+        parsed_programs_reused()
+        one_client_per_service()
+        parsed_json_paths()
         heartbeat_timeouts()
         ended_executions_tick()
         self._create()
@@ -313,8 +318,9 @@ class LocalStack:
         """Invoke a function through the Lambda API, as EventBridge or a Function URL would."""
         import boto3
 
-        resp = boto3.client("lambda").invoke(FunctionName=self.resolver.refs[logical_id],
-                                             Payload=json.dumps(event).encode())
+        if self._lambda is None:
+            self._lambda = boto3.client("lambda")
+        resp = self._lambda.invoke(FunctionName=self.resolver.refs[logical_id], Payload=json.dumps(event).encode())
         payload = json.loads(resp["Payload"].read() or b"null")
         if resp.get("FunctionError"):
             raise InvocationFailed(payload.get("errorType", "Error"), payload.get("errorMessage", ""))
@@ -390,6 +396,84 @@ def early_task_results() -> None:
 
     keeping._unblock_early = True  # type: ignore[attr-defined]
     CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
+
+
+def parsed_programs_reused() -> None:
+    """Parse each definition once, not at every execution's start (moto parses the ASL with a pure
+    Python ANTLR parser each time: a fifth of a workflow test's CPU). A parsed program keeps its
+    evaluation state in the execution's environment, not in itself, but a component draws its heap
+    key lazily, so two executions never evaluate the same program object at once: each takes one
+    from its definition's pool and gives it back when it ends. Idempotent."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    run = ExecutionWorker._execution_logic
+    if getattr(run, "_unblock_pooled", False):
+        return
+    pools: dict[str, list[Any]] = {}
+    lock = threading.Lock()
+
+    def pooled_run(self: Any) -> None:
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:
+            pool = pools.setdefault(definition, [])
+            program = pool.pop() if pool else None
+        if program is None:
+            program = AmazonStateLanguageParser.parse(definition)[0]
+        self._get_evaluation_entrypoint = lambda: program  # this execution's, for the original logic
+        try:
+            run(self)
+        finally:
+            with lock:
+                pools[definition].append(program)
+
+    pooled_run._unblock_pooled = True  # type: ignore[attr-defined]
+    ExecutionWorker._execution_logic = pooled_run  # type: ignore[method-assign]
+
+
+def parsed_json_paths() -> None:
+    """moto parses every JSONPath ($.report, $.case.team_id ...) with a new PLY parser each time it
+    reads or writes one; a parsed path is not changed by finding or updating, so keep each. Idempotent."""
+    import functools
+
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):  # jsonpath_ng.ext's parser, and (ResultPath) jsonpath_ng's own
+        if getattr(module.parse, "_unblock_cached", False):
+            continue
+        cached = functools.lru_cache(maxsize=4096)(module.parse)
+        cached._unblock_cached = True  # type: ignore[attr-defined]
+        module.parse = cached  # type: ignore[attr-defined]
+
+
+def one_client_per_service() -> None:
+    """moto's interpreter builds a boto3 client for every Lambda task it runs (~10 ms each on moto);
+    keep one per region, service and role (boto3 clients are thread-safe; moto's builder signs with
+    fixed test keys whatever the role). Idempotent."""
+    from moto.core.models import botocore_stubber
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+    if getattr(build, "_unblock_shared", False):
+        return
+    clients: dict[tuple[str, str, bool, str | None], Any] = {}
+    lock = threading.Lock()
+
+    def shared(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, bool(botocore_stubber.enabled), getattr(state_credentials, "role_arn", None))
+        with lock:
+            if key not in clients:
+                clients[key] = build(region, service, state_credentials)
+            return clients[key]
+
+    shared._unblock_shared = True  # type: ignore[attr-defined]
+    boto_client.boto_client_for = shared  # type: ignore[assignment]
+    lambda_eval_utils.boto_client_for = shared  # type: ignore[attr-defined]
+    for name, module in list(sys.modules.items()):  # the task modules took the name at import
+        if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is build:
+            module.boto_client_for = shared  # type: ignore[attr-defined]
 
 
 class StackActivity:
