@@ -469,8 +469,8 @@ def one_client_per_service() -> None:
             return clients[key]
 
     shared._unblock_shared = True  # type: ignore[attr-defined]
-    boto_client.boto_client_for = shared  # type: ignore[assignment]
-    lambda_eval_utils.boto_client_for = shared  # type: ignore[attr-defined]
+    boto_client.boto_client_for = shared
+    lambda_eval_utils.boto_client_for = shared
     for name, module in list(sys.modules.items()):  # the task modules took the name at import
         if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is build:
             module.boto_client_for = shared  # type: ignore[attr-defined]
