@@ -30,8 +30,14 @@ clients:
 demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
+# pytest on TEST_WORKERS processes (pytest-xdist), each with its own embedded stack; a worker takes
+# tests off another's queue when its own runs dry. 3 on the 2-CPU machine beat 2 and 4 (BENCHMARKS.md
+# section 7): the workers wait on subprocesses and moto's threads part of the time.
+# `make test TEST_WORKERS=0` runs the suite in this one process.
+TEST_WORKERS ?= 3
+
 test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint checkov
-	$(BIN)/pytest -p no:cacheprovider --durations=25
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tools tests benchmarks

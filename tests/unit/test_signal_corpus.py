@@ -14,7 +14,9 @@ from unblock.domain.tickets.signal_catalogue import SIGNALS
 from unblock.domain.tickets.signals import codes, read_signals
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "signal_corpus.yaml"
-TICKETS: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text())["tickets"]
+# libyaml's loader where PyYAML has it: every pytest worker reads the corpus when it collects
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TICKETS: list[dict[str, Any]] = yaml.load(CORPUS.read_text(), Loader=_SAFE_LOADER)["tickets"]
 # The floor for every signal the corpus holds: a code read wrongly in more than one ticket in ten
 # sends those customers the wrong steps.
 MIN_PRECISION = 0.9

@@ -40,21 +40,18 @@ def test_run_json_prints_exactly_one_result_object():
     assert result["signals"] == ["gateway.access_denied"]  # every Result carries what the customer saw
 
 
-def test_run_readable_output_shows_what_the_customer_saw():
-    done = _unblock("run", "events/ticket-model-restricted.json")
+def test_run_readable_output_shows_what_the_customer_saw_and_how_to_decide_an_escalation():
+    # two events in one run (one stack start): each case's block, in order
+    done = _unblock("run", "events/ticket-model-restricted.json", "events/ticket-high-risk-hold.json")
 
     assert done.returncode == 0, done.stderr
-    assert "customer saw:" in done.stdout and "gateway.model_restricted" in done.stdout
-    assert "customer_action" in done.stdout and "buy AI Gateway credits" in done.stdout
-
-
-def test_run_readable_output_of_an_escalation_says_how_to_decide_it():
-    done = _unblock("run", "events/ticket-high-risk-hold.json")
-
-    assert done.returncode == 0, done.stderr
-    assert "escalated" in done.stdout and "proposed for staff approval: lift_risk_hold" in done.stdout
+    restricted, escalated = done.stdout.split("case ticket:4720:")
+    assert restricted.startswith("case ticket:4801: customer_action")
+    assert "customer saw:" in restricted and "gateway.model_restricted" in restricted
+    assert "buy AI Gateway credits" in restricted
+    assert escalated.startswith(" escalated") and "proposed for staff approval: lift_risk_hold" in escalated
     # the embedded stack is gone once the command ends: the hint is a flag of this run, or a deployed stack's
-    assert "--decide approve|resolve|reject" in done.stdout and "--stack NAME" in done.stdout
+    assert "--decide approve|resolve|reject" in escalated and "--stack NAME" in escalated
 
 
 def test_run_readable_output_shows_path_findings_fix_and_reply():
