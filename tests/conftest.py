@@ -1,5 +1,6 @@
-"""Shared fixtures. The embedded stack is started once per session (it takes a few seconds)
-and reseeded per test; tests/unit runs first and uses its own short-lived moto mocks."""
+"""Shared fixtures. The embedded stack is started once per session, that is once per xdist worker
+under `make test` (it takes a few seconds), and reseeded per test; a unit test's own short-lived
+moto mock nests inside it (moto resets nothing while another mock is active)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ os.environ.setdefault("UNBLOCK_TEST_TIMINGS", "retry_seconds=1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: they share the session's embedded stack, which starts after tests/unit's
-    own short-lived moto mocks are done."""
+    """Browser tests last: each worker that takes some starts a chromium, once the rest of its
+    queue is done."""
     items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
 
 
