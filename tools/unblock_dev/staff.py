@@ -115,6 +115,8 @@ class StackClient:
                 status = str(self.sfn.describe_execution(executionArn=arn)["status"])
             except self.sfn.exceptions.ExecutionDoesNotExist:
                 status = "RUNNING"  # a run claimed on the case, about to start
+            if status == "RUNNING" and (before is None or before.status != "awaiting_staff"):
+                return None  # still running and not waiting on staff: the next change looks again
             case = self.store.get(case_id)
             if status != "RUNNING" and case is None:
                 raise StaffError(f"execution for {case_id} ended {status} without a case")
