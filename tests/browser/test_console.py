@@ -227,7 +227,7 @@ def test_an_incident_lists_its_members_and_held_teams_and_one_decision_ends_it(p
     from tests.support import take_human_queue_messages
     from unblock.workflow.incidents import included_case_id
 
-    day = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # a day of its own: no other test's case joins
+    day = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a day of its own (the wave in test_incident_trust is on 2027-02-01)
     wave = ["wave-1-comet-labs.json", "wave-2-tidal-forge.json", "wave-3-ember-analytics.json"]
     members = [app.run(load_event(n), at=day + timedelta(minutes=5 * i)).case_id for i, n in enumerate(wave)]
     incident_id = app.client.incidents.incident_of(members[0])

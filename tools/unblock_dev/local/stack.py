@@ -581,10 +581,14 @@ _DYNAMODB_WRITE_LOCK = threading.RLock()
 def atomic_dynamodb_writes() -> None:
     """Make moto's DynamoDB writes atomic, as DynamoDB's are: moto checks a ConditionExpression
     and writes without a lock, so concurrent executions (threads here) could both pass a
-    condition that AWS would let only one pass. Idempotent; stays for the process."""
+    condition that AWS would let only one pass. Reads take the same lock: a query or scan walks
+    moto's item dict, and a write landing meanwhile failed it ("dictionary changed size during
+    iteration", a 500 to the caller) where DynamoDB's reads never fail for a concurrent write.
+    Idempotent; stays for the process."""
     from moto.dynamodb.models import DynamoDBBackend
 
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item",
+                 "get_item", "query", "scan", "batch_get_item", "transact_get_items"):
         method = getattr(DynamoDBBackend, name)
         if getattr(method, "_unblock_atomic", False):
             continue
