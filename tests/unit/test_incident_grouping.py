@@ -46,9 +46,9 @@ class Alerts:
 @pytest.fixture
 def incidents(boto_session):
     """The cases table exactly as template.yaml defines it."""
-    from unblock_dev.local.stack import atomic_dynamodb_writes
+    from unblock_dev.local.stack import serialized_dynamodb_calls
 
-    atomic_dynamodb_writes()  # DynamoDB's own atomicity, which moto lacks
+    serialized_dynamodb_calls()  # DynamoDB's own atomicity, which moto lacks
     props = load_template(ROOT / "template.yaml")["Resources"]["CasesTable"]["Properties"]
     with mock_aws():
         table = boto_session.resource("dynamodb").create_table(

@@ -141,9 +141,9 @@ def test_what_comes_from_outside_stays_strict():
 def test_the_hourly_lift_cap_is_one_conditional_write_under_concurrency(store):
     from concurrent.futures import ThreadPoolExecutor
 
-    from unblock_dev.local.stack import atomic_dynamodb_writes
+    from unblock_dev.local.stack import serialized_dynamodb_calls
 
-    atomic_dynamodb_writes()  # DynamoDB's own atomicity, which moto lacks
+    serialized_dynamodb_calls()  # DynamoDB's own atomicity, which moto lacks
     with ThreadPoolExecutor(12) as pool:
         claimed = list(pool.map(lambda i: store.claim_lift(f"c:{i}", NOW, 2), range(12)))
 

@@ -114,7 +114,7 @@ class LocalStack:
             return stack._dispatch(function_name, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
-        atomic_dynamodb_writes()
+        serialized_dynamodb_calls()
         payload_limits()
         early_task_results()
         parsed_programs_reused()
@@ -472,8 +472,10 @@ def one_client_per_service() -> None:
     keep one per region, service and role (boto3 clients are thread-safe; moto's builder signs with
     fixed test keys whatever the role). Idempotent."""
     from moto.core.models import botocore_stubber
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.utils import boto_client
+
+    # the Lambda task's module, loaded so that the loop below finds it
+    importlib.import_module("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils")
 
     build = boto_client.boto_client_for
     if getattr(build, "_unblock_shared", False):
@@ -490,7 +492,6 @@ def one_client_per_service() -> None:
 
     shared._unblock_shared = True  # type: ignore[attr-defined]
     boto_client.boto_client_for = shared
-    lambda_eval_utils.boto_client_for = shared
     for name, module in list(sys.modules.items()):  # the task modules took the name at import
         if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is build:
             module.boto_client_for = shared  # type: ignore[attr-defined]
@@ -575,29 +576,29 @@ def heartbeat_timeouts() -> None:
     StateTaskServiceCallback._from_error = reporting  # type: ignore[method-assign]
 
 
-_DYNAMODB_WRITE_LOCK = threading.RLock()
+_DYNAMODB_LOCK = threading.RLock()
 
 
-def atomic_dynamodb_writes() -> None:
-    """Make moto's DynamoDB writes atomic, as DynamoDB's are: moto checks a ConditionExpression
-    and writes without a lock, so concurrent executions (threads here) could both pass a
-    condition that AWS would let only one pass. Reads take the same lock: a query or scan walks
-    moto's item dict, and a write landing meanwhile failed it ("dictionary changed size during
-    iteration", a 500 to the caller) where DynamoDB's reads never fail for a concurrent write.
-    Idempotent; stays for the process."""
+def serialized_dynamodb_calls() -> None:
+    """Serialize moto's DynamoDB calls, so writes are atomic and reads never fail, as on DynamoDB:
+    moto checks a ConditionExpression and writes without a lock, so concurrent executions (threads
+    here) could both pass a condition that AWS lets only one pass; and a query or scan of a table
+    with a sort key walks moto's nested item dicts, so a write landing meanwhile fails the read
+    ("dictionary changed size during iteration", a 500 to the caller; reproduced with three writers
+    and three readers on one hash key). Idempotent; stays for the process."""
     from moto.dynamodb.models import DynamoDBBackend
 
     for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item",
                  "get_item", "query", "scan", "batch_get_item", "transact_get_items"):
         method = getattr(DynamoDBBackend, name)
-        if getattr(method, "_unblock_atomic", False):
+        if getattr(method, "_unblock_serialized", False):
             continue
 
         def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            with _DYNAMODB_WRITE_LOCK:
+            with _DYNAMODB_LOCK:
                 return _method(self, *args, **kwargs)
 
-        locked._unblock_atomic = True  # type: ignore[attr-defined]
+        locked._unblock_serialized = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
 
 
