@@ -39,9 +39,9 @@ def stack_app() -> Iterator[object]:
 
     app = LocalApp.from_seed_file()
     # The cyclic collector's full passes over a worker's heap (moto's tables, queues and execution
-    # histories) took ~35 s of the suite's ~215 s of CPU: what is alive now (modules, the stack) lives
-    # as long as the session, so it leaves the collector's sight (gc.freeze), and the collector runs
-    # less often (about 27 s measured then, BENCHMARKS.md section 7).
+    # histories) took ~35 s of the suite's ~215 s of CPU; collecting less often took that to ~27 s
+    # (BENCHMARKS.md section 7). What is alive now lives as long as the session, so it is also frozen
+    # out of the collector's sight: measured alone, that changed nothing, but it is free.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)

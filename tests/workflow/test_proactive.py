@@ -296,10 +296,10 @@ def test_a_signal_whose_case_cannot_start_is_kept_and_its_replay_opens_the_case(
     # the pass re-drives every kept event: also another test's, held in flight by a reader when this test
     # emptied the queue and visible again since; this test's is the one that opens its case
     case_id = f"gateway:{LOWRISK}:2027-02-10T09:00:00Z"
-    [replayed] = [r for r in app.console.replay() if r.detail == case_id]
-    assert replayed.ok
-    cleanup(replayed.detail)
-    assert app.wait(replayed.detail).outcome == "escalated"
+    outcomes = app.console.replay()
+    assert [r.ok for r in outcomes if r.detail == case_id] == [True], outcomes
+    cleanup(case_id)
+    assert app.wait(case_id).outcome == "escalated"
 
 
 def test_the_demo_plays_the_proactive_wave_before_the_first_ticket(app):

@@ -18,7 +18,12 @@ DAY = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def on_the_modules_day(app):  # type: ignore[no-untyped-def]
-    app.clock.set(DAY)  # what `app.submit` opens; `app.run` takes the event's own time unless told `at=DAY`
+    app.clock.set(DAY)  # what `app.submit` opens (`app.run` takes the event's own time: see _run)
+
+
+def _run(app, event_file: str):  # type: ignore[no-untyped-def]
+    """A ticket event through the workflow, opened on the module's day (not the event's own time)."""
+    return app.run(load_event(event_file), at=DAY)
 
 
 def _mend_card(app, team_id: str) -> None:
@@ -28,7 +33,7 @@ def _mend_card(app, team_id: str) -> None:
 
 
 def test_customer_adds_a_card_and_the_case_closes_with_access_back(app):
-    result = app.run(load_event("ticket-free-tier-no-card.json"), at=DAY)
+    result = _run(app, "ticket-free-tier-no-card.json")
     assert result.outcome == "customer_action"
 
     _mend_card(app, result.team_id)
@@ -44,7 +49,7 @@ def test_customer_adds_a_card_and_the_case_closes_with_access_back(app):
 def test_customer_mends_billing_then_the_stale_hold_is_cleared_by_a_rerun(app):
     # no other case of this team is due in this pass (DAY): its re-run could clear the hold first, and
     # this case would then close with access back, not re-run
-    result = app.run(load_event("ticket-expired-card.json"), at=DAY)
+    result = _run(app, "ticket-expired-card.json")
     assert result.findings[0].code == "billing.payment_method_expired"
 
     _mend_card(app, result.team_id)  # the automated hold is now stale
@@ -61,7 +66,7 @@ def test_customer_mends_billing_then_the_stale_hold_is_cleared_by_a_rerun(app):
 
 
 def test_staff_mend_the_team_by_hand_and_the_waiting_execution_completes(app):
-    result = app.run(load_event("ticket-fraud-review.json"), at=DAY)
+    result = _run(app, "ticket-fraud-review.json")
     team = app.platform.get_team(result.team_id)
     app.platform.replace_team(team.model_copy(update={"restrictions": ()}))  # staff cleared the review
 
@@ -76,7 +81,7 @@ def test_staff_mend_the_team_by_hand_and_the_waiting_execution_completes(app):
 
 
 def test_a_staff_case_past_its_sla_is_requeued_with_higher_priority(app):
-    result = app.run(load_event("ticket-staff-billing-hold.json"), at=DAY)
+    result = _run(app, "ticket-staff-billing-hold.json")
     app.clock.advance(timedelta(hours=5))
 
     assert app.recheck()["actions"][result.case_id] == "requeued"
@@ -89,7 +94,7 @@ def test_a_staff_case_past_its_sla_is_requeued_with_higher_priority(app):
 
 
 def test_the_next_recheck_backs_off_and_a_case_closes_as_stale_after_14_days(app):
-    result = app.run(load_event("ticket-expired-card.json"), at=DAY)  # nobody mends it
+    result = _run(app, "ticket-expired-card.json")  # nobody mends it
     waits = []
     for _ in range(4):
         case = app.client.store.get(result.case_id)
@@ -107,7 +112,7 @@ def test_the_next_recheck_backs_off_and_a_case_closes_as_stale_after_14_days(app
 
 
 def test_a_case_not_yet_due_is_not_read(app):
-    result = app.run(load_event("ticket-expired-card.json"), at=DAY)
+    result = _run(app, "ticket-expired-card.json")
     app.clock.advance(timedelta(minutes=5))  # first re-check is due after 15 minutes
 
     assert result.case_id not in app.recheck()["actions"]
@@ -119,7 +124,7 @@ def test_a_case_whose_execution_died_is_run_again_by_the_recheck(app):
     # the platform is down for the diagnosis, and the escalation that should catch it fails: the execution fails
     app.stack.faults["DiagnoseFunction.check_restrictions"] = [PlatformUnavailable("down")] * 3
     app.stack.faults["OutcomeFunction.escalate"] = [RuntimeError("queue unreachable")]
-    result = app.run(load_event("ticket-entitlement-off.json"), at=DAY)
+    result = _run(app, "ticket-entitlement-off.json")
     status = app.client.sfn.describe_execution(executionArn=app.client.execution_arn(result.case_id))["status"]
     assert status == "FAILED"
     assert app.client.store.get(result.case_id).status == "open"
@@ -147,7 +152,7 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
     monkeypatch.undo()
     dead = app.client.store.get(stuck)
     assert dead.status == "awaiting_staff" and dead.task_token
-    mended = [app.run(load_event("ticket-free-tier-no-card.json"), at=DAY) for _ in range(3)]
+    mended = [_run(app, "ticket-free-tier-no-card.json") for _ in range(3)]
     for result in mended:
         _mend_card(app, result.team_id)
 
@@ -166,7 +171,7 @@ def test_a_dead_task_token_on_one_case_is_recovered_and_the_pass_goes_on(app, mo
 def test_an_error_on_one_case_is_recorded_and_the_pass_goes_on(app, monkeypatch):
     from unblock.workflow import recheck
 
-    results = [app.run(load_event("ticket-free-tier-no-card.json"), at=DAY) for _ in range(2)]
+    results = [_run(app, "ticket-free-tier-no-card.json") for _ in range(2)]
     for result in results:
         _mend_card(app, result.team_id)
     broken = results[0].case_id
@@ -193,7 +198,7 @@ def test_a_staff_case_is_heartbeated_well_inside_its_wait_whatever_the_back_off(
 
     states = json.loads((ROOT / "statemachine" / "remediation.asl.json").read_text())["States"]
     heartbeat = timedelta(seconds=states["Escalate"]["HeartbeatSeconds"])
-    result = app.run(load_event("ticket-fraud-review.json"), at=DAY)
+    result = _run(app, "ticket-fraud-review.json")
     for _ in range(9):  # the customer back-off would reach 24 h by now
         case = app.client.store.get(result.case_id)
         app.clock.set(case.next_check_at)
@@ -209,7 +214,7 @@ def test_a_case_is_never_rerun_while_its_rerun_still_runs(app, monkeypatch):
 
     from unblock.handlers import diagnose
 
-    result = app.run(load_event("ticket-expired-card.json"), at=DAY)
+    result = _run(app, "ticket-expired-card.json")
     _mend_card(app, result.team_id)  # the automated hold is now stale
     real = diagnose.check
     rerun_checking, next_pass_done = threading.Event(), threading.Event()
