@@ -31,10 +31,10 @@ demo: $(STAMP) clients
 	$(BIN)/unblock demo
 
 # pytest on TEST_WORKERS processes (pytest-xdist), each with its own embedded stack; a worker takes
-# tests off another's queue when its own runs dry. 3 on the 2-CPU machine beat 2 and 4 (BENCHMARKS.md
-# section 7): the workers wait on subprocesses and moto's threads part of the time.
-# `make test TEST_WORKERS=0` runs the suite in this one process.
-TEST_WORKERS ?= 3
+# tests off another's queue when its own runs dry. One more than the CPUs: 3 on the 2-CPU machine beat
+# 2 and 4 (BENCHMARKS.md section 7), since the workers wait on subprocesses and moto's threads part of
+# the time. `make test TEST_WORKERS=0` runs the suite in this one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
 test: $(STAMP) $(CLIENTS_STAMP) lint typecheck cfn-lint checkov
 	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --durations=25
