@@ -474,9 +474,6 @@ def one_client_per_service() -> None:
     from moto.core.models import botocore_stubber
     from moto.stepfunctions.parser.asl.utils import boto_client
 
-    # the Lambda task's module, loaded so that the loop below finds it
-    importlib.import_module("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils")
-
     build = boto_client.boto_client_for
     if getattr(build, "_unblock_shared", False):
         return
@@ -492,7 +489,8 @@ def one_client_per_service() -> None:
 
     shared._unblock_shared = True  # type: ignore[attr-defined]
     boto_client.boto_client_for = shared
-    for name, module in list(sys.modules.items()):  # the task modules took the name at import
+    # the task modules imported so far took the builder's name at import; those imported later take `shared`
+    for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is build:
             module.boto_client_for = shared  # type: ignore[attr-defined]
 
