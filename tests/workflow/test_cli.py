@@ -27,19 +27,6 @@ def _unblock(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)
 
 
-def test_run_json_prints_exactly_one_result_object():
-    done = _unblock("run", "events/ticket-high-risk-hold.json", "--json")
-
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)  # one object, nothing else on stdout
-    assert set(result) == RESULT_KEYS
-    assert result["case_id"] == "ticket:4720" and result["outcome"] == "escalated"
-    assert [f["code"] for f in result["findings"]] == ["billing.ok", "key.ok", "restrictions.risk_hold"]
-    assert result["escalation"]["proposed_fixes"] == ["lift_risk_hold"]
-    assert result["trace"]["states"][0] == "OpenCase" and result["trace"]["states"][-1] == "Escalate"
-    assert result["signals"] == ["gateway.access_denied"]  # every Result carries what the customer saw
-
-
 def test_run_readable_output_shows_what_the_customer_saw_and_how_to_decide_an_escalation():
     # two events in one run (one stack start): each case's block, in order
     done = _unblock("run", "events/ticket-model-restricted.json", "events/ticket-high-risk-hold.json")
@@ -126,9 +113,10 @@ def test_console_prints_a_one_time_sign_in_url_first_and_stops_on_ctrl_c():
             proc.kill()
 
 
-def test_run_keep_writes_everything_the_stack_held(tmp_path):
-    """`unblock run EVENT --keep DIR`: every table item, queue message, execution history and log line
-    of the run, as files anyone can grep; a key pasted into the ticket is in none of them."""
+def test_run_json_prints_exactly_one_result_object_and_keep_writes_everything_the_stack_held(tmp_path):
+    """`unblock run EVENT --json --keep DIR` (one run, one stack start, for both): stdout is the one
+    Result object; DIR has every table item, queue message, execution history and log line of the
+    run, as files anyone can grep; a key pasted into the ticket is in none of them."""
     key = "vck_acme01Zq8XwPp3LmN7tRvB2yKc5HdJ"
     ticket = load_event("ticket-high-risk-hold.json", unique=False)  # escalated: evidence on the human queue
     ticket["detail"]["text"] += f"\n\nMy key is {key}"
@@ -138,6 +126,14 @@ def test_run_keep_writes_everything_the_stack_held(tmp_path):
     done = _unblock("run", str(tmp_path / "ticket.json"), "--json", "--keep", str(kept))
 
     assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # one object, nothing else on stdout
+    assert set(result) == RESULT_KEYS
+    assert result["case_id"] == "ticket:4720" and result["outcome"] == "escalated"
+    # the pasted key is Acme's, not this team's: the key check says so, the hold is still the cause
+    assert [f["code"] for f in result["findings"]] == ["billing.ok", "key.wrong_team", "restrictions.risk_hold"]
+    assert result["escalation"]["proposed_fixes"] == ["lift_risk_hold"]
+    assert result["trace"]["states"][0] == "OpenCase" and result["trace"]["states"][-1] == "Escalate"
+    assert result["signals"] == ["gateway.access_denied"]  # every Result carries what the customer saw
     assert '"level":"INFO"' not in done.stderr  # the terminal shows warnings only; DIR has every line
     manifest = json.loads((kept / "manifest.json").read_text())
     assert manifest["executions"] == 1 and manifest["tables"] >= 2 and manifest["queues"] >= 5

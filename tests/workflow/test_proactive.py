@@ -230,8 +230,13 @@ def test_the_customers_own_sdk_calls_fail_are_fixed_without_a_ticket_and_succeed
     server.on_answer.append(aggregator.answered)
     happy = "team_A11G00dTeam0000000000000"  # served: counted, but no refusal, so no signal
 
-    def call(team: str) -> str:
-        client = openai.OpenAI(base_url=server.base_url, api_key=next(iter(secrets[team].values())), max_retries=0)
+    clients: dict[str, openai.OpenAI] = {}
+
+    def call(team: str) -> str:  # each team's application keeps its one client, as applications do
+        if team not in clients:
+            clients[team] = openai.OpenAI(base_url=server.base_url, api_key=next(iter(secrets[team].values())),
+                                          max_retries=0)
+        client = clients[team]
         try:
             return client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}]
                                                   ).choices[0].message.content or ""
@@ -256,6 +261,8 @@ def test_the_customers_own_sdk_calls_fail_are_fixed_without_a_ticket_and_succeed
         assert app.wait(answer["case_id"]).outcome == "auto_fixed"
         assert call(ACME).startswith("Hello from the unblock sandbox gateway")
     finally:
+        for client in clients.values():
+            client.close()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -94,7 +94,7 @@ class LocalStack:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
-        shared_region_lists()
+        batch_models_left_unloaded()
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -120,6 +120,8 @@ class LocalStack:
         parsed_programs_reused()
         one_client_per_service()
         parsed_json_paths()
+        response_methods_listed_once()
+        serialized_names_worked_out_once()
         sqs_retention_read_directly()
         heartbeat_timeouts()
         ended_executions_tick()
@@ -332,26 +334,23 @@ class DataLimitExceeded(Exception):
     """Reported to the state machine as `States.DataLimitExceeded`, as AWS does."""
 
 
-def shared_region_lists() -> None:
-    """moto's EC2 models, which its Step Functions interpreter imports (through Batch), list EC2's
-    regions three times at import, each through a new boto3 Session that loads EC2's service model
-    (a second of a stack's start): list them through one Session, whose loader keeps the model.
-    Idempotent; stays for the process."""
-    import boto3.session
+def batch_models_left_unloaded() -> None:
+    """moto's Step Functions interpreter imports Batch's package for one enum of its utils module, and
+    the package imports Batch's models and with them EC2's, which read EC2's instance types and list
+    its regions at import: half a second of every stack's start, in every test worker and every
+    `unblock run`. No state of this template calls Batch: the utils module is loaded here without its
+    package's models (a later `import moto.batch` still loads them, and finds this module). Idempotent."""
+    import importlib.util
 
-    listing = boto3.session.Session.get_available_regions
-    if getattr(listing, "_unblock_shared", False):
+    if "moto.batch" in sys.modules or "moto.batch.utils" in sys.modules:
         return
-    shared: list[boto3.session.Session] = []
-
-    def through_one(self: Any, service_name: str, partition_name: str = "aws",
-                    allow_non_regional: bool = False) -> list[str]:
-        if not shared:
-            shared.append(boto3.session.Session())
-        return listing(shared[0], service_name, partition_name, allow_non_regional)
-
-    through_one._unblock_shared = True  # type: ignore[attr-defined]
-    boto3.session.Session.get_available_regions = through_one  # type: ignore[method-assign]
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None, "moto has no Batch package"
+    sys.modules["moto.batch"] = importlib.util.module_from_spec(spec)  # its path, not its code
+    try:
+        importlib.import_module("moto.batch.utils")
+    finally:
+        del sys.modules["moto.batch"]
 
 
 def payload_limits() -> None:
@@ -446,6 +445,49 @@ def parsed_json_paths() -> None:
         cached = functools.lru_cache(maxsize=4096)(module.parse)
         cached._unblock_cached = True  # type: ignore[attr-defined]
         module.parse = cached  # type: ignore[attr-defined]
+
+
+def response_methods_listed_once() -> None:
+    """moto lists a response class's methods (`inspect.getmembers`) at every API call, to find the
+    action's method: a percent and a half of a test session's CPU. A class's methods do not change
+    while it serves: list each class's once. Idempotent."""
+    import functools
+
+    from moto.core import responses
+
+    listing = responses.method_names_from_class
+    if getattr(listing, "_unblock_cached", False):
+        return
+    cached = functools.cache(listing)
+    cached._unblock_cached = True  # type: ignore[attr-defined]
+    responses.method_names_from_class = cached
+
+
+def serialized_names_worked_out_once() -> None:
+    """moto's response serializer works out, for each member of each shape of each response, the names
+    the value may be under in moto's object (six alias rules, then each in snake case), one object at a
+    time: about half of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's
+    class, the member, its shape and the shape's parent (moto sets it as it walks), not on the object:
+    work them out once for each. An object with aliases of its own (a Meta class) is asked each time,
+    as moto does. Idempotent."""
+    from moto.core import serialize
+
+    possible = serialize.XFormedAttributePicker.get_possible_keys
+    if getattr(possible, "_unblock_cached", False):
+        return
+    names: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def worked_out(self: Any, context: Any) -> Any:
+        obj, shape = context.obj, context.shape
+        if hasattr(obj, "Meta") or self.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS:
+            return possible(self, context)
+        key = (type(obj), context.key, shape, getattr(shape, "parent", None))
+        if (found := names.get(key)) is None:
+            found = names[key] = tuple(possible(self, context))
+        return found
+
+    worked_out._unblock_cached = True  # type: ignore[attr-defined]
+    serialize.XFormedAttributePicker.get_possible_keys = worked_out  # type: ignore[method-assign]
 
 
 def sqs_retention_read_directly() -> None:
