@@ -466,7 +466,7 @@ def response_methods_listed_once() -> None:
 def serialized_names_worked_out_once() -> None:
     """moto's response serializer works out, for each member of each shape of each response, the names
     the value may be under in moto's object (six alias rules, then each in snake case), one object at a
-    time: about half of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's
+    time: a fifth of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's
     class, the member, its shape and the shape's parent (moto sets it as it walks), not on the object:
     work them out once for each. An object with aliases of its own (a Meta class) is asked each time,
     as moto does. Idempotent."""
