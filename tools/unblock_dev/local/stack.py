@@ -339,7 +339,9 @@ def batch_models_left_unloaded() -> None:
     the package imports Batch's models and with them EC2's, which read EC2's instance types and list
     its regions at import: half a second of every stack's start, in every test worker and every
     `unblock run`. No state of this template calls Batch: the utils module is loaded here without its
-    package's models (a later `import moto.batch` still loads them, and finds this module). Idempotent."""
+    package's models. A later `import moto.batch` still loads them, and they use this module, but the
+    package then has no `utils` attribute (`moto.batch.utils.X` fails; `from moto.batch.utils import X`
+    works, and is how moto imports it). Call it before other threads import moto. Idempotent."""
     import importlib.util
 
     if "moto.batch" in sys.modules or "moto.batch.utils" in sys.modules:
@@ -466,11 +468,13 @@ def response_methods_listed_once() -> None:
 def serialized_names_worked_out_once() -> None:
     """moto's response serializer works out, for each member of each shape of each response, the names
     the value may be under in moto's object (six alias rules, then each in snake case), one object at a
-    time: a fifth of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's
-    class, the member, its shape and the shape's parent (moto sets it as it walks), not on the object:
-    work them out once for each. An object with aliases of its own (a Meta class) is asked each time,
-    as moto does. Idempotent."""
+    time: a fifth of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's class
+    (not on the instance), the member, its shape and the shape's parent (moto sets it as it walks):
+    work them out once for each. Asked each time, as moto does: an object with aliases of its own (a
+    Meta class), and an error's members (moto builds an error's shapes anew for each error, so they
+    would only fill the cache). Idempotent."""
     from moto.core import serialize
+    from moto.core.errors import ErrorShape
 
     possible = serialize.XFormedAttributePicker.get_possible_keys
     if getattr(possible, "_unblock_cached", False):
@@ -479,11 +483,15 @@ def serialized_names_worked_out_once() -> None:
 
     def worked_out(self: Any, context: Any) -> Any:
         obj, shape = context.obj, context.shape
-        if hasattr(obj, "Meta") or self.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS:
+        parent = getattr(shape, "parent", None)
+        if (hasattr(obj, "Meta") or self.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS
+                or isinstance(parent, ErrorShape) or isinstance(shape, ErrorShape)):
             return possible(self, context)
-        key = (type(obj), context.key, shape, getattr(shape, "parent", None))
+        key = (type(obj), context.key, shape, parent)
         if (found := names.get(key)) is None:
-            found = names[key] = tuple(possible(self, context))
+            found = tuple(possible(self, context))
+            if len(names) < 20_000:  # a backstop: four tickets through the workflow need 252
+                names[key] = found
         return found
 
     worked_out._unblock_cached = True  # type: ignore[attr-defined]
