@@ -433,36 +433,36 @@ def parsed_programs_reused() -> None:
     ExecutionWorker._execution_logic = pooled_run  # type: ignore[method-assign]
 
 
+def _memoized(module: Any, name: str, maxsize: int | None = None) -> None:
+    """`module.name` answers each argument from a cache once it has answered it; a second call (a
+    second stack's start) finds it done."""
+    import functools
+
+    function = getattr(module, name)
+    if getattr(function, "_unblock_cached", False):
+        return
+    cached = functools.lru_cache(maxsize=maxsize)(function)
+    cached._unblock_cached = True  # type: ignore[attr-defined]
+    setattr(module, name, cached)
+
+
 def parsed_json_paths() -> None:
     """moto parses every JSONPath ($.report, $.case.team_id ...) with a new PLY parser each time it
     reads or writes one; a parsed path is not changed by finding or updating, so keep each. Idempotent."""
-    import functools
-
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
     for module in (json_path, result_path):  # jsonpath_ng.ext's parser, and (ResultPath) jsonpath_ng's own
-        if getattr(module.parse, "_unblock_cached", False):
-            continue
-        cached = functools.lru_cache(maxsize=4096)(module.parse)
-        cached._unblock_cached = True  # type: ignore[attr-defined]
-        module.parse = cached  # type: ignore[attr-defined]
+        _memoized(module, "parse", maxsize=4096)
 
 
 def response_methods_listed_once() -> None:
     """moto lists a response class's methods (`inspect.getmembers`) at every API call, to find the
     action's method: a percent and a half of a test session's CPU. A class's methods do not change
     while it serves: list each class's once. Idempotent."""
-    import functools
-
     from moto.core import responses
 
-    listing = responses.method_names_from_class
-    if getattr(listing, "_unblock_cached", False):
-        return
-    cached = functools.cache(listing)
-    cached._unblock_cached = True  # type: ignore[attr-defined]
-    responses.method_names_from_class = cached
+    _memoized(responses, "method_names_from_class")
 
 
 def serialized_names_worked_out_once() -> None:
