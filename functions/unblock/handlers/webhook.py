@@ -99,6 +99,14 @@ def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], st
     return with_requester_email(ticket, email)
 
 
+def _email_of(zendesk_user: str) -> str | None:
+    try:
+        return composition.requester_directory().zendesk_email(zendesk_user)
+    except Exception:  # noqa: BLE001 - an unknown submitter is a customer's ticket, never a lost one
+        logger.warning("submitter lookup failed")
+        return None
+
+
 def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
                                   message_id, private=private, open_if_new=False)
@@ -149,6 +157,10 @@ def zendesk() -> Response[Any]:
             payload = _fetched_zendesk(payload, need.ticket_id)
             ticket = webhooks.map_zendesk(payload)
         requester = webhooks.zendesk_requester_id(payload)
+        submitter = webhooks.zendesk_requester_id(payload, "submitter_id")
+        if webhooks.own_ticket(payload, _email_of(submitter) if submitter and submitter != requester else None,
+                               os.environ.get("ZENDESK_API_EMAIL")):
+            raise webhooks.WebhookIgnored("unblock's own ticket (a notice to a team's owner), not a customer's")
         return _accept(_with_requester(ticket, lambda d: d.zendesk_email(requester)), "zendesk")
 
     return _keep_if_unprocessable("zendesk", headers, raw, handle)

@@ -204,6 +204,8 @@ def _report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
             return redact_report(ReportInput.model_validate(staff))
         if kind == "zendesk":
             _, body = _delivery(payload)
+            if webhooks.own_ticket(body, None, None):  # a replayed delivery of unblock's own ticket
+                raise UnprocessableEvent("unblock's own ticket (a notice to a team's owner), not a customer's")
             return report_from_ticket(webhooks.map_zendesk(body), now, source="zendesk")
         if kind == "discourse":
             headers, body = _delivery(payload)

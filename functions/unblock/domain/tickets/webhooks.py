@@ -356,7 +356,10 @@ def zendesk_ticket_text(ticket: Mapping[str, Any], comments: list[dict[str, Any]
     return {"subject": str(ticket.get("subject") or ""), "requester_id": requester or None,
             "description": "\n\n".join(t for t in said if t.strip()) or str(ticket.get("description") or ""),
             "via": ticket.get("via") if isinstance(ticket.get("via"), Mapping) else None,
-            "created_at": ticket.get("created_at")}
+            "created_at": ticket.get("created_at"),
+            # who opened it: unblock's own tickets are recognised by these (`own_ticket`)
+            "submitter_id": str(ticket.get("submitter_id") or "") or None,
+            "tags": ticket.get("tags") if isinstance(ticket.get("tags"), list) else None}
 
 
 def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = None) -> TicketEvent:
@@ -552,12 +555,27 @@ def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, An
     return DiscourseFollowUp(topic_id, username, private, event)
 
 
-def zendesk_requester_id(payload: Mapping[str, Any]) -> str | None:
-    """The Zendesk user id of the ticket's requester (`detail.requester_id`), digits only."""
+def zendesk_requester_id(payload: Mapping[str, Any], field: str = "requester_id") -> str | None:
+    """The Zendesk user id of the ticket's requester (`detail.requester_id`; or of another `field`,
+    `submitter_id`), digits only."""
     detail = payload.get("detail")
-    value = detail.get("requester_id") if isinstance(detail, Mapping) else None
+    value = detail.get(field) if isinstance(detail, Mapping) else None
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     return text if text.isascii() and text.isdigit() and len(text) <= 20 else None
+
+
+# unblock's own tickets carry this tag (adapters.zendesk: a proactive notice to a team's owner)
+OWN_TICKET_TAG = "unblock_proactive"
+
+
+def own_ticket(payload: Mapping[str, Any], submitter_email: str | None, own_email: str | None) -> bool:
+    """A `ticket.created` delivery of a ticket unblock itself opened (issue 35 item 4): it carries
+    unblock's tag, or unblock's help-desk user submitted it for someone else. Never a customer's ticket."""
+    detail = payload.get("detail")
+    tags = detail.get("tags") if isinstance(detail, Mapping) else None
+    if isinstance(tags, list) and OWN_TICKET_TAG in tags:
+        return True
+    return bool(submitter_email and own_email and submitter_email.strip().lower() == own_email.strip().lower())
 
 
 def discourse_username(payload: Mapping[str, Any]) -> str | None:
