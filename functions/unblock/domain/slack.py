@@ -123,7 +123,8 @@ def _text(kind: str, text: str) -> dict[str, Any]:
 
 def _button(label: str, decision: str, alert: StaffAlert, style: str | None = None,
             confirm: dict[str, Any] | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": _text("plain_text", label), "action_id": ACTION_PREFIX + decision,
+    button: dict[str, Any] = {"type": "button", "text": _text("plain_text", label),
+                              "action_id": ACTION_PREFIX + decision,
                               "value": button_value(alert.case_id, alert.proposal)}
     if style:
         button["style"] = style
