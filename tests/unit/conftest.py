@@ -16,7 +16,7 @@ from moto import mock_aws
 from memory_table import MemoryTable
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from unblock.domain.fixes import MemoryLedger
+from memory_ledger import MemoryLedger
 from unblock.domain.platform_model import Seed
 from unit_support import NOW, make_team, other_team
 

@@ -11,7 +11,9 @@ import pytest
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, MemoryLedger, apply_fixes
+from memory_ledger import MemoryLedger
+
+from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, apply_fixes
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import Entitlements, Team
 from unblock.ports import FixConflict

@@ -117,7 +117,7 @@ def test_a_staff_case_gets_the_follow_up_in_its_evidence_and_nothing_runs(app):
     case = app.console.store.get(first.case_id)
     assert again.follow_ups == 1 and case.runs == 1 and case.task_token == token  # the same wait
     assert case.status == "awaiting_staff"
-    from unblock.workflow.states import evidence_bundle
+    from unblock.workflow.steps import evidence_bundle
 
     assert "we are a bank" in evidence_bundle(case)["conversation"][-1]["text"]
     take_human_queue_messages(app, {first.case_id})

@@ -16,7 +16,7 @@ from unblock import composition
 from unblock.domain.models import Finding, NextStep
 from unblock.observability import logger, metrics
 from unblock.workflow import incidents
-from unblock.workflow import states as steps
+from unblock.workflow import steps
 from unblock.workflow.models import (
     CaseRef,
     CheckStep,
