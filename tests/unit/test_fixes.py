@@ -8,11 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from memory_ledger import MemoryLedger
-
 from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, apply_fixes
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import Entitlements, Team
