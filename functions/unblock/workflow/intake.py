@@ -268,7 +268,8 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
         report = to_report(kind, payload, now)
     except webhooks.NeedsFetch:  # only the webhook can read the ticket from the desk: kept, never dropped
-        reason = f"the delivery carries no text and only the webhook function can read the ticket from {kind}"
+        label = helpdesks.desk(kind).label
+        reason = f"the delivery carries no text and only the webhook function can read the ticket from {label}"
         if replay is not None:
             return Intake(kind, True, "failed_again", reason=reason)
         dead_letters.keep(kind, payload, reason, now)

@@ -101,3 +101,8 @@ class HelpDesk:
     internal_notes: bool = False  # the evidence goes to staff as an internal note on the ticket
     private_messages: bool = False  # a public channel: the specifics go privately to the poster
     opens_tickets: bool = False  # a proactive case's notice to the team's owner opens a ticket here
+    title: str = ""  # its name as people write it, in messages (the name itself when empty)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name

@@ -274,6 +274,7 @@ def _verify(headers: Mapping[str, str], raw_body: bytes, secret: str, now: datet
 
 
 DESK = HelpDesk(
+    title="Discourse",
     name="discourse",
     adapter="unblock.adapters.discourse",
     settings=Settings(api_url="DISCOURSE_API_URL", api_user="DISCOURSE_API_USERNAME",

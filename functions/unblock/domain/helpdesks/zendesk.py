@@ -242,6 +242,7 @@ def is_comment(payload: Mapping[str, Any]) -> bool:
 
 
 DESK = HelpDesk(
+    title="Zendesk",
     name="zendesk",
     adapter="unblock.adapters.zendesk",
     settings=Settings(api_url="ZENDESK_API_URL", api_user="ZENDESK_API_EMAIL", api_secret="ZENDESK_API_TOKEN_SECRET",
