@@ -373,7 +373,8 @@ def test_a_signal_dated_years_ahead_is_refused_and_the_teams_real_signals_still_
 def _delivered_back(ticket_id: int, ticket: dict[str, Any], *, tags: bool) -> dict[str, Any]:
     """The `ticket.created` delivery Zendesk sends for a ticket unblock created: its requester the owner
     (dev@acme.test), its submitter unblock's own help-desk user (events/helpdesk-users.json)."""
-    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event("zendesk-ticket-created.json", unique=False)
