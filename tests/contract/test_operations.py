@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT, load_event
+from tests.support import ROOT
 from unblock.workflow.proactive import SignalOutcome
 from unblock_dev.local.template import load_template
 
