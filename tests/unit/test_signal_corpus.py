@@ -18,24 +18,16 @@ from tests.corpus import (
     load_floors,
     precision_recall,
     rounds,
-    signal_scores,
     signal_table,
     steps,
     teams_of,
-    text_signals,
+    text_scores,
 )
 from tests.support import EVENTS
 from unblock.domain.platform_model import load_seed_text
 from unblock.domain.tickets.signal_catalogue import SIGNALS
-from unblock.domain.tickets.signals import codes, read_signals
 
 SLUGS = {t.slug for t in load_seed_text((EVENTS / "platform.json").read_text()).teams}
-
-
-def measure(tickets: list[dict[str, Any]]) -> dict[str, tuple[int, int, int]]:
-    """Per code over the first messages: true positives, false positives, false negatives."""
-    return signal_scores([(set(codes(read_signals(t.get("subject", ""), t.get("text", "")))), text_signals(t))
-                          for t in tickets])
 
 
 def test_the_corpus_is_large_has_conversations_and_labels_only_known_codes() -> None:
@@ -56,10 +48,10 @@ def test_the_corpus_is_large_has_conversations_and_labels_only_known_codes() -> 
 
 def test_per_signal_precision_and_recall_of_the_text_at_their_floors() -> None:
     """Over every first message, and over the held-out ones alone (written after the patterns were tuned)."""
-    scores = measure(TICKETS)
+    scores = text_scores(TICKETS)
     held_out = [t for t in TICKETS if t.get("held_out")]
     print(f"\nall {len(TICKETS)} first messages\n" + signal_table(scores))
-    print(f"\nheld out ({len(held_out)})\n" + signal_table(measure(held_out)))
+    print(f"\nheld out ({len(held_out)})\n" + signal_table(text_scores(held_out)))
     floors = load_floors()["text"]["signals"]
     low = []
     for code, floor in floors.items():
