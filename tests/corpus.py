@@ -36,6 +36,11 @@ DESIGN_CODES = frozenset({
     "byok.needs_credits", "upstream.provider_error", "stream.error_in_body", "client.wrong_endpoint",
     "client.oidc_token", "client.invalid_request", "gateway.model_not_found", "gateway.server_error",
 })
+# Codes the signal catalogue adds beyond that floor, which the corpus labels too (DESIGN.md: "add codes freely")
+EXTRA_CODES = frozenset({
+    "byok.system_fallback", "gateway.not_found", "gateway.failed_dependency", "question.credits_api",
+    "question.rate_limits", "question.feature_request", "question.billing_dispute", "question.sibling_product",
+})
 # Never in any reply: internal signals (DESIGN.md "Who may act on which team").
 NEVER = ("abuse", "fraud", "sanction", "risk score", "risk_score")
 # a day of its own (tests/README.md: the session's stack keeps every test's cases): no other test's
