@@ -131,8 +131,10 @@ def _scenarios(app: Any) -> None:
     from aws_lambda_powertools.utilities.parameters import base as parameters
 
     from tests.support import load_event
+    from unblock.domain.helpdesks.discourse import discourse_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
     from unblock.domain.platform_model import PaymentMethod
-    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.app import BadEvent
     from unblock_dev.local.stack import SAMPLE_SECRET
 
@@ -251,7 +253,8 @@ def _slack_click(app: Any, case_id: str) -> None:
     saved = os.environ.get("SLACK_ALLOWED_USERS")
     os.environ["SLACK_ALLOWED_USERS"] = "U0ALICE"
     try:
-        event, path = standin.click_request(case_id, "resolve", "U0ALICE", SAMPLE_SECRET)
+        event, path = standin.click_request(case_id, "resolve", "U0ALICE", SAMPLE_SECRET,
+                                            proposal=app.client.store.get(case_id).proposal_id)
         assert app.stack.invoke("SlackActionsFunction", event)["statusCode"] == 200
         assert standin.responses(path), "the decision was not reported back to Slack"
     finally:
