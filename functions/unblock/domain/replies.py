@@ -149,6 +149,8 @@ def _already_done(case: Case) -> str | None:
     noticed = f"We noticed at {link.noticed_at:%H:%M} UTC that your team's requests were being refused"
     if link.verified and link.fixed_at is not None and case.outcome in ("already_working", "auto_fixed"):
         return f"{noticed}, and fixed it at {link.fixed_at:%H:%M} UTC, before you wrote: your calls work again."
+    if case.outcome in ("already_working", "auto_fixed"):  # this ticket's run fixed it: one story, not two
+        return f"{noticed}, before you wrote."
     if link.status == "awaiting_staff":
         return f"{noticed}, before you wrote, and a person on our team is already looking at it."
     return f"{noticed}, before you wrote, and looked into it straight away."
