@@ -99,9 +99,13 @@ def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], st
     return with_requester_email(ticket, email)
 
 
-def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
+def _follow_up(report: Report, message_id: str, *, private: bool = False,
+               find: Callable[[RequesterDirectory], str | None] | None = None) -> Response[Any]:
+    """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
+    is looked up (`find`) as on a new ticket."""
+    looked_up = None if find is None else (lambda: find(composition.requester_directory()))
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False)
+                                  message_id, private=private, open_if_new=False, requester_email=looked_up)
     logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
     if taken["follow_up"] == "no_case":
@@ -130,7 +134,9 @@ def _zendesk_comment(payload: dict[str, Any]) -> Response[Any]:
         if body is None:
             raise webhooks.WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
         event = webhooks.map_zendesk_comment(payload, fetched_body=body)
-    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id)
+    requester = webhooks.zendesk_requester_id(payload)
+    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id,
+                      find=lambda d: d.zendesk_email(requester))
 
 
 @app.post("/zendesk")
@@ -161,7 +167,8 @@ def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Re
     store = composition.cases()
     case = intake.forum_case(store, found, now, os.environ.get("DISCOURSE_API_USERNAME", "").strip())
     if case.action == "follow_up":
-        return _follow_up(case.report, found.event.id, private=found.private)
+        return _follow_up(case.report, found.event.id, private=found.private,
+                          find=lambda d: d.discourse_email(found.username))
     # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
     opening = _with_requester(opening, lambda d: d.discourse_email(found.username))

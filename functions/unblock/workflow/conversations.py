@@ -70,7 +70,7 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up
         try:
             if step == "new_case":
                 new_id = later_case_id(case.case_id)
-                report = follow_up.model_copy(update={"case_id": new_id})
+                report = conversations.later_case_report(case, follow_up, new_id)
                 store.save(updated.model_copy(update={"next_case": new_id, "seen_follow_ups": updated.follow_ups,
                                                       "updated_at": case.updated_at}))
                 return FollowUpResult("new_case", new_id, new_case=report)

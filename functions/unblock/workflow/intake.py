@@ -9,7 +9,7 @@ cannot be processed is kept, redacted, on the intake dead-letter queue with its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -25,6 +25,7 @@ from unblock.domain.limits import (
 )
 from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
+from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
 from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
@@ -72,14 +73,17 @@ def wait_for_case(store: CaseStore, case_id: str, within: float = CASE_OPENS_WIT
 
 
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: Report, message_id: str, *,
-                   private: bool = False, open_if_new: bool = True) -> dict[str, Any]:
+                   private: bool = False, open_if_new: bool = True,
+                   requester_email: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """A follow-up reaches its case (workflow.conversations); one naming no case the stack knows
     opens one when `open_if_new` (a normalized `Customer Replied` is a report too; a help desk's
     reply in a ticket or topic without a case is not), and one after the 14 days opens the new
-    case it was followed by. A follow-up that races its ticket's first run waits for its case."""
+    case it was followed by, its requester's email looked up (`requester_email`, the help desk's
+    user API) as for a new ticket. A follow-up that races its ticket's first run waits for its case."""
     taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private)
     if taken.action == "new_case" and taken.new_case is not None:
-        return {**start(workflow, taken.new_case).as_dict(), "follow_up": taken.action}
+        new_case = with_looked_up_email(taken.new_case, requester_email)
+        return {**start(workflow, new_case).as_dict(), "follow_up": taken.action}
     if taken.action == "no_case":
         if not open_if_new:
             return {"case_id": report.case_id, "execution_arn": None, "started": False, "follow_up": "no_case"}
@@ -90,6 +94,20 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
         return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False)
     return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
             "follow_up": taken.action}
+
+
+def with_looked_up_email(report: Report, requester_email: Callable[[], str | None] | None) -> Report:
+    """The report with its requester's email from the help desk's user API, when it has none yet.
+    A failed look-up leaves it unknown (not verified), as for a new ticket; never drops the report."""
+    if report.requester_email or requester_email is None:
+        return report
+    try:
+        email = requester_email()
+    except Exception:  # noqa: BLE001 - a look-up must never cost the follow-up
+        return report
+    if not email or redact(email)[1]:
+        return report
+    return report.model_copy(update={"requester_email": email})
 
 
 @dataclass(frozen=True)
