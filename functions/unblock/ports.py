@@ -294,6 +294,10 @@ class RequesterDirectory(Protocol):
         """The ticket and its comments from Zendesk's API (a delivery that carried no text), or None."""
         ...
 
+    def discourse_message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        """A Discourse private message's recipients (usernames, group names), or None if unknown."""
+        ...
+
 # What an event kept on the intake dead-letter queue was: how a replay maps it again ("denial": a
 # gateway denial signal, which the SignalsFunction takes; the others reach the IntakeFunction)
 IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "denial", "unknown"]

@@ -135,17 +135,25 @@ def test_still_fails_after_the_step_runs_it_again_and_says_so(app):
     assert app.console.store.get(first.case_id).runs == 2
 
 
-def test_works_now_after_a_fix_gets_a_thanks_not_the_fix_reply_again(app):
-    event = load_event("ticket-stale-billing-hold.json")
-    ticket, email = event["detail"]["ticket_id"], event["detail"]["requester_email"]
-    first = app.run(event)
+def test_works_now_after_a_fix_keeps_the_fix_and_thanks_on_the_ticket(app):
+    from tests.workflow.test_conversations import _zendesk_sample
+
+    ticket = _ticket()
+    first = app.run(_zendesk_sample("zendesk-ticket-created.json", ticket))
     assert first.outcome == "auto_fixed"
+    app.deliver_replies()
 
-    done = app.run(_reply(ticket, "It works now, thank you!", email=email))
+    done = app.run(_zendesk_sample("zendesk-comment-added.json", ticket, body="Confirmed, works again. Thanks a lot!"))
 
-    assert done.outcome == "already_working" and done.fixes_applied == []
+    assert done.outcome == "auto_fixed" and done.follow_ups == 1  # the verified fix stands
     assert done.customer_reply != first.customer_reply and "thanks" in done.customer_reply.lower()
     assert "?" not in done.customer_reply
+    assert app.console.store.get(first.case_id).runs == 1  # nothing ran again
+    app.deliver_replies()
+    said = [p["body"]["ticket"]["comment"]["body"] for p in app.helpdesk.posted
+            if p["path"] == f"/api/v2/tickets/{ticket}.json" and p["body"].get("ticket", {}).get("comment", {}).get(
+                "public")]
+    assert said[-1] == done.customer_reply  # the thanks reached the ticket
 
 
 # --- the help desks' own conversations -------------------------------------------------------------
@@ -179,3 +187,91 @@ def _resign(sample: dict) -> None:
     ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
     sample["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(sample["body"]),
                                                                          SAMPLE_SECRET, ts)
+
+
+def _discourse(name: str, topic: int, **post: object) -> dict:
+    """A Discourse delivery of a sample, for another topic, signed as Discourse would."""
+    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event(name, unique=False)
+    sample["body"]["post"].update({"topic_id": topic, "id": int(str(uuid.uuid4().int)[:8]), **post})
+    sample["headers"]["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(sample["body"]),
+                                                                           SAMPLE_SECRET)
+    return sample
+
+
+def _addressed(app, topic: int, users: list[str], groups: list[str]) -> None:
+    app.helpdesk.messages[str(topic)] = {"topic_id": topic, "allowed_users": users, "allowed_groups": groups}
+
+
+def test_a_private_message_to_staff_opens_a_case_answered_in_the_message(app):
+    topic = int(_ticket())
+    _addressed(app, topic, ["eli_edge"], ["staff"])
+
+    result = app.run(_discourse("discourse-private-message-to-staff.json", topic))
+
+    assert result.case_id == f"discourse:{topic}"
+    assert result.outcome == "auto_fixed" and result.requester_verified  # eli_edge's email is a member's
+    assert result.team_id == "team_K3yN0tSynced000000000000"
+    app.deliver_replies()
+    [posted] = [p["body"] for p in app.helpdesk.posted if p["body"].get("topic_id") == topic]
+    assert "fixed" in posted["raw"]  # answered in the private message itself, with the specifics
+    assert not any(p["body"].get("archetype") == "private_message" for p in app.helpdesk.posted
+                   if str(topic) in str(p["body"].get("title", "")))  # no second private message about it
+
+
+def test_the_requesters_next_post_in_their_private_message_follows_up_its_case(app):
+    topic = int(_ticket())
+    _addressed(app, topic, ["eli_edge"], ["staff"])
+    first = app.run(_discourse("discourse-private-message-to-staff.json", topic))
+
+    done = app.run(_discourse("discourse-private-message-to-staff.json", topic, post_number=2,
+                              raw="It works now, thanks a lot!"))
+
+    assert done.case_id == first.case_id and done.follow_ups == 1 and done.outcome == "auto_fixed"
+    assert "thanks" in done.customer_reply.lower()
+    app.deliver_replies()
+    assert [p["body"]["raw"] for p in app.helpdesk.posted if p["body"].get("topic_id") == topic][-1] \
+        == done.customer_reply  # answered in the private message
+
+
+def test_a_private_message_between_customers_or_a_staff_answer_in_one_opens_nothing(app):
+    topic = int(_ticket())
+    _addressed(app, topic, ["eli_edge", "lena_v"], [])  # two customers writing to each other
+    out = app.stack.invoke(app.wiring.webhooks, _webhook(app, _discourse("discourse-private-message-to-staff.json",
+                                                                         topic)))
+    assert out["statusCode"] == 200 and "not addressed to staff" in out["body"]
+    assert app.console.store.get(f"discourse:{topic}") is None
+
+    staff_topic = int(_ticket())
+    _addressed(app, staff_topic, ["eli_edge"], ["staff"])
+    app.run(_discourse("discourse-private-message-to-staff.json", staff_topic))
+    by_staff = _discourse("discourse-private-message-to-staff.json", staff_topic, post_number=2, username="ana",
+                          staff=True, moderator=True, raw="Looking into it.")
+    out = app.stack.invoke(app.wiring.webhooks, _webhook(app, by_staff))
+    assert out["statusCode"] == 200 and "ignored" in out["body"]
+    assert app.console.store.get(f"discourse:{staff_topic}").follow_ups == 0
+
+
+def _webhook(app, sample: dict) -> dict:
+    from unblock_dev.local.app import event_time, webhook_request
+
+    app.clock.set(event_time(sample))
+    return webhook_request(sample)
+
+
+def test_someone_elses_same_here_on_a_ticket_is_their_own_case(app):
+    ticket = _ticket()
+    first = app.run(_report(ticket, f"Every request of team {ACME} returns 403 Forbidden.",
+                            email="dev@acme.test"))
+    assert first.outcome == "auto_fixed"
+
+    other = app.run(_reply(ticket, "Same here, 403 Forbidden on all our calls.", email="someone@elsewhere.test"))
+
+    assert other.case_id != first.case_id and other.case_id.startswith(first.case_id + "/r/")
+    assert "elsewhere" not in other.case_id  # no address in a case id (nor in an execution name)
+    assert other.outcome == "needs_info" and other.team_id is None and not other.requester_verified
+    assert app.console.store.get(first.case_id).follow_ups == 0  # the first requester's case is untouched
+    again = app.run(_reply(ticket, f"Our team is {ACME}", email="someone@elsewhere.test"))
+    assert again.case_id == other.case_id and again.follow_ups == 1 and not again.requester_verified

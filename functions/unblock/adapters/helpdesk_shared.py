@@ -240,3 +240,7 @@ class HelpDeskRequesters:
     def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         read = getattr(self.zendesk, "ticket", None)  # adapters.zendesk.ZendeskUsers reads tickets too
         return read(ticket_id) if callable(read) else None
+
+    def discourse_message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        read = getattr(self.discourse, "message_recipients", None)  # adapters.discourse.DiscourseUsers
+        return read(topic_id) if callable(read) else None

@@ -9,8 +9,9 @@ Pure: what a follow-up does to a case, by the case's state, with no store or clo
   `wait` (a run is in flight: the follow-ups are taken in once it ends), `evidence` (staff
   decide: the message is in their evidence, nothing runs), `run` (the workflow runs again for
   the case: every follow-up on a case waiting for the customer, and a closed case the customer
-  says still fails), `noted` (nothing to run: a closed case's "thanks"), or `new_case` (closed
-  more than 14 days ago).
+  says still fails), `noted` (nothing to run: a closed case's "thanks"), `thanked` (a closed
+  case's "works now": its outcome stands, a short thanks goes out), or `new_case` (closed more
+  than 14 days ago).
 - `says_it_works_now(case)`: the latest unanswered message says it works ("fixed", "never
   mind"): the run closes the case `already_working` (docs/conversations.md).
 """
@@ -33,14 +34,15 @@ MAX_MESSAGE_CHARS = 4000
 MAX_MERGED_FACTS = 20
 MAX_SIGNALS = 20  # a report's signals are capped so (models.Report)
 
-NextStep = Literal["wait", "evidence", "run", "noted", "new_case"]
+NextStep = Literal["wait", "evidence", "run", "noted", "thanked", "new_case"]
 
 
 # A closed case runs again only when the customer says it still fails (a "thanks, works now"
 # reruns nothing): a failure word, a status code or an error type.
 _STILL_FAILS = re.compile(
     r"(?i)\b(still|again|403|401|402|forbidden|denied|fail(s|ed|ing)?|error|not\s+working|doesn'?t\s+work|"
-    r"broken|same\s+(problem|issue|error))\b")
+    r"broken|same\s+(problem|issue|error)|"
+    r"immer\s+noch|nicht|fehler|todav[íi]a|sigue|no\s+funciona|toujours|erreur|ne\s+marche\s+pas|ainda|ancora)\b")
 
 
 def still_fails(text: str) -> bool:
@@ -54,9 +56,15 @@ _WORKS = re.compile(
     r"(?i)\b(never\s*mind|nvm|(it\s+|that\s+|all\s+)?works?(\s+(fine|again|now|perfectly|great))+|"
     r"(it'?s|it\s+is|is|are|now)\s+working(\s+(fine|again|now))?|working\s+(again|now)|"
     r"(all\s+)?(fixed|resolved|solved|sorted)(\s+(it|now|out))*|all\s+(good|set)|figured\s+it\s+out|"
-    r"(you\s+)?can\s+close(\s+(this|it|the\s+ticket))?|no\s+longer\s+(need|an\s+issue|a\s+problem))\b")
+    r"go(es)?\s+through\s+(again|now)|back\s+to\s+normal|up\s+and\s+running|that\s+did\s+(it|the\s+trick)|"
+    r"(you\s+)?can\s+close(\s+(this|it|the\s+ticket))?|no\s+longer\s+(need|an\s+issue|a\s+problem)|"
+    # the same in the languages the tickets come in (de, es, fr, pt, it)
+    r"funktioniert(\s+(jetzt|wieder))+|l[äa]uft\s+wieder|(hat\s+sich\s+)?erledigt|gel[öo]st|"
+    r"(ya\s+)?funciona(\s+(ahora|de\s+nuevo|otra\s+vez))+|ya\s+funciona|resuelto|solucionado|"
+    r"[çc]a\s+marche|fonctionne(\s+(maintenant|[àa]\s+nouveau|de\s+nouveau))+|r[ée]solu|"
+    r"funcionou|est[áa]\s+funcionando|resolvido|funziona(\s+(ora|adesso|di\s+nuovo))+|risolto)\b")
 _NOT = re.compile(r"(?i)\b(not|n[o']t|never(?!\s*mind)|no(?!\s+longer)|still|yet|hasn'?t|isn'?t|doesn'?t|wasn'?t|"
-                  r"if|once|when|until|hope|hopefully)\b")
+                  r"if|once|when|until|hope|hopefully|nicht|noch|pas|todav[íi]a|sigue|ainda|n[ãa]o|non|ancora)\b")
 _THEN_FAILS = re.compile(
     r"(?i)\b(but|however|except|though)\b.*\b(\d{3}|error|fail\w*|denied|forbidden|broken|not\s+working)\b"
     r"|\b(still|again)\b.*\b(\d{3}|error|fail\w*|denied|forbidden)\b")
@@ -218,7 +226,7 @@ def next_step(case: Case, now: datetime) -> NextStep:
         return "new_case"
     news = unseen(case)
     if says_it_works_now(case):
-        return "run"  # "works now": the run closes it as the customer says, with a short thanks
+        return "thanked"  # closed already: its outcome stands, the customer gets a short thanks
     if case.outcome == "needs_info" or case.team_id is None:
         return "run" if names_a_team(case.report) or shows_an_error(news) else "noted"
     return "run" if any(still_fails(m.text) for m in news) or shows_an_error(news) else "noted"

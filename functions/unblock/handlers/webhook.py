@@ -104,8 +104,10 @@ def _follow_up(report: Report, message_id: str, *, private: bool = False,
     """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
     is looked up (`find`) as on a new ticket."""
     looked_up = None if find is None else (lambda: find(composition.requester_directory()))
+    outbox = composition.outbox() if composition.mode() != "shadow" else None  # a shadow stack tells no one
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False, requester_email=looked_up)
+                                  message_id, private=private, open_if_new=False, requester_email=looked_up,
+                                  outbox=outbox)
     logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
     if taken["follow_up"] == "no_case":
@@ -169,12 +171,31 @@ def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Re
     if case.action == "follow_up":
         return _follow_up(case.report, found.event.id, private=found.private,
                           find=lambda d: d.discourse_email(found.username))
+    if case.action == "private_message":
+        return _private_message(found, case.case_id)
     # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
     opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
     new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": case.case_id})
     link_topic_case(store, case.topic_case_id, case.case_id, now)
     return _accept_report(new, "discourse")
+
+
+def _private_message(found: webhooks.DiscourseFollowUp, case_id: str) -> Response[Any]:
+    """A customer's own private message: a case of its own when staff are among its recipients
+    (read from Discourse: the webhook's post carries none), answered in the message itself."""
+    try:
+        recipients = composition.requester_directory().discourse_message_recipients(found.topic_id)
+    except Exception:  # noqa: BLE001 - unknown recipients: not to staff
+        recipients = None
+    staff_groups = tuple(g.strip() for g in os.environ.get("DISCOURSE_STAFF_GROUPS", "").split(",") if g.strip())
+    if not intake.to_staff(recipients, os.environ.get("DISCOURSE_API_USERNAME", "").strip(),
+                           staff_groups or intake.STAFF_GROUPS):
+        raise webhooks.WebhookIgnored("a private message not addressed to staff")
+    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
+    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
+    report = report_from_ticket(opening, composition.clock().now(), source="discourse")
+    return _accept_report(report.model_copy(update={"case_id": case_id}), "discourse")
 
 
 @app.post("/discourse")

@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
+from unblock.domain import conversations as domain_conversations
 from unblock.domain.limits import (
     MAX_EVENT_BYTES,
     MAX_EXECUTION_INPUT_BYTES,
@@ -28,7 +29,7 @@ from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
-from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
+from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Outbox, Workflow
 from unblock.workflow import conversations
 
 
@@ -74,13 +75,20 @@ def wait_for_case(store: CaseStore, case_id: str, within: float = CASE_OPENS_WIT
 
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: Report, message_id: str, *,
                    private: bool = False, open_if_new: bool = True,
-                   requester_email: Callable[[], str | None] | None = None) -> dict[str, Any]:
+                   requester_email: Callable[[], str | None] | None = None,
+                   outbox: Outbox | None = None) -> dict[str, Any]:
     """A follow-up reaches its case (workflow.conversations); one naming no case the stack knows
     opens one when `open_if_new` (a normalized `Customer Replied` is a report too; a help desk's
     reply in a ticket or topic without a case is not), and one after the 14 days opens the new
     case it was followed by, its requester's email looked up (`requester_email`, the help desk's
     user API) as for a new ticket. A follow-up that races its ticket's first run waits for its case."""
-    taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private)
+    if (own := _someone_elses(store, report)) is not None:
+        # "same here" from another requester: their own case, with their own verification
+        if store.get(own.case_id) is None:
+            conversations.link_topic_case(store, report.case_id, own.case_id, clock.now())
+            return {**start(workflow, own).as_dict(), "follow_up": "same_here"}
+        report = own
+    taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private, outbox=outbox)
     if taken.action == "new_case" and taken.new_case is not None:
         new_case = with_looked_up_email(taken.new_case, requester_email)
         return {**start(workflow, new_case).as_dict(), "follow_up": taken.action}
@@ -91,9 +99,19 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
         if started.started or not wait_for_case(store, report.case_id):
             return {**started.as_dict(), "follow_up": "no_case"}
         # the ticket's first run had just started: its case is open now, and the follow-up joins it
-        return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False)
+        return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False,
+                              outbox=outbox)
     return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
             "follow_up": taken.action}
+
+
+def _someone_elses(store: CaseStore, report: Report) -> Report | None:
+    """The follow-up as its author's own case when it names a requester other than the case's
+    (DESIGN.md "Conversations": someone else's "same here" is their own case), else None."""
+    case = store.get(report.case_id)
+    if case is None or domain_conversations.same_requester(case.report, report):
+        return None
+    return report.model_copy(update={"case_id": conversations.other_requester_case_id(report.case_id, report)})
 
 
 def with_looked_up_email(report: Report, requester_email: Callable[[], str | None] | None) -> Report:
@@ -113,10 +131,12 @@ def with_looked_up_email(report: Report, requester_email: Callable[[], str | Non
 @dataclass(frozen=True)
 class ForumCase:
     """Whose case a reply in a forum topic is: `follow_up` (the topic's requester's case, or the
-    author's own case in the topic) with the follow-up's report naming it, or `same_here` (another
-    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`)."""
+    author's own case in the topic) with the follow-up's report naming it, `same_here` (another
+    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`), or
+    `private_message` (the first post of a customer's private message: a case of its own when
+    staff are among its recipients, which the handler asks Discourse)."""
 
-    action: Literal["follow_up", "same_here"]
+    action: Literal["follow_up", "same_here", "private_message"]
     case_id: str
     topic_case_id: str
     report: Report
@@ -130,6 +150,8 @@ def forum_case(store: CaseStore, found: webhooks.DiscourseFollowUp, now: datetim
     if own_username and found.username.lower() == own_username.lower():
         raise webhooks.WebhookIgnored("unblock's own post")
     report = report_from_ticket(found.event, now, source="discourse")
+    if found.own_message:
+        return _private_message_case(store, found, report)
     topic_case = store.get(report.case_id)
     if topic_case is None:
         raise webhooks.WebhookIgnored("a reply in a topic that has no case")
@@ -142,6 +164,37 @@ def forum_case(store: CaseStore, found: webhooks.DiscourseFollowUp, now: datetim
     if found.private:
         raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
     return ForumCase("same_here", own_case_id, topic_case.case_id, report)
+
+
+def _private_message_case(store: CaseStore, found: webhooks.DiscourseFollowUp, report: Report) -> ForumCase:
+    """A post in a customer's own private message (DESIGN.md "Conversations", issue 36): its first
+    post may open the message's case (`discourse:<message topic>`); later posts by its requester
+    follow that case up; anyone else's post there (staff answering by hand, another participant)
+    is not the customer's follow-up."""
+    case = store.get(report.case_id)
+    if case is not None:
+        if (case.report.requested_by or "").lower() == found.username.lower():
+            return ForumCase("follow_up", case.case_id, case.case_id, report)
+        raise webhooks.WebhookIgnored("a post by someone other than the requester in their private message")
+    if not found.opening:
+        raise webhooks.WebhookIgnored("a private message that is not an answer to unblock's")
+    return ForumCase("private_message", report.case_id, report.case_id, report)
+
+
+STAFF_GROUPS = ("staff", "moderators", "admins")  # Discourse's own groups of staff (DISCOURSE_STAFF_GROUPS)
+
+
+def to_staff(recipients: tuple[list[str], list[str]] | None, own_username: str,
+             staff_groups: tuple[str, ...] = STAFF_GROUPS) -> bool:
+    """Whether a private message is addressed to staff: one of its groups is a staff group, or
+    unblock's own user is among its users. Unknown recipients (the look-up failed): not to staff,
+    so a conversation between customers is never read as a report."""
+    if recipients is None:
+        return False
+    users, groups = recipients
+    wanted = {g.lower() for g in staff_groups}
+    return any(g.lower() in wanted for g in groups) or bool(
+        own_username and own_username.lower() in {u.lower() for u in users})
 
 
 # --- the intake's events -----------------------------------------------------------------------
@@ -269,7 +322,7 @@ class Intake:
 
 
 def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLetters, *,
-            store: CaseStore | None = None, clock: Clock | None = None) -> Intake:
+            store: CaseStore | None = None, clock: Clock | None = None, outbox: Outbox | None = None) -> Intake:
     """One intake event (a ticket event, a staff start, or a replay of a kept one) -> its case's
     execution, or kept on the dead-letter queue with the reason. Never raises for bad input."""
     kind = kind_of(event)
@@ -280,7 +333,7 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             # a kept follow-up (the requester's comment): it reaches its case as it would have then
             comment = _zendesk_comment_event(payload)
             report = report_from_ticket(comment, now, source="zendesk")
-            taken = take_follow_up(store, workflow, clock, report, comment.id)
+            taken = take_follow_up(store, workflow, clock, report, comment.id, outbox=outbox)
             return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
         report = to_report(kind, payload, now)
     except webhooks.NeedsFetch:  # only the webhook can read the ticket from Zendesk: kept, never dropped
@@ -298,7 +351,8 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
         return Intake(kind, False, "kept", reason=str(err))
     if kind == "ticket" and isinstance(payload, dict) and is_follow_up(payload) and store is not None \
             and clock is not None:
-        taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id))
+        taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id),
+                               outbox=outbox)
         return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
     started = start(workflow, report)
     return Intake(kind, replay is not None, "started" if started.started else "duplicate", report, started)

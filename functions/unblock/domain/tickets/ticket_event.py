@@ -57,7 +57,8 @@ FOLLOW_UP: Final = "Customer Replied"
 TRUNCATED = "\n[… truncated]"
 
 TicketSource = Literal["unblock.tickets", "zendesk", "discourse"]
-Channel = Literal["email", "web", "forum", "api"]
+# "private_message": a Discourse private message to staff (read by the requester and staff only)
+Channel = Literal["email", "web", "forum", "api", "private_message"]
 
 _CASE_SOURCE: dict[str, CaseSource] = {
     "unblock.tickets": "eventbridge",

@@ -506,10 +506,15 @@ _PRIVATE_TITLE = re.compile(r"^(?:Re: )?About your report in topic ([1-9][0-9]{0
 class DiscourseFollowUp:
     """A reply in a topic or in unblock's private message, as the handler resolves it to a case:
     `topic_id` (the topic the case is about), `username` (who wrote), `private`, and `event` (a
-    normalized event with the post's text, ticket_id the topic)."""
+    normalized event with the post's text, ticket_id the topic). `own_message`: a post in a
+    private message that is not unblock's (a customer writing to staff privately): its case, if
+    any, is the message's own (`topic_id` is the message's topic), and `opening` says it is the
+    message's first post (which may open that case, when staff are among its recipients)."""
 
-    def __init__(self, topic_id: str, username: str, private: bool, event: TicketEvent) -> None:
+    def __init__(self, topic_id: str, username: str, private: bool, event: TicketEvent, *,
+                 own_message: bool = False, opening: bool = False) -> None:
         self.topic_id, self.username, self.private, self.event = topic_id, username, private, event
+        self.own_message, self.opening = own_message, opening
 
 
 def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, Any]) -> DiscourseFollowUp:
@@ -524,13 +529,9 @@ def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, An
     if reason:
         raise WebhookIgnored(reason)
     private = post.get("topic_archetype") == "private_message"
-    if private:
-        found = _PRIVATE_TITLE.match(str(post.get("topic_title") or ""))
-        if not found:
-            raise WebhookIgnored("a private message that is not an answer to unblock's")
-        topic_id = found.group(1)
-    else:
-        topic_id = str(post["topic_id"])
+    found = _PRIVATE_TITLE.match(str(post.get("topic_title") or "")) if private else None
+    own_message = private and found is None  # a private message of the customer's own (to staff?)
+    topic_id = found.group(1) if found else help_desk_id(post["topic_id"], "Discourse post.topic_id")
     username = discourse_username(payload)
     if username is None:
         raise WebhookIgnored("a post without a plain username")
@@ -543,13 +544,16 @@ def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, An
     if not (instance.isascii() and instance.isprintable()):
         instance = ""
     try:
-        ticket = TicketDetail(ticket_id=topic_id, channel="forum", subject=str(post.get("topic_title") or "")[:1000],
+        # a private message of the customer's own is read by them and staff only: not a public channel
+        ticket = TicketDetail(ticket_id=topic_id, channel="private_message" if own_message else "forum",
+                              subject=str(post.get("topic_title") or "")[:1000],
                               text=clip_text(text), requester_username=username)
     except ValueError:
         raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
     event = TicketEvent(id=_event_id("discourse", instance, "post", post["id"]), source="discourse",
                         detail_type="Customer Replied", time=time, detail=ticket)
-    return DiscourseFollowUp(topic_id, username, private, event)
+    return DiscourseFollowUp(topic_id, username, private, event, own_message=own_message,
+                             opening=own_message and post.get("post_number", 1) == 1)
 
 
 def zendesk_requester_id(payload: Mapping[str, Any]) -> str | None:
