@@ -3,8 +3,10 @@ measured: per-signal precision and recall, outcomes expected vs got, team found,
 follow-ups' own rules. Pure except `run_corpus`, which drives an embedded stack (`LocalApp`).
 
 The figures are floors (tests/data/corpus_floors.yaml) that only rise: the expectations stay what
-DESIGN.md says, and a step the code misses is counted, not relabelled. `python -m tests.corpus REPORT.md [--misses]`
-runs the corpus on a stack of its own and writes the tables for docs/signals.md (and the misses).
+DESIGN.md says, and a step the code misses is counted, not relabelled.
+`python -m tests.corpus REPORT.md [--misses] [--replies]` runs the corpus on a stack of its own and
+writes the tables for docs/signals.md (with --misses every miss by cause, with --replies every
+message and its reply, to read them as the customer would).
 """
 
 from __future__ import annotations
@@ -376,6 +378,14 @@ def main() -> None:  # pragma: no cover - a developer's report, run by hand
     if "--misses" in sys.argv:
         out.append(misses_by_cause(observed))
     out += [f"VIOLATION {ob.step_id}: {v}" for ob in observed for v in ob.violations]
+    if "--replies" in sys.argv:  # every step's message and reply, for reading them as the customer would
+        by_id = {s.id: s for t in TICKETS for s in steps(t)}
+        for ob in observed:
+            msg = by_id[ob.step_id].message
+            out += [f"\n==== {ob.step_id} [{by_id[ob.step_id].ticket['channel']}] expected {ob.expect['outcome']}, "
+                    f"got {ob.outcome} {sorted(ob.signals)} team {ob.team}",
+                    (msg.get("subject", "") + "\n" if ob.step_id == by_id[ob.step_id].ticket["id"] else "")
+                    + msg.get("text", "").rstrip(), "---- reply:", ob.reply.rstrip()]
     # the stack's functions log and emit metrics on stdout: the report goes to a file of its own
     Path(sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "corpus-report.md").write_text(
         "\n".join(out) + "\n")

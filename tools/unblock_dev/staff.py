@@ -264,7 +264,13 @@ class StackClient:
             from unblock.adapters.staff_alerts import SnsStaffAlerts
 
             alerts = SnsStaffAlerts(boto3.client("sns"), topic)  # staff are told who reverted what
-        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts)
+        outbox = None
+        if url := self.outputs.get("OutboxQueueUrl"):  # the help desk's internal note, as the console writes it
+            from unblock.adapters.sqs import SqsOutbox
+
+            outbox = SqsOutbox(self.sqs, url)
+        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts,
+                              outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:
