@@ -135,7 +135,7 @@ def test_still_fails_after_the_step_runs_it_again_and_says_so(app):
     assert app.console.store.get(first.case_id).runs == 2
 
 
-def test_works_now_after_a_fix_keeps_the_fix_and_thanks_on_the_ticket(app):
+def test_works_now_after_a_fix_closes_it_already_working_with_a_thanks_on_the_ticket(app):
     from tests.workflow.test_conversations import _zendesk_sample
 
     ticket = _ticket()
@@ -145,10 +145,10 @@ def test_works_now_after_a_fix_keeps_the_fix_and_thanks_on_the_ticket(app):
 
     done = app.run(_zendesk_sample("zendesk-comment-added.json", ticket, body="Confirmed, works again. Thanks a lot!"))
 
-    assert done.outcome == "auto_fixed" and done.follow_ups == 1  # the verified fix stands
+    assert done.outcome == "already_working" and done.follow_ups == 1 and done.fixes_applied == []
     assert done.customer_reply != first.customer_reply and "thanks" in done.customer_reply.lower()
     assert "?" not in done.customer_reply
-    assert app.console.store.get(first.case_id).runs == 1  # nothing ran again
+    assert [f.fix for f in app.console.store.get(first.case_id).fixes] == first.fixes_applied  # the audit stays
     app.deliver_replies()
     said = [p["body"]["ticket"]["comment"]["body"] for p in app.helpdesk.posted
             if p["path"] == f"/api/v2/tickets/{ticket}.json" and p["body"].get("ticket", {}).get("comment", {}).get(
@@ -229,7 +229,7 @@ def test_the_requesters_next_post_in_their_private_message_follows_up_its_case(a
     done = app.run(_discourse("discourse-private-message-to-staff.json", topic, post_number=2,
                               raw="It works now, thanks a lot!"))
 
-    assert done.case_id == first.case_id and done.follow_ups == 1 and done.outcome == "auto_fixed"
+    assert done.case_id == first.case_id and done.follow_ups == 1 and done.outcome == "already_working"
     assert "thanks" in done.customer_reply.lower()
     app.deliver_replies()
     assert [p["body"]["raw"] for p in app.helpdesk.posted if p["body"].get("topic_id") == topic][-1] \

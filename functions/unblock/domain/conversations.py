@@ -9,9 +9,8 @@ Pure: what a follow-up does to a case, by the case's state, with no store or clo
   `wait` (a run is in flight: the follow-ups are taken in once it ends), `evidence` (staff
   decide: the message is in their evidence, nothing runs), `run` (the workflow runs again for
   the case: every follow-up on a case waiting for the customer, and a closed case the customer
-  says still fails), `noted` (nothing to run: a closed case's "thanks"), `thanked` (a closed
-  case's "works now": its outcome stands, a short thanks goes out), or `new_case` (closed more
-  than 14 days ago).
+  says still fails or that it works now), `noted` (nothing to run: a closed case's plain
+  "thanks"), or `new_case` (closed more than 14 days ago).
 - `says_it_works_now(case)`: the latest unanswered message says it works ("fixed", "never
   mind"): the run closes the case `already_working` (docs/conversations.md).
 """
@@ -34,7 +33,7 @@ MAX_MESSAGE_CHARS = 4000
 MAX_MERGED_FACTS = 20
 MAX_SIGNALS = 20  # a report's signals are capped so (models.Report)
 
-NextStep = Literal["wait", "evidence", "run", "noted", "thanked", "new_case"]
+NextStep = Literal["wait", "evidence", "run", "noted", "new_case"]
 
 
 # A closed case runs again only when the customer says it still fails (a "thanks, works now"
@@ -226,7 +225,7 @@ def next_step(case: Case, now: datetime) -> NextStep:
         return "new_case"
     news = unseen(case)
     if says_it_works_now(case):
-        return "thanked"  # closed already: its outcome stands, the customer gets a short thanks
+        return "run"  # "works now": the run closes it already_working, with a short thanks
     if case.outcome == "needs_info" or case.team_id is None:
         return "run" if names_a_team(case.report) or shows_an_error(news) else "noted"
     return "run" if any(still_fails(m.text) for m in news) or shows_an_error(news) else "noted"

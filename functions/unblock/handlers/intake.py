@@ -19,12 +19,9 @@ from unblock.workflow import intake
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # the cases table only for a follow-up (a `Customer Replied` event): a report needs none
-    follow_up = intake.is_follow_up(event)
-    store = composition.cases() if follow_up else None
-    # a follow-up may be answered at once (a closed case's "works now"): never on a shadow stack
-    outbox = composition.outbox() if follow_up and composition.mode() != "shadow" else None
+    store = composition.cases() if intake.is_follow_up(event) else None
     taken = intake.take_in(event, composition.clock().now(), composition.workflow(), composition.intake_dead_letters(),
-                           store=store, clock=composition.clock(), outbox=outbox)
+                           store=store, clock=composition.clock())
     if taken.status == "ignored":
         logger.info("replayed delivery opens no case", extra={"kind": taken.kind, "reason": taken.reason})
     elif taken.report is None:

@@ -104,10 +104,8 @@ def _follow_up(report: Report, message_id: str, *, private: bool = False,
     """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
     is looked up (`find`) as on a new ticket."""
     looked_up = None if find is None else (lambda: find(composition.requester_directory()))
-    outbox = composition.outbox() if composition.mode() != "shadow" else None  # a shadow stack tells no one
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False, requester_email=looked_up,
-                                  outbox=outbox)
+                                  message_id, private=private, open_if_new=False, requester_email=looked_up)
     logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
     if taken["follow_up"] == "no_case":

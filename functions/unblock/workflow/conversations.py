@@ -14,18 +14,16 @@ when its state says so, one run at a time.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from unblock.domain import conversation_replies, conversations
-from unblock.domain.cases import Case, Message
+from unblock.domain import conversations
+from unblock.domain.cases import Case
 from unblock.domain.models import Report
-from unblock.domain.replies import reply_for
-from unblock.ports import CaseConflict, CaseStore, Clock, Outbox, OutboxUnavailable, Workflow
+from unblock.ports import CaseConflict, CaseStore, Clock, Workflow
 
-Taken = Literal["no_case", "duplicate", "own_reply", "wait", "evidence", "run", "noted", "thanked", "new_case"]
+Taken = Literal["no_case", "duplicate", "own_reply", "wait", "evidence", "run", "noted", "new_case"]
 ATTEMPTS = 8
 
 
@@ -54,9 +52,7 @@ def later_case_id(case_id: str) -> str:
 
 
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up: Report,
-                   message_id: str, *, private: bool = False, outbox: Outbox | None = None) -> FollowUpResult:
-    """Add the follow-up to its case (the ticket's latest) and act on it; `outbox` sends the short
-    thanks to a closed case's "works now" (None: a shadow stack, which tells no one)."""
+                   message_id: str, *, private: bool = False) -> FollowUpResult:
     for _ in range(ATTEMPTS):
         chain = _chain(store, follow_up.case_id)
         if not chain:
@@ -78,29 +74,10 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up
                 store.save(updated.model_copy(update={"next_case": new_id, "seen_follow_ups": updated.follow_ups,
                                                       "updated_at": case.updated_at}))
                 return FollowUpResult("new_case", new_id, new_case=report)
-            if step == "thanked":
-                return _thank(store, outbox, updated, now)
             return _act(store, workflow, updated, step, now)
         except CaseConflict:
             continue  # the case moved on meanwhile (a run wrote it): read it again and decide anew
     raise CaseConflict(follow_up.case_id)
-
-
-def _thank(store: CaseStore, outbox: Outbox | None, case: Case, now: datetime) -> FollowUpResult:
-    """A closed case's "works now": the outcome stands; the reply is a short thanks, kept on the case
-    and in its conversation, and queued for the help desk (no internal note again)."""
-    thanks = conversation_replies.THANKS
-    mid = f"unblock:{case.runs}:thanks:{case.follow_ups}"
-    saved = store.save(case.model_copy(update={
-        "customer_reply": thanks, "private_reply": None, "seen_follow_ups": case.follow_ups, "updated_at": now,
-        "conversation": [*case.conversation, Message(id=mid, author="unblock", text=thanks, at=now)][
-            -conversations.MAX_MESSAGES:]}))
-    reply = reply_for(saved.model_copy(update={"internal_note": None}), f"{saved.case_id}:{saved.version}")
-    if outbox is not None and reply is not None:
-        # the thanks is on the case; a "you're welcome" lost to a throttled queue costs nothing
-        with contextlib.suppress(OutboxUnavailable):
-            outbox.send(reply)
-    return FollowUpResult("thanked", saved.case_id, saved.execution_arn)
 
 
 def drain(store: CaseStore, workflow: Workflow, clock: Clock, case_id: str) -> FollowUpResult | None:

@@ -29,7 +29,7 @@ from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
-from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Outbox, Workflow
+from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
 from unblock.workflow import conversations
 
 
@@ -75,8 +75,7 @@ def wait_for_case(store: CaseStore, case_id: str, within: float = CASE_OPENS_WIT
 
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: Report, message_id: str, *,
                    private: bool = False, open_if_new: bool = True,
-                   requester_email: Callable[[], str | None] | None = None,
-                   outbox: Outbox | None = None) -> dict[str, Any]:
+                   requester_email: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """A follow-up reaches its case (workflow.conversations); one naming no case the stack knows
     opens one when `open_if_new` (a normalized `Customer Replied` is a report too; a help desk's
     reply in a ticket or topic without a case is not), and one after the 14 days opens the new
@@ -88,7 +87,7 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
             conversations.link_topic_case(store, report.case_id, own.case_id, clock.now())
             return {**start(workflow, own).as_dict(), "follow_up": "same_here"}
         report = own
-    taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private, outbox=outbox)
+    taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private)
     if taken.action == "new_case" and taken.new_case is not None:
         new_case = with_looked_up_email(taken.new_case, requester_email)
         return {**start(workflow, new_case).as_dict(), "follow_up": taken.action}
@@ -99,8 +98,7 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
         if started.started or not wait_for_case(store, report.case_id):
             return {**started.as_dict(), "follow_up": "no_case"}
         # the ticket's first run had just started: its case is open now, and the follow-up joins it
-        return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False,
-                              outbox=outbox)
+        return take_follow_up(store, workflow, clock, report, message_id, private=private, open_if_new=False)
     return {"case_id": taken.case_id, "execution_arn": taken.execution_arn, "started": taken.action == "run",
             "follow_up": taken.action}
 
@@ -322,7 +320,7 @@ class Intake:
 
 
 def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLetters, *,
-            store: CaseStore | None = None, clock: Clock | None = None, outbox: Outbox | None = None) -> Intake:
+            store: CaseStore | None = None, clock: Clock | None = None) -> Intake:
     """One intake event (a ticket event, a staff start, or a replay of a kept one) -> its case's
     execution, or kept on the dead-letter queue with the reason. Never raises for bad input."""
     kind = kind_of(event)
@@ -333,7 +331,7 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
             # a kept follow-up (the requester's comment): it reaches its case as it would have then
             comment = _zendesk_comment_event(payload)
             report = report_from_ticket(comment, now, source="zendesk")
-            taken = take_follow_up(store, workflow, clock, report, comment.id, outbox=outbox)
+            taken = take_follow_up(store, workflow, clock, report, comment.id)
             return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
         report = to_report(kind, payload, now)
     except webhooks.NeedsFetch:  # only the webhook can read the ticket from Zendesk: kept, never dropped
@@ -351,8 +349,7 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
         return Intake(kind, False, "kept", reason=str(err))
     if kind == "ticket" and isinstance(payload, dict) and is_follow_up(payload) and store is not None \
             and clock is not None:
-        taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id),
-                               outbox=outbox)
+        taken = take_follow_up(store, workflow, clock, report, str(payload.get("id") or report.case_id))
         return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
     started = start(workflow, report)
     return Intake(kind, replay is not None, "started" if started.started else "duplicate", report, started)
