@@ -272,6 +272,7 @@ def test_someone_elses_same_here_on_a_ticket_is_their_own_case(app):
     assert other.case_id != first.case_id and other.case_id.startswith(first.case_id + "/r/")
     assert "elsewhere" not in other.case_id  # no address in a case id (nor in an execution name)
     assert other.outcome == "needs_info" and other.team_id is None and not other.requester_verified
+    assert "case of its own" in other.customer_reply  # not the first requester's answer
     assert app.console.store.get(first.case_id).follow_ups == 0  # the first requester's case is untouched
     again = app.run(_reply(ticket, f"Our team is {ACME}", email="someone@elsewhere.test"))
     assert again.case_id == other.case_id and again.follow_ups == 1 and not again.requester_verified

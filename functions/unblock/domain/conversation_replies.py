@@ -2,7 +2,8 @@
 
 The outcome's reply (domain.replies) says what the case now is; a follow-up's reply starts from
 what the customer's latest message added (the error they see now, the team they named, that it
-still fails) and is never the previous reply again word for word. A customer who says it works
+still fails) and is never the previous reply again word for word; someone else's "same here" is
+answered as their own case, not with the first poster's reply again. A customer who says it works
 now gets a short thanks and no question.
 """
 
@@ -12,7 +13,7 @@ import re
 from typing import Literal
 
 from unblock.domain.cases import Case, Message
-from unblock.domain.conversations import new_signal_codes, says_it_works_now, still_fails, unanswered
+from unblock.domain.conversations import new_signal_codes, says_it_works_now, still_fails, topic_case_of, unanswered
 from unblock.domain.tickets.facts import extract
 
 Channel = Literal["public", "private"]
@@ -24,6 +25,8 @@ NEW_ERROR = "Thanks for sending the error you see now."
 TEAM_NAMED = "Thanks, that tells us which team to look at."
 STILL_FAILS = "Thanks for trying that and letting us know it still fails. We checked again just now."
 UPDATE = "Thanks for your reply."
+SAME_HERE = ("Thanks for adding your report. We are looking into it as a case of its own, separately from "
+             "the first post.")
 
 # the outcome replies' own opening thanks, left out when a follow-up's lead thanks already
 _OPENING_THANKS = re.compile(r"^Thanks for (reaching out|the details|the report)\.\s*")
@@ -36,6 +39,9 @@ def answer(case: Case, reply: str | None, channel: Channel) -> str | None:
     on `channel`) led by what the follow-up added, and never unblock's previous reply repeated.
     A run that answers no follow-up (the first one, a re-check) keeps `reply` as it is."""
     news = unanswered(case)
+    if reply is not None and topic_case_of(case.case_id) and not any(m.author == "unblock" for m in case.conversation):
+        # someone else's "same here": their first answer is not the first poster's again
+        return f"{SAME_HERE}\n\n{_OPENING_THANKS.sub('', reply, count=1)}"
     if reply is None or not news or case.follow_ups == 0:
         return reply
     if case.outcome == "already_working" and says_it_works_now(case):

@@ -269,6 +269,10 @@ def conversation_view(case: Case) -> list[Message]:
 
 
 def topic_case_of(case_id: str) -> str | None:
-    """The forum topic's own case for another requester's case in it ("same here"), else None."""
-    topic, sep, _ = case_id.partition("/u/")
-    return topic if sep else None
+    """The ticket's or topic's own case for another requester's case in it ("same here":
+    `/u/<username>`, or `/r/<hash of the email>` for a normalized follow-up), else None."""
+    for mark in ("/u/", "/r/"):
+        topic, sep, _ = case_id.partition(mark)
+        if sep:
+            return topic
+    return None
