@@ -181,7 +181,8 @@ def test_a_zendesk_comment_after_the_14_days_opens_a_verified_case_for_the_same_
 
 
 def _resign(sample: dict) -> None:
-    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
@@ -191,7 +192,8 @@ def _resign(sample: dict) -> None:
 
 def _discourse(name: str, topic: int, **post: object) -> dict:
     """A Discourse delivery of a sample, for another topic, signed as Discourse would."""
-    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock.domain.helpdesks.discourse import discourse_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event(name, unique=False)

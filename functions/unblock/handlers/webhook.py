@@ -1,9 +1,10 @@
-"""Webhook: Zendesk and Discourse deliveries over a Lambda Function URL.
+"""Webhook: the help desks' deliveries over a Lambda Function URL, `POST /<desk>` for each desk
+the registry lists (unblock.domain.helpdesks).
 
-Each delivery is verified (HMAC, constant-time compare, Zendesk's 5-minute window) before
-anything is stored; then mapped to the normalized ticket event, redacted, and started like
-any ticket (the execution name is the case id, so a retried delivery makes one case).
-Signing secrets come from Secrets Manager through Powertools Parameters, cached.
+Each delivery is verified by its desk (HMAC, constant-time compare, a time window where the desk
+signs one) before anything is stored; then read by its desk (an opening, a follow-up), redacted,
+and started like any ticket (the execution name is the case id, so a retried delivery makes one
+case). Signing secrets come from Secrets Manager through Powertools Parameters, cached.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
+from unblock.domain import helpdesks
+from unblock.domain.helpdesks import HelpDesk
+from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp, to_staff
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
@@ -26,7 +30,7 @@ from unblock.workflow import intake
 from unblock.workflow.conversations import link_topic_case
 
 if TYPE_CHECKING:
-    from unblock.ports import IntakeKind, RequesterDirectory
+    from unblock.ports import IntakeKind
 
 app = LambdaFunctionUrlResolver()
 
@@ -87,23 +91,25 @@ def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
-def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], str | None]) -> TicketEvent:
+def _with_requester(ticket: TicketEvent, desk: HelpDesk, handle: str | None) -> TicketEvent:
     """The mapped ticket with the requester's email from the help desk's user API. Looked up only
     for a delivery that opens a case; any failure leaves it unknown (the requester is then not
     verified) and never drops the ticket."""
     try:
-        email = find(composition.requester_directory())
+        email = composition.requester_directory(desk.name).email_for(handle)
     except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
         logger.warning("requester lookup failed")
         return ticket
     return with_requester_email(ticket, email)
 
 
-def _follow_up(report: Report, message_id: str, *, private: bool = False,
-               find: Callable[[RequesterDirectory], str | None] | None = None) -> Response[Any]:
+def _follow_up(report: Report, message_id: str, *, private: bool = False, desk: HelpDesk | None = None,
+               handle: str | None = None) -> Response[Any]:
     """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
-    is looked up (`find`) as on a new ticket."""
-    looked_up = None if find is None else (lambda: find(composition.requester_directory()))
+    is looked up on the desk (`handle`) as on a new ticket."""
+    def looked_up() -> str | None:
+        return composition.requester_directory(desk.name).email_for(handle) if desk and handle else None
+
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
                                   message_id, private=private, open_if_new=False, requester_email=looked_up)
     logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
@@ -114,104 +120,63 @@ def _follow_up(report: Report, message_id: str, *, private: bool = False,
                        "follow_up": taken["follow_up"]})
 
 
-def _fetched_zendesk(payload: dict[str, Any], ticket_id: str) -> dict[str, Any]:
-    """A ticket.created delivery without text, completed from Zendesk's API (400, kept, if it cannot be)."""
-    found = composition.requester_directory().zendesk_ticket(ticket_id)
-    if found is None:
-        raise webhooks.WebhookRejected(400, "Zendesk delivery has no text and the ticket could not be read")
-    fields = webhooks.zendesk_ticket_text(*found)
-    detail = {**payload["detail"], **{k: v for k, v in fields.items() if v}}
-    return {**payload, "detail": detail}
-
-
-def _zendesk_comment(payload: dict[str, Any]) -> Response[Any]:
-    try:
-        event = webhooks.map_zendesk_comment(payload)
-    except webhooks.NeedsFetch as need:
-        found = composition.requester_directory().zendesk_ticket(need.ticket_id)
-        body = next((str(c.get("plain_body") or c.get("body") or "") for c in (found[1] if found else [])
-                     if str(c.get("id")) == need.comment_id), None)
-        if body is None:
-            raise webhooks.WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
-        event = webhooks.map_zendesk_comment(payload, fetched_body=body)
-    requester = webhooks.zendesk_requester_id(payload)
-    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id,
-                      find=lambda d: d.zendesk_email(requester))
-
-
-@app.post("/zendesk")
-def zendesk() -> Response[Any]:
-    headers = app.current_event.headers
-    raw = _raw_body()
-    webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
-
-    def handle() -> Response[Any]:
-        payload = webhooks.parse_json(raw)
-        if payload.get("type") == webhooks.ZENDESK_COMMENT_ADDED:
-            return _zendesk_comment(payload)
-        try:
-            ticket = webhooks.map_zendesk(payload)
-        except webhooks.NeedsFetch as need:
-            payload = _fetched_zendesk(payload, need.ticket_id)
-            ticket = webhooks.map_zendesk(payload)
-        requester = webhooks.zendesk_requester_id(payload)
-        return _accept(_with_requester(ticket, lambda d: d.zendesk_email(requester)), "zendesk")
-
-    return _keep_if_unprocessable("zendesk", headers, raw, handle)
-
-
-def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Response[Any]:
+def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
     """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
-    found = webhooks.map_discourse_follow_up(headers, payload)
     now = composition.clock().now()
     store = composition.cases()
-    case = intake.forum_case(store, found, now, os.environ.get("DISCOURSE_API_USERNAME", "").strip())
+    case = intake.forum_case(store, found, now, os.environ.get(desk.settings.api_user, "").strip())
     if case.action == "follow_up":
-        return _follow_up(case.report, found.event.id, private=found.private,
-                          find=lambda d: d.discourse_email(found.username))
+        return _follow_up(case.report, found.event.id, private=found.private, desk=desk, handle=found.username)
     if case.action == "private_message":
-        return _private_message(found, case.case_id)
+        return _private_message(desk, found, case.case_id)
     # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
-    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
-    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": case.case_id})
+    opening = _with_requester(opening, desk, found.username)
+    new = report_from_ticket(opening, now, source=desk.name).model_copy(update={"case_id": case.case_id})
     link_topic_case(store, case.topic_case_id, case.case_id, now)
-    return _accept_report(new, "discourse")
+    return _accept_report(new, desk.name)
 
 
-def _private_message(found: webhooks.DiscourseFollowUp, case_id: str) -> Response[Any]:
+def _private_message(desk: HelpDesk, found: ForumFollowUp, case_id: str) -> Response[Any]:
     """A customer's own private message: a case of its own when staff are among its recipients
-    (read from Discourse: the webhook's post carries none), answered in the message itself."""
+    (read from the desk: the webhook's post carries none), answered in the message itself."""
     try:
-        recipients = composition.requester_directory().discourse_message_recipients(found.topic_id)
+        recipients = composition.requester_directory(desk.name).message_recipients(found.topic_id)
     except Exception:  # noqa: BLE001 - unknown recipients: not to staff
         recipients = None
-    staff_groups = tuple(g.strip() for g in os.environ.get("DISCOURSE_STAFF_GROUPS", "").split(",") if g.strip())
-    if not intake.to_staff(recipients, os.environ.get("DISCOURSE_API_USERNAME", "").strip(),
-                           staff_groups or intake.STAFF_GROUPS):
+    configured = os.environ.get(f"{desk.name.upper()}_STAFF_GROUPS", "")  # DISCOURSE_STAFF_GROUPS
+    staff_groups = tuple(g.strip() for g in configured.split(",") if g.strip()) or desk.staff_groups
+    if not to_staff(recipients, os.environ.get(desk.settings.api_user, "").strip(), staff_groups):
         raise webhooks.WebhookIgnored("a private message not addressed to staff")
-    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
-    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
-    report = report_from_ticket(opening, composition.clock().now(), source="discourse")
-    return _accept_report(report.model_copy(update={"case_id": case_id}), "discourse")
+    opening = _with_requester(found.event.model_copy(update={"detail_type": DETAIL_TYPE}), desk, found.username)
+    report = report_from_ticket(opening, composition.clock().now(), source=desk.name)
+    return _accept_report(report.model_copy(update={"case_id": case_id}), desk.name)
 
 
-@app.post("/discourse")
-def discourse() -> Response[Any]:
+def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
+    if isinstance(delivery, ForumFollowUp):
+        return _forum_follow_up(desk, delivery)
+    if isinstance(delivery, FollowUp):
+        report = report_from_ticket(delivery.event, composition.clock().now(), source=desk.name)
+        return _follow_up(report, delivery.message_id, private=delivery.private, desk=desk, handle=delivery.handle)
+    return _accept(_with_requester(delivery.event, desk, delivery.handle), desk.name)
+
+
+@app.post("/<name>")
+def deliver(name: str) -> Response[Any]:
+    """POST /<desk>: a delivery from the help desk the registry lists under that name (404 for any other)."""
+    desk = helpdesks.find(name)
+    if desk is None:
+        raise webhooks.WebhookRejected(404, f"no help desk at /{name[:40]}")
     headers = app.current_event.headers
     raw = _raw_body()
-    webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
+    desk.verify(headers, raw, signing_secret(desk.settings.webhook_secret), composition.clock().now())
 
     def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
-        poster = webhooks.discourse_username(payload)
-        try:
-            ticket = webhooks.map_discourse(headers, payload)
-        except webhooks.NotAnOpeningPost:
-            return _discourse_follow_up(headers, payload)
-        return _accept(_with_requester(ticket, lambda d: d.discourse_email(poster)), "discourse")
+        return _take(desk, desk.read(headers, payload, composition.requester_directory(desk.name)))
 
-    return _keep_if_unprocessable("discourse", headers, raw, handle)
+    return _keep_if_unprocessable(desk.name, headers, raw, handle)
 
 
 @app.exception_handler(webhooks.WebhookRejected)
@@ -223,15 +188,21 @@ def rejected(err: webhooks.WebhookRejected) -> Response[Any]:
 
 @app.exception_handler(webhooks.WebhookIgnored)
 def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
-    # what the delivery is comes from its signed body; the unsigned header is logged beside it
-    said = webhooks.discourse_event_name(app.current_event.headers)
-    logger.info("webhook ignored", extra={"reason": err.reason, "x_discourse_event": said})
+    # what the delivery is comes from its signed body; the unsigned header naming it is logged beside it
+    logger.info("webhook ignored", extra={"reason": err.reason, "event_header": _event_header()})
     return _json(200, {"ignored": err.reason})
 
 
 @app.exception_handler(webhooks.WebhookPing)
 def ping(err: webhooks.WebhookPing) -> Response[Any]:
     return _json(200, {"pong": True})
+
+
+def _event_header() -> str | None:
+    """What the desk's unsigned event header says (for logs only, never to decide)."""
+    desk = helpdesks.find(app.current_event.path.strip("/"))
+    value = webhooks.header(app.current_event.headers, desk.event_header) if desk and desk.event_header else None
+    return value.strip().lower() if value else None
 
 
 @logger.inject_lambda_context(clear_state=True)
