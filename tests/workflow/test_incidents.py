@@ -205,6 +205,6 @@ def test_a_decision_for_a_member_not_yet_waiting_is_applied_once_it_waits(app):
         assert (case.resolution, case.decisions[-1].note) == ("resolved", "mended by hand")
         assert console.incidents.take_pending(waiting.case_id) is None  # taken once
         assert incident_flow.apply_pending(console.incidents, console.store, console.workflow, None, app.clock,
-                                           case) is None
+                                           case, stack_mode="live") is None
     finally:
         take_human_queue_messages(app, {r.case_id for r in results})
