@@ -4,12 +4,12 @@ cases table.
 Read through Powertools Parameters, cached MODE_MAX_AGE seconds per container: a switch reaches every
 function within a minute without a deploy, at one GetParameter per function per 30 s. A read that
 fails raises (the step fails and Step Functions retries it): a run never guesses its mode. Each
-switch is an item `mode` / `change#<at>#<digest>` (who, when, from, to, note) in the cases table.
+switch is an item `mode` / `change#<ns>` (who, when, from, to, note) in the cases table.
 """
 
 from __future__ import annotations
 
-import hashlib
+import time
 from typing import Any
 
 from unblock.domain.models import Mode
@@ -33,9 +33,9 @@ class SsmModeSwitch:
         from aws_lambda_powertools.utilities import parameters
 
         parameters.set_parameter(self._name, change.now, overwrite=True, description=DESCRIPTION)
-        at = change.at.isoformat().replace("+00:00", "Z")
-        digest = hashlib.sha256(f"{change.actor}:{change.was}:{change.now}".encode()).hexdigest()[:8]
-        self._table.put_item(Item={"pk": AUDIT_KEY, "sk": f"change#{at}#{digest}", "doc": change.model_dump_json()})
+        # kept in the order written (the wall clock's nanoseconds): the newest first, whatever clock `at` read
+        self._table.put_item(Item={"pk": AUDIT_KEY, "sk": f"change#{time.time_ns():020d}",
+                                   "doc": change.model_dump_json()})
         self.current(fresh=True)  # this container obeys at once; the others within max_age
 
     def changes(self, limit: int = 20) -> list[ModeChange]:
