@@ -199,7 +199,8 @@ def test_a_private_admin_api_puts_the_functions_that_call_it_in_the_vpc():
     resources = TEMPLATE["Resources"]
     callers = {lid for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
                and "PlatformApiTokenSecretName" in json.dumps(r["Properties"].get("Policies", []))}
-    assert callers == {"DiagnoseFunction", "FixFunction", "RecheckFunction", "ConsoleFunction"}
+    # SignalsFunction reads only whether a signal's team exists (issue 35 item 8)
+    assert callers == {"DiagnoseFunction", "FixFunction", "RecheckFunction", "ConsoleFunction", "SignalsFunction"}
 
     def vpc(params: dict[str, str]) -> dict[str, Any]:
         r = Resolver(TEMPLATE, params, "unblock", "us-east-1", "123456789012")

@@ -135,3 +135,20 @@ def test_a_click_racing_the_console_decides_once(app, standin):
     slack_won = reply.get("replace_original") is True
     assert slack_won == (outcomes["console"] in ("AlreadyDecided", "StaleDecision"))
     assert closed.decisions[0].actor == (f"slack:{ALLOWED} (alice)" if slack_won else "carol@example.test")
+
+
+def test_a_signed_payload_nested_too_deep_is_a_clear_400_not_a_crash(app, standin):
+    from urllib.parse import urlencode
+
+    deep = "[" * 5000 + "]" * 5000  # under Slack's 64 KiB; json.loads would raise RecursionError
+    body = urlencode({"payload": deep})
+    ts = str(int(time.time()))
+    event = {"version": "2.0", "rawPath": "/", "body": body, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": "POST", "path": "/"}},
+             "headers": {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts,
+                         "x-slack-signature": slack.signature(SAMPLE_SECRET, ts, body.encode())}}
+
+    answer = app.stack.invoke("SlackActionsFunction", event)
+
+    assert answer["statusCode"] == 400
+    assert "nests deeper than 32 levels" in answer["body"]

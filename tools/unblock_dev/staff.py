@@ -282,9 +282,14 @@ class StackClient:
 
         if self.platform is None:
             raise StaffError("this stack's platform is the operator's admin API: revert from the staff console")
+        outbox = None
+        if url := self.outputs.get("OutboxQueueUrl"):  # the help desk's internal note, as the console writes it
+            from unblock.adapters.sqs import SqsOutbox
+
+            outbox = SqsOutbox(self.sqs, url)
         # staff are told who reverted what
         return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix,
-                              alerts=self._staff_alerts())
+                              alerts=self._staff_alerts(), outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:

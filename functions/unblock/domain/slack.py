@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from unblock.domain.limits import InputRejected, check_json_text
 from unblock.domain.models import StaffDecisionName
 from unblock.domain.staff_alerts import StaffAlert
 
@@ -28,6 +29,10 @@ DECISIONS: dict[str, StaffDecisionName] = {f"{ACTION_PREFIX}{d}": d for d in ("a
 
 class SlackRequestRefused(ValueError):
     """Not a request Slack signed now (no, a wrong or an old signature), or not one unblock reads."""
+
+
+class SlackRequestMalformed(ValueError):
+    """A signed request unblock cannot read: past a size or depth limit (answered 400, nothing parsed)."""
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -67,6 +72,13 @@ def parse_action(form: dict[str, list[str]]) -> SlackAction:
     the handler); SlackRequestRefused otherwise."""
     try:
         [raw] = form["payload"]
+    except (ValueError, KeyError) as err:
+        raise SlackRequestRefused("the body has no JSON `payload` field") from err
+    try:  # measured before it is parsed: a deep nesting never reaches the parser (RecursionError)
+        check_json_text(raw.encode("utf-8", errors="surrogatepass"), "the Slack payload", MAX_BODY)
+    except InputRejected as err:
+        raise SlackRequestMalformed(str(err)) from err
+    try:
         payload: Any = json.loads(raw)
     except (ValueError, KeyError) as err:
         raise SlackRequestRefused("the body has no JSON `payload` field") from err

@@ -52,6 +52,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError) as err:
             raise slack.SlackRequestRefused("the body is not a form") from err
         action = slack.parse_action(form)
+    except slack.SlackRequestMalformed as err:
+        logger.warning("slack request malformed", extra={"reason": str(err)})
+        return {"statusCode": 400, "headers": {"Content-Type": "text/plain"}, "body": str(err)}
     except slack.SlackRequestRefused as err:
         logger.warning("slack request refused", extra={"reason": str(err)})
         return {"statusCode": 401, "headers": {"Content-Type": "text/plain"}, "body": "refused"}
