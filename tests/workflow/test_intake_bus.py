@@ -12,7 +12,8 @@ import pytest
 from tests.support import ROOT, load_event
 from unblock.adapters.dead_letters import in_flight
 from unblock.adapters.stepfunctions import execution_name
-from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.commands.replay import cmd_replay
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.stack import SAMPLE_SECRET

@@ -56,7 +56,7 @@ def test_a_shadow_case_without_a_team_asks_nothing(app, shadow):
     assert result.shadow["outcome"] == "needs_info" and result.customer_reply is None
 
 
-def test_approval_is_the_mode_dry_run_names(app):
+def test_approval_mode_proposes_every_fix(app):
     with app.mode("approval"):
         result = app.run(load_event("ticket-stale-billing-hold.json"))
 

@@ -78,6 +78,21 @@ def test_an_unknown_user_is_told_no_ephemerally_and_nothing_changes(app, standin
     assert app.client.store.get(result.case_id).status == "awaiting_staff"
 
 
+def test_a_click_on_the_console_link_is_answered_200_and_changes_nothing(app, standin):
+    """Slack posts a link button's click too, and shows a warning unless it gets a 200."""
+    result = app.run(load_event("ticket-fraud-review.json"))
+    link = f"https://console.test/cases/{result.case_id}"
+
+    answer, path, took = _click(app, standin, result.case_id, "open", link=link)
+    forged, _, _ = _click(app, standin, result.case_id, "open", link=link, forge=True)
+
+    assert answer["statusCode"] == 200 and took < 3
+    assert forged["statusCode"] == 401  # still only Slack's own requests
+    assert standin.responses(path) == []  # no decision ran, so no message update
+    case = app.client.store.get(result.case_id)
+    assert case.status == "awaiting_staff" and case.decisions == []
+
+
 @pytest.mark.parametrize("how", ["forged", "replayed"])
 def test_a_forged_or_replayed_request_is_refused(app, standin, how):
     result = app.run(load_event("ticket-fraud-review.json"))

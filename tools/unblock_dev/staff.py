@@ -23,7 +23,7 @@ from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
 from unblock.workflow.incidents import IncidentView
 from unblock.workflow.staff_decisions import Decision, StaffError
-from unblock.workflow.states import evidence_bundle
+from unblock.workflow.steps import evidence_bundle
 
 __all__ = ["StackClient", "Decision", "StaffError", "poll", "stack_outputs"]
 T = TypeVar("T")

@@ -9,7 +9,7 @@ Three things, pure stdlib:
   and mean nothing in a ticket, so the redacted text goes without them.
 * `markup_view(text)`: the text as a reader sees it, tags out and entities decoded, with each
   character's place in the original. `vck_3f9a<span>12ab</span>...` or `<code>vck_</code>...`
-  (a Discourse post's `cooked` HTML, an HTML e-mail) is one key in the view; a match there is
+  (a forum post's `cooked` HTML, an HTML e-mail) is one key in the view; a match there is
   replaced in the original, markup inside it included, and the markup elsewhere is kept.
 * `RULES`: the formats that are secrets wherever they appear (AWS, Stripe, GitHub, Slack, Google,
   JWT, private-key blocks) and the password forms, each with the kind it reports and the short

@@ -1,6 +1,6 @@
 """SignalsFunction: the gateway's denial signals (`Requests Denied`) in; proactive cases out.
 
-Its own function rather than the ticket intake's (README "Proactive cases"): it is the one
+Its own function rather than the ticket intake's (docs/proactive.md): it is the one
 trigger that writes the cases table before a workflow runs (the team's proactive record, one
 conditional write), which the ticket intake must not be able to do. Parses nothing itself:
 `workflow.proactive.take_in` validates the signal, opens or joins the team's case, or keeps the
