@@ -223,6 +223,8 @@ def next_step(case: Case, now: datetime) -> NextStep:
     # closed
     if now - (case.closed_at or case.updated_at) > REOPEN_WITHIN:
         return "new_case"
+    if case.resolution == "shadow":
+        return "run"  # a shadow run told the customer nothing: whatever they write runs it, in the stack's mode now
     news = unseen(case)
     if says_it_works_now(case):
         return "run"  # "works now": the run closes it already_working, with a short thanks
