@@ -89,7 +89,7 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
         from unblock.workflow.proactive import open_cases_of_team
 
         # the team wrote first: its own case tells the story, the owner gets no second ticket
-        if own := open_cases_of_team(store, case.team_id, case.case_id):
+        if own := open_cases_of_team(store, case.team_id, case.case_id, now):
             case = case.model_copy(update={"notify_email": None, "joined_tickets": own})
     if store.create(case):
         if proactive is not None:
