@@ -85,6 +85,12 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 next_check_at=now + RECHECK_FIRST, mode=mode, modes=[mode],
                 # nobody wrote a proactive case: the team's owner is who is told
                 notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
+    if report.source == "gateway" and case.team_id is not None:
+        from unblock.workflow.proactive import open_cases_of_team
+
+        # the team wrote first: its own case tells the story, the owner gets no second ticket
+        if own := open_cases_of_team(store, case.team_id, case.case_id):
+            case = case.model_copy(update={"notify_email": None, "joined_tickets": own})
     if store.create(case):
         if proactive is not None:
             from unblock.workflow.proactive import join_ticket
