@@ -11,7 +11,7 @@ from unblock.domain import helpdesks
 from unblock.domain.cases import Case
 from unblock.domain.checks import CATALOGUE
 from unblock.domain.helpdesks import HelpDesk
-from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun
+from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
 from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 # each customer_action finding's step lives on its row (checks.CATALOGUE)
@@ -61,8 +61,10 @@ def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
     any channel, verified or not. A signal that needs the team's state gives its steps before the team
     is known (a 402 says how to top up), after that the findings speak; a signal a finding confirms is
     left to the finding where the reply shows it. Staff's signals (`hands_off`) speak in the hand-off
-    reply only, and a stream that carried the error only when nothing else says what it was."""
-    codes = [c for c in case.signal_codes if c in BY_CODE and not BY_CODE[c].hands_off]
+    reply only, and a stream that carried the error only when nothing else says what it was. A
+    stranger is never told what the request log says of a request they quoted (`_told`)."""
+    told = dict.fromkeys(s.code for s in _told(case))
+    codes = [c for c in told if c in BY_CODE and not BY_CODE[c].hands_off]
     if case.team_id is not None:
         codes = [c for c in codes if not BY_CODE[c].needs_team]
     else:
@@ -77,9 +79,10 @@ def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
 def handed_off_reply(case: Case) -> str:
     """What a handed-off ticket looks like and who takes it from here, asking only for what they need
     and the ticket does not give yet (DESIGN.md "Scope"); never for a team."""
-    specs = [BY_CODE[c] for c in case.signal_codes if c in BY_CODE and BY_CODE[c].hands_off]
+    told = dict.fromkeys(s.code for s in _told(case))
+    specs = [BY_CODE[c] for c in told if c in BY_CODE and BY_CODE[c].hands_off]
     asks = list(dict.fromkeys(a for s in specs for a in s.asks if not _given(case, a)))
-    said = [s.steps for s in specs]
+    said = [s.steps for s in specs] or ["Our team takes it from here and will answer on this ticket."]
     if asks:
         said.append("So they can trace it, please reply with, for one failing request: "
                     + _listed([_ASKED[a] for a in asks]) + ".")
@@ -108,11 +111,21 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _told(case: Case) -> list[Signal]:
+    """The signals a reply may speak of: what the customer wrote, and, for a verified requester only,
+    what the gateway's request log says of the request they quoted. A stranger quoting another team's
+    generation id learns nothing of that team (its tier, the model refused: issue 35 item 5)."""
+    if case.requester_verified:
+        return list(case.signals)
+    return [s for s in case.signals if s.source != "request_log"]
+
+
 def _quoted(case: Case) -> str:
     """Where the signals came from, as the customer knows it."""
-    if any(s.source == "request_log" for s in case.signals):
+    told = _told(case)
+    if any(s.source == "request_log" for s in told):
         return "From what the gateway answered your request"
-    return "From the error you quoted" if len(case.signals) == 1 else "From the errors you quoted"
+    return "From the error you quoted" if len(told) == 1 else "From the errors you quoted"
 
 
 def _from_signals(case: Case, steps: list[str], closing: str) -> str:
@@ -171,13 +184,16 @@ def _proactive_intro(case: Case) -> str:
 
 def _already_done(case: Case) -> str | None:
     """A ticket that joined its team's proactive case: what unblock had seen and done before the
-    team wrote (times only, no finding: true for any requester)."""
+    team wrote (times only, no finding), for a verified requester and never in public: a stranger
+    naming a team learns nothing of when its requests were refused or fixed (issue 35 item 5)."""
     link = case.proactive
-    if link is None:
-        return None
+    if link is None or not case.requester_verified or is_public(case):
+        return None  # when the team's requests were refused and fixed is the team's own to hear
     noticed = f"We noticed at {link.noticed_at:%H:%M} UTC that your team's requests were being refused"
     if link.verified and link.fixed_at is not None and case.outcome in ("already_working", "auto_fixed"):
         return f"{noticed}, and fixed it at {link.fixed_at:%H:%M} UTC, before you wrote: your calls work again."
+    if case.outcome in ("already_working", "auto_fixed"):  # this ticket's run fixed it: one story, not two
+        return f"{noticed}, before you wrote."
     if link.status == "awaiting_staff":
         return f"{noticed}, before you wrote, and a person on our team is already looking at it."
     return f"{noticed}, before you wrote, and looked into it straight away."
