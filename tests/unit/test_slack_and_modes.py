@@ -85,7 +85,7 @@ def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_ret
         send_task_failure = send_task_success
 
     posted = []
-    action = slack.SlackAction("U1", "ann", "resolve", "zendesk:1", "https://hooks.slack.com/a")
+    action = slack.SlackAction("U1", "ann", "resolve", "zendesk:1", "https://hooks.slack.com/a", case.proposal_id)
     store = Store()
     with pytest.raises(ConnectionError):
         carry_out(action, allowed={"U1"}, store=store, workflow=Down(), queue=None, clock=FixedClock(now),
