@@ -199,12 +199,12 @@ def test_a_decision_for_a_member_not_yet_waiting_is_applied_once_it_waits(app):
         console.incidents.set_pending(waiting.case_id, PendingDecision(
             incident_id=incident_id, decision="resolve", actor="staff:dana", note="mended by hand", decided_at=day))
         action = recheck._recheck(app.platform, console.store, console.human_queue, console.workflow, app.clock,
-                                  waiting, timedelta(hours=4), None, console.incidents)  # type: ignore[arg-type]
+                                  waiting, timedelta(hours=4), None, "live", console.incidents)  # type: ignore[arg-type]
         assert action == "incident_decision"
         case = app.wait_for(waiting.case_id, lambda c: c.status == "closed")
         assert (case.resolution, case.decisions[-1].note) == ("resolved", "mended by hand")
         assert console.incidents.take_pending(waiting.case_id) is None  # taken once
         assert incident_flow.apply_pending(console.incidents, console.store, console.workflow, None, app.clock,
-                                           case) is None
+                                           case, stack_mode="live") is None
     finally:
         take_human_queue_messages(app, {r.case_id for r in results})

@@ -105,7 +105,10 @@ class Case(BaseModel):
     runs: int = 1  # this case's executions so far; run n > 1 has its own name (adapters.stepfunctions)
     topic_cases: list[str] = []  # other requesters' cases in the same forum topic ("same here")
     next_case: str | None = None  # a follow-up after the 14 days went to this new case
-    mode: Mode = "live"  # the stack's mode when the case opened: one execution keeps one mode
+    # the stack's mode when the latest run started (one execution keeps one mode), and each run's, first
+    # run first (DESIGN.md "Modes": a run takes the stack's mode when it starts)
+    mode: Mode = "live"
+    modes: list[Mode] = []
     shadow: ShadowRun | None = None  # shadow mode: what unblock would have done
     reverts: list[FixRevert] = []  # fixes staff reverted, oldest first
     version: int = 0

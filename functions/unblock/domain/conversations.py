@@ -126,6 +126,8 @@ def next_step(case: Case, now: datetime) -> NextStep:
     # closed
     if now - (case.closed_at or case.updated_at) > REOPEN_WITHIN:
         return "new_case"
+    if case.resolution == "shadow":
+        return "run"  # a shadow run told the customer nothing: whatever they write runs it, in the stack's mode now
     if case.outcome == "needs_info" or case.team_id is None:
         return "run" if names_a_team(case.report) else "noted"
     return "run" if any(still_fails(m.text) for m in unseen(case)) else "noted"

@@ -28,6 +28,7 @@ from unblock.domain.models import (
     ShadowRun,
     Signal,
 )
+from unblock.domain.modes import run_modes
 from unblock.domain.platform_model import RequestRecord
 from unblock.domain.tickets.signals import from_request_log
 from unblock.ports import (
@@ -65,7 +66,9 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
               execution_arn: str | None = None, proactive: ProactiveCases | None = None,
               mode: Mode = "live") -> Case:
     """Open the case for a report; a redelivered report finds the case already open. A ticket of a
-    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases")."""
+    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases"). `mode` is
+    the stack's mode as this run starts: a later run of the case takes it too, whatever mode the case
+    was opened in (DESIGN.md "Modes")."""
     found = identify(platform, report)
     team, record = found.team, found.request
     now = clock.now()
@@ -79,7 +82,7 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else None),
                 model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
-                next_check_at=now + RECHECK_FIRST, mode=mode,
+                next_check_at=now + RECHECK_FIRST, mode=mode, modes=[mode],
                 # nobody wrote a proactive case: the team's owner is who is told
                 notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
     if store.create(case):
@@ -90,14 +93,15 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
         return case
     existing = _get(store, report.case_id)
     if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
-        return _begin_run(platform, store, clock, existing)
+        return _begin_run(platform, store, clock, existing, mode)
     return existing
 
 
-def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -> Case:
+def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case, mode: Mode) -> Case:
     """A later run of the case (a follow-up's, a re-check's): identification runs again over the
     whole conversation (the case's report holds every follow-up's facts), and what the last run
-    concluded is cleared, so this run decides afresh. The fix audit and staff's decisions stay.
+    concluded is cleared, so this run decides afresh, in the stack's mode now (`mode`). The fix
+    audit, staff's decisions and a shadow run's verdict stay.
     A requester stays verified only for the team they were verified for."""
     report = case.report
     found = identify(platform, report)
@@ -116,7 +120,8 @@ def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -
                    model=_first(report.facts.get("models")) or (record.model if record else case.model),
                    seen_follow_ups=lambda c: c.follow_ups, findings=[], plan=None, verification=None, escalation=None,
                    outcome=None, resolution=None, customer_reply=None, private_reply=None, internal_note=None,
-                   task_token=None, closed_at=None, status="open")
+                   task_token=None, closed_at=None, status="open", mode=mode,
+                   modes=lambda c: run_modes(c.modes, c.runs, mode, earlier=c.modes[-1] if c.modes else c.mode))
 
 
 def _first(values: list[str] | None) -> str | None:
