@@ -124,7 +124,11 @@ def measure(runs: int = 9) -> list[Figure]:
     return figures
 
 
-def render(figures: list[Figure], runs: int) -> str:
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
+def render(figures: list[Figure], runs: int, load: str = "") -> str:
     def ms(values: list[int]) -> str:
         return f"{median(values) / 1000:.0f} ms"
 
@@ -137,7 +141,9 @@ def render(figures: list[Figure], runs: int) -> str:
     return "\n".join([
         SECTION, "",
         f"Written by `python -m benchmarks.bytecode` (`benchmarks/bytecode.py`; `make bench` runs it): wall time, "
-        f"median of {runs} runs each, the two layouts interleaved, Python {sys.version.split()[0]} `-S` with only "
+        f"median of {runs} runs each, the two layouts interleaved (load average {load or _load()} on "
+        f"{os.cpu_count()} CPUs shared with other work: the absolute times are this machine's, the ratio is the "
+        f"point), Python {sys.version.split()[0]} `-S` with only "
         "what a deployed function has on its path (the task root's copy of the unblock package and the wheels of "
         "functions/requirements.txt, and Lambda's compiled boto3), nothing written back (`PYTHONDONTWRITEBYTECODE`, "
         "as on the read-only /var/task). \"Sources only\" is what SAM's Python builder shipped: every cold start "
@@ -165,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
-    update(args.out, render(measure(args.runs), args.runs))
+    before = _load()
+    figures = measure(args.runs)
+    update(args.out, render(figures, args.runs, f"{before} before, {_load()} after"))
     log(f"wrote {SECTION[3:]} into {args.out}")
     return 0
 

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(report.keep_suite_section(previous, args.out.read_text()))  # section 7, measured by hand
     from benchmarks import bytecode  # section 8: the package with and without its bytecode
 
-    bytecode.update(args.out, bytecode.render(bytecode.measure(runs), runs))
+    bytecode.update(args.out, bytecode.render(bytecode.measure(runs), runs))  # the load average: at the end
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 
