@@ -87,10 +87,10 @@ def test_the_dashboard_covers_what_an_operator_watches():
     searched = " ".join(r[0].get("expression", "") for r in rows if isinstance(r[0], dict))
     for function in FUNCTIONS:  # errors and throttles per function
         assert ("AWS/Lambda", "Errors", f"<{function}>") in aws and ("AWS/Lambda", "Throttles", f"<{function}>") in aws
-    dead_letters = [q for q, r in RESOURCES.items() if r["Type"] == "AWS::SQS::Queue"
-                    and RESOURCES[q]["Properties"].get("RedrivePolicy") is None and q != "IntakeFailedEventsQueue"
-                    ] + ["IntakeFailedEventsQueue"]
-    for queue in dead_letters:
+    kept = [q for q, r in RESOURCES.items()  # the dead-letter queues and the failed-events queue: no redrive
+            if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" not in r["Properties"]]
+    assert "IntakeFailedEventsQueue" in kept and len(kept) >= 5
+    for queue in kept:
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", f"<{queue}.QueueName>") in aws, queue
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "<HumanQueue.QueueName>") in aws  # escalations' age
     assert 'MetricName="CasesClosed"' in searched  # cases by outcome, and the auto-fix rate over them
