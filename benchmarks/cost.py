@@ -218,9 +218,10 @@ def price(runs: list[CaseRun], durations: dict[str, float], memory: dict[str, in
 
 def measure(app: Any, rec: Recorder, reps: int = 2, extra_calls: list[Call] | None = None,
             names: list[str] | None = None) -> CostReport:
-    """Every scenario sample `reps` times; a sample the embedded stack refuses (BadEvent: a sample that
-    needs something this stack lacks) is skipped with a line saying why, never a crash of the whole run."""
-    from unblock_dev.local.app import BadEvent
+    """Every scenario sample `reps` times; a sample the embedded stack refuses (BadEvent) or takes without
+    opening a case (OpensNoCase: it needs something this stack lacks) is skipped with a line saying why,
+    never a crash of the whole run."""
+    from unblock_dev.local.app import BadEvent, OpensNoCase
 
     doc = template()
     t0 = time.perf_counter()
@@ -233,9 +234,9 @@ def measure(app: Any, rec: Recorder, reps: int = 2, extra_calls: list[Call] | No
                     continue
                 try:
                     runs.append(run_case(app, rec, name))
-                except BadEvent as err:
+                except (BadEvent, OpensNoCase) as err:
                     skipped[name] = str(err)
-                    log(f"cost: skipped {name}: the embedded stack refused it ({err})")
+                    log(f"cost: skipped {name}: not a case on the embedded stack ({err})")
     log(f"cost: {len(runs)} cases in {time.perf_counter() - t0:.0f}s" + (f", {len(skipped)} samples skipped"
                                                                            if skipped else ""))
     out = report(runs, doc, extra_calls or [])

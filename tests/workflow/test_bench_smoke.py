@@ -1,8 +1,8 @@
-"""`make bench` cannot rot unnoticed: its cost section plays the samples as the bench plays them (fresh ids,
-webhook samples re-signed, a no-text Zendesk delivery read back from the sandbox help desk) on the session's
-stack. Every help-desk sample (the ones the bench prepares its own way) and one ticket and one staff start
-of the plain kind (played as the workflow tests play them): a sample the bench cannot play fails here, not
-minutes into `make bench`."""
+"""`make bench` cannot rot unnoticed: its cost section plays the samples as the bench plays them (fresh
+ids, webhook samples re-signed, a no-text Zendesk delivery and a Discourse private message read back from
+the sandbox help desk) on the session's stack. Every help-desk sample (the ones the bench prepares its own
+way) and one ticket and one staff start of the plain kind (played as the workflow tests play them): a
+sample the bench cannot play fails here, not minutes into `make bench`."""
 
 from __future__ import annotations
 
