@@ -130,6 +130,38 @@ def test_an_empty_provider_key_is_never_told_nothing_changes_on_their_side() -> 
     text = ("AI_GATEWAY_API_KEY=\nANTHROPIC_API_KEY=\n"
             "Calling through ai-gateway.vercel.sh: api.anthropic.com answered x-api-key header is required")
     case = _case(text, outcome="customer_action")
-    assert "client.key_not_loaded" in case.signal_codes and "upstream.provider_error" not in case.signal_codes
-    reply = replies.customer_reply(case, []) or ""
-    assert "nothing to change on your side" not in reply and "ANTHROPIC_API_KEY" in reply
+    assert "upstream.provider_error" not in case.signal_codes
+    assert "nothing to change on your side" not in (replies.customer_reply(case, []) or "")
+    direct = _case("ANTHROPIC_API_KEY=\nanthropic.AuthenticationError: x-api-key header is required",
+                   outcome="customer_action")
+    assert direct.signal_codes == ["client.provider_direct"]
+    assert "ANTHROPIC_API_KEY" in (replies.customer_reply(direct, []) or "")
+
+
+@pytest.mark.parametrize(("text", "failing"), [
+    ("Is there a status page I can subscribe to? Not having issues right now, just asking.", False),
+    ("We sent 4030 requests yesterday and 429 tokens on average; is there a volume discount?", False),
+    ("Requests feel slow today, anything going on?", False),
+    ("It does not work, can you check?", True),
+    ("Our calls stopped working since this morning", True),
+])
+def test_a_ticket_with_no_signal_that_says_nothing_fails_is_a_question(text: str, failing: bool) -> None:
+    from unblock.domain.tickets.signals import describes_failure
+
+    assert codes(read_signals("", text)) == []
+    assert describes_failure("", text) is failing
+    plan = decide(None, [], _no_probe, [], describes_failure=failing)
+    assert plan.action == ("needs_info" if failing else "handed_off")
+    reply = replies.customer_reply(_case(text, outcome=plan.action), []) or ""
+    assert ("team ID" in reply) is failing
+
+
+@pytest.mark.parametrize(("subject", "text", "asks"), [
+    ("help", "", False), ("", "", False), ("export usage per API key", "Can we export usage as CSV?", True),
+    ("launch", "How do we request higher rate limits? No errors so far.", True),
+])
+def test_only_a_question_is_handed_off_unread_an_empty_ticket_asks_nothing(subject: str, text: str,
+                                                                           asks: bool) -> None:
+    from unblock.domain.tickets.signals import only_asks
+
+    assert only_asks(subject, text) is asks

@@ -107,8 +107,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["our input form is valid", "the request went through"],
     ),
     "gateway.not_found": (
-        ["GatewayNotFoundError: Resource not found", '{"type":"not_found"}'],
-        ["GatewayModelNotFoundError", "page not found"],
+        ["GatewayNotFoundError: Resource not found", "video job vj_01 not found"],
+        ["GatewayModelNotFoundError", "page not found",
+         'POST https://ai-gateway.vercel.sh/v1/v1/messages 404 {"error":{"message":"Not Found","type":"not_found"}}'],
     ),
     "gateway.failed_dependency": (
         ["GatewayFailedDependencyError", '"type":"failed_dependency"', "gemini_explicit_cache_fallback_unsupported"],

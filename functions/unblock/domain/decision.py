@@ -20,10 +20,13 @@ def answered_by_signals(signals: Sequence[str]) -> list[str]:
     return [s.code for s in specs if s.explains]
 
 
-def handed_on(signals: Sequence[str]) -> list[str]:
+def handed_on(signals: Sequence[str], describes_failure: bool = True) -> list[str]:
     """Step 0 (DESIGN.md "Scope"): the signals staff take (a question, a dispute, the gateway's own
-    failure) when the ticket shows nothing else that explains a refusal. Empty when any signal
-    explains one (an access denial, a client mistake beside a 5xx is the customer's to fix)."""
+    failure) when the ticket shows nothing else that explains a refusal; or, with no signal at all, a
+    ticket that describes no failure (a question in its own words). Empty when any signal explains a
+    refusal (an access denial, a client mistake beside a 5xx is the customer's to fix)."""
+    if not signals and not describes_failure:
+        return ["a question, no failure described"]
     specs = [BY_CODE[c] for c in signals if c in BY_CODE]
     handing = [s.code for s in specs if s.hands_off]
     if handing and all(s.hands_off or not s.explains for s in specs):
@@ -38,11 +41,11 @@ def probe_signal(answer: ProbeResult) -> str | None:
 
 
 def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], ProbeResult],
-           signals: Sequence[str] = ()) -> NextStep:
+           signals: Sequence[str] = (), *, describes_failure: bool = True) -> NextStep:
     """The next step for a case. `probe` is only called when every check is ok (step 5).
     `signals` (codes, DESIGN.md "Signals") change the answer, never the safety rules: only
     findings lead to fixes and escalations."""
-    handing = handed_on(signals)
+    handing = handed_on(signals, describes_failure)
     if handing and not any(f.disposition != "ok" for f in findings):
         # step 0: nothing for a check to change (no team, or every check passes): staff take it
         return NextStep(action="handed_off", recheck=False,

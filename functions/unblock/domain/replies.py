@@ -13,6 +13,7 @@ from unblock.domain.checks import CATALOGUE
 from unblock.domain.helpdesks import HelpDesk
 from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
 from unblock.domain.tickets.signal_catalogue import BY_CODE
+from unblock.domain.tickets.signals import normalize
 
 # each customer_action finding's step lives on its row (checks.CATALOGUE)
 STEPS: dict[str, str] = {code: spec.step for code, spec in CATALOGUE.items() if spec.step}
@@ -73,7 +74,32 @@ def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
         codes = [c for c in codes if not _confirmed(c, findings)]
     if any(BY_CODE[c].explains for c in codes):  # the stream only carried what these explain
         codes = [c for c in codes if BY_CODE[c].explains]
-    return [BY_CODE[c].steps for c in codes]
+    return [BY_CODE[c].steps + _their_words(case, c) for c in codes]
+
+
+# The request body errors name the field to change: the reply quotes the gateway's own message back
+# (the ticket's text is redacted already).
+_BODY_ERROR = re.compile(r"invalid_request_error|GatewayInvalidRequestError|BadRequestError|InvalidPromptError|"
+                         r"(?i:invalid input)")
+_MESSAGE = re.compile(r"[\"']message[\"'] ?: ?[\"']([^\"']{8,220})[\"']")
+_INVALID = re.compile(r"(?i)\binvalid (?:input|value|type)(?: for [^:]{1,60})?: ?[^{}]{4,200}?(?=[.;] |\s\{|\s\}|$| at | statusCode|,? ?url:)")
+
+
+def _their_words(case: Case, code: str) -> str:
+    if code != "client.invalid_request":
+        return ""
+    text = normalize(f"{case.report.subject}\n{case.report.text}")
+    marker = _BODY_ERROR.search(text)
+    if marker is None:
+        return ""
+    said = [(abs(m.start() - marker.start()), m.group(1)) for m in _MESSAGE.finditer(text)]
+    said = said or [(abs(m.start() - marker.start()), m.group(0)) for m in _INVALID.finditer(text)]
+    if not said:
+        return ""
+    quoted = min(said)[1].strip().rstrip(".,")
+    if len(quoted) < 16:  # "Invalid input" alone says nothing the step does not
+        return ""
+    return f" Here the gateway's message says what to change: “{quoted[:200]}”."
 
 
 def handed_off_reply(case: Case) -> str:
@@ -82,7 +108,9 @@ def handed_off_reply(case: Case) -> str:
     told = dict.fromkeys(s.code for s in _told(case))
     specs = [BY_CODE[c] for c in told if c in BY_CODE and BY_CODE[c].hands_off]
     asks = list(dict.fromkeys(a for s in specs for a in s.asks if not _given(case, a)))
-    said = [s.steps for s in specs] or ["Our team takes it from here and will answer on this ticket."]
+    said = [s.steps for s in specs] or [
+        "This reads as a question rather than a request that fails, so there is nothing to check or change on "
+        "your account: our support team takes it from here and will answer here."]
     if asks:
         said.append("So they can trace it, please reply with, for one failing request: "
                     + _listed([_ASKED[a] for a in asks]) + ".")

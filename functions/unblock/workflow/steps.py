@@ -30,7 +30,7 @@ from unblock.domain.models import (
 )
 from unblock.domain.modes import run_modes
 from unblock.domain.platform_model import RequestRecord
-from unblock.domain.tickets.signals import from_request_log
+from unblock.domain.tickets.signals import from_request_log, only_asks
 from unblock.ports import (
     CaseConflict,
     CaseNotFound,
@@ -181,7 +181,8 @@ def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str
                 findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
     plan = works_now() if conversations.says_it_works_now(case) else \
-        decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
+        decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes,
+               describes_failure=not only_asks(case.report.subject, case.report.text))
     _update(store, clock, case, findings=findings, plan=plan)
     return plan
 
@@ -306,7 +307,8 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         # no team: the signals alone may answer (a model policy, a client-side mistake), hand the
         # ticket on to staff (a question, the gateway's own failure), or the customer says it works now
         plan = works_now() if conversations.says_it_works_now(case) else \
-            decide(None, [], _no_probe, case.signal_codes)
+            decide(None, [], _no_probe, case.signal_codes,
+                   describes_failure=not only_asks(case.report.subject, case.report.text))
         outcome = plan.action if plan.action in ("customer_action", "already_working", "handed_off") else "needs_info"
         updates["plan"] = plan
     # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
@@ -345,7 +347,9 @@ def close_shadow(store: CaseStore, clock: Clock, case_id: str, would: Outcome, r
 
 def decide_without_team(store: CaseStore, case_id: str) -> NextStep:
     """What a case with no team comes to: its signals alone decide (DESIGN.md "Decision" 0-1)."""
-    return decide(None, [], _no_probe, _get(store, case_id).signal_codes)
+    case = _get(store, case_id)
+    return decide(None, [], _no_probe, case.signal_codes,
+                  describes_failure=not only_asks(case.report.subject, case.report.text))
 
 
 def _no_probe() -> ProbeResult:

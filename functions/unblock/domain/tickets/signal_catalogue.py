@@ -62,10 +62,15 @@ class SignalSpec:
 
 # What says requests fail: a question asked beside one is that failure's ticket, not a question.
 FAILING = (
-    r"(?i)\b(?:40[0-9]|42[0-9]|5\d\d)\b|\b(?:forbidden|denied|refused|blocked|unauthori[sz]ed|"
-    r"unauthenticated|fail(?:s|ed|ing|ure)?|error|exception|broken|stopped working|not working|"
-    r"doesn't work|does not work|can't|cannot)\b",
+    r"(?i)\b(?:40[0-9]|42[0-9]|5\d\d)\b(?! ?(?:tokens|requests|calls|users|ms|seconds|messages)\b)|"
+    r"(?<!\bno )(?<!\bnot seeing )(?<!\bwithout )(?<!\bnot getting )(?<!\bzero )"
+    r"\b(?:forbidden|denied|refused|blocked|unauthori[sz]ed|unauthenticated|fail(?:s|ed|ing|ure)?|errors?|"
+    r"exception|(?:is|are|seems?) broken|broke|stopped working|not working|doesn't work|does not work|"
+    r"isn't working|can't|cannot|won't|down)\b",
 )
+# An empty provider key in a pasted .env (`ANTHROPIC_API_KEY=` on its own line, or `=""`).
+EMPTY_PROVIDER_KEY = (r"\b(?:OPENAI|ANTHROPIC|GOOGLE_GENERATIVE_AI|GEMINI|XAI|GROQ|MISTRAL|DEEPSEEK)_API_KEY="
+                      r"(?:\"\"|''|(?= |$))")
 # The customer's own provider key, as they name it.
 OWN_KEY = r"byok|bring[- ]your[- ]own[- ]keys?|own (?:provider |openai |anthropic )?(?:api )?keys?"
 # The OpenAI-compatible base URL, and the paths other SDKs add that it does not serve.
@@ -183,6 +188,8 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\boidc(?: token)?\b[^.!?]{0,80}?\b(?:expired?|invalid|failed|fails|missing|"
             r"not (?:found|set|available))\b",
             r"(?i)\b(?:expired?|invalid|missing|stale)\b[^.!?]{0,40}?\boidc\b",
+            r"(?i)\bvercel dev\b[^.!?]{0,60}?\b(?:without link|not linked|unlinked|before link)",
+            r"(?i)\b(?:rely|relies|relying|count|counting|depend|depends)\b[^.!?]{0,20}?\bon (?:the )?oidc\b",
         ),
         explanation=("The request authenticated with a Vercel OIDC token the gateway could not verify: expired, "
                      "copied by hand, or used outside a Vercel deployment."),
@@ -210,8 +217,6 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)(?:secret|env(?:ironment)? var(?:iable)?)s?\b[^.!?]{0,40}?\b(?:did not|didn't|does not|doesn't|"
             r"never) (?:resolve|get (?:set|loaded|injected)|load)",
             r"(?i)\.env(?:\.local)?\b[^.!?]{0,30}?\b(?:is |was )?not (?:being )?(?:loaded|picked up|read)",
-            # an empty assignment in a pasted .env (`ANTHROPIC_API_KEY=` on its own line)
-            r"\b[A-Z][A-Z0-9_]*_(?:API_KEY|TOKEN)=(?:\"\"|''|(?= |$))",
         ),
         explanation="The key never reached the client: an undefined environment variable, an empty bearer.",
         steps=("The request left without an API key: the variable your code reads (AI_GATEWAY_API_KEY, or "
@@ -250,6 +255,13 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)ai-gateway\.vercel\.sh/v1/language-model\b",
             r"(?i)ai-gateway\.vercel\.sh/v3/ai/(?:chat/completions|responses|v1)\b",
             r"(?i)ai-gateway\.vercel\.sh/(?:chat/completions|completions|embeddings|responses)\b",
+            r"(?i)ai-gateway\.vercel\.sh/(?:api/|v2/|openai/)",
+            r"(?i)ai-gateway\.vercel\.sh/v1(?:beta)?/models/[^\s\"'`]*:(?:generate|stream)Content",
+            r"(?i)ai-gateway\.vercel\.sh/v1/(?:chat/completions|responses|embeddings)/(?:chat/|v1|responses|embeddings)",
+            r"(?i)\b(?:base_?url|baseURL|api_base|ANTHROPIC_BASE_URL|OPENAI_BASE_URL)\b[\"']? ?[:=] ?[\"'`]?https://"
+            r"ai-gateway\.vercel\.sh/v1/(?:chat/completions|responses|embeddings|messages|models)",
+            r"(?i)\b(?:base_?url|baseURL)\b[\"']? ?[:=] ?[\"'`]https://ai-gateway\.vercel\.sh/?[\"'`].{0,400}?"
+            r"(?:\b404\b|NotFound)",
             r"(?i)ai-gateway\.vercel\.sh[^\s\"'`]*[^.!?]{0,80}?(?:\b40[45]\b|\bNOT_FOUND\b|could not be found)",
             r"(?i)(?:\b40[45]\b|\bNOT_FOUND\b)[^.!?]{0,80}?ai-gateway\.vercel\.sh",
         ),
@@ -308,6 +320,9 @@ SIGNALS: tuple[SignalSpec, ...] = (
         suppresses=("gateway.rate_limited", "gateway.insufficient_funds", "client.provider_direct",
                     "gateway.server_error"),
         gateway_context=True,
+        # an empty provider key in the pasted environment (`ANTHROPIC_API_KEY=`) is the customer's to
+        # mend: never "nothing to change on your side" beside one
+        unless=(EMPTY_PROVIDER_KEY,),
     ),
     SignalSpec(
         code="client.provider_direct",
@@ -388,14 +403,12 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="gateway.not_found",
         patterns=(
             r"\bGatewayNotFoundError\b",
-            r"\"type\": ?\"not_found\"",
             r"(?i)\b(?:batch|job|video|generation) [\w\"'`-]{0,60} ?(?:was )?not found\b",
         ),
         explanation="The gateway has no resource with that id (an unknown batch, video or generation id).",
         steps=("The gateway has no resource with the id you asked for (404 not_found): the batch, video job or "
                "generation id is mistyped, expired, or was created with another team's key. Use the id exactly as "
                "the create call returned it, with an API key of the same team."),
-        suppresses=("client.wrong_endpoint",),
     ),
     SignalSpec(
         code="gateway.failed_dependency",
@@ -475,6 +488,11 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\b(?:status|code|http|error)\W{0,3}499\b|\b499\b[^.!?]{0,30}?\bclient closed",
             r"(?i)\b(?:ai )?gateway (?:is |seems |appears (?:to be )?)?(?:down|having an outage|degraded)\b",
             r"(?i)\boutage\b",
+            r"\bECONNRESET\b|(?i:socket hang up|other side closed)|\bUND_ERR_SOCKET\b",
+            r"\bINTERNAL_FUNCTION_INVOCATION_FAILED\b|\bINTERNAL_SERVER_ERROR\b",
+            r"(?i)upstream connect error or disconnect",
+            r"(?i)\b(?:time to first token|ttft|latency)\b[^.!?]{0,60}?(?:\d+ ?(?:ms|s|sec|seconds)\b|slow|high|spik)",
+            r"(?i)\bstream\b[^.!?]{0,60}?\b(?:just )?(?:stops|ends early|cuts? off|dies|hangs)\b",
         ),
         explanation=("The gateway's own failure: a 5xx internal_server_error, a timeout, a 499, an error body not in "
                      "its format, an outage. Staff trace it; the team's state does not explain it."),
@@ -526,6 +544,9 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\b(?:increase|raise|higher|bump|lift)\b[^.!?]{0,30}?\b(?:rate limits?|rpm|tpm)\b",
             r"(?i)\brate limits?\b[^.!?]{0,40}?\b(?:for|on) (?:my|our|the|a) (?:plan|team|tier|account|paid|free|pro)",
             r"(?i)\bhow many (?:requests|tokens) (?:per|a|an) (?:minute|second|hour|day)\b",
+            r"(?i)\brequests?[- ]per[- ](?:minute|second)\b[^.!?]{0,20}?\blimit",
+            r"(?i)\brate limits? (?:documented|published)",
+            r"(?i)\b(?:are there|is there a) rate limits?\b",
         ),
         explanation="A question about rate limits (what they are, how to raise them), not a 429 to explain.",
         steps=("Rate limits are set per team and depend on the credits you use (paid credits get higher limits "
@@ -573,6 +594,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\b(?:credits?|plan|subscription|premium|billing)\b[^.!?]{0,60}?\bv0(?:\.dev|\.app)?\b",
         ),
         explanation="About a sibling product's credits or plan (v0), not the gateway's.",
+        suppresses=("gateway.insufficient_funds",),
         steps=("This is about v0's credits or plan, which v0 keeps apart from your team's AI Gateway credits. "
                "The v0 team handles it and has your message; nothing on your AI Gateway account needs to change."),
         hands_off=True,

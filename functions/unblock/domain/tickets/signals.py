@@ -18,9 +18,9 @@ from functools import cache
 from unblock.domain.models import Signal
 from unblock.domain.tickets.facts import extract
 from unblock.domain.tickets.redaction import redact_secrets
-from unblock.domain.tickets.signal_catalogue import BY_CODE, GATEWAY_CONTEXT, SIGNALS, SignalSpec
+from unblock.domain.tickets.signal_catalogue import BY_CODE, FAILING, GATEWAY_CONTEXT, SIGNALS, SignalSpec
 
-__all__ = ["codes", "from_request_log", "normalize", "read_signals"]
+__all__ = ["codes", "describes_failure", "from_request_log", "normalize", "only_asks", "read_signals"]
 
 SNIPPET_CHARS = 160
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
@@ -151,6 +151,26 @@ def from_request_log(status: int, error_type: str | None, message: str | None = 
     if message and re.search(r"(?i)free[- ]tier users do not have access", message):
         return "gateway.model_restricted"
     return _LOGGED.get(error_type or "")
+
+
+_FAILING = re.compile(FAILING[0])
+
+
+def describes_failure(subject: str, text: str) -> bool:
+    """The ticket says something fails (a status, an error, "not working"): a ticket with no signal
+    that says nothing fails is a question in the customer's own words (DESIGN.md "Scope")."""
+    return _FAILING.search(normalize(f"{subject}\n{text}")) is not None
+
+
+_ASKS = re.compile(r"\?|(?i:\b(?:how|what|which|where|why|is there|are there|can (?:i|we|you)|could you|do you|"
+                   r"does|wondering)\b)")
+
+
+def only_asks(subject: str, text: str) -> bool:
+    """A question in the customer's own words: it asks something and says nothing fails (an empty
+    ticket or a bare "help" asks nothing: the team is asked for as before)."""
+    body = f"{subject}\n{text}"
+    return not describes_failure(subject, text) and _ASKS.search(body) is not None
 
 
 def codes(signals: list[Signal]) -> list[str]:
