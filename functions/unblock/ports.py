@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
+    from unblock.domain.causes import CauseHead, CauseSeen, Evidence
     from unblock.domain.denials import ProactiveRecord
     from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
     from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Team,
     )
     from unblock.domain.replies import OutgoingReply
-    from unblock.domain.staff_alerts import IncidentAlert, RevertAlert, StaffAlert
+    from unblock.domain.staff_alerts import IncidentAlert, RevertAlert, RuleMisfiringAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -208,7 +209,31 @@ class StaffAlerts(Protocol):
     """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
     sent is logged; the case is on the human queue and in the console regardless."""
 
-    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert) -> None: ...
+    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert | RuleMisfiringAlert) -> None: ...
+
+
+class CauseStore(Protocol):
+    """Where each cause's record is kept (the cases table on AWS; docs/causes.md): the cases seen with
+    it, for good, and the one notice to its rule's owner."""
+
+    def seen(self, cause: Cause, seen: CauseSeen) -> bool:
+        """Keep the case in the cause's history; False when it was kept before."""
+        ...
+    def heads(self, limit: int = 200) -> list[CauseHead]:
+        """The causes, newest wave (last seen) first."""
+        ...
+    def head(self, cause_key: str) -> CauseHead | None: ...
+    def cases(self, cause_key: str) -> list[CauseSeen]: ...
+    def claim_owner_notice(self, cause_key: str, at: datetime, evidence: Evidence) -> bool:
+        """True for exactly one caller per cause: that one tells the rule's owner."""
+        ...
+    def notice(self, cause_key: str) -> Evidence | None: ...
+
+
+class OwnerNotices(Protocol):
+    """The rule owners' channel (an SNS topic; the rule and its owner in the message): never customers."""
+
+    def publish(self, evidence: Evidence) -> None: ...
 
 
 class Outbox(Protocol):

@@ -12,12 +12,14 @@ from typing import Any, Protocol, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
+from unblock.adapters.dynamodb_causes import DynamoCauseStore
 from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 from unblock.domain.cases import Case
 from unblock.domain.clock import SystemClock
 from unblock.domain.incidents import IncidentDecision
 from unblock.domain.models import Finding, FixName, Result, Trace
 from unblock.ports import Clock, Platform
+from unblock.workflow import causes as cause_flow
 from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
 from unblock.workflow.incidents import IncidentView
@@ -80,6 +82,7 @@ class StackClient:
         cases_table = boto3.resource("dynamodb").Table(outputs["CasesTableName"])
         self.store = DynamoCaseStore(cases_table)
         self.incidents = DynamoIncidentStore(cases_table)
+        self.causes = DynamoCauseStore(cases_table)
         self.workflow = executions.StepFunctionsWorkflow(self.sfn, outputs["StateMachineArn"])
         self.human_queue = SqsHumanQueue(self.sqs, outputs["HumanQueueUrl"])
         # which teams a hold is on (an incident's teams that did not write in): the sandbox table
@@ -265,6 +268,14 @@ class StackClient:
 
             alerts = SnsStaffAlerts(boto3.client("sns"), topic)  # staff are told who reverted what
         return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts)
+
+    # --- causes ----------------------------------------------------------------------------
+    def list_causes(self, limit: int = 50) -> list[cause_flow.CauseView]:
+        """Each cause's record with its figures, newest wave first (docs/causes.md)."""
+        return cause_flow.list_causes(self.causes, self.store, limit)
+
+    def cause(self, cause_key: str) -> cause_flow.CauseView | None:
+        return cause_flow.cause_view(self.causes, self.store, cause_key)
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:

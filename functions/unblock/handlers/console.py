@@ -58,7 +58,7 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
 }
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
-SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
+SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents", "/causes")
 PROTECTED = ("/pages/", "/api/")  # template.yaml puts these behind the JWT authorizer
 MAX_CASES = 2000
 MAX_INCIDENTS = 100
@@ -130,6 +130,11 @@ def shell_case(case_id: str) -> Response[str]:
 
 @app.get("/incidents/<incident_id>")
 def shell_incident(incident_id: str) -> Response[str]:
+    return _shell()
+
+
+@app.get("/causes/<cause_key>")
+def shell_cause(cause_key: str) -> Response[str]:
     return _shell()
 
 
@@ -228,6 +233,24 @@ def decide(case_id: str) -> Response[str]:
     return _json(200, {"case_id": case_id, "decision": body.decision, "actor": who, "status": claimed.status,
                        "message": f"{body.decision.capitalize()} recorded for {case_id} by {who}; the workflow "
                                   "resumes."})
+
+
+@app.get("/pages/causes")
+def causes() -> Response[str]:
+    from unblock.workflow import causes as cause_flow
+
+    return _page(200, views.causes_page(cause_flow.list_causes(composition.causes(), composition.cases())))
+
+
+@app.get("/pages/causes/<cause_key>")
+def cause(cause_key: str) -> Response[str]:
+    from unblock.workflow import causes as cause_flow
+
+    key = unquote(cause_key)
+    view = cause_flow.cause_view(composition.causes(), composition.cases(), key)
+    if view is None:
+        return _page(404, views.not_found_page(f"No cause {key}."))
+    return _page(200, views.cause_page(view))
 
 
 @app.post("/api/incidents/<incident_id>/decision")

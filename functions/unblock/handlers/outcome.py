@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
 from unblock.observability import logger, metrics
-from unblock.workflow import conversations, outcomes
+from unblock.workflow import causes, conversations, outcomes
 from unblock.workflow.models import CloseStep, EscalateStep, OutcomeInput
 
 
@@ -56,6 +56,11 @@ def close(event: CloseStep) -> dict[str, Any]:
     closed = outcomes.close(event.state, cases=composition.cases(), outbox=composition.outbox(),
                             clock=composition.clock())
     take_in_follow_ups(closed.case.case_id)
+    if closed.case.decisions:  # staff decided it: does its cause now look like a misfiring rule?
+        causes.after_staff_decision(composition.causes(), composition.cases(), composition.clock(), closed.case,
+                                    rule=composition.misfiring_rule(), owners=composition.rule_owners(),
+                                    notices=composition.owner_notices(), alerts=composition.staff_alerts(),
+                                    console_url=composition.console_url())
     logger.info("case closed", extra={"outcome": closed.outcome, "status": closed.case.status,
                                       "resolution": closed.resolution})
     metrics.add_dimension(name="outcome", value=closed.outcome)
