@@ -46,7 +46,8 @@ def ticket(team: Team, *, verified: bool = True) -> dict[str, Any]:
             "detail-type": "Access Denied Reported", "time": "2027-01-01T00:00:00Z", "region": "us-east-1",
             "account": "123456789012", "resources": [],
             "detail": {"ticket_id": tid, "channel": "web", "subject": "403 on every call",
-                       "text": f"Every call from team {team.team_id} to /v1/chat/completions returns 403 access_denied.",
+                       "text": f"Every call from team {team.team_id} to /v1/chat/completions returns 403 "
+                               "access_denied.",
                        "requester_email": team.owner_email if verified else f"someone@{uuid.uuid4().hex[:6]}.test",
                        "team_id": team.team_id, "team_slug": None, "key_prefix": None}}
 

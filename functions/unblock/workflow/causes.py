@@ -63,7 +63,8 @@ def list_causes(causes: CauseStore, store: CaseStore, limit: int = 50) -> list[C
     out: list[CauseView] = []
     for head in causes.heads(limit):
         lines = _lines(causes, store, head.cause.key)
-        out.append(CauseView(head, lines, figures(lines), causes.notice(head.cause.key) if head.owner_told_at else None))
+        notice = causes.notice(head.cause.key) if head.owner_told_at else None
+        out.append(CauseView(head, lines, figures(lines), notice))
     return sorted(out, key=lambda v: v.figures.last_wave_started or v.head.last_seen, reverse=True)
 
 
