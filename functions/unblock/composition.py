@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
     from unblock.adapters.dynamodb_causes import DynamoCauseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+    from unblock.adapters.dynamodb_policies import DynamoPolicyStore
     from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
     from unblock.adapters.helpdesk_http import HelpDeskAccount
     from unblock.adapters.helpdesk_shared import DeliverOnce
@@ -102,6 +103,14 @@ def causes() -> DynamoCauseStore:
     from unblock.adapters.dynamodb_causes import DynamoCauseStore
 
     return DynamoCauseStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+@cache
+def policies() -> DynamoPolicyStore:
+    """Standing policies and their audit (docs/causes.md), kept in the cases table too."""
+    from unblock.adapters.dynamodb_policies import DynamoPolicyStore
+
+    return DynamoPolicyStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
 def misfiring_rule(environ: Mapping[str, str] | None = None) -> MisfiringRule:

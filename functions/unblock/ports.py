@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Source,
         Team,
     )
+    from unblock.domain.policies import Policy, PolicyDecision
     from unblock.domain.replies import OutgoingReply
     from unblock.domain.staff_alerts import IncidentAlert, RevertAlert, RuleMisfiringAlert, StaffAlert
 
@@ -228,6 +229,30 @@ class CauseStore(Protocol):
         """True for exactly one caller per cause: that one tells the rule's owner."""
         ...
     def notice(self, cause_key: str) -> Evidence | None: ...
+
+
+class PolicyConflict(Exception):
+    """The policy changed since it was read (another staff member switched or revoked it)."""
+
+
+class PolicyStore(Protocol):
+    """Standing policies and the audit of their decisions (the cases table on AWS; docs/causes.md)."""
+
+    def create(self, policy: Policy) -> None: ...
+    def get(self, policy_id: str) -> Policy | None: ...
+    def save(self, policy: Policy) -> Policy:
+        """One conditional write over the version read; PolicyConflict if anyone wrote since."""
+        ...
+    def record(self, decision: PolicyDecision) -> bool:
+        """The policy's decision on a case, once: False when it decided the case before."""
+        ...
+    def update_decision(self, decision: PolicyDecision) -> None: ...
+    def decisions(self, policy_id: str) -> list[PolicyDecision]: ...
+    def claim_day(self, policy_id: str, at: datetime, cap: int) -> bool:
+        """One of the day's `cap` approvals, atomically; False when they are taken."""
+        ...
+    def release_day(self, policy_id: str, at: datetime) -> None: ...
+    def list(self, limit: int = 200) -> list[Policy]: ...  # last: the name hides the builtin below it
 
 
 class OwnerNotices(Protocol):

@@ -16,12 +16,25 @@ from pydantic import ValidationError
 
 from unblock.workflow.staff_decisions import StaffError
 from unblock_dev import api_server, gateway
-from unblock_dev.commands import cases, causes, console, decide, demo, incidents, recheck, replay, revert, run, start
+from unblock_dev.commands import (
+    cases,
+    causes,
+    console,
+    decide,
+    demo,
+    incidents,
+    policy,
+    recheck,
+    replay,
+    revert,
+    run,
+    start,
+)
 from unblock_dev.inputs import UsageError
 
 # in the order `unblock --help` lists them
-SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, causes, start, replay, recheck,
-               revert)
+SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, causes, policy, start, replay,
+               recheck, revert)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -174,8 +174,10 @@ def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str
 def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
                      fixes: list[FixName], policy: FixPolicy, actor: str, approved: bool) -> list[FixRecord]:
     case = _get(store, case_id)
-    # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
-    bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
+    # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents"), and so
+    # does a standing policy's (docs/causes.md): nobody looked at this one team
+    last = case.decisions[-1] if approved and case.decisions else None
+    bulk = last is not None and (last.incident_id is not None or last.actor.startswith("policy:"))
     records = apply_fixes(platform, ledger, clock, case_id=case.run_key, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
                           requester_verified=case.requester_verified, guardrails=not approved or bulk)
