@@ -163,3 +163,42 @@ def test_never_an_unverified_requester_nor_a_staff_hold_nor_past_the_hourly_lift
         assert staff_hold.case_id not in reasons  # a staff-placed hold is no cause: no policy sees it
     finally:
         take_human_queue_messages(app, ids)
+
+
+def test_the_console_makes_a_policy_from_a_cause_switches_it_live_and_revokes_it(app):
+    from urllib.parse import quote
+
+    from unblock.handlers import console
+    from unblock_dev.console_server import http_api_event
+
+    claims = {"sub": "staff-9", "email": "lee@example.test", "email_verified": "true"}
+
+    def call(method: str, path: str, body: str = "") -> dict[str, Any]:
+        event = http_api_event(method, path, "", {"content-type": "application/x-www-form-urlencoded"},
+                               body.encode(), claims)
+        return console.app.resolve(event, {})  # type: ignore[arg-type]
+
+    day = datetime(2027, 2, 18, 9, 0, tzinfo=UTC)
+    _, teams = held_teams(app, 1)
+    first = app.run(ticket(teams[0]), at=day)
+    try:
+        key = cause_key(app, first.case_id)
+        made = call("POST", f"/api/causes/{quote(key, safe='')}/policies", "days=3&max_per_day=4&card=required")
+        assert made["statusCode"] == 200, made["body"]
+        pid = json.loads(made["body"])["policy_id"]
+        page = call("GET", f"/pages/causes/{quote(key, safe='')}")["body"]
+        assert pid in page and "Switch live" in page and ">shadow<" in page
+        live = call("POST", f"/api/policies/{pid}/status", "status=live")
+        assert json.loads(live["body"])["state"] == "live"
+        gone = call("POST", f"/api/policies/{pid}/status", "status=revoked&note=not+yet")
+        assert json.loads(gone["body"])["state"] == "revoked"
+        page = call("GET", f"/pages/causes/{quote(key, safe='')}")["body"]
+        assert ">revoked<" in page and "Switch live" not in page
+        [view] = app.client.list_policies(key)
+        assert [(h.status, h.actor) for h in view.policy.history] == [
+            ("shadow", "lee@example.test"), ("live", "lee@example.test"), ("revoked", "lee@example.test")]
+        assert view.policy.conditions.max_per_day == 4
+        again = call("POST", f"/api/policies/{pid}/status", "status=live")
+        assert again["statusCode"] == 422 and "revoked" in json.loads(again["body"])["error"]
+    finally:
+        take_human_queue_messages(app, {first.case_id})

@@ -10,6 +10,7 @@ token (no template names it), and report text was redacted at intake.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -92,6 +93,7 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("unblock.console", "templates"), autoescape=True,
                       undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(case_href=case_href, incident_href=incident_href, cause_href=cause_href, minutes=minutes,
+                       segment=lambda v: quote(str(v), safe=""),
                        safe_url=safe_url, tojson_text=_json_text)
     env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary, signals=SIGNALS)
     env.tests["is_proactive"] = is_proactive  # a proactive case has no requester to verify (DESIGN.md "Incidents")
@@ -195,8 +197,10 @@ def causes_page(rows: list[CauseView]) -> str:
     return render("causes.html", rows=rows)
 
 
-def cause_page(view: CauseView) -> str:
-    return render("cause.html", view=view)
+def cause_page(view: CauseView, policies: Sequence[Any] = ()) -> str:
+    """A cause's record and its standing policies (each with `policy`, `state`, `approved`, `agreed`,
+    `compared`: unblock.workflow.policies.PolicyView)."""
+    return render("cause.html", view=view, policies=list(policies))
 
 
 def not_found_page(what: str) -> str:

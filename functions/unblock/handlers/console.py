@@ -37,6 +37,8 @@ from unblock.console.requests import (
     BadBody,
     CaseDecisionRequest,
     IncidentDecisionRequest,
+    PolicyCreateRequest,
+    PolicyStatusRequest,
     RevertRequest,
     ShadowVerdictRequest,
 )
@@ -245,13 +247,43 @@ def causes() -> Response[str]:
 @app.get("/pages/causes/<cause_key>")
 def cause(cause_key: str) -> Response[str]:
     from unblock.workflow import causes as cause_flow
+    from unblock.workflow import policies as policy_flow
 
     key = unquote(cause_key)
     view = cause_flow.cause_view(composition.causes(), composition.cases(), key)
     if view is None:
         return _page(404, views.not_found_page(f"No cause {key}."))
-    return _page(200, views.cause_page(view))
+    shown = policy_flow.list_policies(composition.policies(), composition.cases(), composition.clock(), key)
+    return _page(200, views.cause_page(view, shown))
 
+
+@app.post("/api/causes/<cause_key>/policies")
+def create_policy(cause_key: str) -> Response[str]:
+    from unblock.domain.policies import PolicyConditions
+    from unblock.workflow import policies as policy_flow
+
+    who, key = str(actor()), unquote(cause_key)
+    body = PolicyCreateRequest.parse(*_body())
+    conditions = PolicyConditions(card_valid_and_verified=body.card == "required", max_risk_score=body.max_risk_score,
+                                  max_per_day=body.max_per_day)
+    policy = policy_flow.create(composition.policies(), composition.causes(), composition.clock(), key, who,
+                                owner=body.owner, days=body.days, conditions=conditions)
+    logger.info("policy created", extra={"policy_id": policy.policy_id, "actor": who})
+    return _json(200, {"policy_id": policy.policy_id, "state": policy.status,
+                       "message": f"Policy {policy.policy_id} made by {who}, in shadow: it records what it would "
+                                  "approve until a staff member switches it live."})
+
+
+@app.post("/api/policies/<policy_id>/status")
+def switch_policy(policy_id: str) -> Response[str]:
+    from unblock.workflow import policies as policy_flow
+
+    who, policy_id = str(actor()), unquote(policy_id)
+    body = PolicyStatusRequest.parse(*_body())
+    policy = policy_flow.switch(composition.policies(), composition.clock(), policy_id, body.status, who, body.note)
+    logger.info("policy switched", extra={"policy_id": policy_id, "status": policy.status, "actor": who})
+    return _json(200, {"policy_id": policy_id, "state": policy.status,
+                       "message": f"Policy {policy_id} is {policy.status} ({who})."})
 
 @app.post("/api/incidents/<incident_id>/decision")
 def decide_incident(incident_id: str) -> Response[str]:
