@@ -110,7 +110,9 @@ def load_event(name: str) -> dict[str, Any]:
 
     event = _load(name)
     if "headers" in event and isinstance(event.get("body"), dict):
-        from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+        from unblock.domain.helpdesks.discourse import discourse_signature
+        from unblock.domain.helpdesks.zendesk import zendesk_signature
+        from unblock.domain.tickets.webhooks import canonical_body
         from unblock_dev.local.stack import SAMPLE_SECRET
 
         body, headers = event["body"], event["headers"]

@@ -132,7 +132,7 @@ def _waiting_team(platform: Any, clock: Any) -> tuple[str, list[str]]:
     """A seeded team whose checks still need the customer: its re-check backs the case off."""
     from benchmarks.common import EVENTS
     from unblock.domain.platform_model import load_seed_text
-    from unblock.workflow import states as steps
+    from unblock.workflow import steps
 
     for team in load_seed_text((EVENTS / "platform.json").read_text()).teams:
         findings = steps.run_all_checks(platform, clock, team.team_id, None)

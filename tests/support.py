@@ -47,7 +47,8 @@ def zendesk_delivery(event: dict[str, Any], requester_id: int = 9012345678901) -
     """The normalized sample `event` as the signed Zendesk `ticket.created` delivery of the same ticket
     (id, subject, text): a case that answers a Zendesk ticket is one the Zendesk adapter produced
     (DESIGN.md "Triggers"). The requester is a sandbox help-desk user (events/helpdesk-users.json)."""
-    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event("zendesk-ticket-created.json", unique=False)

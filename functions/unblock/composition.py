@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from unblock.domain.causes import MisfiringRule
     from unblock.domain.fixes import FixPolicy
     from unblock.domain.models import Mode
-    from unblock.ports import Clock, Notifier, Platform, RequesterDirectory
+    from unblock.ports import Clock, HelpDeskReader, Notifier, Platform
 
 
 @cache
@@ -210,13 +210,9 @@ def intake_dead_letters() -> IntakeDeadLetters:
 
 
 # --- help desks: configuration is read here only ---------------------------------------
-
-# (help desk, its API URL, the user unblock acts as, the secret holding its credential): the
-# replies and the requester look-ups sign in with the same account
-HELPDESK_ENV: tuple[tuple[str, str, str, str], ...] = (
-    ("zendesk", "ZENDESK_API_URL", "ZENDESK_API_EMAIL", "ZENDESK_API_TOKEN_SECRET"),
-    ("discourse", "DISCOURSE_API_URL", "DISCOURSE_API_USERNAME", "DISCOURSE_API_KEY_SECRET"),
-)
+# Each desk in the registry (unblock.domain.helpdesks) names its settings and the module of its
+# HTTP adapter; that module's `notifier(account, once=, console_url=)` and `reader(account)` are
+# what is built here, for every desk alike.
 
 
 def helpdesk_accounts(environ: Mapping[str, str] | None = None) -> dict[str, HelpDeskAccount | str]:
@@ -225,11 +221,14 @@ def helpdesk_accounts(environ: Mapping[str, str] | None = None) -> dict[str, Hel
     seconds, so a rotation lands without a redeploy; a failed read costs that request only)."""
     from unblock.adapters.helpdesk_http import HelpDeskAccount
     from unblock.adapters.secrets import secret_reader
+    from unblock.domain import helpdesks
     from unblock.observability import logger
 
     env = os.environ if environ is None else environ
     found: dict[str, HelpDeskAccount | str] = {}
-    for destination, url_var, user_var, secret_var in HELPDESK_ENV:
+    for desk in helpdesks.DESKS.values():
+        destination, url_var = desk.name, desk.settings.api_url
+        user_var, secret_var = desk.settings.api_user, desk.settings.api_secret
         url = env.get(url_var, "").strip()
         if not url:
             logger.info("help desk not configured: its replies stay on the case",
@@ -247,30 +246,34 @@ def helpdesk_accounts(environ: Mapping[str, str] | None = None) -> dict[str, Hel
     return found
 
 
+def _adapter(destination: str) -> Any:
+    """The desk's HTTP adapter module, as its registry entry names it."""
+    from importlib import import_module
+
+    from unblock.domain import helpdesks
+
+    return import_module(helpdesks.desk(destination).adapter)
+
+
 def notifiers_from_env(environ: Mapping[str, str] | None = None, *, once: DeliverOnce | None = None
                        ) -> dict[str, Notifier]:
     """The notifiers the environment configures, by destination.
 
-    Zendesk: ZENDESK_API_URL (https://<subdomain>.zendesk.com), ZENDESK_API_EMAIL (the agent
-    the comments are posted as) and ZENDESK_API_TOKEN_SECRET (Secrets Manager secret holding
-    the API token). Discourse: DISCOURSE_API_URL, DISCOURSE_API_USERNAME (e.g. `system`) and
-    DISCOURSE_API_KEY_SECRET. A help desk without its URL is absent (its replies stay on the
-    case); one with the URL but not the rest is `Misconfigured` (every delivery rejected).
+    Each desk's settings (its registry entry names them): the API URL, the user unblock acts as
+    (an agent's email, an API username) and the Secrets Manager secret holding its credential. A
+    help desk without its URL is absent (its replies stay on the case); one with the URL but not
+    the rest is `Misconfigured` (every delivery rejected).
     """
-    from unblock.adapters.discourse import DiscourseNotifier
     from unblock.adapters.helpdesk_shared import Misconfigured
-    from unblock.adapters.zendesk import ZendeskNotifier
 
     env = os.environ if environ is None else environ
+    console = env.get("CONSOLE_URL", "").strip() or None
     found: dict[str, Notifier] = {}
     for destination, account in helpdesk_accounts(env).items():
         if isinstance(account, str):
-            found[destination] = Misconfigured(destination, account)  # type: ignore[arg-type]
-        elif destination == "zendesk":
-            found[destination] = ZendeskNotifier(account.base_url, account.user, account.secret, once=once,
-                                                 console_url=env.get("CONSOLE_URL", "").strip() or None)
+            found[destination] = Misconfigured(destination, account)
         else:
-            found[destination] = DiscourseNotifier(account.base_url, account.secret, account.user, once=once)
+            found[destination] = _adapter(destination).notifier(account, once=once, console_url=console)
     return found
 
 
@@ -281,19 +284,15 @@ def notifiers() -> dict[str, Notifier]:
 
 
 @cache
-def requester_directory() -> RequesterDirectory:
-    """Help-desk user look-ups for requester verification, with the accounts the replies use. A help
-    desk not configured (or misconfigured) looks nobody up: the requester is then unverified, the
-    ticket goes on."""
-    from unblock.adapters.discourse import DiscourseUsers
-    from unblock.adapters.helpdesk_shared import HelpDeskRequesters
-    from unblock.adapters.zendesk import ZendeskUsers
+def requester_directory(destination: str) -> HelpDeskReader:
+    """The desk's user look-ups (requester verification) and ticket reads, with the account its
+    replies use. A help desk not configured (or misconfigured) reads nothing: the requester is
+    then unverified, the ticket goes on. UnknownHelpDesk for a desk the registry does not list."""
+    from unblock.adapters.helpdesk_shared import DeskReader
 
-    accounts = {name: account for name, account in helpdesk_accounts().items() if not isinstance(account, str)}
-    zendesk, discourse = accounts.get("zendesk"), accounts.get("discourse")
-    return HelpDeskRequesters(
-        zendesk=ZendeskUsers(zendesk.base_url, zendesk.user, zendesk.secret) if zendesk else None,
-        discourse=DiscourseUsers(discourse.base_url, discourse.user, discourse.secret) if discourse else None)
+    adapter = _adapter(destination)
+    account = helpdesk_accounts().get(destination)
+    return adapter.reader(account) if account is not None and not isinstance(account, str) else DeskReader()
 
 
 def webhook_secret(name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
@@ -332,21 +332,24 @@ class Notifier(Protocol):
         ...
 
 
-class RequesterDirectory(Protocol):
-    """Who wrote the ticket: a help desk's handle for the requester resolved to their email, or
-    None (not verified); never raises."""
+class HelpDeskReader(Protocol):
+    """What unblock reads from one help desk's API (its user API and its tickets), with the account
+    its replies use. Never raises: None when unknown, unreadable or not configured."""
 
-    def zendesk_email(self, requester_id: str | None) -> str | None: ...
-
-    def discourse_email(self, username: str | None) -> str | None: ...
-
-    def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        """The ticket and its comments from Zendesk's API (a delivery that carried no text), or None."""
+    def email_for(self, handle: str | None) -> str | None:
+        """The requester's email for their handle on the desk (a user id, a username)."""
         ...
 
-# What an event kept on the intake dead-letter queue was: how a replay maps it again ("denial": a
-# gateway denial signal, which the SignalsFunction takes; the others reach the IntakeFunction)
-IntakeKind = Literal["ticket", "report", "zendesk", "discourse", "denial", "unknown"]
+    def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The ticket and its comments (for a delivery that carried no text), or None."""
+        ...
+
+
+# What an event kept on the intake dead-letter queue was: how a replay maps it again ("ticket",
+# "report", "denial": a gateway denial signal, which the SignalsFunction takes, "unknown", or the
+# name of the help desk whose verified delivery it was; the others reach the IntakeFunction)
+IntakeKind = str
+INTAKE_KINDS: tuple[str, ...] = ("ticket", "report", "denial", "unknown")
 
 
 class DeadLetters(Protocol):

@@ -131,8 +131,10 @@ def _scenarios(app: Any) -> None:
     from aws_lambda_powertools.utilities.parameters import base as parameters
 
     from tests.support import load_event
+    from unblock.domain.helpdesks.discourse import discourse_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
     from unblock.domain.platform_model import PaymentMethod
-    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.app import BadEvent
     from unblock_dev.local.stack import SAMPLE_SECRET
 

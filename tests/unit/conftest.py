@@ -11,12 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
+from memory_ledger import MemoryLedger
 from moto import mock_aws
 
 from memory_table import MemoryTable
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from unblock.domain.fixes import MemoryLedger
 from unblock.domain.platform_model import Seed
 from unit_support import NOW, make_team, other_team
 

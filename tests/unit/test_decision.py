@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain import checks
 from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide, verdict
-from unblock.domain.fixes import MemoryLedger
 from unblock.domain.models import Finding, ProbeResult
 from unit_support import (
     ENTITLEMENT_OFF,

@@ -54,6 +54,41 @@ def test_a_bad_signal_names_its_problem(changes, problem):
         parse_denial_event({"source": "unblock.gateway", "detail-type": "Requests Denied", "detail": detail(**changes)})
 
 
+def _event(**changes: object) -> dict[str, object]:
+    return {"source": "unblock.gateway", "detail-type": "Requests Denied", "detail": detail(**changes)}
+
+
+@pytest.mark.parametrize("field", ["denied", "total", "status"])
+@pytest.mark.parametrize("value", ["57", 57.0, True])
+def test_a_count_that_is_not_a_json_integer_is_refused_by_name(field, value):
+    changes = {field: value if field != "status" or value is not True else True}
+    with pytest.raises(InvalidDenialSignal, match=f"detail.{field}: Input should be a valid integer"):
+        parse_denial_event(_event(**changes))
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"window_start": "1969-12-31T23:55:00Z", "window_end": "1970-01-01T00:05:00Z"}, "before the epoch"),
+    ({"window_start": "2036-11-26T09:00:00Z", "window_end": "2036-11-26T09:05:00Z"}, "window_end: in the future"),
+])
+def test_a_window_before_the_epoch_or_in_the_future_is_refused(changes, problem):
+    # the red team: one signal dated 10 years ahead made the team's real signals "already counted"
+    with pytest.raises(InvalidDenialSignal, match=problem):
+        parse_denial_event(_event(**changes), now=T0 + timedelta(minutes=5))
+
+
+def test_a_window_ending_a_little_ahead_of_the_clock_is_taken():
+    assert parse_denial_event(_event(), now=T0 + timedelta(minutes=1)).detail.denied == 20
+
+
+def test_secrets_in_every_free_text_field_of_a_signal_are_redacted():
+    key = "vck_FakeA1b2C3d4E5f6G7h8I9j0K1"
+    signal = parse_denial_event(_event(endpoints=[f"/v1/chat/completions?key={key}"], models=[f"openai/{key}"],
+                                       sample_request_ids=[f"iad1::{key}", "xai-" + "Fake9a8b7c6d5e4f3a2b1c0dZyXw"]))
+    stored = signal.to_dict()["detail"]
+    assert "A1b2C3d4E5f6" not in str(stored) and "Fake9a8b7c6d5e4" not in str(stored)
+    assert stored["endpoints"][0].startswith("/v1/chat/completions?key=vck_FakeA1b2")
+
+
 def test_the_gateway_emits_one_signal_per_team_and_ended_window_with_its_refusals():
     clock = FixedClock(T0)
     bus: list[dict[str, object]] = []

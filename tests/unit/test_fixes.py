@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.clock import FixedClock
-from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, MemoryLedger, apply_fixes
+from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, apply_fixes
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import Entitlements, Team
 from unblock.ports import FixConflict

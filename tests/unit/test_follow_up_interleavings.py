@@ -22,8 +22,7 @@ from unblock.domain.conversations import unseen
 from unblock.domain.models import Report
 from unblock.domain.platform_model import Team
 from unblock.ports import CaseConflict
-from unblock.workflow import conversations, recheck
-from unblock.workflow import states as steps
+from unblock.workflow import conversations, recheck, steps
 
 TEAM = "team_Q3xr89YFWHvqTRO0X0bmHkoU"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

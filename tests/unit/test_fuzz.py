@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 from unblock import composition
 from unblock.adapters.dead_letters import kept_message
 from unblock.domain.clock import FixedClock
+from unblock.domain.helpdesks.discourse import discourse_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
 from unblock.domain.limits import MAX_EXECUTION_INPUT_BYTES, MAX_JSON_DEPTH
-from unblock.domain.tickets.webhooks import discourse_signature, zendesk_signature
 from unblock.handlers import intake, webhook
 from unblock_dev.commands import start as start_cmd
 from unblock_dev.inputs import UsageError
@@ -81,10 +82,12 @@ class FakeDeadLetters:
 
 
 class NobodyKnown:
-    def zendesk_email(self, requester_id: Any) -> None:
+    """A help desk's API that knows nobody and no ticket (the HelpDeskReader port)."""
+
+    def email_for(self, handle: Any) -> None:
         return None
 
-    def discourse_email(self, username: Any) -> None:
+    def ticket(self, ticket_id: str) -> None:
         return None
 
 
@@ -106,7 +109,7 @@ def fakes() -> Iterator[Fakes]:
         mp.setattr(composition, "clock", lambda: FixedClock(NOW))
         mp.setattr(composition, "stepfunctions", lambda: made.sfn)
         mp.setattr(composition, "intake_dead_letters", lambda: made.dlq)
-        mp.setattr(composition, "requester_directory", lambda: NobodyKnown())
+        mp.setattr(composition, "requester_directory", lambda desk: NobodyKnown())
         mp.setattr(webhook, "signing_secret", lambda env_name: SECRET)
         yield made
 

@@ -387,7 +387,7 @@ def test_a_wrong_token_is_refused_and_not_retried(server: Any, faulty: Faulty, s
 def test_checks_fixes_and_verification_run_the_same_over_http(
     api: HttpPlatform, platform: SandboxPlatform, ledger: Any, clock: Any, seed: Any, problem: dict[str, Any],
 ) -> None:
-    from unblock.domain.fixes import MemoryLedger
+    from memory_ledger import MemoryLedger
 
     team_id = seed(make_team(**problem))
     over_http = run_case(api, ledger, clock, team_id, key_prefix=KEY_PREFIX)  # type: ignore[arg-type]

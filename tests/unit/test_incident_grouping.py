@@ -97,6 +97,23 @@ def test_per_team_reasons_are_not_one_wave():
     assert len(one) == 1
 
 
+@pytest.mark.parametrize("reason", [
+    "Chargeback on invoice in_1PqR{n}xYz for ${n}0.00",  # the red team's: one chargeback per team
+    "Chargeback on invoice in_1PqR{n}xYz for {n}.50 USD",
+    "Dispute du_9Zk{n}aB opened: refunded €{n}",
+])
+def test_chargebacks_one_per_team_never_form_a_wave(reason):
+    causes = [cause_of(stale_hold(reason.format(n=n))) for n in (17, 42, 93)]
+    assert causes == [None, None, None]
+    assert "in_1pqr" not in normalize_reason(reason.format(n=1)) and "$" not in normalize_reason(reason.format(n=1))
+
+
+def test_rule_ids_still_group_and_two_rules_stay_two():
+    one = {cause_of(stale_hold(f"Held by rule_42: invoice in_77{n}AbC unpaid, ${n}.00")).key for n in (1, 2, 3)}
+    assert len(one) == 1
+    assert cause_of(stale_hold("Held by rule_42")).key != cause_of(stale_hold("Held by rule_43")).key
+
+
 @pytest.mark.parametrize("findings", [
     [finding("billing.payment_method_expired", {"hold_reason": "card expired"}), *OK[1:]],  # the customer's own
     [finding("billing.ok", {}), finding("key.revoked", {}), finding("restrictions.ok", {})],

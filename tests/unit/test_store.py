@@ -15,7 +15,7 @@ from unblock.domain.cases import Case
 from unblock.domain.clock import FixedClock
 from unblock.domain.models import FixRecord, Report
 from unblock.ports import CaseConflict
-from unblock.workflow import states as steps
+from unblock.workflow import steps
 from unblock_dev.local.template import load_template
 from unit_support import NOW
 

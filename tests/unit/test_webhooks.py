@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from unblock.domain.helpdesks.discourse import discourse_signature, is_ping, map_discourse, verify_discourse
+from unblock.domain.helpdesks.zendesk import map_zendesk, verify_zendesk, zendesk_signature
 from unblock.domain.tickets.facts import extract
 from unblock.domain.tickets.redaction import ELLIPSIS, REDACTED
 from unblock.domain.tickets.ticket_event import (
@@ -31,16 +33,9 @@ from unblock.domain.tickets.webhooks import (
     WebhookPing,
     WebhookRejected,
     canonical_body,
-    discourse_signature,
-    is_ping,
     kept_body,
     kept_payload,
-    map_discourse,
-    map_zendesk,
     parse_json,
-    verify_discourse,
-    verify_zendesk,
-    zendesk_signature,
 )
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from memory_ledger import MemoryLedger
+
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.checks import check_billing, check_key, check_restrictions
 from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide, verdict
-from unblock.domain.fixes import FixPolicy, MemoryLedger, apply_fixes
+from unblock.domain.fixes import FixPolicy, apply_fixes
 from unblock.domain.models import Finding, FixRecord, NextStep, Outcome, ProbeResult
 from unblock.domain.platform_model import hash_secret
 

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from tests.support import ROOT, load_event
-from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock.domain.helpdesks.discourse import discourse_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev import cli
 from unblock_dev.commands import decide as decide_cmd
 from unblock_dev.commands import replay as replay_cmd

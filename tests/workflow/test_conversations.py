@@ -117,7 +117,7 @@ def test_a_staff_case_gets_the_follow_up_in_its_evidence_and_nothing_runs(app):
     case = app.console.store.get(first.case_id)
     assert again.follow_ups == 1 and case.runs == 1 and case.task_token == token  # the same wait
     assert case.status == "awaiting_staff"
-    from unblock.workflow.states import evidence_bundle
+    from unblock.workflow.steps import evidence_bundle
 
     assert "we are a bank" in evidence_bundle(case)["conversation"][-1]["text"]
     take_human_queue_messages(app, {first.case_id})
@@ -152,7 +152,8 @@ def test_a_follow_up_after_14_days_opens_a_new_case(app):
 
 def _zendesk_sample(name: str, ticket: str, **comment: object) -> dict:
     """A Zendesk delivery for another ticket, signed as Zendesk would."""
-    from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event(name, unique=False)
@@ -167,7 +168,8 @@ def _zendesk_sample(name: str, ticket: str, **comment: object) -> dict:
 
 
 def _discourse_sample(name: str, topic: int, **post: object) -> dict:
-    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock.domain.helpdesks.discourse import discourse_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.stack import SAMPLE_SECRET
 
     sample = load_event(name, unique=False)

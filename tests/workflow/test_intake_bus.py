@@ -12,7 +12,8 @@ import pytest
 from tests.support import ROOT, load_event
 from unblock.adapters.dead_letters import in_flight
 from unblock.adapters.stepfunctions import execution_name
-from unblock.domain.tickets.webhooks import canonical_body, zendesk_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.commands.replay import cmd_replay
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.stack import SAMPLE_SECRET
@@ -66,20 +67,56 @@ def test_every_rule_is_on_the_stacks_own_bus_never_the_default_bus(app):
     assert events.list_rules()["Rules"] == []  # nothing listens on the account's default bus
 
 
+def _admits(policy: dict, principal: str, source: str) -> bool:
+    """IAM's evaluation of a resource policy for one PutEvents entry: an explicit deny wins, then an allow."""
+    from fnmatch import fnmatchcase
+
+    def holds(op: str, key: str, want: object) -> bool:
+        values = want if isinstance(want, list) else [want]
+        have = principal if key == "aws:PrincipalArn" else source
+        hit = any(fnmatchcase(have, v) if op.startswith("Arn") else have == v for v in values)
+        return not hit if "Not" in op else hit
+
+    def applies(st: dict) -> bool:
+        who = st["Principal"]
+        if who != "*" and principal not in who["AWS"]:
+            return False
+        return all(holds(op, k, v) for op, cond in st.get("Condition", {}).items() for k, v in cond.items())
+
+    statements = [st for st in policy["Statement"] if applies(st)]
+    return not any(st["Effect"] == "Deny" for st in statements) and any(st["Effect"] == "Allow" for st in statements)
+
+
 def test_the_bus_policy_admits_only_the_producers_the_operator_names(app):
     policy = json.loads(boto3.client("events").describe_event_bus(
         Name=app.stack.outputs["IntakeEventBusName"])["Policy"])
-    [deny] = policy["Statement"]  # no producer named: an explicit deny for every principal, no allow
-    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "events:PutEvents")
-    assert deny["Resource"].endswith(":event-bus/unblock-local-intake")
+    # no producer named: explicit denies for every principal, no allow
+    assert {st["Effect"] for st in policy["Statement"]} == {"Deny"}
+    assert all(st["Resource"].endswith(":event-bus/unblock-local-intake") for st in policy["Statement"])
+    assert not _admits(policy, "arn:aws:iam::123456789012:role/anyone", "unblock.tickets")
 
     from unblock_dev.local.template import Resolver
 
-    named = ["arn:aws:iam::123456789012:role/helpdesk-bridge", "arn:aws:iam::123456789012:role/gateway-denials"]
-    resolver = Resolver(TEMPLATE, {"IntakeEventProducers": ",".join(named)}, "unblock", "us-east-1", "123456789012")
-    deny, allow = resolver.resolve(TEMPLATE["Resources"]["IntakeEventBus"]["Properties"]["Policy"])["Statement"]
-    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": named}}  # everyone else is refused
-    assert (allow["Effect"], allow["Principal"], allow["Action"]) == ("Allow", {"AWS": named}, "events:PutEvents")
+    bridge, gateway = "arn:aws:iam::123456789012:role/helpdesk-bridge", "arn:aws:iam::123456789012:role/gateway-denials"
+    resolver = Resolver(TEMPLATE, {"IntakeEventProducers": bridge, "SignalEventProducers": gateway},
+                        "unblock", "us-east-1", "123456789012")
+    policy = resolver.resolve(TEMPLATE["Resources"]["IntakeEventBus"]["Properties"]["Policy"])
+    assert _admits(policy, bridge, "unblock.tickets") and _admits(policy, gateway, "unblock.gateway")
+    assert not _admits(policy, "arn:aws:iam::123456789012:role/other", "unblock.tickets")
+
+
+def test_each_producer_is_admitted_only_for_its_own_source(app):
+    # the red team: the gateway's producer put a ticket with a claimed requester email
+    from unblock_dev.local.template import Resolver
+
+    bridge, gateway = "arn:aws:iam::123456789012:role/helpdesk-bridge", "arn:aws:iam::123456789012:role/gateway-denials"
+    resolver = Resolver(TEMPLATE, {"IntakeEventProducers": bridge, "SignalEventProducers": gateway},
+                        "unblock", "us-east-1", "123456789012")
+    policy = resolver.resolve(TEMPLATE["Resources"]["IntakeEventBus"]["Properties"]["Policy"])
+
+    assert not _admits(policy, gateway, "unblock.tickets")
+    assert not _admits(policy, bridge, "unblock.gateway")
+    assert not _admits(policy, bridge, "aws.partner/anything")
 
 
 def test_a_zendesk_ticket_and_a_producerless_ticket_with_one_number_are_two_cases(app):

@@ -338,3 +338,30 @@ def test_the_demo_plays_the_proactive_wave_before_the_first_ticket(app):
         if case is not None and case.status == "awaiting_staff":
             app.decide(r.case_id, "reject")
     assert ticket.incident_id is not None
+
+
+def test_a_signal_for_a_team_that_does_not_exist_opens_no_case(app):
+    start = datetime(2027, 3, 11, 9, 0, tzinfo=UTC)
+    app.clock.set(start + timedelta(minutes=5))
+    ghost = "team_N0SuchTeamN0SuchTeam0000"
+
+    out = app.put_event(signal(ghost, start))
+
+    assert out == {"ignored": f"no team {ghost} on the platform: no case opened"}
+    assert app.console.store.get(proactive_case_id(parse_denial_event(signal(ghost, start)).detail)) is None
+    assert composition.proactive().get(ghost) is None
+
+
+def test_a_signal_dated_years_ahead_is_refused_and_the_teams_real_signals_still_count(app, cleanup):
+    start = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
+    app.clock.set(start + timedelta(minutes=5))
+    ahead = app.put_event(signal(LOWRISK, start.replace(year=2037)))
+    assert ahead["kept"] and "window_end: in the future" in ahead["error"]
+
+    real = app.put_event(signal(LOWRISK, start))
+    cleanup(real["case_id"])
+    assert real["action"] == "opened"
+    app.wait(real["case_id"])
+    app.clock.set(start + timedelta(minutes=10))
+    later = app.put_event(signal(LOWRISK, start + timedelta(minutes=5)))
+    assert later["action"] == "joined"  # not "already counted"

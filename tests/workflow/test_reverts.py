@@ -120,6 +120,25 @@ def test_unblock_revert_from_the_command_line(app):
     assert app.platform.get_team(result.team_id).billing.hold.active
 
 
+def test_unblock_revert_from_the_command_line_writes_the_consoles_internal_note(app):
+    from unblock_dev.cli import build_parser
+    from unblock_dev.commands.revert import cmd_revert
+
+    result = app.run(zendesk_delivery(load_event("ticket-stale-billing-hold.json")))
+    app.deliver_replies()
+    ticket = result.case_id.split(":", 1)[1]
+    sent_before = [p for p in app.helpdesk.posted if f"/tickets/{ticket}.json" in p["path"]]
+    args = build_parser().parse_args(["revert", result.case_id, "--note", "wrong team", "--actor", "staff:bob"])
+
+    assert cmd_revert(args, io.StringIO(), app.client) == 0
+    app.deliver_replies()
+
+    [note] = [p for p in app.helpdesk.posted if f"/tickets/{ticket}.json" in p["path"]][len(sent_before):]
+    assert note["body"]["ticket"]["comment"]["public"] is False
+    assert "clear_billing_hold reverted by staff:bob" in note["body"]["ticket"]["comment"]["body"]
+    assert "Note: wrong team" in note["body"]["ticket"]["comment"]["body"]
+
+
 def test_a_revert_over_the_admin_api(app):
     result = app.run(load_event("ticket-risk-hold-lift.json"))
     with http_adapter(app) as served:

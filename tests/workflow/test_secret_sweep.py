@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import ROOT, load_event
+from unblock.domain.helpdesks.discourse import discourse_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
 from unblock.domain.tickets.redaction import redact, redact_secrets
-from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.keep import RunRecording, keep_stack
 from unblock_dev.local.stack import SAMPLE_SECRET

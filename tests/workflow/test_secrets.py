@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from tests.support import load_event
-from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+from unblock.domain.helpdesks.discourse import discourse_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.local.app import BadEvent
 from unblock_dev.local.stack import SAMPLE_SECRET
 

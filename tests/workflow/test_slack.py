@@ -78,6 +78,21 @@ def test_an_unknown_user_is_told_no_ephemerally_and_nothing_changes(app, standin
     assert app.client.store.get(result.case_id).status == "awaiting_staff"
 
 
+def test_a_click_on_the_console_link_is_answered_200_and_changes_nothing(app, standin):
+    """Slack posts a link button's click too, and shows a warning unless it gets a 200."""
+    result = app.run(load_event("ticket-fraud-review.json"))
+    link = f"https://console.test/cases/{result.case_id}"
+
+    answer, path, took = _click(app, standin, result.case_id, "open", link=link)
+    forged, _, _ = _click(app, standin, result.case_id, "open", link=link, forge=True)
+
+    assert answer["statusCode"] == 200 and took < 3
+    assert forged["statusCode"] == 401  # still only Slack's own requests
+    assert standin.responses(path) == []  # no decision ran, so no message update
+    case = app.client.store.get(result.case_id)
+    assert case.status == "awaiting_staff" and case.decisions == []
+
+
 @pytest.mark.parametrize("how", ["forged", "replayed"])
 def test_a_forged_or_replayed_request_is_refused(app, standin, how):
     result = app.run(load_event("ticket-fraud-review.json"))
@@ -135,3 +150,20 @@ def test_a_click_racing_the_console_decides_once(app, standin):
     slack_won = reply.get("replace_original") is True
     assert slack_won == (outcomes["console"] in ("AlreadyDecided", "StaleDecision"))
     assert closed.decisions[0].actor == (f"slack:{ALLOWED} (alice)" if slack_won else "carol@example.test")
+
+
+def test_a_signed_payload_nested_too_deep_is_a_clear_400_not_a_crash(app, standin):
+    from urllib.parse import urlencode
+
+    deep = "[" * 5000 + "]" * 5000  # under Slack's 64 KiB; json.loads would raise RecursionError
+    body = urlencode({"payload": deep})
+    ts = str(int(time.time()))
+    event = {"version": "2.0", "rawPath": "/", "body": body, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": "POST", "path": "/"}},
+             "headers": {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts,
+                         "x-slack-signature": slack.signature(SAMPLE_SECRET, ts, body.encode())}}
+
+    answer = app.stack.invoke("SlackActionsFunction", event)
+
+    assert answer["statusCode"] == 400
+    assert "nests deeper than 32 levels" in answer["body"]

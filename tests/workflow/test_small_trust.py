@@ -11,8 +11,9 @@ from urllib.parse import quote
 import pytest
 
 from tests.support import ROOT, load_event
+from unblock.domain.helpdesks.discourse import discourse_signature
 from unblock.domain.platform_model import Team, email_key
-from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.local.app import OpensNoCase
 from unblock_dev.local.stack import SAMPLE_SECRET
 from unblock_dev.local.template import load_template
@@ -80,7 +81,7 @@ def test_unblock_run_prints_the_answer_of_a_zendesk_comment_event_and_no_metrics
     # the requester's comment on a ticket unblock has no case for: taken, and nothing to run
     sample = load_event("zendesk-comment-added.json", unique=False)
     sample["body"]["detail"]["id"] = "990077"
-    from unblock.domain.tickets.webhooks import zendesk_signature
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
 
     ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
     sample["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(sample["body"]),

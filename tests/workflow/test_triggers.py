@@ -9,7 +9,9 @@ import pytest
 
 from tests.support import load_event
 from unblock.adapters.stepfunctions import execution_name
-from unblock.domain.tickets.webhooks import canonical_body, discourse_signature, zendesk_signature
+from unblock.domain.helpdesks.discourse import discourse_signature
+from unblock.domain.helpdesks.zendesk import zendesk_signature
+from unblock.domain.tickets.webhooks import canonical_body
 from unblock_dev.local.app import BadEvent, webhook_request
 from unblock_dev.local.stack import SAMPLE_SECRET
 

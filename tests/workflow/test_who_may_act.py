@@ -134,7 +134,8 @@ def test_a_forum_post_gets_a_general_public_reply_and_the_specifics_privately(ap
 
 def test_a_delivery_that_opens_no_case_looks_nobody_up(app):
     """Each Discourse look-up lands in its staff action log: only a post that opens a case is looked up."""
-    from unblock.domain.tickets.webhooks import canonical_body, discourse_signature
+    from unblock.domain.helpdesks.discourse import discourse_signature
+    from unblock.domain.tickets.webhooks import canonical_body
     from unblock_dev.local.app import webhook_request
     from unblock_dev.local.stack import SAMPLE_SECRET
 

@@ -23,6 +23,7 @@ from unblock_dev.commands import (
     decide,
     demo,
     incidents,
+    platform_seed,
     policy,
     recheck,
     replay,
@@ -41,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unblock", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
-        module.register(sub)
+        added = module.register(sub)
+        if module is api_server:  # `unblock platform`: serve (the server's own) and seed (a deployed stack's)
+            platform_seed.register(added)
     return p
 
 

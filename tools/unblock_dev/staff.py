@@ -27,7 +27,7 @@ from unblock.workflow import policies as policy_flow
 from unblock.workflow import staff_decisions
 from unblock.workflow.incidents import IncidentView
 from unblock.workflow.staff_decisions import Decision, StaffError
-from unblock.workflow.states import evidence_bundle
+from unblock.workflow.steps import evidence_bundle
 
 __all__ = ["StackClient", "Decision", "StaffError", "poll", "stack_outputs"]
 T = TypeVar("T")
@@ -271,7 +271,13 @@ class StackClient:
             from unblock.adapters.staff_alerts import SnsStaffAlerts
 
             alerts = SnsStaffAlerts(boto3.client("sns"), topic)  # staff are told who reverted what
-        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts)
+        outbox = None
+        if url := self.outputs.get("OutboxQueueUrl"):  # the help desk's internal note, as the console writes it
+            from unblock.adapters.sqs import SqsOutbox
+
+            outbox = SqsOutbox(self.sqs, url)
+        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts,
+                              outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
 
     # --- causes ----------------------------------------------------------------------------
     def list_causes(self, limit: int = 50) -> list[cause_flow.CauseView]:

@@ -20,7 +20,7 @@ the shared HTTP client) and what unblock does with it.
   look-up in the staff action log ("check email"), one more reason for the cache. Secondary and
   unconfirmed addresses are ignored. Usernames are matched as Discourse matches them,
   case-insensitively; a forum with `unicode_usernames` enabled can have names outside the
-  accepted alphabet (models.DISCOURSE_USERNAME), and those resolve to None.
+  accepted alphabet (models.REQUESTER_USERNAME), and those resolve to None.
 
 Other Discourse calls (a topic's posts for follow-ups) are methods of `DiscourseApi`, beside
 `create_post` and `user_emails`.
@@ -41,6 +41,7 @@ from unblock.adapters.helpdesk_shared import (
     DEFAULT_TTL_SECONDS,
     Delivered,
     DeliverOnce,
+    DeskReader,
     LookupCache,
     LookupFailed,
     get_json,
@@ -49,11 +50,11 @@ from unblock.adapters.helpdesk_shared import (
     secret_for_lookup,
     send,
 )
-from unblock.domain.models import DISCOURSE_USERNAME
-from unblock.domain.replies import Destination, OutgoingReply
+from unblock.domain.models import REQUESTER_USERNAME
+from unblock.domain.replies import OutgoingReply
 from unblock.ports import DeliveryRejected
 
-_USERNAME = re.compile(DISCOURSE_USERNAME)
+_USERNAME = re.compile(REQUESTER_USERNAME)
 
 
 class DiscourseApi:
@@ -86,7 +87,7 @@ class DiscourseNotifier:
     """Discourse: the public reply as a post in the topic, the specifics as a private message to the
     poster (`POST /posts.json` with `archetype: private_message`); no internal notes on Discourse."""
 
-    destination: Destination = "discourse"
+    destination = "discourse"
 
     def __init__(self, base_url: str, api_key: Secret, api_username: str,
                  http: urllib3.PoolManager | None = None, *, connect_timeout: float = CONNECT_TIMEOUT,
@@ -101,7 +102,7 @@ class DiscourseNotifier:
     def deliver(self, reply: OutgoingReply) -> None:
         if reply.destination != "discourse":
             raise DeliveryRejected(f"a {reply.destination} reply sent to Discourse", destination="discourse")
-        if reply.ticket_id is None:  # a new ticket (a proactive case's) is Zendesk's
+        if reply.ticket_id is None:  # a new ticket (a proactive case's) goes to a desk that opens tickets
             raise DeliveryRejected("a new-ticket reply sent to Discourse", destination="discourse")
 
         def post(body: dict[str, Any]) -> Callable[[], None]:
@@ -146,3 +147,15 @@ class DiscourseUsers:
             raise LookupFailed("no usable email")
         return email
 
+
+
+# --- the registry's entry points (composition.py builds them for the desk named "discourse") --
+
+
+def notifier(account: HelpDeskAccount, *, once: DeliverOnce | None = None,
+             console_url: str | None = None) -> DiscourseNotifier:
+    return DiscourseNotifier(account.base_url, account.secret, account.user, once=once)
+
+
+def reader(account: HelpDeskAccount) -> DeskReader:
+    return DeskReader(DiscourseUsers(account.base_url, account.user, account.secret))

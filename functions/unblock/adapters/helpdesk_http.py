@@ -1,11 +1,10 @@
 """What every help-desk adapter shares: one credential type and one HTTP client (urllib3).
 
 `HelpDeskAccount` is how unblock signs in to a help desk: its API URL, the user unblock acts as
-(Zendesk: the agent's email; Discourse: the API username) and the secret (Zendesk: an API token;
-Discourse: an API key), given as the value or as how to read it at each request, so a rotated
-secret is picked up and a failed read costs that request only. composition.py builds the
-accounts from the function's environment; the adapters (adapters/zendesk.py, adapters/discourse.py)
-never read configuration.
+(an agent's email, an API username) and the secret (an API token, an API key), given as the
+value or as how to read it at each request, so a rotated secret is picked up and a failed read
+costs that request only. composition.py builds the accounts from the function's environment;
+the desks' adapters (one module each, named in the registry) never read configuration.
 
 `HelpDeskHttp` sends one request and answers what came back; it never retries (SQS is the only
 retry of a write, so a request the help desk may have applied is not repeated at once) and never
@@ -78,7 +77,7 @@ class Answer:
         return json.loads(self.data)
 
     def error_code(self) -> str | None:
-        """The help desk's error code (Zendesk `error`, Discourse `error_type`) if it is a code: never
+        """The help desk's error code (its `error` or `error_type` field) if it is a code: never
         details or free text, which may echo what we sent."""
         try:
             body = self.json()
@@ -104,7 +103,7 @@ class Answer:
 
 def normalize_base_url(base_url: str) -> str:
     """An http(s) URL with a host and nothing else (no credentials, query or fragment), without its
-    trailing slash; a ValueError (a configuration error) otherwise. A path is kept (a Discourse
+    trailing slash; a ValueError (a configuration error) otherwise. A path is kept (a forum
     in a subfolder)."""
     parts = urllib.parse.urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:

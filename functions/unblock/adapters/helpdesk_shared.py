@@ -1,4 +1,4 @@
-"""What the Zendesk and Discourse adapters share beyond HTTP (adapters/helpdesk_http.py): how a
+"""What every help desk's adapter shares beyond HTTP (adapters/helpdesk_http.py): how a
 reply's answer maps to the Notifier port's errors, each reply part delivered once, a help desk
 configured by halves, and the requester look-ups' cache.
 
@@ -7,7 +7,7 @@ either way, so SQS keeps it and the redrive policy moves it to the dead-letter q
 - `DeliveryFailed`: worth retrying as is: timeouts, dropped or refused connections, 429, 5xx,
   a Secrets Manager error. SQS redelivers after the visibility timeout.
 - `DeliveryRejected`: the help desk refused the request (4xx other than 429: bad credentials,
-  ticket or topic gone, a closed Zendesk ticket, validation) or the adapter is misconfigured.
+  ticket or topic gone, a closed ticket, validation) or the adapter is misconfigured.
   Retrying cannot mend it; it is logged as an error and ends in the DLQ, from where it can
   be redriven once the cause is fixed. The reply is never dropped silently.
 
@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from unblock.adapters.helpdesk_http import Answer, EmptySecret, HelpDeskAccount, HelpDeskHttp, Unreachable
 from unblock.domain.platform_model import email_key
-from unblock.domain.replies import Destination, OutgoingReply
+from unblock.domain.replies import OutgoingReply
 from unblock.ports import DeliveryFailed, DeliveryRejected
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Misconfigured:
     """A help desk whose URL is set but whose other settings are missing: every delivery is
     rejected (so replies end in the DLQ, to be redriven once the settings are fixed)."""
 
-    def __init__(self, destination: Destination, problem: str) -> None:
+    def __init__(self, destination: str, problem: str) -> None:
         self.destination = destination
         self.problem = problem
 
@@ -224,19 +224,16 @@ class UserLookup(Protocol):
     def email_for(self, handle: str) -> str | None: ...
 
 
-class HelpDeskRequesters:
-    """The RequesterDirectory port: the requester's email, from the help desk the ticket came through
-    (None when unknown or not configured)."""
+class DeskReader:
+    """The HelpDeskReader port over one desk's look-ups (None when the desk is not configured: it
+    reads nothing, and the requester is unverified)."""
 
-    def __init__(self, *, zendesk: UserLookup | None = None, discourse: UserLookup | None = None) -> None:
-        self.zendesk, self.discourse = zendesk, discourse
+    def __init__(self, lookup: UserLookup | None = None) -> None:
+        self.lookup = lookup
 
-    def zendesk_email(self, requester_id: str | None) -> str | None:
-        return self.zendesk.email_for(requester_id) if self.zendesk and requester_id else None
+    def email_for(self, handle: str | None) -> str | None:
+        return self.lookup.email_for(handle) if self.lookup and handle else None
 
-    def discourse_email(self, username: str | None) -> str | None:
-        return self.discourse.email_for(username) if self.discourse and username else None
-
-    def zendesk_ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        read = getattr(self.zendesk, "ticket", None)  # adapters.zendesk.ZendeskUsers reads tickets too
+    def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        read = getattr(self.lookup, "ticket", None)  # a desk whose look-ups read tickets too
         return read(ticket_id) if callable(read) else None

@@ -40,6 +40,7 @@ from unblock.adapters.helpdesk_shared import (
     DEFAULT_TTL_SECONDS,
     Delivered,
     DeliverOnce,
+    DeskReader,
     LookupCache,
     LookupFailed,
     get_json,
@@ -48,7 +49,7 @@ from unblock.adapters.helpdesk_shared import (
     secret_for_lookup,
     send,
 )
-from unblock.domain.replies import Destination, OutgoingReply
+from unblock.domain.replies import OutgoingReply
 from unblock.ports import DeliveryRejected
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class ZendeskNotifier:
     """Zendesk Support: the internal note, then the public reply, as ticket comments; with the last
     of them, the ticket's status for the outcome and the tags `unblock`, `unblock_<outcome>`."""
 
-    destination: Destination = "zendesk"
+    destination = "zendesk"
 
     def __init__(self, base_url: str, email: str, api_token: Secret, http: urllib3.PoolManager | None = None,
                  *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
@@ -229,3 +230,15 @@ class ZendeskUsers:
         if email is None:
             raise LookupFailed("no usable email")
         return email
+
+
+# --- the registry's entry points (composition.py builds them for the desk named "zendesk") ----
+
+
+def notifier(account: HelpDeskAccount, *, once: DeliverOnce | None = None,
+             console_url: str | None = None) -> ZendeskNotifier:
+    return ZendeskNotifier(account.base_url, account.user, account.secret, once=once, console_url=console_url)
+
+
+def reader(account: HelpDeskAccount) -> DeskReader:
+    return DeskReader(ZendeskUsers(account.base_url, account.user, account.secret))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
@@ -205,11 +205,6 @@ def cause_page(view: CauseView, policies: Sequence[Any] = ()) -> str:
 
 def not_found_page(what: str) -> str:
     return render("not_found.html", what=what)
-
-
-def query_string(**params: str | None) -> str:
-    kept = {k: v for k, v in params.items() if v}
-    return "?" + urlencode(kept) if kept else ""
 
 
 def shell(login_url: str = "") -> str:

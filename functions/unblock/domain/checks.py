@@ -7,16 +7,23 @@ the others in its evidence. Evidence holds the facts looked at, never a secret.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import SEVERITY, Disposition, Finding, FixName
-from unblock.domain.platform_model import Billing, Key
+from unblock.domain.platform_model import AutoLift, Billing, Key
 from unblock.ports import Platform
 
 RISK_SCORE_LIFTABLE_BELOW = 0.5
 AUTO_LIFT_COOLDOWN = timedelta(days=30)
+
+
+def recent_risk_hold_lifts(lifts: Iterable[AutoLift], now: datetime) -> list[AutoLift]:
+    """The team's automatic risk-hold lifts within the cooldown: while there is one, no other
+    lift is automatic (the one place the 30-day rule is written; checks and fixes both ask)."""
+    return [lift for lift in lifts if lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN]
 
 # code -> (disposition, fix, one-line summary a person can read)
 CATALOGUE: dict[str, tuple[Disposition, FixName | None, str]] = {
@@ -179,10 +186,7 @@ def check_restrictions(platform: Platform, team_id: str, now: datetime) -> Findi
             candidates.append(f"restrictions.{flag}")
     risk_holds = [r for r in restrictions if r.flag == "risk_hold"]
     if risk_holds:
-        recent_lifts = [
-            lift.at.isoformat() for lift in platform.get_auto_lifts(team_id)
-            if lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN
-        ]
+        recent_lifts = [lift.at.isoformat() for lift in recent_risk_hold_lifts(platform.get_auto_lifts(team_id), now)]
         card_ok = rules.card_ok(platform.get_billing(team_id))
         liftable = not recent_lifts and card_ok and all(
             r.source == "automated" and r.risk_score is not None and r.risk_score < RISK_SCORE_LIFTABLE_BELOW

@@ -2,7 +2,10 @@
 
 A signal is the normalized event `source: unblock.gateway`, `detail-type: Requests Denied`: one
 team's refused requests over one window. Pure rules, no storage:
-- `parse_denial_event` validates the event (InvalidDenialSignal names every problem, never a value);
+- `parse_denial_event` validates the event (InvalidDenialSignal names every problem, never a value):
+  counts are non-negative JSON integers (not `"57"`, `57.0` or `true`), a window starts after the epoch,
+  ends after it starts and not in the future; every free-text entry (endpoints, models, sample request
+  ids) is redacted like a ticket's text before anything stores it;
 - `assess` says whether a signal is a real, steady refusal (`Thresholds`, template parameters) or
   why it opens nothing: rate limits, other errors, partial refusals, a few stray 403s, a short burst;
 - `proactive_case_id` and `report_from_signal` make the case's id (`gateway:<team id>:<window
@@ -16,12 +19,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from unblock.domain.models import Report
+from unblock.domain.tickets.redaction import redact
 
 EVENT_SOURCE: Final = "unblock.gateway"
 DETAIL_TYPE: Final = "Requests Denied"
@@ -32,6 +36,10 @@ CASE_ERRORS: Final = frozenset({"access_denied", "customer_verification_required
 MAX_LIST: Final = 20  # endpoints, models, sample request ids: a signal stays small
 MAX_WINDOW: Final = timedelta(hours=24)
 MAX_REQUESTS: Final = 10_000_000
+# a window may end this far past the receiver's clock (clocks differ a little); later is refused: a
+# window dated years ahead would make every real window of the team look "already counted"
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 _ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -43,18 +51,28 @@ class DenialDetail(BaseModel):
     key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,12}$")
     window_start: AwareDatetime
     window_end: AwareDatetime
-    denied: int = Field(ge=0, le=MAX_REQUESTS)
-    total: int = Field(ge=0, le=MAX_REQUESTS)
-    status: int = Field(ge=100, le=599)
+    # strict: a count is a JSON integer, never "57", 57.0 or true
+    denied: int = Field(ge=0, le=MAX_REQUESTS, strict=True)
+    total: int = Field(ge=0, le=MAX_REQUESTS, strict=True)
+    status: int = Field(ge=100, le=599, strict=True)
     error_type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
     endpoints: list[str] = Field(default=[], max_length=MAX_LIST)
     models: list[str] = Field(default=[], max_length=MAX_LIST)
     sample_request_ids: list[str] = Field(default=[], max_length=MAX_LIST)
 
+    @field_validator("endpoints", "models", "sample_request_ids")
+    @classmethod
+    def _redacted(cls, values: list[str]) -> list[str]:
+        """Free text from the gateway: a key in a logged path or a request id is redacted here, before
+        the case, the execution or a log holds it."""
+        return [redact(v)[0][:200] if isinstance(v, str) else v for v in values]
+
     @model_validator(mode="after")
     def _consistent(self) -> DenialDetail:
         if self.denied > self.total:
             raise ValueError("denied: more than total")
+        if self.window_start < EPOCH:
+            raise ValueError("window_start: before the epoch (1970-01-01)")
         if self.window_end < self.window_start:  # equal: one request's window (too short for a case)
             raise ValueError("window_end: before window_start")
         if self.window_end - self.window_start > MAX_WINDOW:
@@ -102,11 +120,12 @@ class InvalidDenialSignal(ValueError):
         super().__init__("invalid denial signal: " + "; ".join(problems))
 
 
-def parse_denial_event(data: Mapping[str, Any] | Any) -> DenialEvent:
+def parse_denial_event(data: Mapping[str, Any] | Any, now: datetime | None = None) -> DenialEvent:
+    """The validated event; with `now` (the receiver's clock), a window that ends in the future is refused."""
     if not isinstance(data, Mapping):
         raise InvalidDenialSignal(["event: expected a JSON object"])
     try:
-        return DenialEvent.model_validate(dict(data))
+        event = DenialEvent.model_validate(dict(data))
     except ValidationError as exc:
         problems = []
         for e in exc.errors(include_input=False):
@@ -114,6 +133,10 @@ def parse_denial_event(data: Mapping[str, Any] | Any) -> DenialEvent:
             problems.append(f"{where}: unknown field" if e["type"] == "extra_forbidden"
                             else f"{where}: required" if e["type"] == "missing" else f"{where}: {e['msg']}")
         raise InvalidDenialSignal(problems) from None
+    if now is not None and event.detail.window_end > now + MAX_CLOCK_SKEW:
+        raise InvalidDenialSignal([f"detail.window_end: in the future ({iso(event.detail.window_end)}, received "
+                                   f"at {iso(now)})"])
+    return event
 
 
 @dataclass(frozen=True)

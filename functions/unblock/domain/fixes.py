@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
-from unblock.domain.checks import AUTO_LIFT_COOLDOWN, CATALOGUE
+from unblock.domain.checks import CATALOGUE, recent_risk_hold_lifts
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import AutoLift, Entitlements, Hold, Key, Restriction, Team
 from unblock.ports import Clock, FixConflict, FixLedger, Platform
@@ -206,16 +206,14 @@ def revertible(case_fixes: list[FixRecord], reverted: list[FixName], now: dateti
             and now - r.at <= REVERT_WINDOW]
 
 
-def _refusal(platform: Platform, ledger: FixLedger, team_id: str, fix: FixName,
-             policy: FixPolicy, now: datetime) -> str | None:
+def _refusal(platform: Platform, team_id: str, fix: FixName, now: datetime) -> str | None:
     if fix != "lift_risk_hold":
         return None
     if not any(r.flag == "risk_hold" for r in platform.get_restrictions(team_id)):
         # nothing left to lift (a retry of this very lift, or mended by hand): the guardrails
         # would only refuse on our own lift; the platform call reports it done instead
         return None
-    lifts = platform.get_auto_lifts(team_id)
-    if any(lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN for lift in lifts):
+    if recent_risk_hold_lifts(platform.get_auto_lifts(team_id), now):
         return "A risk hold was already lifted automatically for this team in the last 30 days."
     # MAX_AUTO_LIFTS_PER_HOUR is not checked here: apply_fixes claims a slot with one conditional
     # write just before the lift (a check here and a lift later would let concurrent cases through)
@@ -294,7 +292,7 @@ def apply_fixes(
         target = FixTarget(team_id, f.evidence.get("key_id"), now)
         before = FIXES[fix].snapshot(platform, target)
         base = {"case_id": case_id, "team_id": team_id, "fix": fix, "actor": actor, "at": now, "before": before}
-        refusal = _refusal(platform, ledger, team_id, fix, policy, now) if guard else None
+        refusal = _refusal(platform, team_id, fix, now) if guard else None
         if refusal:
             rec = FixRecord(**base, status="refused", after=before, reason=refusal)
         elif policy.dry_run and not approved:
@@ -327,40 +325,3 @@ def apply_fixes(
         ledger.record(rec)
         records.append(rec)
     return records
-
-
-class MemoryLedger:
-    """An in-memory FixLedger: the fake for unit tests."""
-
-    def __init__(self) -> None:
-        self.records: list[FixRecord] = []
-        self.claims: dict[str, datetime] = {}  # case id -> when it claimed a lift
-        self.begun: set[tuple[str, FixName]] = set()
-
-    def find(self, case_id: str, fix: FixName) -> FixRecord | None:
-        return next((r for r in reversed(self.records) if r.case_id == case_id and r.fix == fix), None)
-
-    def record(self, rec: FixRecord) -> None:
-        self.records.append(rec)
-
-    def lifts_since(self, since: datetime) -> int:
-        return sum(1 for r in self.records if r.fix == "lift_risk_hold" and r.status == "applied" and r.at >= since)
-
-    def claim_lift(self, case_id: str, at: datetime, cap: int) -> bool:
-        if case_id in self.claims:
-            return True
-        recorded = {r.case_id for r in self.records if r.fix == "lift_risk_hold" and r.status == "applied"
-                    and r.at >= at - timedelta(hours=1)}
-        claimed = {c for c, t in self.claims.items() if t >= at - timedelta(hours=1)}
-        if len(recorded | claimed) >= cap:
-            return False
-        self.claims[case_id] = at
-        return True
-
-    def release_lift(self, case_id: str, at: datetime) -> None:
-        self.claims.pop(case_id, None)
-
-    def begin_fix(self, case_id: str, fix: FixName) -> bool:
-        retry = (case_id, fix) in self.begun
-        self.begun.add((case_id, fix))
-        return retry

@@ -62,10 +62,6 @@ def _request(platform: Platform, report: Report, team_id: str | None = None) -> 
     return None
 
 
-def identify_team(platform: Platform, report: Report) -> Team | None:
-    return identify(platform, report).team
-
-
 def requester_verified(report: Report, team: Team | None) -> bool:
     """Staff started it, or the help desk vouches for an email that is a member's (the owner's
     included, so a team identified by the requester's email is verified too)."""

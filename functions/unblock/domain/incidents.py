@@ -7,9 +7,11 @@ records an incident keeps. `unblock.workflow.incidents` applies them through the
   order) when that finding is a hold or a restriction flag **placed by an automated rule**, with a
   reason: the code plus the reason, normalized (case and spacing folded; team ids, other prefixed
   ids such as `in_10023` or `ch_3Nx...`, UUIDs, e-mail addresses, key prefixes, URLs, amounts and
-  any secret taken out). A hold or flag staff placed is a decision about that one team: it has no
-  cause and never joins an incident. A bare number stays in the reason: "chargeback on invoice
-  10023" and "... 55871" are one chargeback each (per-team reasons), not one rule.
+  any secret taken out). A reason about one team's money (an invoice or charge id, an amount) that
+  names no rule is per team and has no cause: chargebacks never form a wave; a rule's id stays in
+  the reason, so one rule groups and two rules do not. A hold or flag staff placed is a decision
+  about that one team: it has no cause and never joins an incident. A bare number stays in the
+  reason: "chargeback on invoice 10023" and "... 55871" are one chargeback each (per-team reasons).
   Every outcome counts: a wave unblock mends by itself is
   still one automated rule holding many teams, and its teams that have not written in yet are
   worth mending too. A finding without a reason (a key problem, a card, `<check>.unavailable`)
@@ -55,9 +57,15 @@ _TEAM_ID = re.compile(r"\bteam_[A-Za-z0-9]{4,}\b")
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 _KEY = re.compile(r"\bvck_[\w\u2026-]*")
 _URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
-# ids the platform prints into a reason (`in_10023`, `ch_3NxY...`, `usr_42`): a lower-case prefix, an
-# underscore, and at least one digit (so a rule's own name, `new_account_velocity`, is kept)
-_PREFIXED_ID = re.compile(r"\b[a-z]{2,12}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]+\b")
+# what one team's money names: an invoice, a charge, a payment or a dispute (Stripe's `in_`, `ch_`, `py_`,
+# `pi_`, `dp_`, `du_` ids); with an amount, it makes a reason one team's own (a chargeback each)
+_PAYMENT_ID = re.compile(r"\b(?:in|ch|py|pi|dp|du)_[A-Za-z0-9]{4,}\b")
+# ids the platform prints into a reason (`ch_3NxY...`, `usr_42`): a lower-case prefix, an underscore,
+# and at least one digit (so a rule's own name, `new_account_velocity`, is kept); a rule's id is the
+# cause itself and stays (`rule_42` and `rule_43` are two rules)
+_PREFIXED_ID = re.compile(r"\b(?!(?:rule|rl|policy)_)[a-z]{2,12}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]+\b")
+# the reason says it is a rule's (a rule's name or id): ids and amounts around it are the team's, the rule is shared
+_NAMES_A_RULE = re.compile(r"(?i)\b(?:rule|rl|policy)\b|\b(?:rule|rl|policy)_\w")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 _AMOUNT = re.compile(r"(?:[$\u20ac\u00a3]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|cents?)\b)",
                      re.IGNORECASE)
@@ -76,7 +84,7 @@ def normalize_reason(text: str) -> str:
 
     out, _ = redact(text or "")
     for pattern, mark in ((_URL, "<url>"), (_EMAIL, "<email>"), (_TEAM_ID, "<team>"), (_KEY, "<key>"),
-                          (_UUID, "<id>"), (_PREFIXED_ID, "<id>"), (_AMOUNT, "<amount>")):
+                          (_UUID, "<id>"), (_PAYMENT_ID, "<id>"), (_PREFIXED_ID, "<id>"), (_AMOUNT, "<amount>")):
         out = pattern.sub(mark, out)
     return _SPACE.sub(" ", out).strip().casefold()[:MAX_REASON]
 
@@ -126,9 +134,15 @@ def cause_of(findings: list[Finding]) -> Cause | None:
     if source != "automated":  # a hold staff placed (or one the platform does not say who placed)
         return None
     reason = normalize_reason(str(raw or ""))
-    if not reason:
+    if not reason or _per_team(str(raw or "")):
         return None
     return Cause(code=f.code, reason=reason, hold=hold, source="automated")
+
+
+def _per_team(reason: str) -> bool:
+    """A reason about one team's own money (an invoice, a charge, an amount) that names no rule: a
+    chargeback on each team is not one wave, however alike the texts read once the ids are out."""
+    return bool(_PAYMENT_ID.search(reason) or _AMOUNT.search(reason)) and not _NAMES_A_RULE.search(reason)
 
 
 def staff_placed_holds(findings: list[Finding]) -> list[str]:

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Check = Literal["billing", "key", "restrictions"]
 CHECKS: tuple[Check, ...] = ("billing", "key", "restrictions")
 Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
 Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
-# "gateway": a proactive case, opened from the gateway's denial signals (nobody wrote in)
-CaseSource = Literal["eventbridge", "zendesk", "discourse", "staff", "api", "schedule", "gateway"]
+# Where a case came from: a help desk (its registry name, unblock.domain.helpdesks) or one of
+# these ("gateway": a proactive case, opened from the gateway's denial signals: nobody wrote in)
+SOURCES: tuple[str, ...] = ("eventbridge", "staff", "api", "schedule", "gateway")
+
+
+def _known_source(value: str) -> str:
+    from unblock.domain import helpdesks  # the registry's desks map onto models: imported when first used
+
+    if value not in SOURCES and helpdesks.find(value) is None:
+        raise ValueError(f"unknown source {value[:40]!r}: expected a help desk or one of {', '.join(SOURCES)}")
+    return value
+
+
+CaseSource = Annotated[str, AfterValidator(_known_source)]
 # "deciding": a staff decision claimed the case (one conditional write) and is resuming the workflow
 CaseStatus = Literal["open", "awaiting_customer", "awaiting_staff", "deciding", "closed"]
 StaffDecisionName = Literal["approve", "resolve", "reject"]
@@ -23,9 +35,9 @@ MODES: tuple[Mode, ...] = ("live", "approval", "shadow")
 ShadowVerdict = Literal["agree", "disagree"]
 STAFF_DECISIONS: tuple[StaffDecisionName, ...] = ("approve", "resolve", "reject")
 
-# A Discourse username as unblock accepts one (a plain one; `.` and `..` are out): where a
+# A help desk's username as unblock accepts one (a plain one; `.` and `..` are out): where a
 # private message goes, and the only form that reaches a URL path.
-DISCOURSE_USERNAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}"
+REQUESTER_USERNAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,59}"
 
 # escalate before auto_fix before customer_action (DESIGN.md "Findings").
 SEVERITY: dict[str, int] = {"escalate": 3, "auto_fix": 2, "customer_action": 1, "ok": 0}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from unblock.domain import helpdesks
 from unblock.domain.cases import Case
-from unblock.domain.models import DISCOURSE_USERNAME, Finding, FixName, ShadowRun
+from unblock.domain.helpdesks import HelpDesk
+from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun
 from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 STEPS: dict[str, str] = {
@@ -321,8 +323,16 @@ def shadow_note(case: Case, shadow: ShadowRun) -> str:
 
 # --- the outgoing message (one outbox message; the Notifier port delivers it) ------------
 
-Destination = Literal["zendesk", "discourse"]
-DESTINATIONS: tuple[Destination, ...] = ("zendesk", "discourse")
+def _known_desk(value: str) -> str:
+    from unblock.domain import helpdesks  # the registry's desks import the domain: asked when first used
+
+    if helpdesks.find(value) is None:
+        raise ValueError(f"no help desk named {value[:40]!r}")
+    return value
+
+
+# A help desk's name in the registry (unblock.domain.helpdesks): where a reply goes
+Destination = Annotated[str, AfterValidator(_known_desk)]
 _TICKET_ID = r"^[1-9][0-9]{0,19}$"
 
 
@@ -343,13 +353,13 @@ class OutgoingReply(BaseModel):
     case_id: str = Field(min_length=1, max_length=200)
     destination: Destination
     ticket_id: str | None = Field(default=None, pattern=_TICKET_ID,
-                                  description="the Zendesk ticket id or the Discourse topic id (None: `new_ticket`)")
+                                  description="the desk's ticket (or topic) id (None: `new_ticket`)")
     # a proactive case (DESIGN.md "Proactive cases"): nobody wrote, so the reply opens a ticket to the owner
     new_ticket: NewTicket | None = None
     public_body: str | None = None
     internal_note: str | None = None
-    private_body: str | None = None  # Discourse: the specifics, as a private message to `private_to`
-    private_to: str | None = Field(default=None, pattern=rf"^{DISCOURSE_USERNAME}$")
+    private_body: str | None = None  # a forum's: the specifics, as a private message to `private_to`
+    private_to: str | None = Field(default=None, pattern=rf"^{REQUESTER_USERNAME}$")
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
     outcome: str | None = Field(default=None, max_length=40, description="the case's outcome (ticket status, tags)")
 
@@ -364,48 +374,54 @@ class OutgoingReply(BaseModel):
         return self
 
 
-def destination_of(case: Case) -> tuple[Destination, str] | None:
-    """Where the case's replies go, and the ticket (or topic) id there; None if nowhere.
+def destination_of(case: Case) -> tuple[HelpDesk, str] | None:
+    """Where the case's replies go (the help desk, from the registry), and the ticket (or topic)
+    id there; None if nowhere.
 
-    Only cases a help-desk adapter produced answer a help desk, their own (`zendesk:4711`,
-    `discourse:8812`, reports.case_id_for). A normalized event from the bus (`ticket:4711`), staff,
-    API, schedule and other cases have no help desk to answer: what a normalized event's ticket id
-    or channel says never sends a reply to a help-desk ticket (DESIGN.md "Triggers").
+    Only cases a help desk produced answer a help desk, their own (`<desk>:4711`,
+    reports.case_id_for). A normalized event from the bus (`ticket:4711`), staff, API, schedule and
+    other cases have no help desk to answer: what a normalized event's ticket id or channel says
+    never sends a reply to a help-desk ticket (DESIGN.md "Triggers"). A source the registry does
+    not list answers nowhere: never another desk.
     """
     prefix, _, rest = case.case_id.partition(":")
     source: str = case.report.source
-    if source not in DESTINATIONS or prefix != source:
+    desk = helpdesks.find(source)
+    if desk is None or prefix != desk.name:
         return None
-    destination = source
-    # a topic's other cases ("same here": `discourse:8812/u/<name>`) and a later case of the same
-    # ticket (`zendesk:4711~2`) answer on the ticket or topic itself
+    # a topic's other cases ("same here": `<desk>:8812/u/<name>`) and a later case of the same
+    # ticket (`<desk>:4711~2`) answer on the ticket or topic itself
     ticket_id = re.split(r"[/~]", rest, maxsplit=1)[0]
     if not re.fullmatch(_TICKET_ID, ticket_id):
         return None
-    return ("zendesk" if destination == "zendesk" else "discourse"), ticket_id
+    return desk, ticket_id
 
 
 def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     """The outbox message for the case's current reply and note, or None when there is nothing
     to send: no help desk to answer (staff cases, an unrecognised case id), or no text for it.
-    Discourse gets the public reply only (no internal notes there). A proactive case's goes to
-    its team's owner as a new Zendesk ticket (the NotifyFunction skips it without a Zendesk)."""
+    The internal note goes to a desk that keeps internal notes, the specifics privately on a desk
+    with private messages. A proactive case's goes to its team's owner as a new ticket on the desk
+    that opens tickets (the NotifyFunction skips it when that desk is not configured)."""
     if case.report.source == "gateway":
         # told once, when the case has an outcome of its own (not while staff decide): one ticket per case,
         # whatever the retries (its reply id is the case's)
-        if not (case.notify_email and case.customer_reply) or case.status in ("awaiting_staff", "deciding"):
+        opener = next((d for d in helpdesks.DESKS.values() if d.opens_tickets), None)
+        if opener is None or not (case.notify_email and case.customer_reply) \
+                or case.status in ("awaiting_staff", "deciding"):
             return None
-        return OutgoingReply(case_id=case.case_id, destination="zendesk",
+        return OutgoingReply(case_id=case.case_id, destination=opener.name,
                              new_ticket=NewTicket(requester_email=case.notify_email, subject=PROACTIVE_SUBJECT),
                              public_body=case.customer_reply, internal_note=case.internal_note or None,
                              reply_id=f"{case.case_id}:owner-ticket", outcome=case.outcome)
     where = destination_of(case)
     if where is None:
         return None
-    destination, ticket_id = where
+    desk, ticket_id = where
+    destination = desk.name
     public = case.customer_reply or None
-    note = (case.internal_note or None) if destination == "zendesk" else None
-    private = (case.private_reply or None) if destination == "discourse" and case.report.requested_by else None
+    note = (case.internal_note or None) if desk.internal_notes else None
+    private = (case.private_reply or None) if desk.private_messages and case.report.requested_by else None
     if not (public or note or private):
         return None
     return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,

@@ -6,7 +6,9 @@ Formats (Slack's documentation): a request carries `X-Slack-Request-Timestamp` a
 `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{timestamp}:{raw body}" with the signing secret>`;
 the body is form-encoded with one field, `payload`, a JSON `block_actions` object (`user`,
 `actions[{action_id, block_id, value}]`, `response_url`, ...). A button may carry a `confirm`
-object (title, text, confirm, deny), which Slack shows before it sends the click.
+object (title, text, confirm, deny), which Slack shows before it sends the click. A link button (one
+with a `url`, "Open in the console") opens its link in the browser and still posts a `block_actions`
+payload (the action carries its `url`); Slack wants a 200 for it too, or it shows a warning.
 """
 
 from __future__ import annotations
@@ -17,17 +19,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from unblock.domain.limits import InputRejected, check_json_text
 from unblock.domain.models import StaffDecisionName
 from unblock.domain.staff_alerts import StaffAlert
 
 MAX_SKEW = 300  # seconds: an older (or replayed) request is refused
 MAX_BODY = 64 * 1024
 ACTION_PREFIX = "unblock_"
+LINK_ACTION = "unblock_open"  # the "Open in the console" link button: its click only opens the link
 DECISIONS: dict[str, StaffDecisionName] = {f"{ACTION_PREFIX}{d}": d for d in ("approve", "resolve", "reject")}
 
 
 class SlackRequestRefused(ValueError):
     """Not a request Slack signed now (no, a wrong or an old signature), or not one unblock reads."""
+
+
+class SlackRequestMalformed(ValueError):
+    """A signed request unblock cannot read: past a size or depth limit (answered 400, nothing parsed)."""
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -62,11 +70,19 @@ class SlackAction:
         return f"slack:{self.user_id}" + (f" ({self.user_name})" if self.user_name else "")
 
 
-def parse_action(form: dict[str, list[str]]) -> SlackAction:
+def parse_action(form: dict[str, list[str]]) -> SlackAction | None:
     """The click from a `block_actions` payload (the form-encoded body's one `payload` field, decoded by
-    the handler); SlackRequestRefused otherwise."""
+    the handler); None for a click on a link button (nothing to decide: Slack opened the link);
+    SlackRequestRefused otherwise."""
     try:
         [raw] = form["payload"]
+    except (ValueError, KeyError) as err:
+        raise SlackRequestRefused("the body has no JSON `payload` field") from err
+    try:  # measured before it is parsed: a deep nesting never reaches the parser (RecursionError)
+        check_json_text(raw.encode("utf-8", errors="surrogatepass"), "the Slack payload", MAX_BODY)
+    except InputRejected as err:
+        raise SlackRequestMalformed(str(err)) from err
+    try:
         payload: Any = json.loads(raw)
     except (ValueError, KeyError) as err:
         raise SlackRequestRefused("the body has no JSON `payload` field") from err
@@ -75,6 +91,8 @@ def parse_action(form: dict[str, list[str]]) -> SlackAction:
     user, actions, url = payload.get("user") or {}, payload.get("actions") or [], payload.get("response_url")
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     decision = DECISIONS.get(str(action.get("action_id", "")))
+    if decision is None and action.get("type") == "button" and isinstance(action.get("url"), str):
+        return None
     if decision is None or not isinstance(action.get("value"), str) or not isinstance(user, dict) or not user.get("id"):
         raise SlackRequestRefused("not one of unblock's decision buttons")
     if not isinstance(url, str) or not url.startswith(("https://", "http://127.0.0.1:")):  # https, or loopback
@@ -117,7 +135,7 @@ def alert_message(alert: StaffAlert) -> dict[str, Any]:
                 _button("Reject", "reject", alert.case_id, "danger")]
     if alert.link:
         buttons.append({"type": "button", "text": _text("plain_text", "Open in the console"), "url": alert.link,
-                        "action_id": "unblock_open"})
+                        "action_id": LINK_ACTION})
     if alert.kind == "escalated":  # a re-queue alert is about a case already shown with buttons
         blocks.append({"type": "actions", "block_id": f"unblock:{alert.case_id}"[:255], "elements": buttons})
     return {"text": alert.text, "blocks": blocks}  # text: the notification's and a client's without blocks

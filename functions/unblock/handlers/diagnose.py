@@ -15,8 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain.models import Finding, NextStep
 from unblock.observability import logger, metrics
-from unblock.workflow import causes, incidents
-from unblock.workflow import states as steps
+from unblock.workflow import causes, incidents, steps
 from unblock.workflow.models import (
     CaseRef,
     CheckStep,

@@ -1,4 +1,4 @@
-"""Notify: deliver the replies on the outbox queue to Zendesk or Discourse (SQS event source).
+"""Notify: deliver the replies on the outbox queue to the help desks (SQS event source).
 
 Each record's body is one `unblock.domain.replies.OutgoingReply` as JSON. Records are processed one by
 one with a partial batch response (the event source mapping needs

@@ -1,9 +1,10 @@
-"""Webhook: Zendesk and Discourse deliveries over a Lambda Function URL.
+"""Webhook: the help desks' deliveries over a Lambda Function URL, `POST /<desk>` for each desk
+the registry lists (unblock.domain.helpdesks).
 
-Each delivery is verified (HMAC, constant-time compare, Zendesk's 5-minute window) before
-anything is stored; then mapped to the normalized ticket event, redacted, and started like
-any ticket (the execution name is the case id, so a retried delivery makes one case).
-Signing secrets come from Secrets Manager through Powertools Parameters, cached.
+Each delivery is verified by its desk (HMAC, constant-time compare, a time window where the desk
+signs one) before anything is stored; then read by its desk (an opening, a follow-up), redacted,
+and started like any ticket (the execution name is the case id, so a retried delivery makes one
+case). Signing secrets come from Secrets Manager through Powertools Parameters, cached.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
+from unblock.domain import helpdesks
+from unblock.domain.helpdesks import HelpDesk
+from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
@@ -26,7 +30,7 @@ from unblock.workflow import intake
 from unblock.workflow.conversations import link_topic_case
 
 if TYPE_CHECKING:
-    from unblock.ports import IntakeKind, RequesterDirectory
+    from unblock.ports import IntakeKind
 
 app = LambdaFunctionUrlResolver()
 
@@ -87,12 +91,12 @@ def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
-def _with_requester(ticket: TicketEvent, find: Callable[[RequesterDirectory], str | None]) -> TicketEvent:
+def _with_requester(ticket: TicketEvent, desk: HelpDesk, handle: str | None) -> TicketEvent:
     """The mapped ticket with the requester's email from the help desk's user API. Looked up only
     for a delivery that opens a case; any failure leaves it unknown (the requester is then not
     verified) and never drops the ticket."""
     try:
-        email = find(composition.requester_directory())
+        email = composition.requester_directory(desk.name).email_for(handle)
     except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
         logger.warning("requester lookup failed")
         return ticket
@@ -110,82 +114,45 @@ def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Res
                        "follow_up": taken["follow_up"]})
 
 
-def _fetched_zendesk(payload: dict[str, Any], ticket_id: str) -> dict[str, Any]:
-    """A ticket.created delivery without text, completed from Zendesk's API (400, kept, if it cannot be)."""
-    found = composition.requester_directory().zendesk_ticket(ticket_id)
-    if found is None:
-        raise webhooks.WebhookRejected(400, "Zendesk delivery has no text and the ticket could not be read")
-    fields = webhooks.zendesk_ticket_text(*found)
-    detail = {**payload["detail"], **{k: v for k, v in fields.items() if v}}
-    return {**payload, "detail": detail}
-
-
-def _zendesk_comment(payload: dict[str, Any]) -> Response[Any]:
-    try:
-        event = webhooks.map_zendesk_comment(payload)
-    except webhooks.NeedsFetch as need:
-        found = composition.requester_directory().zendesk_ticket(need.ticket_id)
-        body = next((str(c.get("plain_body") or c.get("body") or "") for c in (found[1] if found else [])
-                     if str(c.get("id")) == need.comment_id), None)
-        if body is None:
-            raise webhooks.WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
-        event = webhooks.map_zendesk_comment(payload, fetched_body=body)
-    return _follow_up(report_from_ticket(event, composition.clock().now(), source="zendesk"), event.id)
-
-
-@app.post("/zendesk")
-def zendesk() -> Response[Any]:
-    headers = app.current_event.headers
-    raw = _raw_body()
-    webhooks.verify_zendesk(headers, raw, signing_secret("ZENDESK_SECRET_NAME"), composition.clock().now())
-
-    def handle() -> Response[Any]:
-        payload = webhooks.parse_json(raw)
-        if payload.get("type") == webhooks.ZENDESK_COMMENT_ADDED:
-            return _zendesk_comment(payload)
-        try:
-            ticket = webhooks.map_zendesk(payload)
-        except webhooks.NeedsFetch as need:
-            payload = _fetched_zendesk(payload, need.ticket_id)
-            ticket = webhooks.map_zendesk(payload)
-        requester = webhooks.zendesk_requester_id(payload)
-        return _accept(_with_requester(ticket, lambda d: d.zendesk_email(requester)), "zendesk")
-
-    return _keep_if_unprocessable("zendesk", headers, raw, handle)
-
-
-def _discourse_follow_up(headers: dict[str, str], payload: dict[str, Any]) -> Response[Any]:
+def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
     """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
-    found = webhooks.map_discourse_follow_up(headers, payload)
     now = composition.clock().now()
     store = composition.cases()
-    case = intake.forum_case(store, found, now, os.environ.get("DISCOURSE_API_USERNAME", "").strip())
+    case = intake.forum_case(store, found, now, os.environ.get(desk.settings.api_user, "").strip())
     if case.action == "follow_up":
         return _follow_up(case.report, found.event.id, private=found.private)
     # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
-    opening = _with_requester(opening, lambda d: d.discourse_email(found.username))
-    new = report_from_ticket(opening, now, source="discourse").model_copy(update={"case_id": case.case_id})
+    opening = _with_requester(opening, desk, found.username)
+    new = report_from_ticket(opening, now, source=desk.name).model_copy(update={"case_id": case.case_id})
     link_topic_case(store, case.topic_case_id, case.case_id, now)
-    return _accept_report(new, "discourse")
+    return _accept_report(new, desk.name)
 
 
-@app.post("/discourse")
-def discourse() -> Response[Any]:
+def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
+    if isinstance(delivery, ForumFollowUp):
+        return _forum_follow_up(desk, delivery)
+    if isinstance(delivery, FollowUp):
+        report = report_from_ticket(delivery.event, composition.clock().now(), source=desk.name)
+        return _follow_up(report, delivery.message_id, private=delivery.private)
+    return _accept(_with_requester(delivery.event, desk, delivery.handle), desk.name)
+
+
+@app.post("/<name>")
+def deliver(name: str) -> Response[Any]:
+    """POST /<desk>: a delivery from the help desk the registry lists under that name (404 for any other)."""
+    desk = helpdesks.find(name)
+    if desk is None:
+        raise webhooks.WebhookRejected(404, f"no help desk at /{name[:40]}")
     headers = app.current_event.headers
     raw = _raw_body()
-    webhooks.verify_discourse(headers, raw, signing_secret("DISCOURSE_SECRET_NAME"))
+    desk.verify(headers, raw, signing_secret(desk.settings.webhook_secret), composition.clock().now())
 
     def handle() -> Response[Any]:
         payload = webhooks.parse_json(raw)
-        poster = webhooks.discourse_username(payload)
-        try:
-            ticket = webhooks.map_discourse(headers, payload)
-        except webhooks.NotAnOpeningPost:
-            return _discourse_follow_up(headers, payload)
-        return _accept(_with_requester(ticket, lambda d: d.discourse_email(poster)), "discourse")
+        return _take(desk, desk.read(headers, payload, composition.requester_directory(desk.name)))
 
-    return _keep_if_unprocessable("discourse", headers, raw, handle)
+    return _keep_if_unprocessable(desk.name, headers, raw, handle)
 
 
 @app.exception_handler(webhooks.WebhookRejected)
@@ -197,15 +164,21 @@ def rejected(err: webhooks.WebhookRejected) -> Response[Any]:
 
 @app.exception_handler(webhooks.WebhookIgnored)
 def ignored(err: webhooks.WebhookIgnored) -> Response[Any]:
-    # what the delivery is comes from its signed body; the unsigned header is logged beside it
-    said = webhooks.discourse_event_name(app.current_event.headers)
-    logger.info("webhook ignored", extra={"reason": err.reason, "x_discourse_event": said})
+    # what the delivery is comes from its signed body; the unsigned header naming it is logged beside it
+    logger.info("webhook ignored", extra={"reason": err.reason, "event_header": _event_header()})
     return _json(200, {"ignored": err.reason})
 
 
 @app.exception_handler(webhooks.WebhookPing)
 def ping(err: webhooks.WebhookPing) -> Response[Any]:
     return _json(200, {"pong": True})
+
+
+def _event_header() -> str | None:
+    """What the desk's unsigned event header says (for logs only, never to decide)."""
+    desk = helpdesks.find(app.current_event.path.strip("/"))
+    value = webhooks.header(app.current_event.headers, desk.event_header) if desk and desk.event_header else None
+    return value.strip().lower() if value else None
 
 
 @logger.inject_lambda_context(clear_state=True)

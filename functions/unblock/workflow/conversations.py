@@ -46,7 +46,7 @@ def _chain(store: CaseStore, case_id: str) -> list[Case]:
 
 
 def later_case_id(case_id: str) -> str:
-    """The id of the new case a follow-up opens after the 14 days: `zendesk:4711~2`, `~3`, ..."""
+    """The id of the new case a follow-up opens after the 14 days: `<desk>:4711~2`, `~3`, ..."""
     root, _, n = case_id.partition("~")
     return f"{root}~{int(n) + 1 if n.isdigit() else 2}"
 
@@ -120,8 +120,8 @@ def claim_run(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -
 
 
 def same_here_case_id(topic_case_id: str, username: str) -> str:
-    """Another requester's case in a forum topic ("same here"): `discourse:8812/u/<username>`,
-    one per author and topic, so their next posts there find it (usernames as Discourse compares them)."""
+    """Another requester's case in a forum topic ("same here"): `<desk>:8812/u/<username>`,
+    one per author and topic, so their next posts there find it (usernames as the forum compares them)."""
     return f"{topic_case_id}/u/{username.lower()}"
 
 

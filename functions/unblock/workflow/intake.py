@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from unblock.domain import helpdesks
+from unblock.domain.helpdesks import HelpDesk
+from unblock.domain.helpdesks.desk import ForumFollowUp
 from unblock.domain.limits import (
     MAX_EVENT_BYTES,
     MAX_EXECUTION_INPUT_BYTES,
@@ -27,15 +30,12 @@ from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
-from unblock.ports import CaseStore, Clock, DeadLetters, IntakeKind, Workflow
+from unblock.ports import INTAKE_KINDS, CaseStore, Clock, DeadLetters, IntakeKind, Workflow
 from unblock.workflow import conversations
 
 
 class UnprocessableEvent(ValueError):
     pass
-
-
-KINDS: tuple[IntakeKind, ...] = get_args(IntakeKind)
 
 
 @dataclass(frozen=True)
@@ -104,14 +104,14 @@ class ForumCase:
     report: Report
 
 
-def forum_case(store: CaseStore, found: webhooks.DiscourseFollowUp, now: datetime, own_username: str) -> ForumCase:
+def forum_case(store: CaseStore, found: ForumFollowUp, now: datetime, own_username: str) -> ForumCase:
     """A reply in a topic, or in unblock's private message: the case of its author in that topic.
     The topic's requester follows up their own case; anyone else's post ("same here") is a case of
     its own, `<topic case>/u/<username>`, with its own requester and verification; unblock's own
     posts are never follow-ups (WebhookIgnored, as for a reply in a topic without a case)."""
     if own_username and found.username.lower() == own_username.lower():
         raise webhooks.WebhookIgnored("unblock's own post")
-    report = report_from_ticket(found.event, now, source="discourse")
+    report = report_from_ticket(found.event, now, source=found.event.case_source)
     topic_case = store.get(report.case_id)
     if topic_case is None:
         raise webhooks.WebhookIgnored("a reply in a topic that has no case")
@@ -136,28 +136,30 @@ def replay_envelope(event: Any) -> dict[str, Any] | None:
 
 
 def is_follow_up(event: Any) -> bool:
-    """A normalized `Customer Replied` event, or a replay of one or of a kept Zendesk comment delivery."""
+    """A normalized `Customer Replied` event, or a replay of one or of a help desk's kept follow-up."""
     replay = replay_envelope(event)
     payload = replay.get("payload") if replay is not None else event
     if isinstance(payload, dict) and payload.get("detail-type") == FOLLOW_UP:
         return True
-    return replay is not None and replay.get("kind") == "zendesk" and _is_comment(payload)
+    desk = helpdesks.find(replay.get("kind")) if replay is not None else None
+    return desk is not None and _is_follow_up(desk, payload)
 
 
-def _is_comment(payload: Any) -> bool:
-    """A kept Zendesk delivery of the comment event (a follow-up, DESIGN.md "Conversations")."""
+def _is_follow_up(desk: HelpDesk, payload: Any) -> bool:
+    """A kept delivery the desk says is a follow-up (DESIGN.md "Conversations")."""
     try:
         _, body = _delivery(payload)
     except (UnprocessableEvent, webhooks.WebhookRejected):
         return False
-    return body.get("type") == webhooks.ZENDESK_COMMENT_ADDED
+    return desk.follow_up is not None and desk.is_follow_up(body)
 
 
-def _zendesk_comment_event(payload: Any) -> TicketEvent:
-    """A kept Zendesk comment delivery as its follow-up event (UnprocessableEvent names what is wrong)."""
+def _follow_up_event(desk: HelpDesk, payload: Any) -> TicketEvent:
+    """A kept follow-up delivery as its follow-up event (UnprocessableEvent names what is wrong)."""
     _, body = _delivery(payload)
+    assert desk.follow_up is not None  # _is_follow_up said so
     try:
-        return webhooks.map_zendesk_comment(body)
+        return desk.follow_up(body)
     except webhooks.WebhookRejected as err:
         raise UnprocessableEvent(err.reason) from err
 
@@ -165,7 +167,9 @@ def _zendesk_comment_event(payload: Any) -> TicketEvent:
 def kind_of(event: Any) -> IntakeKind:
     if (replay := replay_envelope(event)) is not None:
         kind = replay.get("kind")
-        return kind if isinstance(kind, str) and kind in KINDS else "unknown"
+        if isinstance(kind, str) and (kind in INTAKE_KINDS or helpdesks.find(kind) is not None):
+            return kind
+        return "unknown"
     if isinstance(event, dict):
         if "detail-type" in event:
             return "ticket"
@@ -202,12 +206,9 @@ def _report(kind: IntakeKind, payload: Any, now: datetime) -> Report:
         if kind == "report":
             staff = payload.get("report", payload) if isinstance(payload, dict) else payload
             return redact_report(ReportInput.model_validate(staff))
-        if kind == "zendesk":
-            _, body = _delivery(payload)
-            return report_from_ticket(webhooks.map_zendesk(body), now, source="zendesk")
-        if kind == "discourse":
+        if (desk := helpdesks.find(kind)) is not None:
             headers, body = _delivery(payload)
-            return report_from_ticket(webhooks.map_discourse(headers, body), now, source="discourse")
+            return report_from_ticket(desk.opening(headers, body), now, source=desk.name)
     except webhooks.WebhookRejected as err:
         raise UnprocessableEvent(err.reason) from err
     except InvalidTicketEvent as err:
@@ -258,15 +259,17 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
     replay = replay_envelope(event)
     payload = replay.get("payload") if replay is not None else event
     try:
-        if kind == "zendesk" and _is_comment(payload) and store is not None and clock is not None:
+        desk = helpdesks.find(kind)
+        if desk is not None and _is_follow_up(desk, payload) and store is not None and clock is not None:
             # a kept follow-up (the requester's comment): it reaches its case as it would have then
-            comment = _zendesk_comment_event(payload)
-            report = report_from_ticket(comment, now, source="zendesk")
+            comment = _follow_up_event(desk, payload)
+            report = report_from_ticket(comment, now, source=desk.name)
             taken = take_follow_up(store, workflow, clock, report, comment.id)
             return Intake(kind, replay is not None, "follow_up", report, follow_up=taken)
         report = to_report(kind, payload, now)
-    except webhooks.NeedsFetch:  # only the webhook can read the ticket from Zendesk: kept, never dropped
-        reason = "the delivery carries no text and only the webhook function can read the ticket from Zendesk"
+    except webhooks.NeedsFetch:  # only the webhook can read the ticket from the desk: kept, never dropped
+        label = helpdesks.desk(kind).label
+        reason = f"the delivery carries no text and only the webhook function can read the ticket from {label}"
         if replay is not None:
             return Intake(kind, True, "failed_again", reason=reason)
         dead_letters.keep(kind, payload, reason, now)
@@ -288,13 +291,13 @@ def take_in(event: Any, now: datetime, workflow: Workflow, dead_letters: DeadLet
 
 # --- verified help-desk deliveries ---------------------------------------------------------------
 
-# what is kept of a delivery's headers (never its signature): what a replay needs to map it again
-_KEPT_HEADER_PREFIXES = ("x-discourse-event", "x-zendesk")
 
 
 def keep_delivery(dead_letters: DeadLetters, kind: IntakeKind, headers: Mapping[str, str], raw: bytes,
                   reason: str, now: datetime) -> None:
-    """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: nothing lost."""
+    """A verified delivery that cannot be mapped is kept (redacted) on the intake DLQ: nothing lost.
+    Of its headers, what a replay needs to map it again (the desk's `kept_headers`), never a signature."""
+    prefixes = helpdesks.desk(kind).kept_headers
     kept_headers = {k: v for k, v in headers.items()
-                    if k.lower().startswith(_KEPT_HEADER_PREFIXES) and "signature" not in k.lower()}
+                    if k.lower().startswith(prefixes) and "signature" not in k.lower()}
     dead_letters.keep(kind, {"headers": kept_headers, "body": webhooks.kept_body(raw)}, reason, now)

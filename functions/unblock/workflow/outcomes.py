@@ -13,7 +13,7 @@ from unblock.domain.denials import is_proactive
 from unblock.domain.models import Outcome
 from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, Outbox, StaffAlerts
-from unblock.workflow import states as steps
+from unblock.workflow import steps
 from unblock.workflow.models import ExecutionState
 
 

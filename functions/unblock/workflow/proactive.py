@@ -30,7 +30,7 @@ from unblock.domain.denials import (
 )
 from unblock.domain.limits import MAX_EVENT_BYTES, InputRejected, check_json_value
 from unblock.domain.models import Report
-from unblock.ports import CaseConflict, CaseStore, Clock, DeadLetters, ProactiveCases, Workflow
+from unblock.ports import CaseConflict, CaseStore, Clock, DeadLetters, Platform, ProactiveCases, Workflow
 
 # a team's ticket written soon after its proactive case closed (fixed before the customer looked)
 # is still about it: the reply says what was done instead of starting from nothing
@@ -42,7 +42,7 @@ UNSTARTED_AFTER = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class SignalOutcome:
-    action: Literal["opened", "joined", "ignored", "kept"]
+    action: Literal["opened", "joined", "ignored", "kept", "unknown_team"]
     case_id: str | None
     reason: str
     started: bool = False
@@ -52,13 +52,13 @@ class SignalOutcome:
     def answer(self) -> dict[str, Any]:
         if self.action == "kept":
             return {"error": self.reason, "kept": True}
-        if self.action == "ignored":
+        if self.action in ("ignored", "unknown_team"):
             return {"ignored": self.reason}
         return {"case_id": self.case_id, "action": self.action, "started": self.started}
 
 
 def take_in(event: Any, *, records: ProactiveCases, store: CaseStore, clock: Clock, thresholds: Thresholds,
-            workflow: Workflow, dead_letters: DeadLetters) -> SignalOutcome:
+            workflow: Workflow, dead_letters: DeadLetters, platform: Platform | None = None) -> SignalOutcome:
     """One `Requests Denied` event (or the replay of a kept one): open or join the team's case, or
     keep it on the intake DLQ with the reason (a bad signal; or a case that could not be started, its
     claim given back, so the replay opens it). Never raises."""
@@ -73,20 +73,24 @@ def take_in(event: Any, *, records: ProactiveCases, store: CaseStore, clock: Clo
 
     try:
         check_json_value(payload, "event", MAX_EVENT_BYTES)
-        signal = parse_denial_event(payload).detail
+        signal = parse_denial_event(payload, now).detail
     except (InvalidDenialSignal, InputRejected) as err:
         return kept(str(err))
+    known = None if platform is None else (lambda team_id: platform.find_team(team_id=team_id) is not None)
     try:
         outcome = take_signal(records, store, clock, signal, thresholds,
-                              lambda report: workflow.start_case(report)[1])
+                              lambda report: workflow.start_case(report)[1], team_known=known)
     except Exception as err:  # noqa: BLE001 - a flood throttles StartExecution: keep the signal, never lose it
         return kept(f"could not open or join the team's case: {type(err).__name__}")
     return SignalOutcome(outcome.action, outcome.case_id, outcome.reason, outcome.started, signal.team_id)
 
 
 def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal: DenialDetail,
-                thresholds: Thresholds, start: Callable[[Report], bool]) -> SignalOutcome:
-    """Open the team's proactive case, join the open one, or open nothing (and say why)."""
+                thresholds: Thresholds, start: Callable[[Report], bool],
+                team_known: Callable[[str], bool] | None = None) -> SignalOutcome:
+    """Open the team's proactive case, join the open one, or open nothing (and say why). A signal for a
+    team the platform does not know opens nothing (`unknown_team`: the handler logs and counts it): a
+    case about no team would wait 14 days for nobody."""
     verdict, why = assess(signal, thresholds)
     if verdict == "not_denied_by_state":
         return SignalOutcome("ignored", None, why)
@@ -108,6 +112,8 @@ def take_signal(records: ProactiveCases, store: CaseStore, clock: Clock, signal:
         if current is not None and current.case_id == record.case_id:
             # the same window again after its case closed (a redelivery): nothing new to open
             return SignalOutcome("ignored", None, f"case {record.case_id} already took this window")
+        if team_known is not None and not team_known(signal.team_id):
+            return SignalOutcome("unknown_team", None, f"no team {signal.team_id} on the platform: no case opened")
         if not records.claim(record, replacing=current.case_id if current else None):
             continue
         try:

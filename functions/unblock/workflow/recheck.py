@@ -38,7 +38,7 @@ from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Outbox, Platform, StaffAlerts, TaskGone, Workflow
 from unblock.workflow import conversations as follow_ups
 from unblock.workflow import incidents as incident_flow
-from unblock.workflow import states as steps
+from unblock.workflow import steps
 
 STALE_AFTER = timedelta(days=14)
 FIRST_BACKOFF = timedelta(minutes=15)

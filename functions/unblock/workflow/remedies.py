@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from unblock.domain.fixes import FixPolicy
 from unblock.domain.models import FixName, FixRecord, ProbeResult
 from unblock.ports import CaseStore, Clock, FixLedger, Platform
-from unblock.workflow import states as steps
+from unblock.workflow import steps
 from unblock.workflow.models import HeldFix, Remedy, Verification
 
 

@@ -20,7 +20,7 @@ from unblock.domain.staff_alerts import RevertAlert, case_link
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, FixConflict, Outbox, Platform, StaffAlerts
 from unblock.workflow.staff_decisions import MAX_NOTE, NoSuchCase, StaffError
-from unblock.workflow.states import send_reply
+from unblock.workflow.steps import send_reply
 
 
 class RevertRefused(StaffError):

@@ -12,7 +12,7 @@ from unblock.domain.models import ShadowVerdict
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseStore, Clock
 from unblock.workflow.staff_decisions import MAX_NOTE, NoSuchCase, StaffError
-from unblock.workflow.states import update_case
+from unblock.workflow.steps import update_case
 
 VERDICTS: tuple[ShadowVerdict, ...] = ("agree", "disagree")
 

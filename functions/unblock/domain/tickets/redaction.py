@@ -95,7 +95,8 @@ _SPLIT_KEY = re.compile(
     r"(?P<rest>(?:(?:[ \t]{1,4}|[ \t]{0,4}(?:\r?\n|\\n)[ \t>]{0,4})[A-Za-z0-9_-]{2,200}){1,16})")
 _SPACED_KEY = re.compile(r"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-][ \t]){16,400}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
 _CHUNK = re.compile(r"[A-Za-z0-9_-]+")
-_STARTS_SECRET = re.compile(r"(?i)(?:vck|vca|vcp)_|sk-|sk_|rk_|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|eyJ")
+_STARTS_SECRET = re.compile(r"(?i)(?:vck|vca|vcp)_|sk-|sk_|rk_|gh[pousr]_|github_pat_|xox|xapp-|AKIA|ASIA|AIza|eyJ"
+                            r"|xai-|pplx-|gsk_|hf_|npm_|glpat-|ya29\.|do[opr]_v1_|SG\.")
 # Credentials named by their context.
 _TOKEN = r"[A-Za-z0-9._~+/=-]{12,}+"
 _AUTH_SCHEME = re.compile(rf"(?i)\b(?P<scheme>bearer|basic)(?P<sep>\s+|%20|\+)(?P<value>{_TOKEN})")
@@ -113,6 +114,9 @@ _URL_PASSWORD = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^\s/:@]{1,200}:(?P<
 # A reference to a key in code (`process.env.AI_GATEWAY_API_KEY`, `Resource.Key.value`, `import.meta.env.X`):
 # a dotted path of identifiers names where a key is, it holds none (DESIGN.md "Signals").
 _CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+")
+# Named like a credential, but not one (issue 34 items 6, 8): a bot challenge's token (Vercel's
+# `x-vercel-challenge-token`), request, trace and idempotency ids. Rotating them means nothing.
+_NOT_A_CREDENTIAL = re.compile(r"(?i)challenge|request[_-]?id|trace|correlation|idempotency")
 _PLACEHOLDER = re.compile(r"(?i)^(?:your|my|the|some)[_-]|x{4,}|\*{3,}|\.{3}|<|example|changeme|placeholder")
 
 
@@ -288,6 +292,20 @@ class _Views:
         return self._view
 
 
+class _DecodedViews(_Views):
+    """The text as a pattern reads it: the reader's view (when there is markup) with percent-encoding,
+    JSON escapes, NFKC-equal letters and markdown emphasis undone (`secret_patterns.decoded_view`)."""
+
+    def __init__(self, markup: _Views) -> None:
+        super().__init__()
+        self._markup = markup
+
+    def of(self, text: str) -> secret_patterns.View | None:
+        if text is not self._text:
+            self._text, self._view = text, secret_patterns.decoded_view(text, self._markup.of(text))
+        return self._view
+
+
 def _sub(pattern: re.Pattern[str], text: str, found: list[SecretFound], judge: _Judge,
          group: str | int | Callable[[re.Match[str]], str] = "value", views: _Views | None = None) -> str:
     """Replace the `group` of each match `judge` takes for a secret. With `views`, match in the
@@ -338,13 +356,15 @@ _KNOWN: list[_Pass] = [
     (_PROVIDER_SHORT, _short_provider_secret, 0),
     (_BASE64_KEY, _base64_secret, "value"),
     *(_rule(name) for name in ("stripe_key", "github_token", "slack_token", "slack_webhook", "google_api_key",
-                               "aws_access_key_id", "jwt", "aws_secret_access_key")),
+                               "aws_access_key_id", "jwt", "token_family", "aws_secret_access_key")),
 ]
 _CONTEXT: list[_Pass] = [
     (_AUTH_SCHEME, lambda m: _generic_secret(m["value"], f"{m['scheme'].lower()}_credential"), "value"),
     _rule("password_prose"),
+    _rule("credential_pair"),
     _rule("password_field"),
-    (_ASSIGNMENT, lambda m: _generic_secret(m["value"], "credential"), "value"),
+    (_ASSIGNMENT, lambda m: None if _NOT_A_CREDENTIAL.search(m["name"]) else _generic_secret(m["value"], "credential"),
+     "value"),
     (_QUERY, lambda m: _generic_secret(m["value"], "credential"), "value"),
     (_URL_PASSWORD, lambda m: _url_password(m["value"]), "value"),
 ]
@@ -360,11 +380,12 @@ def redact_secrets(text: str) -> Redaction:
     """
     found: list[SecretFound] = []
     out = _split_keys(secret_patterns.normalize(text), found)
-    views = _Views()
+    markup = _Views()
+    decoded = _DecodedViews(markup)
     for passes in (_KNOWN, _CONTEXT):
-        for in_view in (False, True):
+        for views in (None, markup, decoded):
             for pattern, judge, group in passes:
-                out = _sub(pattern, out, found, judge, group, views if in_view else None)
+                out = _sub(pattern, out, found, judge, group, views)
     return Redaction(out, found)
 
 

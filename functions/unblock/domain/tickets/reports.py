@@ -20,18 +20,21 @@ from unblock.domain.tickets.redaction import redact, redact_json
 from unblock.domain.tickets.signals import read_signals
 from unblock.domain.tickets.ticket_event import TicketEvent
 
-# A case's namespace is the adapter that produced the ticket (DESIGN.md "Triggers"), never its
-# channel: a Zendesk ticket is "zendesk:4711" however it reached Zendesk (web form, e-mail, its
+# A case's namespace is the help desk that produced the ticket (DESIGN.md "Triggers"), never its
+# channel: a desk's ticket is "<desk>:4711" however it reached the desk (web form, e-mail, its
 # API), and a normalized event from the stack's bus, which no help desk produced, is "ticket:4711",
 # a namespace no help desk's ids can reach (its ticket id is never taken as a case id, even with a
 # ":" in it).
-CASE_NAMESPACE: dict[str, str] = {"zendesk": "zendesk", "discourse": "discourse"}
 PRODUCERLESS_NAMESPACE = "ticket"
 
 
 def case_id_for(source: str, ticket_id: str) -> str:
-    """The case id of ticket `ticket_id` produced by adapter `source` (a Report's `source`)."""
-    return f"{CASE_NAMESPACE.get(source, PRODUCERLESS_NAMESPACE)}:{ticket_id}"
+    """The case id of ticket `ticket_id` produced by `source` (a Report's `source`): a help desk's
+    own namespace (its registry name), else the producerless one."""
+    from unblock.domain import helpdesks  # the registry's desks import this package: asked when first used
+
+    desk = helpdesks.find(source)
+    return f"{desk.name if desk else PRODUCERLESS_NAMESPACE}:{ticket_id}"
 
 
 # DESIGN.md "Limits": a report (an execution's input) stays far below Step Functions' 256 KiB.

@@ -9,7 +9,7 @@ Three things, pure stdlib:
   and mean nothing in a ticket, so the redacted text goes without them.
 * `markup_view(text)`: the text as a reader sees it, tags out and entities decoded, with each
   character's place in the original. `vck_3f9a<span>12ab</span>...` or `<code>vck_</code>...`
-  (a Discourse post's `cooked` HTML, an HTML e-mail) is one key in the view; a match there is
+  (a forum post's `cooked` HTML, an HTML e-mail) is one key in the view; a match there is
   replaced in the original, markup inside it included, and the markup elsewhere is kept.
 * `RULES`: the formats that are secrets wherever they appear (AWS, Stripe, GitHub, Slack, Google,
   JWT, private-key blocks) and the password forms, each with the kind it reports and the short
@@ -31,11 +31,12 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["RULES", "Rule", "View", "markup_view", "normalize"]
+__all__ = ["RULES", "Rule", "View", "decoded_view", "markup_view", "normalize"]
 
 # --- invisible characters -----------------------------------------------------------------------
 
@@ -148,6 +149,86 @@ def markup_view(text: str) -> View | None:
     return View("".join(chars), starts, ends)
 
 
+# --- the text as a pattern should read it -----------------------------------------------------------
+
+# A secret written otherwise is still the secret (issue 35 item 3): percent-encoded (`vck%5F...`, or
+# twice: `vck%255F...`), JSON-escaped (`vck\\u005f...`), in fullwidth or other NFKC-equal letters, or
+# cut by markdown emphasis (`vck_3f9a**12ab**...`). These are undone on a copy used for matching only.
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_JSON_ESCAPE = re.compile(r"\\u(?P<hex>[0-9A-Fa-f]{4})|\\(?P<char>[/\\\"])")
+_EMPHASIS = re.compile(r"(?<=[A-Za-z0-9_-])[*`~]{1,4}(?=[A-Za-z0-9_-])")
+_MAX_DECODE_PASSES = 3  # `%25` decodes to `%`: bounded, a deeper nesting is not undone
+_ELLIPSIS_CHAR = "\u2026"  # a marker's: NFKC would make it three dots
+
+_Chars = list[tuple[str, int, int]]  # each character of the copy and the original span it came from
+
+
+def _rewrite(chars: _Chars, pattern: re.Pattern[str], decode: Callable[[re.Match[str]], str | None]) -> bool:
+    """Replace each match of `pattern` by `decode(match)` (None: keep it), every new character spanning
+    the whole of what it replaced; True when anything changed."""
+    text = "".join(c for c, _, _ in chars)
+    out: _Chars = []
+    last, changed = 0, False
+    for m in pattern.finditer(text):
+        new = decode(m)
+        if new is None or new == m[0]:
+            continue
+        out += chars[last:m.start()]
+        start, end = chars[m.start()][1], chars[m.end() - 1][2]
+        out += [(c, start, end) for c in new]
+        last, changed = m.end(), True
+    if changed:
+        chars[:] = out + chars[last:]
+    return changed
+
+
+def _percent(m: re.Match[str]) -> str | None:
+    try:
+        decoded = bytes.fromhex(m[0].replace("%", "")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return decoded if decoded.isprintable() else None
+
+
+def _json_escape(m: re.Match[str]) -> str | None:
+    if m["char"]:
+        return m["char"]
+    ch = chr(int(m["hex"], 16))
+    return ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else None
+
+
+def _nfkc(m: re.Match[str]) -> str | None:
+    ch = m[0]
+    return None if ch == _ELLIPSIS_CHAR else unicodedata.normalize("NFKC", ch)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def decoded_view(text: str, base: View | None = None) -> View | None:
+    """`text` (or `base`, a view of it) with percent-encoding (repeatedly, bounded) and JSON escapes
+    undone, NFKC applied and markdown emphasis inside a word dropped, each character mapped back to its
+    span of `text`; None when none of that changes anything."""
+    source = base.text if base else text
+    if "%" not in source and "\\" not in source and "*" not in source and "~" not in source \
+            and "`" not in source and source.isascii():
+        return None
+    chars: _Chars = ([(c, base.starts[i], base.ends[i]) for i, c in enumerate(base.text)] if base
+                     else [(c, i, i + 1) for i, c in enumerate(text)])
+    changed = False
+    for _ in range(_MAX_DECODE_PASSES):
+        step = _rewrite(chars, _JSON_ESCAPE, _json_escape)
+        step = _rewrite(chars, _PERCENT_RUN, _percent) or step
+        if not step:
+            break
+        changed = True
+    changed = _rewrite(chars, _NON_ASCII, _nfkc) or changed
+    changed = _rewrite(chars, _EMPHASIS, lambda m: "") or changed
+    if not changed:
+        return None
+    return View("".join(c for c, _, _ in chars), [s for _, s, _ in chars], [e for _, _, e in chars])
+
+
 # --- formats --------------------------------------------------------------------------------------
 
 _ELLIPSIS, _REDACTED = "\u2026", "[REDACTED]"  # extract.ELLIPSIS, extract.REDACTED: a marker is no secret
@@ -221,6 +302,57 @@ _GOOGLE = re.compile(r"(?<![A-Za-z0-9_-])(?P<value>AIza[0-9A-Za-z_-]{35})(?![0-9
 _JWT = re.compile(
     r"(?<![A-Za-z0-9_-])(?P<value>eyJ[A-Za-z0-9_-]{8,4000}\.ey[A-Za-z0-9_-]{8,8000}\.[A-Za-z0-9_-]{0,2000})"
 )
+
+# The model providers the gateway routes to (DESIGN.md "Triggers": bring-your-own-key tickets) and the
+# common token families, each by its documented prefix (gitleaks' rules for the same providers): xAI
+# `xai-`, Perplexity `pplx-`, Groq `gsk_`, Replicate `r8_`, Fireworks `fw_`, Together `tgp_v1_`,
+# Cerebras `csk-`, Hugging Face `hf_` (also bare, without `HF_TOKEN=`), Amazon Bedrock API keys
+# `ABSK`, GitLab `glpat-`/`gldt-`/`glrt-`, SendGrid `SG.<id>.<secret>`, Google OAuth access tokens
+# `ya29.`, DigitalOcean `dop_v1_`/`doo_v1_`/`dor_v1_`, Slack app-level `xapp-`, npm `npm_`, PyPI
+# `pypi-AgEI`, Stripe webhook secrets `whsec_`, Shopify `shpat_`, Notion `ntn_`, Sentry `sntrys_`,
+# LangSmith `lsv2_`, Linear `lin_api_`, Postman `PMAK-`, Databricks `dapi`, Doppler `dp.st.`. Providers
+# whose keys have no prefix (Mistral, Cohere, Azure OpenAI's 32 hex) are caught by their context
+# (`api-key: ...`, `MISTRAL_API_KEY=...`: redaction's assignment rules). A body must look random
+# (a digit, or an upper-case letter inside): `hf_hub_download` or `npm_config_cache` are names.
+_TOKEN_FAMILIES = re.compile(
+    r"(?<![A-Za-z0-9_.-])(?P<value>(?P<prefix>xai-|pplx-|gsk_|r8_|fw_|tgp_v1_|csk-|hf_|npm_|glpat-|gldt-|glrt-"
+    r"|ya29\.|do[opr]_v1_|xapp-|pypi-|whsec_|shp(?:at|ss|ca|pa)_|ntn_|sntrys_|lsv2_(?:pt|sk)_|lin_api_|PMAK-"
+    r"|dp\.(?:st|pt|ct|sa|scim)\.)(?P<body>[A-Za-z0-9_-]{20,600}))(?![A-Za-z0-9_-])"
+    r"|(?<![A-Za-z0-9_.-])(?P<bare>SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,64}|ABSK[A-Za-z0-9+/]{40,300}={0,2}"
+    r"|dapi[a-f0-9]{32}(?:-\d)?)(?![A-Za-z0-9_-])"
+)
+
+
+def _family_secret(m: re.Match[str]) -> bool:
+    if m["bare"]:
+        return True
+    body = m["body"]
+    return len(body) >= 20 and any(c.isalpha() for c in body) and (
+        any(c.isdigit() for c in body) or any(c.isupper() for c in body[1:]))
+
+
+def _family_keep(m: re.Match[str]) -> str:
+    if m["bare"]:
+        return m["bare"][:3] if m["bare"].startswith("SG.") else m["bare"][:4]
+    return m["prefix"]
+
+
+# "creds: admin / hunter2", "login: root:S3cret!", "username/password: dev / Fak3pw": a user and the
+# password after it. After `creds`/`credentials` any plausible value is one; after `login` only one
+# that looks like a password (`login page / dashboard` is prose).
+_CREDENTIAL_PAIR = re.compile(
+    r"(?i)(?<![\w-])(?P<word>creds?|credentials?|logins?|user(?:name)?\s*/\s*pass(?:word)?|u/p)"
+    r"(?:\s*[:=]\s*|\s+(?:are|is)\s+|\s+)(?P<user>[^\s/:|,;\"'`<>]{1,100})\s*(?:/|:|\|)\s*"
+    r"(?P<value>[^\s\"'`<>]{1,200}?)(?=[.,;)\]]*(?:[\s\"'`<]|$))"
+)
+
+
+def _pair_password(m: re.Match[str]) -> bool:
+    value = m["value"]
+    if not _plausible(value) or _path(value) or m["user"].lower() in ("http", "https"):
+        return False
+    return m["word"].lower().startswith("cred") or _looks_like_a_password(value)
+
 
 # KeywordDetector, for passwords. A field or assignment (`"password": "..."`, `DB_PASSWORD=...`,
 # `smtp_pass: '...'`, `'password' => '...'`) holds a password whatever it looks like, unless it
@@ -296,7 +428,10 @@ RULES: dict[str, Rule] = {
     "slack_webhook": Rule("slack_webhook", _SLACK_WEBHOOK, lambda m: m["value"][:m["value"].index("/T") + 1]),
     "google_api_key": Rule("google_api_key", _GOOGLE, _keep(4)),
     "jwt": Rule("jwt", _JWT, _keep(3)),
+    "token_family": Rule("provider_token", _TOKEN_FAMILIES, _family_keep, _family_secret,
+                         lambda m: "value" if m["value"] else "bare"),
     "aws_secret_access_key": Rule("aws_secret_access_key", _AWS_SECRET, _nothing, _random_base64),
     "password_field": Rule("password", _PASSWORD_FIELD, _nothing, _field_password, _password_group),
     "password_prose": Rule("password", _PASSWORD_PROSE, _nothing, _prose_password, _password_group),
+    "credential_pair": Rule("password", _CREDENTIAL_PAIR, _nothing, _pair_password),
 }

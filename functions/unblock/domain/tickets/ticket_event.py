@@ -9,11 +9,11 @@
 ```
 
 Decisions:
-- `source` is `unblock.tickets` for an event put on the bus (or given to `unblock run`), and
-  `zendesk` / `discourse` for an event a webhook adapter made; `case_source` maps it onto the
-  case's `CaseSource` (`unblock.tickets` -> `eventbridge`). The adapters' ticket ids are the
-  Zendesk ticket id and the Discourse topic id, so their cases are `zendesk:4711` and
-  `discourse:8812` (see unblock.domain.tickets.reports for how a case id is formed).
+- `source` is `unblock.tickets` for an event put on the bus (or given to `unblock run`), and the
+  help desk's name (unblock.domain.helpdesks) for an event its webhook made; `case_source` maps
+  it onto the case's `CaseSource` (`unblock.tickets` -> `eventbridge`). A desk's ticket ids are
+  its own (a ticket id, a topic id), so its cases are `<desk>:<ticket id>` (see
+  unblock.domain.tickets.reports for how a case id is formed).
 - The envelope also accepts the fields EventBridge itself adds when it delivers an event to a
   target (`account`, `region`, `resources`, `replay-name`); any other field, in the envelope or
   in `detail`, is refused.
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from unblock.domain.limits import MAX_SUBJECT_CHARS, MAX_TEXT_BYTES
-from unblock.domain.models import DISCOURSE_USERNAME, CaseSource
+from unblock.domain.models import REQUESTER_USERNAME, CaseSource
 from unblock.domain.tickets.redaction import redact_secrets
 
 __all__ = [
@@ -56,14 +56,19 @@ DETAIL_TYPE: Final = "Access Denied Reported"
 FOLLOW_UP: Final = "Customer Replied"
 TRUNCATED = "\n[… truncated]"
 
-TicketSource = Literal["unblock.tickets", "zendesk", "discourse"]
-Channel = Literal["email", "web", "forum", "api"]
 
-_CASE_SOURCE: dict[str, CaseSource] = {
-    "unblock.tickets": "eventbridge",
-    "zendesk": "zendesk",
-    "discourse": "discourse",
-}
+
+def _ticket_source(value: str) -> str:
+    from unblock.domain import helpdesks  # the registry's desks import this module: asked when first used
+
+    if value != EVENT_SOURCE and helpdesks.find(value) is None:
+        raise ValueError(f"source must be {EVENT_SOURCE!r} or a help desk's name")
+    return value
+
+
+# `unblock.tickets`, or the help desk whose webhook made the event
+TicketSource = Annotated[str, AfterValidator(_ticket_source)]
+Channel = Literal["email", "web", "forum", "api"]
 
 
 class TicketDetail(BaseModel):
@@ -81,8 +86,8 @@ class TicketDetail(BaseModel):
     # A prefix (`vck_` + 4..12 characters); a whole key pasted here is cut to its prefix when the
     # report is built, and counted as a pasted secret.
     key_prefix: str | None = Field(default=None, pattern=r"^vck_[A-Za-z0-9_-]{4,200}$")
-    # who wrote, as the help desk names them (a Discourse username): where private details go
-    requester_username: str | None = Field(default=None, pattern=rf"^{DISCOURSE_USERNAME}$")
+    # who wrote, as the help desk names them (a forum's username): where private details go
+    requester_username: str | None = Field(default=None, pattern=rf"^{REQUESTER_USERNAME}$")
 
     @field_validator("ticket_id", mode="before")
     @classmethod
@@ -124,7 +129,7 @@ class TicketEvent(BaseModel):
 
     @property
     def case_source(self) -> CaseSource:
-        return _CASE_SOURCE[self.source]
+        return "eventbridge" if self.source == EVENT_SOURCE else self.source
 
     def to_dict(self) -> dict[str, Any]:
         """The event as JSON-ready data with its wire names (`detail-type`); EventBridge's

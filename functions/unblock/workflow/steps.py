@@ -325,7 +325,7 @@ def _no_probe() -> ProbeResult:
 
 def with_replies(case: Case, public: str | None, private: str | None, at: datetime) -> list[Message]:
     """The conversation with unblock's replies of this run in it (once per run: a retried step
-    adds nothing). The private one is the Discourse private message."""
+    adds nothing). The private one is a forum's private message."""
     import hashlib
 
     from unblock.domain.conversations import MAX_MESSAGES
