@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from unblock.domain.platform_model import Seed, Team
+from unblock.domain.platform_model import Seed, Team, hash_secret
 
 TEMPLATE_TEAM = "team_VeL0c1tyWave000000000001"  # comet-labs: a risk hold (0.81) by "new account velocity"
 
@@ -28,11 +28,14 @@ def held_teams(app: Any, n: int, *, reason: str | None = None, risk_score: float
         hold = base.restrictions[0].model_copy(update={
             "reason": reason, "risk_score": risk_score,
             "source": "staff" if i == staff_placed else "automated"})
-        key = base.keys[0].model_copy(update={"prefix": f"vck_{tag[:6]}", "secret": f"vck_{tag}sandboxsecret"})
+        # a secret of its own too: the sandbox gateway finds a caller's team by the secret's hash
+        key = base.keys[0].model_copy(update={"prefix": f"vck_{tag[:6]}",
+                                              "secret_sha256": hash_secret(f"vck_{tag}sandboxsecret")})
         billing = base.billing.model_copy(update={"payment_method": base.billing.payment_method.model_copy(
             update={"status": "valid" if card_ok else "expired"})})
+        # members of its own: a copy of comet-labs' members would make their e-mail name two teams
         team = base.model_copy(update={"team_id": f"team_Cause{tag}{i:09d}", "slug": f"cause-{tag}",
-                                       "owner_email": f"dev@{tag}.test", "restrictions": (hold,),
+                                       "owner_email": f"dev@{tag}.test", "restrictions": (hold,), "members": (),
                                        "keys": (key,), "billing": billing})
         teams.append(team)
     app.platform.load(Seed(teams=tuple(teams), model_policy=app.platform.model_policy()))

@@ -51,7 +51,10 @@ def test_a_rule_staff_keep_overruling_is_reported_to_its_owner_once_with_the_evi
             assert causes_cmd.cmd_causes(cli.build_parser().parse_args(["causes", "--json"]), out, app.client) == 0
             listed = json.loads(out.getvalue())
             mine = next(c for c in listed if c["reason"] == reason)
-            assert listed[0]["reason"] == reason  # the newest wave first
+            # the newest wave first (other tests' causes on this stack too: in the order of their last wave)
+            started = [c["last_wave_started"] for c in listed]
+            assert started == sorted(started, reverse=True)
+            assert datetime.fromisoformat(mine["last_wave_started"]) == DAY
             assert (mine["teams"], mine["cases"], mine["waves"]) == (7, 7, 1)
             assert mine["staff_decisions"] == {"approve": 6, "resolve": 0, "reject": 1}
             assert mine["deciders"] == ["staff:ana", "staff:bo", "staff:cy"]

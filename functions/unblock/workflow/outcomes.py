@@ -63,9 +63,12 @@ def escalate(state: ExecutionState, task_token: str, *, cases: CaseStore, queue:
     would: nothing is queued, no one alerted, and the customer hears once, when it closes."""
     held = _HeldQueue(queue)
     case = steps.escalate_case(cases, held, clock, state.case_id(), escalation_reason(state), task_token,
-                               report=state.report, partial=state.findings())
-    if policies is not None and policies(case, state.error is not None):
-        return case
+                               report=state.report, partial=state.findings(),
+                               status="open" if policies is not None else "awaiting_staff")
+    if case.status == "open":  # recorded, not yet waiting: nobody sees it until the policies had their say
+        if policies is not None and policies(case, state.error is not None):
+            return case
+        case = steps.update_case(cases, clock, case, status="awaiting_staff")
     held.flush()
     if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(outbox, case)

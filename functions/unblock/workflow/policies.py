@@ -142,7 +142,7 @@ def consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger:
 def _consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger: FixLedger, clock: Clock,
              case: Case, lift_cap: int, failed: bool) -> Policy | None:
     cause = cause_of(case.findings)
-    if cause is None or case.status != "awaiting_staff":
+    if cause is None or case.status != "open" or not case.task_token:  # recorded by Escalate, not yet waiting
         return None
     now = clock.now()
     mine = [p for p in policies.list() if p.cause_key == cause.key and p.state(now) in ("shadow", "live")]
@@ -177,7 +177,7 @@ def _consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger
         try:
             staff_decisions.decide(store, workflow, None, clock, case.case_id, "approve", policy.actor,
                                    f"Approved by standing policy {policy.policy_id} (owner {policy.owner}).",
-                                   expected_version=case.version)
+                                   expected_version=case.version, waiting="open")
         except Exception as err:  # noqa: BLE001 - the case waits for staff as before
             policies.release_day(policy.policy_id, now)
             if lift:

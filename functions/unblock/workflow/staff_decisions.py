@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from unblock.domain.cases import Case
-from unblock.domain.models import STAFF_DECISIONS, StaffDecision, StaffDecisionName
+from unblock.domain.models import STAFF_DECISIONS, CaseStatus, StaffDecision, StaffDecisionName
 from unblock.domain.staff_errors import AlreadyDecided, NoSuchCase, StaffError, StaleDecision
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
@@ -29,7 +29,8 @@ MAX_NOTE = 2000
 
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
            decision: Decision, actor: str, note: str | None = None, *,
-           expected_version: int | None = None, incident_id: str | None = None) -> Case:
+           expected_version: int | None = None, incident_id: str | None = None,
+           waiting: CaseStatus = "awaiting_staff") -> Case:
     """Apply one staff decision; returns the case as it was claimed (status `deciding`).
 
     `expected_version` is the case version the staff member saw: a case written since (re-queued,
@@ -47,7 +48,7 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     case = store.get(case_id)
     if case is None:
         raise NoSuchCase(f"no case {case_id!r}")
-    _check_waiting(case, expected_version)
+    _check_waiting(case, expected_version, waiting)
     token = str(case.task_token)
     fixes = list(case.escalation.proposed_fixes) if case.escalation else []
     if decision == "approve" and not fixes:
@@ -83,10 +84,11 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     return claimed
 
 
-def _check_waiting(case: Case, expected_version: int | None) -> None:
+def _check_waiting(case: Case, expected_version: int | None, waiting: CaseStatus = "awaiting_staff") -> None:
     if case.status == "deciding" or (case.status == "closed" and case.decisions):
         raise AlreadyDecided(_decided_message(case))
-    if case.status != "awaiting_staff" or not case.task_token:
+    # `waiting` open: a standing policy decides the case Escalate just recorded, before it waits for staff
+    if case.status != waiting or not case.task_token:
         raise StaleDecision(f"case {case.case_id} is not waiting for staff (status: {case.status})")
     if expected_version is not None and case.version != expected_version:
         raise StaleDecision(f"case {case.case_id} changed since you opened it (it was re-queued or escalated "

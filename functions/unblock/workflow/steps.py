@@ -16,6 +16,7 @@ from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
 from unblock.domain.identification import identify, requester_verified
 from unblock.domain.models import (
     CHECKS,
+    CaseStatus,
     Escalation,
     Finding,
     FixName,
@@ -201,7 +202,7 @@ def verify_case(
 
 def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: str, reason: str,
                   task_token: str, report: dict[str, Any] | None = None,
-                  partial: list[Finding] | None = None) -> Case:
+                  partial: list[Finding] | None = None, status: CaseStatus = "awaiting_staff") -> Case:
     """Record the case as awaiting staff (with its task token) and queue the evidence bundle.
 
     `report` opens the case if even OpenCase failed; `partial` is evidence gathered before a failure.
@@ -227,7 +228,8 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
-    updates: dict[str, Any] = {"status": "awaiting_staff", "outcome": "escalated", "findings": findings,
+    # `status` open: a standing policy has its say before anyone sees the case waiting (outcomes.escalate)
+    updates: dict[str, Any] = {"status": status, "outcome": "escalated", "findings": findings,
                                "escalation": escalation, "task_token": task_token, "priority": priority,
                                "next_check_at": clock.now() + RECHECK_FIRST}
     draft = case.model_copy(update=updates)

@@ -30,7 +30,9 @@ def cause_json(view: CauseView, cases: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "cause": view.key, "code": view.head.cause.code, "reason": view.head.cause.reason,
         "label": view.head.cause.label, "first_seen": view.head.first_seen.isoformat(),
-        "last_seen": view.head.last_seen.isoformat(), "waves": f.waves, "teams": f.teams, "cases": f.cases,
+        "last_seen": view.head.last_seen.isoformat(),
+        "last_wave_started": f.last_wave_started.isoformat() if f.last_wave_started else None,
+        "waves": f.waves, "teams": f.teams, "cases": f.cases,
         "proactive": f.proactive, "staff_decisions": f.staff_decisions, "policy_approvals": f.policy_approvals,
         "deciders": f.deciders, "median_staff_wait_minutes": _minutes(f.median_wait), "reverts": f.reverts,
         "median_time_to_fix_minutes": _minutes(f.median_time_to_fix),
