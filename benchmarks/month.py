@@ -1,4 +1,4 @@
-"""8. A simulated month: one misfiring rule, three waves, staff decisions without and with causes and
+"""9. A simulated month: one misfiring rule, three waves, staff decisions without and with causes and
 standing policies (docs/causes.md, issue 37).
 
     python -m benchmarks.month      # this piece alone: simulates twice, then rewrites its section of BENCHMARKS.md
@@ -31,7 +31,7 @@ from typing import Any
 from benchmarks.common import ROOT, log, quiet_stdout
 from benchmarks.embedded import load_event, start_app
 
-SECTION = "## 8. A simulated month: one misfiring rule, causes and policies"
+SECTION = "## 9. A simulated month: one misfiring rule, causes and policies"
 START = datetime(2027, 5, 3, 8, 0, tzinfo=UTC)  # a Monday; a month of its own on the sandbox clock
 WAVES, TEAMS = 3, 12
 EVERY, STAFF_LATENCY = timedelta(minutes=40), timedelta(minutes=30)
@@ -244,7 +244,7 @@ def main() -> int:
 
     without, with_ = measure()
     update(ROOT / "BENCHMARKS.md", render(without, with_), SECTION)
-    log("wrote section 8 of BENCHMARKS.md")
+    log("wrote section 9 of BENCHMARKS.md")
     return 0
 
 

@@ -23,6 +23,7 @@ from unblock_dev.commands import (
     decide,
     demo,
     incidents,
+    mode,
     platform_seed,
     policy,
     recheck,
@@ -35,7 +36,7 @@ from unblock_dev.inputs import UsageError
 
 # in the order `unblock --help` lists them
 SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, causes, policy, start, replay,
-               recheck, revert)
+               recheck, revert, mode)
 
 
 def build_parser() -> argparse.ArgumentParser:

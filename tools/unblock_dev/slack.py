@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from unblock.domain.slack import signature
+from unblock.domain.slack import button_value, signature
 
 
 class SlackStandIn:
@@ -60,8 +60,9 @@ class SlackStandIn:
 
     def click_request(self, case_id: str, decision: str, user_id: str, secret: str, *, user_name: str = "",
                       timestamp: int | None = None, forge: bool = False,
-                      link: str | None = None) -> tuple[dict[str, Any], str]:
+                      proposal: str | None = None, link: str | None = None) -> tuple[dict[str, Any], str]:
         """The Function URL event of one button click, signed as Slack signs it; and its response_url path.
+        `proposal`: the one the clicked alert showed (its buttons' value); None, an older button's bare case id.
         `link`: a click on the alert's link button instead (its `url`, no `value`), as Slack posts it."""
         self._clicks += 1
         path = f"/actions/{self._clicks}"
@@ -69,7 +70,8 @@ class SlackStandIn:
                    "api_app_id": "A0LOCAL", "container": {"type": "message", "message_ts": "1764151200.000100"},
                    "channel": {"id": "C0STAFF", "name": "unblock-staff"}, "response_url": self.url + path,
                    "actions": [{"type": "button", "action_id": f"unblock_{decision}", "block_id": f"unblock:{case_id}",
-                                "value": case_id, "action_ts": str(time.time())}]}
+                                "value": case_id if proposal is None else button_value(case_id, proposal),
+                                "action_ts": str(time.time())}]}
         if link is not None:
             payload["actions"] = [{"type": "button", "action_id": "unblock_open", "block_id": f"unblock:{case_id}",
                                    "text": {"type": "plain_text", "text": "Open in the console"}, "url": link,

@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 
 from unblock.domain import case_search
 from unblock.domain.cases import Case
+from unblock.domain.models import OUTCOMES as OUTCOMES  # the closed page's filter, the metrics' series
 from unblock.domain.models import SEVERITY, Finding
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-OUTCOMES = ("auto_fixed", "customer_action", "escalated", "already_working", "needs_info")
 WAITING = case_search.WAITING_FOR_STAFF
 CLOSED_SHOWN = 50  # the closed page: the most recently closed cases
 
@@ -128,8 +128,8 @@ def metrics(cases: list[Case], now: datetime, sla: timedelta, days: int = 14) ->
     for c in cases:
         m.fixes_applied += len(c.fixes_applied)
         m.reverts += len(c.reverts)
-        if c.shadow is not None:
-            continue  # a shadow case did nothing: it counts towards the agreement rate only
+        if c.mode == "shadow":
+            continue  # its last run was a shadow run: it did nothing, it counts towards the agreement rate only
         by_day[c.created_at.date()][c.outcome or "open"] += 1
         m.by_signal.update(c.signal_codes)
         if c.status == "closed":

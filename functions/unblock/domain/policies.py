@@ -28,7 +28,7 @@ from unblock.domain.cases import Case
 from unblock.domain.checks import CATALOGUE
 from unblock.domain.fixes import CONSISTENCY_REPAIRS, STAFF_FIXES
 from unblock.domain.incidents import Cause, cause_of, is_proactive, staff_placed_holds
-from unblock.domain.models import FixName
+from unblock.domain.models import FixName, Mode
 
 PolicyStatus = Literal["shadow", "live", "revoked", "stopped"]
 PolicyState = Literal["shadow", "live", "revoked", "stopped", "expired"]
@@ -113,8 +113,8 @@ def proposed_fix(cause: Cause) -> FixName | None:
     """The fix staff approve for the cause: the escalation's known remedy, or the finding's own fix."""
     if cause.code in STAFF_FIXES:
         return STAFF_FIXES[cause.code]
-    _, fix, _ = CATALOGUE.get(cause.code, ("ok", None, ""))
-    return fix
+    row = CATALOGUE.get(cause.code)
+    return row.fix if row is not None else None
 
 
 def _risk_scores(case: Case) -> list[float | None]:
@@ -134,7 +134,7 @@ def _card_ok(case: Case) -> bool | None:
 
 
 def evaluate(policy: Policy, case: Case, now: datetime, *, lifts_last_hour: int, lift_cap: int,
-             failed: bool = False) -> Verdict:
+             failed: bool = False, stack_mode: Mode = "live") -> Verdict:
     """Whether the policy approves the case's proposal now (the daily count is claimed apart, atomically)."""
     def no(reason: str) -> Verdict:
         return Verdict(approve=False, reason=reason)
@@ -144,6 +144,8 @@ def evaluate(policy: Policy, case: Case, now: datetime, *, lifts_last_hour: int,
         return no(f"the policy is {state}")
     if case.mode != "live":
         return no(f"the case runs in {case.mode} mode: staff decide")
+    if stack_mode != "live":  # an admin's switch (the kill switch) stops every policy at once
+        return no(f"the stack is in {stack_mode} mode: staff decide")
     if failed:
         return no("a step of the case failed: staff look at it")
     cause = cause_of(case.findings)

@@ -28,6 +28,8 @@ class StaffAlert(BaseModel):
     finding: str | None
     proposed_fixes: list[str]
     link: str | None
+    # the proposal the alert shows (`Case.proposal_id`): its buttons decide that one, nothing later
+    proposal: str | None = None
 
     @property
     def subject(self) -> str:
@@ -101,6 +103,33 @@ class RevertAlert(BaseModel):
         return "\n".join(lines)
 
 
+class ModeAlert(BaseModel):
+    """Staff are told the stack's mode changed: who (an admin, or the revert-rate guardrail), from, to."""
+
+    kind: Literal["mode"] = "mode"
+    actor: str
+    was: str
+    now: str
+    note: str | None = None
+    link: str | None = None
+    priority: str = "high"
+
+    @property
+    def subject(self) -> str:
+        return f"[unblock] {self.actor} switched the stack from {self.was} to {self.now}"[:100]
+
+    @property
+    def text(self) -> str:
+        meaning = {"live": "safe fixes apply and customers are answered",
+                   "approval": "every fix waits for staff approval",
+                   "shadow": "nothing is changed and nobody is told (staff decisions included)"}
+        lines = [self.subject, f"From now on: {meaning.get(self.now, self.now)}."]
+        if self.note:
+            lines.append(f"Note: {self.note}")
+        lines.append(f"Mode page: {self.link}" if self.link else "See the console's Mode page.")
+        return "\n".join(lines)
+
+
 class RuleMisfiringAlert(BaseModel):
     """Staff are told (as the rule's owner is) once a cause's rule is likely misfiring (docs/causes.md)."""
 
@@ -131,7 +160,7 @@ class RuleMisfiringAlert(BaseModel):
         return "\n".join(lines)
 
 
-AnyAlert = StaffAlert | IncidentAlert | RevertAlert | RuleMisfiringAlert
+AnyAlert = StaffAlert | IncidentAlert | RevertAlert | ModeAlert | RuleMisfiringAlert
 
 
 def case_link(case_id: str, console_url: str | None) -> str | None:
@@ -155,4 +184,5 @@ def alert_for(case: Case, kind: AlertKind, console_url: str | None) -> StaffAler
     return StaffAlert(kind=kind, case_id=case.case_id, team_id=case.team_id, priority=case.priority,
                       reason=case.escalation.reason if case.escalation else "Needs a person.",
                       finding=deciding.code if deciding else None,
-                      proposed_fixes=list(case.escalation.proposed_fixes) if case.escalation else [], link=link)
+                      proposed_fixes=list(case.escalation.proposed_fixes) if case.escalation else [], link=link,
+                      proposal=case.proposal_id)

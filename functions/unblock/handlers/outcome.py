@@ -42,9 +42,15 @@ def escalate(event: EscalateStep) -> dict[str, Any]:
 
 def consult_policies(case: Case, failed: bool) -> bool:
     """A live standing policy of the case's cause may approve its proposal now (docs/causes.md)."""
+    try:
+        stack_mode = composition.mode()
+    except Exception:  # noqa: BLE001 - the mode cannot be read: no policy acts, staff decide
+        logger.exception("stack mode not read: standing policies not consulted")
+        return False
     return policies.consult(composition.policies(), composition.cases(), composition.workflow(),
                             composition.cases(), composition.clock(), case,
-                            lift_cap=composition.fix_policy().max_auto_lifts_per_hour, failed=failed) is not None
+                            lift_cap=composition.fix_policy(stack_mode).max_auto_lifts_per_hour, stack_mode=stack_mode,
+                            failed=failed) is not None
 
 
 def take_in_follow_ups(case_id: str) -> None:

@@ -20,6 +20,7 @@ from unblock.domain.cases import Case
 from unblock.domain.causes import is_policy
 from unblock.domain.fixes import REVERT_WINDOW
 from unblock.domain.incidents import cause_of
+from unblock.domain.models import Mode
 from unblock.domain.policies import (
     MAX_NOTE,
     Policy,
@@ -129,18 +130,19 @@ def stop_if_reverted(policies: PolicyStore, store: CaseStore, clock: Clock, poli
 
 
 def consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger: FixLedger, clock: Clock, case: Case,
-            *, lift_cap: int, failed: bool = False) -> Policy | None:
+            *, lift_cap: int, stack_mode: Mode, failed: bool = False) -> Policy | None:
     """The live policy that approved the waiting case (decided now, as staff would), or None: staff decide.
-    Shadow policies of the case's cause record what they would have done. Never fails the case."""
+    Shadow policies of the case's cause record what they would have done. `stack_mode` is the stack's
+    mode now: an admin's switch to approval or shadow stops every policy at once. Never fails the case."""
     try:
-        return _consult(policies, store, workflow, ledger, clock, case, lift_cap, failed)
+        return _consult(policies, store, workflow, ledger, clock, case, lift_cap, stack_mode, failed)
     except Exception as err:  # noqa: BLE001 - staff decide what no policy could
         log.warning("policies not consulted", extra={"case_id": case.case_id, "error": type(err).__name__})
         return None
 
 
 def _consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger: FixLedger, clock: Clock,
-             case: Case, lift_cap: int, failed: bool) -> Policy | None:
+             case: Case, lift_cap: int, stack_mode: Mode, failed: bool) -> Policy | None:
     cause = cause_of(case.findings)
     if cause is None or case.status != "open" or not case.task_token:  # recorded by Escalate, not yet waiting
         return None
@@ -154,7 +156,8 @@ def _consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger
         state = policy.state(now)
         if state not in ("shadow", "live"):
             continue
-        verdict = evaluate(policy, case, now, lifts_last_hour=lifts, lift_cap=lift_cap, failed=failed)
+        verdict = evaluate(policy, case, now, lifts_last_hour=lifts, lift_cap=lift_cap, failed=failed,
+                           stack_mode=stack_mode)
         decision = PolicyDecision(policy_id=policy.policy_id, case_id=case.case_id, team_id=case.team_id, at=now,
                                   mode=state, approve=verdict.approve, reason=verdict.reason)
         if state == "shadow" or not verdict.approve:
@@ -177,7 +180,7 @@ def _consult(policies: PolicyStore, store: CaseStore, workflow: Workflow, ledger
         try:
             staff_decisions.decide(store, workflow, None, clock, case.case_id, "approve", policy.actor,
                                    f"Approved by standing policy {policy.policy_id} (owner {policy.owner}).",
-                                   expected_version=case.version, waiting="open")
+                                   stack_mode=stack_mode, expected_version=case.version, waiting="open")
         except Exception as err:  # noqa: BLE001 - the case waits for staff as before
             policies.release_day(policy.policy_id, now)
             if lift:
