@@ -20,14 +20,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain import helpdesks
 from unblock.domain.helpdesks import HelpDesk
-from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp
+from unblock.domain.helpdesks.desk import Delivery
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
-from unblock.domain.tickets.reports import report_from_ticket
-from unblock.domain.tickets.ticket_event import DETAIL_TYPE, TicketEvent, with_requester_email
 from unblock.observability import logger, metrics
-from unblock.workflow import intake
-from unblock.workflow.conversations import link_topic_case
+from unblock.workflow import deliveries, intake
+from unblock.workflow.deliveries import FollowsUp
 
 if TYPE_CHECKING:
     from unblock.ports import IntakeKind
@@ -63,10 +61,6 @@ def _raw_body() -> bytes:
         raise webhooks.WebhookRejected(400, "body is marked base64-encoded but is not valid base64") from None
 
 
-def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
-    return _accept_report(report_from_ticket(ticket, composition.clock().now(), source=source), source)
-
-
 def _accept_report(report: Report, source: str) -> Response[Any]:
     logger.append_keys(case_id=report.case_id)
     started = intake.start(composition.workflow(), report)
@@ -91,51 +85,35 @@ def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
-def _with_requester(ticket: TicketEvent, desk: HelpDesk, handle: str | None) -> TicketEvent:
-    """The mapped ticket with the requester's email from the help desk's user API. Looked up only
-    for a delivery that opens a case; any failure leaves it unknown (the requester is then not
-    verified) and never drops the ticket."""
-    try:
-        email = composition.requester_directory(desk.name).email_for(handle)
-    except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
-        logger.warning("requester lookup failed")
-        return ticket
-    return with_requester_email(ticket, email)
+def _email_for(desk: HelpDesk) -> Callable[[str | None], str | None]:
+    """The requester's email from the help desk's user API. Looked up only for a delivery that
+    opens a case; any failure leaves it unknown (the requester is then not verified) and never
+    drops the ticket."""
+    def find(handle: str | None) -> str | None:
+        try:
+            return composition.requester_directory(desk.name).email_for(handle)
+        except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
+            logger.warning("requester lookup failed")
+            return None
+
+    return find
 
 
-def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
-    taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False)
-    logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
+def _follow_up(taken: FollowsUp) -> Response[Any]:
+    followed = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(),
+                                     taken.report, taken.message_id, private=taken.private, open_if_new=False)
+    logger.info("follow-up taken in", extra={"action": followed["follow_up"], "case_id": followed["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
-    if taken["follow_up"] == "no_case":
+    if followed["follow_up"] == "no_case":
         raise webhooks.WebhookIgnored("a follow-up on a ticket or topic that has no case")
-    return _json(202, {"case_id": taken["case_id"], "execution_arn": taken["execution_arn"],
-                       "follow_up": taken["follow_up"]})
-
-
-def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
-    """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
-    now = composition.clock().now()
-    store = composition.cases()
-    case = intake.forum_case(store, found, now, os.environ.get(desk.settings.api_user, "").strip())
-    if case.action == "follow_up":
-        return _follow_up(case.report, found.event.id, private=found.private)
-    # "same here": a report of its own, by its own requester (their email looked up as for a topic)
-    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
-    opening = _with_requester(opening, desk, found.username)
-    new = report_from_ticket(opening, now, source=desk.name).model_copy(update={"case_id": case.case_id})
-    link_topic_case(store, case.topic_case_id, case.case_id, now)
-    return _accept_report(new, desk.name)
+    return _json(202, {"case_id": followed["case_id"], "execution_arn": followed["execution_arn"],
+                       "follow_up": followed["follow_up"]})
 
 
 def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
-    if isinstance(delivery, ForumFollowUp):
-        return _forum_follow_up(desk, delivery)
-    if isinstance(delivery, FollowUp):
-        report = report_from_ticket(delivery.event, composition.clock().now(), source=desk.name)
-        return _follow_up(report, delivery.message_id, private=delivery.private)
-    return _accept(_with_requester(delivery.event, desk, delivery.handle), desk.name)
+    taken = deliveries.route(desk, delivery, composition.cases, composition.clock().now(), _email_for(desk),
+                             os.environ.get(desk.settings.api_user, "").strip())
+    return _follow_up(taken) if isinstance(taken, FollowsUp) else _accept_report(taken.report, desk.name)
 
 
 @app.post("/<name>")
