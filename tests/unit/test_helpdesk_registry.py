@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from unblock import composition
 from unblock.domain import helpdesks
 from unblock.domain.cases import Case
-from unblock.domain.clock import FixedClock
 from unblock.domain.helpdesks import HelpDesk, UnknownHelpDesk
 from unblock.domain.helpdesks.desk import FollowUp, Opening, Settings
 from unblock.domain.models import Report
@@ -32,6 +31,7 @@ from unblock.domain.tickets.ticket_event import FOLLOW_UP, TicketDetail, TicketE
 from unblock.domain.tickets.webhooks import WebhookRejected, canonical_body, event_id, header
 from unblock.handlers import webhook
 from unblock.workflow import intake
+from unblock_dev.clock import FixedClock
 from unblock_dev.local.app import webhook_request
 from unblock_dev.local.stack import FakeContext
 
