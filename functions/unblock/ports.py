@@ -294,6 +294,10 @@ class HelpDeskReader(Protocol):
         """The ticket and its comments (for a delivery that carried no text), or None."""
         ...
 
+    def account_user(self) -> str | None:
+        """The account unblock's replies and tickets are posted as (its email or username), or None."""
+        ...
+
 
 # What an event kept on the intake dead-letter queue was: how a replay maps it again ("ticket",
 # "report", "denial": a gateway denial signal, which the SignalsFunction takes, "unknown", or the

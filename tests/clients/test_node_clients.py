@@ -1,7 +1,8 @@
 """The customer's own Node clients against the sandbox gateway, before and after unblock runs.
 
 `openai` (chat, streaming with usage, responses, embeddings), `ai` with `@ai-sdk/gateway`
-(generateText, streamText, embedMany, models, credits) and `ai` with `@ai-sdk/openai` (the Responses API),
+(generateText, streamText, embedMany, models, credits) in both current majors (`ai` 6 with the provider's
+3.x on /v3/ai, `ai` 7 with its 4.x on /v4/ai) and `ai` with `@ai-sdk/openai` (the Responses API),
 pinned in tools/clients/package-lock.json and installed by `make test` (`npm ci`). Each call is
 made by tools/clients/customer.mjs, as the customer's code makes it, and reported as the error
 class that code catches. One gateway server for the module, on the session's embedded stack.
@@ -33,10 +34,12 @@ LOWRISK = "team_R1skH0ldL1ftab1e00000000"
 HOBBY = "team_FreeT1erNoCard0000000000"
 HAPPY = "team_A11G00dTeam0000000000000"
 MODEL = "openai/gpt-4o"
+AI_SDKS = ("ai", "ai7")  # `ai` 6 + @ai-sdk/gateway 3.x, `ai` 7 + @ai-sdk/gateway 4.x (tools/clients/customer.mjs)
 GENERATING = ("openai.chat", "openai.chat.stream", "openai.responses", "openai.embeddings",
-              "ai.generateText", "ai.streamText", "ai.embedMany", "ai.openai.responses")
-EMBEDDING = ("openai.embeddings", "ai.embedMany")
-METADATA = ("ai.models", "ai.credits")
+              *(f"{sdk}.{call}" for sdk in AI_SDKS for call in ("generateText", "streamText", "embedMany")),
+              "ai.openai.responses")
+EMBEDDING = ("openai.embeddings", *(f"{sdk}.embedMany" for sdk in AI_SDKS))
+METADATA = tuple(f"{sdk}.{call}" for sdk in AI_SDKS for call in ("models", "credits"))
 # the class each client's code catches for a refusal with a status the SDK has no class of its own for
 OPENAI_CLASS = {401: "AuthenticationError", 402: "APIError", 403: "PermissionDeniedError", 429: "RateLimitError"}
 
@@ -97,16 +100,17 @@ def assert_served(seen: dict[str, Any], slug: str) -> None:
         assert got["usage"] > 0, got
         if client not in EMBEDDING:
             assert slug in got["text"] and MODEL in got["text"], got
-    assert seen["openai.embeddings"]["text"] == seen["ai.embedMany"]["text"] == "2 embeddings of 16"
-    assert seen["ai.generateText"]["finishReason"] == seen["ai.streamText"]["finishReason"] == "stop"
-    assert MODEL in seen["ai.models"]["text"].split()
-    assert seen["ai.credits"]["text"].startswith("balance ")
+    assert {seen[c]["text"] for c in EMBEDDING} == {"2 embeddings of 16"}
+    for sdk in AI_SDKS:
+        assert seen[f"{sdk}.generateText"]["finishReason"] == seen[f"{sdk}.streamText"]["finishReason"] == "stop"
+        assert MODEL in seen[f"{sdk}.models"]["text"].split()  # each major reads its own model list's shape
+        assert seen[f"{sdk}.credits"]["text"].startswith("balance ")
 
 
 def test_a_blocked_team_sees_each_clients_403_and_a_200_once_unblock_lifts_the_hold(app, gateway):
     before = customer(gateway, secret(LOWRISK))
     assert_refused(before, 403, "access_denied", "Forbidden.")
-    assert before["ai.models"]["ok"] and before["ai.credits"]["ok"]  # metadata answers a held team's key
+    assert all(before[c]["ok"] for c in METADATA)  # metadata answers a held team's key
 
     result = app.run(load_event("ticket-risk-hold-lift.json"))
     assert result.outcome == "auto_fixed" and result.fixes_applied == ["lift_risk_hold"]
@@ -120,10 +124,22 @@ def test_a_working_team_is_served_and_an_unknown_key_is_each_clients_authenticat
     unknown = customer(gateway, "vck_nope01thisisnotarealkey")
     for client in ("openai.chat", "openai.chat.stream", "openai.responses", "openai.embeddings"):
         assert unknown[client]["class"] == "AuthenticationError" and unknown[client]["status"] == 401
-    for client in ("ai.generateText", "ai.streamText", "ai.embedMany", *METADATA):
+    for client in (*(f"{sdk}.{c}" for sdk in AI_SDKS for c in ("generateText", "streamText", "embedMany")),
+                   *METADATA):
         assert unknown[client]["class"] == "GatewayAuthenticationError", unknown[client]
     assert unknown["ai.openai.responses"]["class"] == "AI_APICallError" and unknown["ai.openai.responses"][
         "status"] == 401
+
+
+def test_each_ai_sdk_major_lists_the_models_whichever_base_url_it_is_pointed_at(gateway):
+    """The model list's shape differs by major (`specificationVersion` "v3" or "v4", a literal each major
+    checks) and carries no specification header: the gateway reads the major from the provider's user
+    agent (`ai-sdk/gateway/3.x`, `ai-sdk-gateway/4.x`), so a customer who upgrades and keeps the old
+    base URL still lists the models."""
+    calls = [{"client": f"{sdk}.models", "key": secret(HAPPY), "model": MODEL, "basePath": path}
+             for sdk in AI_SDKS for path in ("/v3/ai", "/v4/ai")]
+    for got in node_calls(gateway.root_url, calls):
+        assert got["ok"] is True and MODEL in got["text"].split(), got
 
 
 def test_free_tier_without_a_card_is_customer_verification_until_the_card_is_added(app, gateway):

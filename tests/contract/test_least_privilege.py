@@ -253,7 +253,8 @@ def _slack_click(app: Any, case_id: str) -> None:
     saved = os.environ.get("SLACK_ALLOWED_USERS")
     os.environ["SLACK_ALLOWED_USERS"] = "U0ALICE"
     try:
-        event, path = standin.click_request(case_id, "resolve", "U0ALICE", SAMPLE_SECRET)
+        event, path = standin.click_request(case_id, "resolve", "U0ALICE", SAMPLE_SECRET,
+                                            proposal=app.client.store.get(case_id).proposal_id)
         assert app.stack.invoke("SlackActionsFunction", event)["statusCode"] == 200
         assert standin.responses(path), "the decision was not reported back to Slack"
     finally:

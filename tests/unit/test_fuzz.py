@@ -90,6 +90,9 @@ class NobodyKnown:
     def ticket(self, ticket_id: str) -> None:
         return None
 
+    def account_user(self) -> None:
+        return None
+
 
 class Fakes:
     def __init__(self) -> None:

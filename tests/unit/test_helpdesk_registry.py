@@ -81,6 +81,9 @@ class Users:
     def ticket(self, ticket_id: str) -> None:
         return None
 
+    def account_user(self) -> str:
+        return "unblock@helpline.test"
+
 
 class Notifier:
     delivered: list[OutgoingReply] = []

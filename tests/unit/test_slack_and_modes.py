@@ -32,9 +32,13 @@ def test_only_unblocks_buttons_are_read():
     click = {"type": "block_actions", "user": {"id": "U1", "username": "ann"}, "response_url": "https://hooks.slack.com/a",
              "actions": [{"action_id": "unblock_resolve", "value": "zendesk:1", "type": "button"}]}
     action = slack.parse_action({"payload": [json.dumps(click)]})
+    assert action is not None
     assert (action.decision, action.case_id, action.actor) == ("resolve", "zendesk:1", "slack:U1 (ann)")
+    link = {"action_id": "unblock_open", "type": "button", "url": "https://console.test/cases/zendesk%3A1"}
+    assert slack.parse_action({"payload": [json.dumps({**click, "actions": [link]})]}) is None  # nothing to decide
     for bad in ({**click, "type": "view_submission"}, {**click, "response_url": "http://evil.test/"},
-                {**click, "actions": [{"action_id": "other", "value": "x"}]}):
+                {**click, "actions": [{"action_id": "other", "value": "x"}]},
+                {**click, "actions": [{**link, "type": "static_select"}]}):
         with pytest.raises(slack.SlackRequestRefused):
             slack.parse_action({"payload": [json.dumps(bad)]})
 
@@ -81,7 +85,7 @@ def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_ret
         send_task_failure = send_task_success
 
     posted = []
-    action = slack.SlackAction("U1", "ann", "resolve", "zendesk:1", "https://hooks.slack.com/a")
+    action = slack.SlackAction("U1", "ann", "resolve", "zendesk:1", "https://hooks.slack.com/a", case.proposal_id)
     store = Store()
     with pytest.raises(ConnectionError):
         carry_out(action, allowed={"U1"}, store=store, workflow=Down(), queue=None, clock=FixedClock(now),

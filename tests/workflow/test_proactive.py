@@ -352,16 +352,59 @@ def test_a_signal_for_a_team_that_does_not_exist_opens_no_case(app):
     assert composition.proactive().get(ghost) is None
 
 
-def test_a_signal_dated_years_ahead_is_refused_and_the_teams_real_signals_still_count(app, cleanup):
+def test_a_signal_dated_years_ahead_is_refused_and_the_teams_real_signals_still_count(app):
     start = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
     app.clock.set(start + timedelta(minutes=5))
     ahead = app.put_event(signal(LOWRISK, start.replace(year=2037)))
     assert ahead["kept"] and "window_end: in the future" in ahead["error"]
 
     real = app.put_event(signal(LOWRISK, start))
-    cleanup(real["case_id"])
     assert real["action"] == "opened"
     app.wait(real["case_id"])
     app.clock.set(start + timedelta(minutes=10))
     later = app.put_event(signal(LOWRISK, start + timedelta(minutes=5)))
     assert later["action"] == "joined"  # not "already counted"
+    app.decide(real["case_id"], "reject")
+    take_human_queue_messages(app, {real["case_id"]})
+    app.wait(real["case_id"])
+    app.deliver_replies()  # no later test's delivery carries this case's replies
+
+
+def _delivered_back(ticket_id: int, ticket: dict[str, Any], *, tags: bool) -> dict[str, Any]:
+    """The `ticket.created` delivery Zendesk sends for a ticket unblock created: its requester the owner
+    (dev@acme.test), its submitter unblock's own help-desk user (events/helpdesk-users.json)."""
+    from unblock.domain.helpdesks.zendesk import zendesk_signature
+    from unblock.domain.tickets.webhooks import canonical_body
+    from unblock_dev.local.stack import SAMPLE_SECRET
+
+    sample = load_event("zendesk-ticket-created.json", unique=False)
+    sample["body"]["detail"].update(id=str(ticket_id), subject=ticket["subject"], description=ticket["comment"]["body"],
+                                    requester_id="9012345678903", submitter_id="9012345678900",
+                                    tags=ticket["tags"] if tags else [])
+    sample["body"]["subject"] = f"zen:ticket:{ticket_id}"
+    ts = sample["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]
+    sample["headers"]["X-Zendesk-Webhook-Signature"] = zendesk_signature(canonical_body(sample["body"]),
+                                                                         SAMPLE_SECRET, ts)
+    return sample
+
+
+@pytest.mark.parametrize("tags", [True, False], ids=["its tag", "its help-desk user"])
+def test_unblocks_own_notice_delivered_back_as_ticket_created_opens_no_case(app, tags):
+    from unblock_dev.local.app import OpensNoCase
+
+    start = datetime(2027, 3, 13 + tags, 9, 0, tzinfo=UTC)
+    app.clock.set(start + timedelta(minutes=5))
+    out = app.put_event(signal(ACME, start))
+    app.wait(out["case_id"])
+    app.deliver_replies()
+    [created] = [p for p in app.helpdesk.posted if p["idempotency_key"] == f"{out['case_id']}:owner-ticket"]
+    ticket_id = app.helpdesk.created[created["idempotency_key"]]
+    replies_before = len(app.helpdesk.posted)
+
+    with pytest.raises(OpensNoCase) as info:
+        app.run(_delivered_back(ticket_id, created["body"]["ticket"], tags=tags))
+
+    assert info.value.answer == {"ignored": "unblock's own ticket (a notice to a team's owner), not a customer's"}
+    assert app.console.store.get(f"zendesk:{ticket_id}") is None
+    app.deliver_replies()
+    assert app.helpdesk.posted[replies_before:] == []  # no second reply

@@ -3,11 +3,12 @@ take the console's decision path, and update the alert in place."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from tests.support import load_event
+from tests.support import load_event, take_human_queue_messages
 from unblock.domain import slack
 from unblock.domain.staff_alerts import alert_for
 from unblock_dev.local.stack import SAMPLE_SECRET
@@ -25,6 +26,9 @@ def standin(monkeypatch):
 
 
 def _click(app, standin, case_id, decision, user=ALLOWED, **kw):
+    """A click on the case's latest alert (its buttons name the proposal they show), unless `proposal` says."""
+    if "proposal" not in kw:
+        kw["proposal"] = app.client.store.get(case_id).proposal_id
     event, path = standin.click_request(case_id, decision, user, SAMPLE_SECRET, user_name="alice", **kw)
     started = time.monotonic()
     answer = app.stack.invoke("SlackActionsFunction", event)
@@ -41,7 +45,9 @@ def test_the_alert_is_block_kit_with_buttons_a_link_and_a_confirmation_for_a_lif
     assert set(by_id) == {"unblock_approve", "unblock_resolve", "unblock_reject", "unblock_open"}
     assert by_id["unblock_approve"]["confirm"]["confirm"]["text"] == "Lift it"  # a lift asks first
     assert by_id["unblock_open"]["url"].startswith("https://console.test/cases/")
-    assert all(e.get("value") == result.case_id for k, e in by_id.items() if k != "unblock_open")
+    assert all(slack.parse_action({"payload": [json.dumps({
+        "type": "block_actions", "user": {"id": "U1"}, "response_url": "https://hooks.slack.com/a",
+        "actions": [e]})]}).case_id == result.case_id for k, e in by_id.items() if k != "unblock_open")
 
 
 def test_an_allowed_user_approves_from_slack_and_the_message_says_who(app, standin):
@@ -76,6 +82,21 @@ def test_an_unknown_user_is_told_no_ephemerally_and_nothing_changes(app, standin
     [reply] = standin.responses(path)
     assert reply["response_type"] == "ephemeral" and "not allowed" in reply["text"]
     assert app.client.store.get(result.case_id).status == "awaiting_staff"
+
+
+def test_a_click_on_the_console_link_is_answered_200_and_changes_nothing(app, standin):
+    """Slack posts a link button's click too, and shows a warning unless it gets a 200."""
+    result = app.run(load_event("ticket-fraud-review.json"))
+    link = f"https://console.test/cases/{result.case_id}"
+
+    answer, path, took = _click(app, standin, result.case_id, "open", link=link)
+    forged, _, _ = _click(app, standin, result.case_id, "open", link=link, forge=True)
+
+    assert answer["statusCode"] == 200 and took < 3
+    assert forged["statusCode"] == 401  # still only Slack's own requests
+    assert standin.responses(path) == []  # no decision ran, so no message update
+    case = app.client.store.get(result.case_id)
+    assert case.status == "awaiting_staff" and case.decisions == []
 
 
 @pytest.mark.parametrize("how", ["forged", "replayed"])
@@ -152,3 +173,31 @@ def test_a_signed_payload_nested_too_deep_is_a_clear_400_not_a_crash(app, standi
 
     assert answer["statusCode"] == 400
     assert "nests deeper than 32 levels" in answer["body"]
+
+
+def test_an_older_alerts_button_decides_nothing_once_a_later_run_proposed_again(app, standin):
+    # the red team: an older alert's Approve button approved what a later run of the same case proposed
+    event = load_event("ticket-high-risk-hold.json")
+    first = app.run(event)
+    drawn_from = app.client.store.get(first.case_id).proposal_id  # what the first alert's buttons carry
+    app.client.decide(first.case_id, "resolve", "carol@example.test", "told them to wait")
+    app.wait_for(first.case_id, lambda c: c.status == "closed")
+    again = dict(event, id=f"{event['id']}-again", **{"detail-type": "Customer Replied"})
+    again["detail"] = {**event["detail"], "text": "It still fails with 403, same as before."}
+    app.run(again)
+    waiting = app.wait_for(first.case_id, lambda c: c.status == "awaiting_staff")
+    assert waiting.proposal_id != drawn_from and waiting.runs == 2
+
+    _, path, _ = _click(app, standin, first.case_id, "approve", proposal=drawn_from)
+
+    [reply] = standin.responses(path)
+    assert "this case changed: see the latest alert" in reply["text"] and reply["replace_original"] is False
+    case = app.client.store.get(first.case_id)
+    assert case.status == "awaiting_staff" and len(case.decisions) == 1  # only the console's resolve
+    assert any(r.flag == "risk_hold" for r in app.platform.get_restrictions(first.team_id))  # nothing lifted
+
+    _, path, _ = _click(app, standin, first.case_id, "approve", proposal=None)  # a button naming no proposal
+    [reply] = standin.responses(path)
+    assert "this case changed: see the latest alert" in reply["text"]
+    take_human_queue_messages(app, {first.case_id})
+    app.client.decide(first.case_id, "reject", "carol@example.test", "cleanup")

@@ -394,8 +394,8 @@ def make_api_server(platform: Platform, host: str = "127.0.0.1", port: int = 0, 
     return PlatformApiServer((host, port), platform, token)
 
 
-# --- CLI: `unblock platform serve` ---------------------------------------------------------
-def register(subparsers: Any) -> argparse.ArgumentParser:
+# --- CLI: `unblock platform serve` (and `seed`, commands/platform_seed.py) ------------------------
+def register(subparsers: Any) -> Any:
     """Add `unblock platform serve` to the CLI's subparsers (cli.build_parser calls this)."""
     platform = subparsers.add_parser("platform", help="the sandbox platform over the admin API")
     sub = platform.add_subparsers(dest="platform_command", required=True)
@@ -411,7 +411,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                                      "2026-11-26T10:00:00Z)")
     serve.add_argument("--verbose", action="store_true", help="request lines on stderr")
     serve.set_defaults(func=cmd_serve)
-    return serve
+    return sub  # `unblock platform`'s subcommands: the CLI adds `seed` (a deployed stack's) beside `serve`
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stop: threading.Event | None = None) -> int:

@@ -16,7 +16,19 @@ from pydantic import ValidationError
 
 from unblock.workflow.staff_decisions import StaffError
 from unblock_dev import api_server, gateway
-from unblock_dev.commands import cases, console, decide, demo, incidents, recheck, replay, revert, run, start
+from unblock_dev.commands import (
+    cases,
+    console,
+    decide,
+    demo,
+    incidents,
+    platform_seed,
+    recheck,
+    replay,
+    revert,
+    run,
+    start,
+)
 from unblock_dev.inputs import UsageError
 
 # in the order `unblock --help` lists them
@@ -27,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unblock", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
-        module.register(sub)
+        added = module.register(sub)
+        if module is api_server:  # `unblock platform`: serve (the server's own) and seed (a deployed stack's)
+            platform_seed.register(added)
     return p
 
 

@@ -180,7 +180,8 @@ def run_adopt_demo(app: LocalApp, seed: Seed, out: TextIO) -> list[tuple[str, Re
     saved_users = os.environ.get("SLACK_ALLOWED_USERS")
     os.environ["SLACK_ALLOWED_USERS"] = "U0DEMO"
     try:
-        request, path = standin.click_request(waiting.case_id, "approve", "U0DEMO", SAMPLE_SECRET, user_name="demo")
+        request, path = standin.click_request(waiting.case_id, "approve", "U0DEMO", SAMPLE_SECRET, user_name="demo",
+                                              proposal=app.client.store.get(waiting.case_id).proposal_id)  # type: ignore[union-attr]
         answered = app.stack.invoke(app.wiring.slack_actions, request)
         final = app.client.result(app.wait_for(waiting.case_id, lambda c: c.status == "closed"))
         [update] = standin.responses(path) or [{"text": "(no update)"}]

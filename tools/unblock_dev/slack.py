@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from unblock.domain.slack import signature
+from unblock.domain.slack import button_value, signature
 
 
 class SlackStandIn:
@@ -59,15 +59,23 @@ class SlackStandIn:
         return [p["body"] for p in self.posted if p["path"] == path]
 
     def click_request(self, case_id: str, decision: str, user_id: str, secret: str, *, user_name: str = "",
-                      timestamp: int | None = None, forge: bool = False) -> tuple[dict[str, Any], str]:
-        """The Function URL event of one button click, signed as Slack signs it; and its response_url path."""
+                      timestamp: int | None = None, forge: bool = False,
+                      proposal: str | None = None, link: str | None = None) -> tuple[dict[str, Any], str]:
+        """The Function URL event of one button click, signed as Slack signs it; and its response_url path.
+        `proposal`: the one the clicked alert showed (its buttons' value); None, an older button's bare case id.
+        `link`: a click on the alert's link button instead (its `url`, no `value`), as Slack posts it."""
         self._clicks += 1
         path = f"/actions/{self._clicks}"
         payload = {"type": "block_actions", "user": {"id": user_id, "username": user_name, "team_id": "T0LOCAL"},
                    "api_app_id": "A0LOCAL", "container": {"type": "message", "message_ts": "1764151200.000100"},
                    "channel": {"id": "C0STAFF", "name": "unblock-staff"}, "response_url": self.url + path,
                    "actions": [{"type": "button", "action_id": f"unblock_{decision}", "block_id": f"unblock:{case_id}",
-                                "value": case_id, "action_ts": str(time.time())}]}
+                                "value": case_id if proposal is None else button_value(case_id, proposal),
+                                "action_ts": str(time.time())}]}
+        if link is not None:
+            payload["actions"] = [{"type": "button", "action_id": "unblock_open", "block_id": f"unblock:{case_id}",
+                                   "text": {"type": "plain_text", "text": "Open in the console"}, "url": link,
+                                   "action_ts": str(time.time())}]
         body = urlencode({"payload": json.dumps(payload)})
         ts = str(int(time.time()) if timestamp is None else timestamp)
         sig = signature("not-the-secret" if forge else secret, ts, body.encode())

@@ -228,8 +228,9 @@ class DeskReader:
     """The HelpDeskReader port over one desk's look-ups (None when the desk is not configured: it
     reads nothing, and the requester is unverified)."""
 
-    def __init__(self, lookup: UserLookup | None = None) -> None:
+    def __init__(self, lookup: UserLookup | None = None, account_user: str | None = None) -> None:
         self.lookup = lookup
+        self._account_user = account_user
 
     def email_for(self, handle: str | None) -> str | None:
         return self.lookup.email_for(handle) if self.lookup and handle else None
@@ -237,3 +238,6 @@ class DeskReader:
     def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         read = getattr(self.lookup, "ticket", None)  # a desk whose look-ups read tickets too
         return read(ticket_id) if callable(read) else None
+
+    def account_user(self) -> str | None:
+        return self._account_user

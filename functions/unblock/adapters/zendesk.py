@@ -241,4 +241,4 @@ def notifier(account: HelpDeskAccount, *, once: DeliverOnce | None = None,
 
 
 def reader(account: HelpDeskAccount) -> DeskReader:
-    return DeskReader(ZendeskUsers(account.base_url, account.user, account.secret))
+    return DeskReader(ZendeskUsers(account.base_url, account.user, account.secret), account_user=account.user)

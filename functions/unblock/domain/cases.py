@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -117,6 +119,15 @@ class Case(BaseModel):
     def verified(self) -> bool:
         """Only a fix that the checks and the probe confirmed closes a case as auto_fixed."""
         return (self.verification or {}).get("outcome") == "auto_fixed"
+
+    @property
+    def proposal_id(self) -> str:
+        """What a staff decision is drawn from (issue 35 item 2): this run's escalation and the fixes it
+        proposes. A later run of the case (a follow-up, the re-check) that escalates again has another
+        id, so a button or form drawn from the earlier one decides nothing; a re-queue keeps it."""
+        e = self.escalation
+        basis = json.dumps([self.case_id, self.runs, e.reason if e else None, list(e.proposed_fixes) if e else []])
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
     @property
     def reverted(self) -> list[FixName]:

@@ -6,7 +6,9 @@ Formats (Slack's documentation): a request carries `X-Slack-Request-Timestamp` a
 `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:{timestamp}:{raw body}" with the signing secret>`;
 the body is form-encoded with one field, `payload`, a JSON `block_actions` object (`user`,
 `actions[{action_id, block_id, value}]`, `response_url`, ...). A button may carry a `confirm`
-object (title, text, confirm, deny), which Slack shows before it sends the click.
+object (title, text, confirm, deny), which Slack shows before it sends the click. A link button (one
+with a `url`, "Open in the console") opens its link in the browser and still posts a `block_actions`
+payload (the action carries its `url`); Slack wants a 200 for it too, or it shows a warning.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from unblock.domain.staff_alerts import StaffAlert
 MAX_SKEW = 300  # seconds: an older (or replayed) request is refused
 MAX_BODY = 64 * 1024
 ACTION_PREFIX = "unblock_"
+LINK_ACTION = "unblock_open"  # the "Open in the console" link button: its click only opens the link
 DECISIONS: dict[str, StaffDecisionName] = {f"{ACTION_PREFIX}{d}": d for d in ("approve", "resolve", "reject")}
 
 
@@ -61,15 +64,18 @@ class SlackAction:
     decision: StaffDecisionName
     case_id: str
     response_url: str
+    # the proposal the clicked alert showed (`Case.proposal_id`); None: a button that names none
+    proposal: str | None = None
 
     @property
     def actor(self) -> str:
         return f"slack:{self.user_id}" + (f" ({self.user_name})" if self.user_name else "")
 
 
-def parse_action(form: dict[str, list[str]]) -> SlackAction:
+def parse_action(form: dict[str, list[str]]) -> SlackAction | None:
     """The click from a `block_actions` payload (the form-encoded body's one `payload` field, decoded by
-    the handler); SlackRequestRefused otherwise."""
+    the handler); None for a click on a link button (nothing to decide: Slack opened the link);
+    SlackRequestRefused otherwise."""
     try:
         [raw] = form["payload"]
     except (ValueError, KeyError) as err:
@@ -87,22 +93,45 @@ def parse_action(form: dict[str, list[str]]) -> SlackAction:
     user, actions, url = payload.get("user") or {}, payload.get("actions") or [], payload.get("response_url")
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     decision = DECISIONS.get(str(action.get("action_id", "")))
+    if decision is None and action.get("type") == "button" and isinstance(action.get("url"), str):
+        return None
     if decision is None or not isinstance(action.get("value"), str) or not isinstance(user, dict) or not user.get("id"):
         raise SlackRequestRefused("not one of unblock's decision buttons")
     if not isinstance(url, str) or not url.startswith(("https://", "http://127.0.0.1:")):  # https, or loopback
         raise SlackRequestRefused("no https response_url")
+    case_id, proposal = _button_target(action["value"])
     return SlackAction(user_id=str(user["id"])[:40], user_name=str(user.get("username") or user.get("name") or "")[:80],
-                       decision=decision, case_id=action["value"][:200], response_url=url)
+                       decision=decision, case_id=case_id, response_url=url, proposal=proposal)
+
+
+def button_value(case_id: str, proposal: str | None) -> str:
+    """What a decision button carries: the case and the proposal it was drawn from (Slack: <= 2000 chars)."""
+    return json.dumps({"case_id": case_id[:200], "proposal": proposal}, separators=(",", ":"))
+
+
+def _button_target(value: str) -> tuple[str, str | None]:
+    """The case and proposal a button names; an older button's bare case id names no proposal."""
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError as err:
+            raise SlackRequestRefused("not one of unblock's decision buttons") from err
+        case_id, proposal = (data.get("case_id"), data.get("proposal")) if isinstance(data, dict) else (None, None)
+        if not isinstance(case_id, str) or not (proposal is None or isinstance(proposal, str)):
+            raise SlackRequestRefused("not one of unblock's decision buttons")
+        return case_id[:200], proposal[:64] if proposal else None
+    return value[:200], None
 
 
 def _text(kind: str, text: str) -> dict[str, Any]:
     return {"type": kind, "text": text[:3000]}
 
 
-def _button(label: str, decision: str, case_id: str, style: str | None = None,
+def _button(label: str, decision: str, alert: StaffAlert, style: str | None = None,
             confirm: dict[str, Any] | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {"type": "button", "text": _text("plain_text", label),
-                              "action_id": ACTION_PREFIX + decision, "value": case_id}
+                              "action_id": ACTION_PREFIX + decision,
+                              "value": button_value(alert.case_id, alert.proposal)}
     if style:
         button["style"] = style
     if confirm:
@@ -112,7 +141,9 @@ def _button(label: str, decision: str, case_id: str, style: str | None = None,
 
 def alert_message(alert: StaffAlert) -> dict[str, Any]:
     """The alert as a Block Kit message: what waits, the Approve / Resolve / Reject buttons, the console link.
-    Approving a risk-hold lift asks for confirmation first."""
+    Each button names the case and the proposal it shows (`button_value`): a click decides that proposal
+    or nothing ("this case changed: see the latest alert"), so only the one Approve button whose proposal
+    lifts a risk hold can lift it, and that one asks for confirmation first."""
     blocks: list[dict[str, Any]] = [{"type": "section", "text": _text("mrkdwn", alert.text)}]
     buttons = []
     if alert.proposed_fixes:
@@ -123,13 +154,13 @@ def alert_message(alert: StaffAlert) -> dict[str, Any]:
                                                f"(case `{alert.case_id}`). Requests will be served again."),
                        "confirm": _text("plain_text", "Lift it"), "deny": _text("plain_text", "Cancel"),
                        "style": "danger"}
-        buttons.append(_button(f"Approve: {', '.join(alert.proposed_fixes)}"[:75], "approve", alert.case_id,
+        buttons.append(_button(f"Approve: {', '.join(alert.proposed_fixes)}"[:75], "approve", alert,
                                "primary", confirm))
-    buttons += [_button("Resolve (mended by hand)", "resolve", alert.case_id),
-                _button("Reject", "reject", alert.case_id, "danger")]
+    buttons += [_button("Resolve (mended by hand)", "resolve", alert),
+                _button("Reject", "reject", alert, "danger")]
     if alert.link:
         buttons.append({"type": "button", "text": _text("plain_text", "Open in the console"), "url": alert.link,
-                        "action_id": "unblock_open"})
+                        "action_id": LINK_ACTION})
     if alert.kind == "escalated":  # a re-queue alert is about a case already shown with buttons
         blocks.append({"type": "actions", "block_id": f"unblock:{alert.case_id}"[:255], "elements": buttons})
     return {"text": alert.text, "blocks": blocks}  # text: the notification's and a client's without blocks

@@ -28,6 +28,8 @@ class StaffAlert(BaseModel):
     finding: str | None
     proposed_fixes: list[str]
     link: str | None
+    # the proposal the alert shows (`Case.proposal_id`): its buttons decide that one, nothing later
+    proposal: str | None = None
 
     @property
     def subject(self) -> str:
@@ -121,4 +123,5 @@ def alert_for(case: Case, kind: AlertKind, console_url: str | None) -> StaffAler
     return StaffAlert(kind=kind, case_id=case.case_id, team_id=case.team_id, priority=case.priority,
                       reason=case.escalation.reason if case.escalation else "Needs a person.",
                       finding=deciding.code if deciding else None,
-                      proposed_fixes=list(case.escalation.proposed_fixes) if case.escalation else [], link=link)
+                      proposed_fixes=list(case.escalation.proposed_fixes) if case.escalation else [], link=link,
+                      proposal=case.proposal_id)

@@ -51,12 +51,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             form = parse_qs(raw.decode("utf-8"), strict_parsing=True)
         except (ValueError, UnicodeDecodeError) as err:
             raise slack.SlackRequestRefused("the body is not a form") from err
-        action = slack.parse_action(form)
+        click = slack.parse_action(form)
     except slack.SlackRequestMalformed as err:
         logger.warning("slack request malformed", extra={"reason": str(err)})
         return {"statusCode": 400, "headers": {"Content-Type": "text/plain"}, "body": str(err)}
     except slack.SlackRequestRefused as err:
         logger.warning("slack request refused", extra={"reason": str(err)})
         return {"statusCode": 401, "headers": {"Content-Type": "text/plain"}, "body": "refused"}
-    composition.invoke_async(context.function_name, {"slack_action": dataclasses.asdict(action)})
+    if click is None:  # a link button: Slack opened the link; the 200 keeps its warning away
+        logger.info("slack link button clicked: nothing to decide")
+        return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": ""}
+    composition.invoke_async(context.function_name, {"slack_action": dataclasses.asdict(click)})
     return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": ""}

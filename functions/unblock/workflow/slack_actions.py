@@ -30,9 +30,12 @@ def carry_out(action: SlackAction, *, allowed: Collection[str], store: CaseStore
     if action.user_id not in allowed:
         post(action.response_url, slack.not_allowed_message())
         return "not_allowed"
+    if action.proposal is None:  # a button from before buttons named their proposal: what it showed is unknown
+        post(action.response_url, slack.refused_message(action, staff_decisions.CHANGED))
+        return "refused"
     try:
         staff_decisions.decide(store, workflow, queue, clock, action.case_id, action.decision, action.actor,
-                               "decided in Slack")
+                               "decided in Slack", expected_proposal=action.proposal)
     except StaffError as err:  # stale, already decided (by the console or another click), no such case
         post(action.response_url, slack.refused_message(action, str(err)))
         return "refused"

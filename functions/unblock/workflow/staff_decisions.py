@@ -29,11 +29,13 @@ MAX_NOTE = 2000
 
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
            decision: Decision, actor: str, note: str | None = None, *,
-           expected_version: int | None = None, incident_id: str | None = None) -> Case:
+           expected_version: int | None = None, expected_proposal: str | None = None,
+           incident_id: str | None = None) -> Case:
     """Apply one staff decision; returns the case as it was claimed (status `deciding`).
 
     `expected_version` is the case version the staff member saw: a case written since (re-queued,
-    re-escalated, closed) refuses the decision as stale. `incident_id` marks a member's share of
+    re-escalated, closed) refuses the decision as stale; `expected_proposal` the proposal a Slack button
+    was drawn from (`Case.proposal_id`): a later run's proposal refuses it. `incident_id` marks a member's share of
     a bulk decision on an incident (workflow.incidents): its fixes still pass the guardrails.
     """
     if decision not in DECISIONS:
@@ -47,7 +49,7 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     case = store.get(case_id)
     if case is None:
         raise NoSuchCase(f"no case {case_id!r}")
-    _check_waiting(case, expected_version)
+    _check_waiting(case, expected_version, expected_proposal)
     token = str(case.task_token)
     fixes = list(case.escalation.proposed_fixes) if case.escalation else []
     if decision == "approve" and not fixes:
@@ -83,14 +85,24 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     return claimed
 
 
-def _check_waiting(case: Case, expected_version: int | None) -> None:
+CHANGED = "this case changed: see the latest alert"
+
+
+def _check_waiting(case: Case, expected_version: int | None, expected_proposal: str | None = None) -> None:
     if case.status == "deciding" or (case.status == "closed" and case.decisions):
         raise AlreadyDecided(_decided_message(case))
     if case.status != "awaiting_staff" or not case.task_token:
         raise StaleDecision(f"case {case.case_id} is not waiting for staff (status: {case.status})")
+    if expected_proposal is not None and case.proposal_id != expected_proposal:
+        raise StaleDecision(f"{CHANGED} (case {case.case_id} proposes {', '.join(_fixes(case)) or 'no fix'} "
+                            "now, not what the clicked alert showed)")
     if expected_version is not None and case.version != expected_version:
         raise StaleDecision(f"case {case.case_id} changed since you opened it (it was re-queued or escalated "
                             "again); reload it and decide again")
+
+
+def _fixes(case: Case) -> list[str]:
+    return list(case.escalation.proposed_fixes) if case.escalation else []
 
 
 def _decided_message(case: Case) -> str:

@@ -3,7 +3,7 @@
   server      the HTTP server, its plumbing, `GatewayServer.admit` (the one place a customer
               request is admitted or refused, and each refusal recorded) and the operator routes
   openai_api  the OpenAI-compatible surface (/v1)
-  ai_sdk      the AI SDK gateway provider's protocol (/v3/ai)
+  ai_sdk      the AI SDK gateway provider's protocol (/v3/ai, /v4/ai: its 3.x and 4.x)
   base        what the surfaces share: models, the error envelope, Refusal/Admitted, Exchange
   command     `unblock gateway` and `sdk_call` (the customer's call through the `openai` package)
 """

@@ -1,6 +1,16 @@
-"""The sandbox gateway's AI SDK surface (/v3/ai): the protocol of the `@ai-sdk/gateway` provider.
+"""The sandbox gateway's AI SDK surface (/v3/ai and /v4/ai): the protocol of the `@ai-sdk/gateway` provider.
 
-What the provider sends (read from its source, packages/gateway in the AI SDK repository):
+Two majors are current, and both are served (read from their published builds, packages/gateway in the AI
+SDK repository; tools/clients pins one of each):
+  3.x (with `ai` 6): user agent `ai-sdk/gateway/3.0.238`, default base URL .../v3/ai, specification "3",
+      the model list's `specification.specificationVersion` must be the literal "v3";
+  4.x (with `ai` 7): user agent `ai-sdk-gateway/4.0.158`, default base URL .../v4/ai, specification "4",
+      the model list's `specificationVersion` must be "v4" (zod literal: any other value fails
+      `getAvailableModels()` with GatewayResponseError). The model call's body and answer are the same.
+The model list (GET /config) carries no specification header, so the version comes from the user agent
+(either form), else from the path's /v4/ai, else 3.
+
+What the provider sends:
   POST {baseURL}/language-model  headers `ai-gateway-protocol-version` (0.0.1),
       `ai-language-model-specification-version` (2, 3 or 4 by provider major), `ai-language-model-id`
       (e.g. openai/gpt-4o), `ai-language-model-streaming` ("true"/"false"), `ai-gateway-auth-method`
@@ -10,7 +20,7 @@ What the provider sends (read from its source, packages/gateway in the AI SDK re
       {"values": [...]} -> {"embeddings": [[...]], "usage": {"tokens"}}
   GET  {baseURL}/config          the model list ({"models": [{id, name, specification, modelType, ...}]})
   GET  {origin}/v1/credits       the balance (served by gateway_openai)
-`baseURL` defaults to https://ai-gateway.vercel.sh/v3/ai; point it at `server.ai_sdk_base_url`.
+`baseURL` defaults to https://ai-gateway.vercel.sh/v3/ai (4.x: /v4/ai); point it at `server.ai_sdk_base_url`.
 
 What it reads back: not streaming, the call result itself as JSON (`content`, `finishReason`,
 `usage`, ...); streaming, server-sent events whose `data` is one stream part each (`stream-start`,
@@ -39,14 +49,21 @@ SURFACE = "ai-sdk"
 ROLES = ("system", "user", "assistant", "tool")
 
 
+# the provider's user agent: `ai-sdk/gateway/3.0.238` (3.x) or `ai-sdk-gateway/4.0.158` (4.x), after the
+# runtime's own parts (`ai/7.0.185 runtime/node.js/20`)
+PROVIDER_AGENT = re.compile(r"\bai-sdk[/-]gateway/(\d+)\.")
+
+
 def _spec_version(h: Exchange) -> int:
     """The language model specification the provider speaks: its header, else the provider's major
-    version from its user agent (`ai-sdk/gateway/3.0.231`: v3), else 3."""
+    version from its user agent (either form), else the base URL's (/v4/ai), else 3."""
     given = h.headers.get("ai-language-model-specification-version") or ""
     if given.isdigit():
         return int(given)
-    found = re.search(r"ai-sdk/gateway/(\d+)\.", h.headers.get("User-Agent") or "")
-    return max(2, int(found.group(1))) if found else 3
+    found = PROVIDER_AGENT.search(h.headers.get("User-Agent") or "")
+    if found:
+        return max(2, int(found.group(1)))
+    return 4 if h.path.startswith("/v4/ai/") else 3
 
 
 def _usage(spec: int, input_tokens: int, output_tokens: int) -> dict[str, Any]:
@@ -142,6 +159,8 @@ def config(h: Exchange) -> None:
                       + [entry(m, "embedding") for m in EMBEDDING_MODELS]})
 
 
+BASES = ("/v3/ai", "/v4/ai")  # each major's default base URL; either major may be pointed at either
 POST_ROUTES: dict[str, Callable[[Exchange], None]] = {
-    "/v3/ai/language-model": language_model, "/v3/ai/embedding-model": embedding_model}
-GET_ROUTES: dict[str, Callable[[Exchange], None]] = {"/v3/ai/config": config}
+    f"{base}/{route}": handler for base in BASES
+    for route, handler in (("language-model", language_model), ("embedding-model", embedding_model))}
+GET_ROUTES: dict[str, Callable[[Exchange], None]] = {f"{base}/config": config for base in BASES}

@@ -18,7 +18,7 @@ MAX_BODY = 1 << 20  # 1 MiB
 
 def error_body(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
     """The gateway's own error envelope (DESIGN.md: {"error": {"message": "Forbidden.", "type": "access_denied"}}),
-    the same on /v1 and /v3/ai (the AI SDK gateway provider maps `error.type` to its error class)."""
+    the same on /v1 and /v3/ai, /v4/ai (the AI SDK gateway provider maps `error.type` to its error class)."""
     return {"error": {"message": message, "type": error_type, **extra}}
 
 
@@ -31,7 +31,7 @@ class Refusal:
     status: int
     error_type: str
     message: str
-    surface: str  # "openai" (/v1) or "ai-sdk" (/v3/ai)
+    surface: str  # "openai" (/v1) or "ai-sdk" (/v3/ai or /v4/ai)
     endpoint: str  # e.g. "/v1/chat/completions", "/v3/ai/language-model"
     model: str | None
     team_id: str | None
@@ -61,6 +61,7 @@ class Exchange(Protocol):
     decision on it, and the ways to answer."""
 
     headers: Any
+    path: str  # as requested (a query string included)
 
     def json_body(self) -> Any:
         """The body as JSON; None once a 400 is answered."""

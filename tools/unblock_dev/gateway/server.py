@@ -6,8 +6,8 @@ A customer's own client sees exactly what DESIGN.md "Probe" says the gateway ans
 429 `rate_limit_exceeded` past the sandbox's own rate limit, otherwise 200. Two surfaces speak it:
   - the OpenAI-compatible API under /v1 (`openai_api`): what the `openai` SDKs and
     `@ai-sdk/openai` call;
-  - the AI SDK gateway provider's protocol under /v3/ai (`ai_sdk`): what `ai` with
-    `@ai-sdk/gateway` calls.
+  - the AI SDK gateway provider's protocol under /v3/ai and /v4/ai (`ai_sdk`): what `ai` with
+    `@ai-sdk/gateway` calls (3.x and 4.x).
 Both send the gateway's error envelope {"error": {"message", "type"}}, so each client raises
 the error class a real customer's does (docs/customer-view.md has the table).
 
@@ -66,7 +66,7 @@ DEFAULT_PORT = 8787
 RATE_WINDOW = timedelta(minutes=1)
 # a browser page served from this machine (any port) may call the customer routes
 LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$")
-CUSTOMER_PREFIXES = ("/v1/", "/v3/ai/")
+CUSTOMER_PREFIXES = ("/v1/", "/v3/ai/", "/v4/ai/")
 ALLOWED_HEADERS = ("authorization, content-type, ai-gateway-protocol-version, ai-gateway-auth-method, "
                    "ai-language-model-specification-version, ai-language-model-id, ai-language-model-streaming, "
                    "openai-organization, openai-project, x-stainless-lang, x-stainless-package-version, "

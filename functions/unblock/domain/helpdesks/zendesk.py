@@ -149,7 +149,10 @@ def zendesk_ticket_text(ticket: Mapping[str, Any], comments: list[dict[str, Any]
     return {"subject": str(ticket.get("subject") or ""), "requester_id": requester or None,
             "description": "\n\n".join(t for t in said if t.strip()) or str(ticket.get("description") or ""),
             "via": ticket.get("via") if isinstance(ticket.get("via"), Mapping) else None,
-            "created_at": ticket.get("created_at")}
+            "created_at": ticket.get("created_at"),
+            # who opened it: unblock's own tickets are recognised by these (`own_ticket`)
+            "submitter_id": str(ticket.get("submitter_id") or "") or None,
+            "tags": ticket.get("tags") if isinstance(ticket.get("tags"), list) else None}
 
 
 def map_zendesk(payload: Mapping[str, Any], *, requester_email: str | None = None) -> TicketEvent:
@@ -197,6 +200,20 @@ def zendesk_requester_id(payload: Mapping[str, Any]) -> str | None:
     return _detail_digits(payload, "requester_id")
 
 
+# unblock's own tickets carry this tag (adapters.zendesk: a proactive notice to a team's owner)
+OWN_TICKET_TAG = "unblock_proactive"
+
+
+def own_ticket(payload: Mapping[str, Any], submitter_email: str | None, own_email: str | None) -> bool:
+    """A `ticket.created` delivery of a ticket unblock itself opened (issue 35 item 4): it carries
+    unblock's tag, or unblock's help-desk user submitted it for someone else. Never a customer's ticket."""
+    detail = payload.get("detail")
+    tags = detail.get("tags") if isinstance(detail, Mapping) else None
+    if isinstance(tags, list) and OWN_TICKET_TAG in tags:
+        return True
+    return bool(submitter_email and own_email and submitter_email.strip().lower() == own_email.strip().lower())
+
+
 
 # --- what the webhook reads (the handler's part, moved here: the desk's API is a port) --------
 
@@ -233,7 +250,11 @@ def read(headers: Mapping[str, str], payload: dict[str, Any], reader: HelpDeskRe
     except NeedsFetch as need:
         payload = _fetched_zendesk(payload, need.ticket_id, reader)
         ticket = map_zendesk(payload)
-    return Opening(ticket, zendesk_requester_id(payload))
+    requester, submitter = zendesk_requester_id(payload), _detail_digits(payload, "submitter_id")
+    if own_ticket(payload, reader.email_for(submitter) if submitter and submitter != requester else None,
+                  reader.account_user()):
+        raise WebhookIgnored("unblock's own ticket (a notice to a team's owner), not a customer's")
+    return Opening(ticket, requester)
 
 
 def is_comment(payload: Mapping[str, Any]) -> bool:
