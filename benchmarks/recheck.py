@@ -187,7 +187,7 @@ def _point(app: Any, table: Any, pending: int) -> Point:
     t = time.perf_counter()
     with quiet_stdout():
         report = recheck_due(composition.platform(), store, composition.human_queue(), workflow, app.clock,
-                             sla=timedelta(hours=4), outbox=composition.outbox(), limit=DUE)
+                             sla=timedelta(hours=4), outbox=composition.outbox(), limit=DUE, mode="live")
     recheck_s = time.perf_counter() - t
     actions: dict[str, int] = {}
     for action in report.actions.values():

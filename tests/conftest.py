@@ -65,6 +65,8 @@ def app(stack_app, default_seed):  # type: ignore[no-untyped-def]
     stack_app.seed(default_seed)
     stack_app.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     stack_app.stack.faults.clear()
+    if stack_app.client.mode() != "live":  # a test that switched the mode and failed before switching back
+        stack_app.client.switch_mode("live", "test:reset")
     out_of_reach(stack_app)
     return stack_app
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from unblock.adapters.helpdesk_shared import DeliverOnce
     from unblock.adapters.idempotency import PersistentOnce
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
+    from unblock.adapters.ssm_mode import SsmModeSwitch
     from unblock.adapters.staff_alerts import StaffAlertsFanOut
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
     from unblock.domain.fixes import FixPolicy
@@ -93,19 +94,21 @@ def incidents() -> DynamoIncidentStore:
     return DynamoIncidentStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
-def mode(environ: Mapping[str, str] | None = None) -> Mode:
-    """The stack's mode (MODE: live, approval or shadow). DRY_RUN=true is the older name of approval
-    mode and still turns it on over a `live` MODE; shadow stays shadow. An unknown MODE fails loudly
-    (a misspelt `shadow` must never run live)."""
-    from unblock.domain.models import MODES
+@cache
+def mode_switch() -> SsmModeSwitch:
+    """The stack's run-time mode: the SSM parameter MODE_PARAMETER names (template.yaml
+    `ModeParameter`), cached briefly per container; switches audited in the cases table."""
+    from unblock.adapters.ssm_mode import SsmModeSwitch
 
-    env = os.environ if environ is None else environ
-    value = env.get("MODE", "live").strip().lower() or "live"
-    if value not in MODES:
-        raise ValueError(f"MODE={value!r}: expected one of {', '.join(MODES)}")
-    if value == "live" and env.get("DRY_RUN", "false").strip().lower() == "true":
-        return "approval"
-    return value
+    name = os.environ.get("MODE_PARAMETER", "").strip()
+    if not name:
+        raise RuntimeError("MODE_PARAMETER is not set: the stack's mode parameter (template.yaml ModeParameter)")
+    return SsmModeSwitch(name, _dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+def mode() -> Mode:
+    """The stack's mode now (live, approval or shadow): what a run starting now obeys."""
+    return mode_switch().current()
 
 
 @cache
@@ -116,11 +119,12 @@ def proactive() -> DynamoProactiveCases:
     return DynamoProactiveCases(_dynamodb().Table(os.environ["CASES_TABLE"]))
 
 
-def fix_policy() -> FixPolicy:
+def fix_policy(run_mode: Mode) -> FixPolicy:
+    """The guardrails for a run in `run_mode` (approval: every fix is a proposal)."""
     from unblock.domain.fixes import FixPolicy
 
     return FixPolicy(
-        dry_run=mode() == "approval",
+        approval=run_mode == "approval",
         max_auto_lifts_per_hour=int(os.environ.get("MAX_AUTO_LIFTS_PER_HOUR", "20")),
     )
 

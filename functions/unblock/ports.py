@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
     from unblock.domain.cases import Case
     from unblock.domain.denials import ProactiveRecord
     from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
-    from unblock.domain.models import CaseStatus, FixName, FixRecord, ProbeResult, Report
+    from unblock.domain.models import CaseStatus, FixName, FixRecord, Mode, ProbeResult, Report
+    from unblock.domain.modes import ModeChange
     from unblock.domain.platform_model import (
         AutoLift,
         Billing,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Team,
     )
     from unblock.domain.replies import OutgoingReply
-    from unblock.domain.staff_alerts import IncidentAlert, RevertAlert, StaffAlert
+    from unblock.domain.staff_alerts import IncidentAlert, ModeAlert, RevertAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -208,7 +209,25 @@ class StaffAlerts(Protocol):
     """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
     sent is logged; the case is on the human queue and in the console regardless."""
 
-    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert) -> None: ...
+    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert | ModeAlert) -> None: ...
+
+
+class ModeSwitch(Protocol):
+    """The stack's run-time mode (DESIGN.md "Modes"): every run reads it when it starts (cached
+    briefly: a switch reaches every function within a minute); an admin switches it, audited."""
+
+    def current(self, *, fresh: bool = False) -> Mode:
+        """The stack's mode (`fresh`: not from the cache); raises when it cannot be read (a run never
+        guesses its mode)."""
+        ...
+
+    def switch(self, change: ModeChange) -> None:
+        """Set the mode to `change.now` and keep `change` in the audit."""
+        ...
+
+    def changes(self, limit: int = 20) -> list[ModeChange]:
+        """The latest switches, newest first."""
+        ...
 
 
 class Outbox(Protocol):
@@ -292,6 +311,11 @@ class HelpDeskReader(Protocol):
 
     def ticket(self, ticket_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """The ticket and its comments (for a delivery that carried no text), or None."""
+        ...
+
+    def message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        """A private message's recipients (usernames, group names); None when unknown, or on a desk
+        without private messages."""
         ...
 
     def account_user(self) -> str | None:

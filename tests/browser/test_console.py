@@ -331,9 +331,9 @@ def test_staff_revert_a_fix_from_the_case_page(page, server, app):
     shot(page, "case-reverted")
 
 
-def test_staff_mark_a_shadow_case_and_a_disagreement_needs_a_note(page, server, app, monkeypatch):
-    monkeypatch.setenv("MODE", "shadow")
-    shadow = app.run(load_event("ticket-stale-billing-hold.json"))
+def test_staff_mark_a_shadow_case_and_a_disagreement_needs_a_note(page, server, app):
+    with app.mode("shadow"):
+        shadow = app.run(load_event("ticket-stale-billing-hold.json"))
     _goto_case(page, server, shadow.case_id)
 
     region = page.get_by_role("region", name="Shadow mode: what unblock would have done")

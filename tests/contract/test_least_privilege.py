@@ -13,7 +13,7 @@ from samtranslator.translator.transform import transform
 from tests.support import ROOT
 from unblock_dev.local.template import load_template
 
-SCOPED_SERVICES = ("dynamodb:", "sqs:", "secretsmanager:", "states:")
+SCOPED_SERVICES = ("dynamodb:", "sqs:", "secretsmanager:", "states:", "ssm:")
 
 
 class _NoManagedPolicies:
@@ -327,6 +327,8 @@ def _required(call: Any, machines: list[str]) -> list[tuple[str, list[str]]]:
     if call.service == "secretsmanager":
         sid = p["SecretId"]
         return [(call.action, [sid if sid.startswith("arn:") else _arn("secretsmanager", f"secret:{sid}-AbCdEf")])]
+    if call.service == "ssm":  # the run-time mode: a parameter by name
+        return [(call.action, [_arn("ssm", f"parameter/{p['Name'].lstrip('/')}")])]
     if call.service == "lambda":
         name = p["FunctionName"]
         action = "lambda:InvokeFunction" if call.operation == "Invoke" else call.action  # IAM's name for Invoke
@@ -382,6 +384,7 @@ def test_every_aws_call_a_function_makes_is_allowed_by_its_role(transformed, rec
                      if not _allows(roles[c.function], action, resources)})
     assert denied == [], "calls their role does not allow:\n" + "\n".join(map(str, denied))
     assert len(calls) > 100
+    assert {c.function for c in calls if c.service == "ssm"} >= {"DiagnoseFunction"}  # the run-time mode's reads
 
 
 def test_the_recorded_calls_cover_every_function_in_the_template(transformed, recorded):

@@ -311,14 +311,14 @@ def test_for_an_unverified_requester_only_the_consistency_repairs_apply(
 
 
 @pytest.mark.parametrize("case", FIX_CASES, ids=ids)
-def test_dry_run_proposes_and_leaves_the_platform_alone(platform: SandboxPlatform, seed: Seeder,
+def test_approval_mode_proposes_and_leaves_the_platform_alone(platform: SandboxPlatform, seed: Seeder,
                                                         ledger: MemoryLedger, clock: FixedClock, table: Any,
                                                         case: FixCase) -> None:
     team_id = seed(make_team(**case.team))
     findings = run_checks(platform, team_id, None, NOW)
     before = platform.get_team(team_id)
 
-    [rec] = fix_all(platform, ledger, clock, team_id, findings, policy=FixPolicy(dry_run=True))
+    [rec] = fix_all(platform, ledger, clock, team_id, findings, policy=FixPolicy(approval=True))
 
     assert rec.status == "proposed"
     assert rec.before == rec.after
@@ -327,7 +327,7 @@ def test_dry_run_proposes_and_leaves_the_platform_alone(platform: SandboxPlatfor
     assert platform.probe(team_id).status == 403
 
     # staff approve the proposal from the queue: now it is applied, even in dry-run mode
-    [approved] = fix_all(platform, ledger, clock, team_id, findings, policy=FixPolicy(dry_run=True),
+    [approved] = fix_all(platform, ledger, clock, team_id, findings, policy=FixPolicy(approval=True),
                          approved=True, actor="staff:bob")
     assert (approved.status, approved.actor) == ("applied", "staff:bob")
     assert case.state(platform.get_team(team_id)) == case.mended

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from unblock import composition
 from unblock.domain import slack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -43,16 +42,25 @@ def test_only_unblocks_buttons_are_read():
             slack.parse_action({"payload": [json.dumps(bad)]})
 
 
-@pytest.mark.parametrize(("env", "mode"), [
-    ({}, "live"), ({"DRY_RUN": "true"}, "approval"), ({"MODE": "shadow", "DRY_RUN": "true"}, "shadow"),
-    ({"MODE": "approval"}, "approval")])
-def test_the_mode_and_dry_run_as_its_alias(env, mode):
-    assert composition.mode(env) == mode
+@pytest.mark.parametrize(("parameters", "mode"), [
+    ({}, "live"), ({"DryRun": "true"}, "approval"), ({"Mode": "shadow", "DryRun": "true"}, "shadow"),
+    ({"Mode": "approval"}, "approval"), ({"Mode": "approval", "DryRun": "false"}, "approval")])
+def test_the_stack_starts_in_its_mode_and_its_older_parameter_means_approval(parameters, mode):
+    """template.yaml's ModeParameter starts at Mode, or approval when the operator says DryRun=true."""
+    from tests.support import ROOT
+    from unblock_dev.local.template import Resolver, load_template
+
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(template, parameters, "s", "us-east-1", "123456789012")
+    assert resolver.resolve(template["Resources"]["ModeParameter"]["Properties"]["Value"]) == mode
 
 
 def test_a_misspelt_mode_never_runs_live():
-    with pytest.raises(ValueError, match="MODE='shadw'"):
-        composition.mode({"MODE": "shadw"})
+    from unblock.domain.modes import UnknownMode, parse_mode
+
+    assert parse_mode(" Shadow\n") == "shadow"
+    with pytest.raises(UnknownMode, match="'shadw'"):
+        parse_mode("shadw")
 
 
 def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_retry():
@@ -89,6 +97,6 @@ def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_ret
     store = Store()
     with pytest.raises(ConnectionError):
         carry_out(action, allowed={"U1"}, store=store, workflow=Down(), queue=None, clock=FixedClock(now),
-                  post=lambda url, m: posted.append(m))
+                  post=lambda url, m: posted.append(m), stack_mode=lambda: "live")
     assert "it is retried" in posted[0]["text"]
     assert store.case.status == "awaiting_staff" and store.case.decisions == []  # the claim was given back

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from tests.support import load_event, take_human_queue_messages
 
 
-def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app, monkeypatch):
-    monkeypatch.setenv("DRY_RUN", "true")  # the DryRun template parameter
-
-    proposed = app.run(load_event("ticket-stale-billing-hold.json"))
+def test_approval_mode_turns_the_fix_into_a_proposal_staff_approve(app):
+    with app.mode("approval"):  # the DryRun template parameter's mode
+        proposed = app.run(load_event("ticket-stale-billing-hold.json"))
 
     assert proposed.outcome == "escalated" and proposed.fixes_applied == []
     assert proposed.escalation["proposed_fixes"] == ["clear_billing_hold"]

@@ -199,12 +199,31 @@ def test_a_decision_for_a_member_not_yet_waiting_is_applied_once_it_waits(app):
         console.incidents.set_pending(waiting.case_id, PendingDecision(
             incident_id=incident_id, decision="resolve", actor="staff:dana", note="mended by hand", decided_at=day))
         action = recheck._recheck(app.platform, console.store, console.human_queue, console.workflow, app.clock,
-                                  waiting, timedelta(hours=4), None, console.incidents)  # type: ignore[arg-type]
+                                  waiting, timedelta(hours=4), None, "live", console.incidents)  # type: ignore[arg-type]
         assert action == "incident_decision"
         case = app.wait_for(waiting.case_id, lambda c: c.status == "closed")
         assert (case.resolution, case.decisions[-1].note) == ("resolved", "mended by hand")
         assert console.incidents.take_pending(waiting.case_id) is None  # taken once
         assert incident_flow.apply_pending(console.incidents, console.store, console.workflow, None, app.clock,
-                                           case) is None
+                                           case, stack_mode="live") is None
     finally:
         take_human_queue_messages(app, {r.case_id for r in results})
+
+
+def test_an_incident_of_shadow_cases_tells_staff_nothing_until_a_live_case_joins(app, staff_alerts, monkeypatch):
+    day = datetime(2027, 3, 21, 9, 0, tzinfo=UTC)
+    monkeypatch.setenv("MODE", "shadow")
+    shadowed = run_wave(app, WAVE[:3], day)
+    incident_id = app.client.incidents.incident_of(shadowed[2].case_id)
+    assert incident_id is not None  # grouped all the same: staff can see it in the console
+    assert [m for m in staff_alerts() if incident_id in m["Subject"]] == []  # nobody was paged
+
+    monkeypatch.delenv("MODE")
+    live = app.run(load_event(WAVE[3]), at=day + timedelta(minutes=30))
+    try:
+        assert live.incident_id == incident_id
+        told = [m for m in staff_alerts() if incident_id in m["Subject"]]
+        assert len(told) == 1  # the first live member tells staff, once
+    finally:
+        app.decide(live.case_id, "reject")
+        take_human_queue_messages(app, {live.case_id})

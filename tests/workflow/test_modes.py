@@ -9,8 +9,9 @@ from tests.support import load_event, zendesk_delivery
 
 
 @pytest.fixture
-def shadow(monkeypatch):
-    monkeypatch.setenv("MODE", "shadow")  # the Mode template parameter
+def shadow(app):
+    with app.mode("shadow"):  # as an admin switches it (`unblock mode shadow`)
+        yield
 
 
 def _posted_for(app, ticket: str) -> list[dict]:
@@ -55,10 +56,9 @@ def test_a_shadow_case_without_a_team_asks_nothing(app, shadow):
     assert result.shadow["outcome"] == "needs_info" and result.customer_reply is None
 
 
-def test_approval_is_the_mode_dry_run_names(app, monkeypatch):
-    monkeypatch.setenv("MODE", "approval")
-
-    result = app.run(load_event("ticket-stale-billing-hold.json"))
+def test_approval_mode_proposes_every_fix(app):
+    with app.mode("approval"):
+        result = app.run(load_event("ticket-stale-billing-hold.json"))
 
     assert result.mode == "approval" and result.outcome == "escalated"
     assert result.escalation["proposed_fixes"] == ["clear_billing_hold"]

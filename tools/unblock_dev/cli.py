@@ -22,6 +22,7 @@ from unblock_dev.commands import (
     decide,
     demo,
     incidents,
+    mode,
     platform_seed,
     recheck,
     replay,
@@ -32,7 +33,8 @@ from unblock_dev.commands import (
 from unblock_dev.inputs import UsageError
 
 # in the order `unblock --help` lists them
-SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, start, replay, recheck, revert)
+SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, start, replay, recheck, revert,
+               mode)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -147,12 +147,8 @@ def run_adopt_demo(app: LocalApp, seed: Seed, out: TextIO) -> list[tuple[str, Re
     app.clock.set(event_time(event) or app.clock.now())
 
     out.write("== shadow mode (Mode=shadow): the checks and the decision run, nothing changes, nobody is told\n")
-    saved = os.environ.get("MODE")
-    os.environ["MODE"] = "shadow"
-    try:
+    with app.mode("shadow", actor="staff:demo"):
         shadow = app.run({**event, "detail": {**event["detail"], "ticket_id": "9101"}})
-    finally:
-        os.environ["MODE"] = saved or "live"
     would = shadow.shadow or {}
     out.write(f"  {shadow.case_id}: would have been {would.get('outcome')} with {', '.join(would.get('fixes', []))}"
               f"; customer reply sent: {shadow.customer_reply is not None}; "

@@ -16,8 +16,9 @@ from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 from unblock.domain.cases import Case
 from unblock.domain.clock import SystemClock
 from unblock.domain.incidents import IncidentDecision
-from unblock.domain.models import Finding, FixName, Result, Trace
-from unblock.ports import Clock, Platform
+from unblock.domain.models import Finding, FixName, Mode, Result, Trace
+from unblock.domain.modes import ModeChange
+from unblock.ports import Clock, Platform, StaffAlerts
 from unblock.workflow import incidents as incident_flow
 from unblock.workflow import staff_decisions
 from unblock.workflow.incidents import IncidentView
@@ -71,6 +72,7 @@ class StackClient:
         import boto3
 
         from unblock.adapters.sqs import SqsHumanQueue
+        from unblock.adapters.ssm_mode import SsmModeSwitch
 
         self.outputs = outputs
         self.clock: Clock = clock or SystemClock()
@@ -82,6 +84,7 @@ class StackClient:
         self.incidents = DynamoIncidentStore(cases_table)
         self.workflow = executions.StepFunctionsWorkflow(self.sfn, outputs["StateMachineArn"])
         self.human_queue = SqsHumanQueue(self.sqs, outputs["HumanQueueUrl"])
+        self.modes = SsmModeSwitch(outputs["ModeParameterName"], cases_table)
         # which teams a hold is on (an incident's teams that did not write in): the sandbox table
         # when the stack has one; a stack on the operator's admin API shows that list in the console
         self.platform: Platform | None = None
@@ -192,7 +195,7 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), signals=case.signal_codes,
+                      incident_id=self.incidents.incident_of(case.case_id), signals=case.all_signal_codes,
                       follow_ups=case.follow_ups, mode=case.mode,
                       shadow=case.shadow.model_dump(mode="json", include={"outcome", "reason", "fixes", "reply"})
                       if case.shadow else None,
@@ -248,7 +251,29 @@ class StackClient:
         """One staff decision (unblock.workflow.staff_decisions); returns the case as it was claimed,
         with the task token it resumed (for `wait(..., after_token=...)`)."""
         return staff_decisions.decide(self.store, self.workflow, self.human_queue, self.clock, case_id, decision,
-                                      actor, note, expected_version=expected_version)
+                                      actor, note, stack_mode=self.modes.current(fresh=True),
+                                      expected_version=expected_version)
+
+    # --- mode ------------------------------------------------------------------------------
+    def mode(self) -> Mode:
+        """The stack's mode now (DESIGN.md "Modes")."""
+        return self.modes.current(fresh=True)
+
+    def switch_mode(self, to: str, actor: str, note: str | None = None) -> ModeChange | None:
+        """Switch the stack's mode, audited and told to staff (unblock.workflow.modes); None when it
+        is in that mode already. Functions obey within a minute (their cache); this process at once."""
+        from unblock.workflow.modes import switch_mode
+
+        return switch_mode(self.modes, self.clock, to, actor, note, alerts=self._staff_alerts())
+
+    def _staff_alerts(self) -> StaffAlerts | None:
+        if topic := self.outputs.get("StaffAlertsTopicArn"):
+            import boto3
+
+            from unblock.adapters.staff_alerts import SnsStaffAlerts
+
+            return SnsStaffAlerts(boto3.client("sns"), topic)
+        return None
 
     # --- revert ----------------------------------------------------------------------------
     def revert(self, case_id: str, actor: str, note: str, fix: FixName | None = None) -> Case:
@@ -257,20 +282,14 @@ class StackClient:
 
         if self.platform is None:
             raise StaffError("this stack's platform is the operator's admin API: revert from the staff console")
-        alerts = None
-        if topic := self.outputs.get("StaffAlertsTopicArn"):
-            import boto3
-
-            from unblock.adapters.staff_alerts import SnsStaffAlerts
-
-            alerts = SnsStaffAlerts(boto3.client("sns"), topic)  # staff are told who reverted what
         outbox = None
         if url := self.outputs.get("OutboxQueueUrl"):  # the help desk's internal note, as the console writes it
             from unblock.adapters.sqs import SqsOutbox
 
             outbox = SqsOutbox(self.sqs, url)
-        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix, alerts=alerts,
-                              outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
+        # staff are told who reverted what
+        return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix,
+                              alerts=self._staff_alerts(), outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:
@@ -288,6 +307,7 @@ class StackClient:
         decision; included teams get a staff case, decided once it waits (within `settle` seconds,
         else by the re-check)."""
         return incident_flow.decide_incident(self.incidents, self.store, self.workflow, self.human_queue, self.clock,
-                                             incident_id, decision, actor, note, include=include,
+                                             incident_id, decision, actor, note,
+                                             stack_mode=self.modes.current(fresh=True), include=include,
                                              include_unverified=include_unverified, platform=self.platform,
                                              settle=settle)

@@ -128,8 +128,8 @@ def metrics(cases: list[Case], now: datetime, sla: timedelta, days: int = 14) ->
     for c in cases:
         m.fixes_applied += len(c.fixes_applied)
         m.reverts += len(c.reverts)
-        if c.shadow is not None:
-            continue  # a shadow case did nothing: it counts towards the agreement rate only
+        if c.mode == "shadow":
+            continue  # its last run was a shadow run: it did nothing, it counts towards the agreement rate only
         by_day[c.created_at.date()][c.outcome or "open"] += 1
         m.by_signal.update(c.signal_codes)
         if c.status == "closed":

@@ -74,6 +74,9 @@ class Case(BaseModel):
     # what the customer saw (the ticket's signals, then the request log's), and the request-log
     # record the ticket named: evidence staff see (DESIGN.md "Signals")
     signals: list[Signal] = []
+    # what earlier messages showed, once a follow-up showed what fails now (DESIGN.md "Conversations":
+    # the latest message's signals decide; the earlier ones stay in the case's signals and evidence)
+    earlier_signals: list[Signal] = []
     request: RequestRecord | None = None
     identified_by: str | None = None
     # what the customer called: the probe (and the verification after a fix) asks the same
@@ -105,7 +108,10 @@ class Case(BaseModel):
     runs: int = 1  # this case's executions so far; run n > 1 has its own name (adapters.stepfunctions)
     topic_cases: list[str] = []  # other requesters' cases in the same forum topic ("same here")
     next_case: str | None = None  # a follow-up after the 14 days went to this new case
-    mode: Mode = "live"  # the stack's mode when the case opened: one execution keeps one mode
+    # the stack's mode when the latest run started (one execution keeps one mode), and each run's, first
+    # run first (DESIGN.md "Modes": a run takes the stack's mode when it starts)
+    mode: Mode = "live"
+    modes: list[Mode] = []
     shadow: ShadowRun | None = None  # shadow mode: what unblock would have done
     reverts: list[FixRevert] = []  # fixes staff reverted, oldest first
     version: int = 0
@@ -136,6 +142,11 @@ class Case(BaseModel):
     @property
     def signal_codes(self) -> list[str]:
         return list(dict.fromkeys(s.code for s in self.signals))
+
+    @property
+    def all_signal_codes(self) -> list[str]:
+        """What the whole conversation showed: what fails now first, then what earlier messages showed."""
+        return list(dict.fromkeys([*self.signal_codes, *(s.code for s in self.earlier_signals)]))
 
     @property
     def run_key(self) -> str:

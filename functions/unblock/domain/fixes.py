@@ -19,7 +19,7 @@ from unblock.ports import Clock, FixConflict, FixLedger, Platform
 
 @dataclass(frozen=True)
 class FixPolicy:
-    dry_run: bool = False  # approval mode: every fix becomes a proposal staff approve
+    approval: bool = False  # approval mode: every fix becomes a proposal staff approve
     max_auto_lifts_per_hour: int = 20
 
 
@@ -295,7 +295,7 @@ def apply_fixes(
         refusal = _refusal(platform, team_id, fix, now) if guard else None
         if refusal:
             rec = FixRecord(**base, status="refused", after=before, reason=refusal)
-        elif policy.dry_run and not approved:
+        elif policy.approval and not approved:
             rec = FixRecord(**base, status="proposed", after=before, reason="Approval mode: waiting for staff.")
         elif not (approved or requester_verified or fix in CONSISTENCY_REPAIRS):
             rec = FixRecord(**base, status="proposed", after=before,

@@ -103,7 +103,34 @@ class RevertAlert(BaseModel):
         return "\n".join(lines)
 
 
-AnyAlert = StaffAlert | IncidentAlert | RevertAlert
+class ModeAlert(BaseModel):
+    """Staff are told the stack's mode changed: who (an admin, or the revert-rate guardrail), from, to."""
+
+    kind: Literal["mode"] = "mode"
+    actor: str
+    was: str
+    now: str
+    note: str | None = None
+    link: str | None = None
+    priority: str = "high"
+
+    @property
+    def subject(self) -> str:
+        return f"[unblock] {self.actor} switched the stack from {self.was} to {self.now}"[:100]
+
+    @property
+    def text(self) -> str:
+        meaning = {"live": "safe fixes apply and customers are answered",
+                   "approval": "every fix waits for staff approval",
+                   "shadow": "nothing is changed and nobody is told (staff decisions included)"}
+        lines = [self.subject, f"From now on: {meaning.get(self.now, self.now)}."]
+        if self.note:
+            lines.append(f"Note: {self.note}")
+        lines.append(f"Mode page: {self.link}" if self.link else "See the console's Mode page.")
+        return "\n".join(lines)
+
+
+AnyAlert = StaffAlert | IncidentAlert | RevertAlert | ModeAlert
 
 
 def case_link(case_id: str, console_url: str | None) -> str | None:

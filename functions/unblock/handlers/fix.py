@@ -20,7 +20,7 @@ def handler(event: FixStep, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(case_id=event.case.case_id, team_id=event.case.team_id)
     cases = composition.cases()
     done = remedies.fix_and_verify(composition.platform(), cases, cases, composition.clock(), event.case.case_id,
-                                   event.fixes, composition.fix_policy(), event.actor, event.approved)
+                                   event.fixes, composition.fix_policy(event.case.mode), event.actor, event.approved)
     for r in done.records:
         logger.info("fix", extra={"fix": r.fix, "status": r.status, "actor": r.actor})
     metrics.add_metric(name="FixesApplied", unit=MetricUnit.Count,

@@ -19,6 +19,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = int(os.environ.get("RECHECK_BATCH", "100"))
     report = recheck_due(composition.platform(), composition.cases(), composition.human_queue(), workflow,
                          composition.clock(), sla=sla, outbox=composition.outbox(), limit=batch,
+                         mode=composition.mode(),
                          alerts=composition.staff_alerts(), console_url=composition.console_url(),
                          incidents=composition.incidents())
     for case_id, action in report.actions.items():

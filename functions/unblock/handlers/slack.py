@@ -34,7 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
         what = carry_out(action, allowed=composition.slack_allowed_users(), store=composition.cases(),
                          workflow=composition.workflow(), queue=composition.human_queue(), clock=composition.clock(),
-                         post=composition.slack_responder())
+                         post=composition.slack_responder(), stack_mode=composition.mode)
         logger.info("slack decision", extra={"decision": action.decision, "actor": action.actor, "result": what})
         metrics.add_dimension(name="result", value=what)
         metrics.add_metric(name="SlackDecisions", unit=MetricUnit.Count, value=1)

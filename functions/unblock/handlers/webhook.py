@@ -99,9 +99,15 @@ def _email_for(desk: HelpDesk) -> Callable[[str | None], str | None]:
     return find
 
 
-def _follow_up(taken: FollowsUp) -> Response[Any]:
+def _follow_up(desk: HelpDesk, taken: FollowsUp) -> Response[Any]:
+    """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
+    is looked up on the desk (`taken.handle`) as on a new ticket."""
+    def looked_up() -> str | None:
+        return composition.requester_directory(desk.name).email_for(taken.handle) if taken.handle else None
+
     followed = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(),
-                                     taken.report, taken.message_id, private=taken.private, open_if_new=False)
+                                     taken.report, taken.message_id, private=taken.private, open_if_new=False,
+                                     requester_email=looked_up)
     logger.info("follow-up taken in", extra={"action": followed["follow_up"], "case_id": followed["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
     if followed["follow_up"] == "no_case":
@@ -111,9 +117,14 @@ def _follow_up(taken: FollowsUp) -> Response[Any]:
 
 
 def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
+    configured = os.environ.get(f"{desk.name.upper()}_STAFF_GROUPS", "")  # a forum's staff groups
     taken = deliveries.route(desk, delivery, composition.cases, composition.clock().now(), _email_for(desk),
-                             os.environ.get(desk.settings.api_user, "").strip())
-    return _follow_up(taken) if isinstance(taken, FollowsUp) else _accept_report(taken.report, desk.name)
+                             os.environ.get(desk.settings.api_user, "").strip(),
+                             recipients=lambda topic: composition.requester_directory(desk.name).message_recipients(
+                                 topic),
+                             staff_groups=tuple(g.strip() for g in configured.split(",") if g.strip())
+                             or desk.staff_groups)
+    return _follow_up(desk, taken) if isinstance(taken, FollowsUp) else _accept_report(taken.report, desk.name)
 
 
 @app.post("/<name>")

@@ -39,7 +39,8 @@ from unblock.domain.incidents import (
     staff_placed_holds,
     teams_in,
 )
-from unblock.domain.models import Finding, Report
+from unblock.domain.models import Finding, Mode, Report
+from unblock.domain.modes import staff_may_decide
 from unblock.domain.platform_model import HeldTeam
 from unblock.domain.staff_alerts import incident_alert
 from unblock.domain.staff_errors import NoSuchIncident, StaffError
@@ -56,11 +57,13 @@ SETTLE_GRACE = 1.0
 
 # --- grouping ------------------------------------------------------------------------------
 def track(incidents: IncidentStore, alerts: StaffAlerts | None, clock: Clock, case_id: str, team_id: str | None,
-          findings: list[Finding], console_url: str | None = None) -> str | None:
+          findings: list[Finding], console_url: str | None = None, *, shadow: bool = False) -> str | None:
     """Group the case by its cause; the incident it belongs to, if any. Never fails the case: an
-    error is logged and the case goes on without an incident."""
+    error is logged and the case goes on without an incident. A `shadow` run's case groups like any
+    (staff see the incident) but never tells staff: an incident of shadow cases pages nobody, and the
+    first live case that joins it is the one that tells them (issue 35 item 1)."""
     try:
-        return _track(incidents, alerts, clock, case_id, team_id, findings, console_url)
+        return _track(incidents, None if shadow else alerts, clock, case_id, team_id, findings, console_url)
     except Exception as err:  # noqa: BLE001 - grouping is for staff; the customer's case goes on regardless
         log.warning("incident grouping failed", extra={"case_id": case_id, "error": type(err).__name__})
         return None
@@ -112,6 +115,7 @@ class _Bulk:
     incident: Incident
     pending: PendingDecision
     versions: Mapping[str, int]
+    stack_mode: Mode
     decided: list[str] = field(default_factory=list)
 
     def decide(self, case: Case, team_id: str | None) -> MemberOutcome:
@@ -131,8 +135,8 @@ class _Bulk:
 
         try:
             staff_decisions.decide(self.store, self.workflow, None, self.clock, case.case_id, p.decision, p.actor,
-                                   p.note, expected_version=self.versions.get(case.case_id),
-                                   incident_id=p.incident_id)
+                                   p.note, stack_mode=self.stack_mode,
+                                   expected_version=self.versions.get(case.case_id), incident_id=p.incident_id)
         except staff_decisions.AlreadyDecided as err:
             return outcome("already_decided", str(err))
         except staff_decisions.StaleDecision as err:
@@ -161,7 +165,7 @@ def _not_waiting(case: Case, team_id: str | None) -> MemberOutcome:
 
 
 def apply_pending(incidents: IncidentStore, store: CaseStore, workflow: Workflow, queue: HumanQueue | None,
-                  clock: Clock, case: Case) -> MemberOutcome | None:
+                  clock: Clock, case: Case, *, stack_mode: Mode) -> MemberOutcome | None:
     """Apply the case's pending bulk decision now that it waits for staff (or drop it when the case
     closed by itself); None when the case has none or does not wait yet. Exactly one caller applies it."""
     if not _settled(case):
@@ -174,7 +178,7 @@ def apply_pending(incidents: IncidentStore, store: CaseStore, workflow: Workflow
     incident = incidents.get(pending.incident_id)
     if incident is None:
         return None
-    bulk = _Bulk(incidents, store, workflow, clock, incident, pending, {})
+    bulk = _Bulk(incidents, store, workflow, clock, incident, pending, {}, stack_mode)
     result = bulk.decide(case, case.team_id)
     if queue is not None and bulk.decided:
         queue.remove_cases(bulk.decided)
@@ -183,7 +187,7 @@ def apply_pending(incidents: IncidentStore, store: CaseStore, workflow: Workflow
 
 def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workflow, queue: HumanQueue | None,
                     clock: Clock, incident_id: str, decision: str, actor: str, note: str | None = None, *,
-                    include: Sequence[str] = (), include_unverified: Sequence[str] = (),
+                    stack_mode: Mode, include: Sequence[str] = (), include_unverified: Sequence[str] = (),
                     versions: Mapping[str, int] | None = None,
                     platform: Platform | None = None, settle: float = 0.0,
                     sleep: Callable[[float], None] = time.sleep) -> IncidentDecision:
@@ -192,7 +196,9 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
     Members waiting for staff are decided now; members whose execution still runs, and the staff cases
     started for `include`d teams, get the decision once they wait: within `settle` seconds here, else
     by the re-check. Members decided already (by staff, or closed) are left as they are and reported.
+    A shadow stack (`stack_mode`) refuses the whole decision, as it refuses each case's.
     """
+    staff_may_decide(stack_mode)
     if decision not in DECISIONS:
         raise StaffError(f"unknown decision {decision!r}: approve, resolve or reject")
     if not actor:
@@ -205,7 +211,7 @@ def decide_incident(incidents: IncidentStore, store: CaseStore, workflow: Workfl
     ticked = list(dict.fromkeys(c.strip() for c in include_unverified if c and c.strip()))
     pending = PendingDecision(incident_id=incident_id, decision=decision, actor=actor, note=note,
                               decided_at=now, include_unverified=ticked)
-    bulk = _Bulk(incidents, store, workflow, clock, incident, pending, versions or {})
+    bulk = _Bulk(incidents, store, workflow, clock, incident, pending, versions or {}, stack_mode)
     members = incidents.members(incident_id)
     outcomes: dict[str, MemberOutcome] = {}
     waiting_for: dict[str, str] = {}  # case id -> team id, cases not waiting for staff yet

@@ -17,6 +17,12 @@ Due cases come from a query on the pending-cases index, never a scan. For each:
   at most 4 h, since its re-check is also its task's heartbeat (the wait's HeartbeatSeconds is
   24 h: the customer's back-off never lets it lapse).
 
+A re-check pass takes the stack's mode when it starts (DESIGN.md "Modes"): in shadow mode it changes
+nothing and tells no one about any case, whatever mode the case was opened in: it keeps waiting tasks
+alive (a heartbeat) and puts every due case off to its next re-check (`held_shadow`); no reply, no
+re-run, no staff task completed, no re-queue. Once the stack is live again the next pass acts.
+Approval mode acts as live: a re-run takes the stack's mode and proposes its fixes.
+
 Each case is re-checked on its own: an error on one case (a dead task token, a throttled
 call, a bad document) is recorded in the report (`failures`), the case is recovered where
 it can be (a staff case whose waiting task is gone runs the workflow again, to be queued
@@ -25,6 +31,7 @@ for staff anew) and put off to its next re-check, and the pass goes on to the ne
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +40,7 @@ from typing import Literal
 from unblock.domain import replies
 from unblock.domain.cases import Case
 from unblock.domain.conversations import unseen, waiting_since
-from unblock.domain.models import Finding
+from unblock.domain.models import Finding, Mode
 from unblock.domain.staff_alerts import alert_for
 from unblock.ports import CaseStore, Clock, HumanQueue, IncidentStore, Outbox, Platform, StaffAlerts, TaskGone, Workflow
 from unblock.workflow import conversations as follow_ups
@@ -48,7 +55,8 @@ DECISION_LOST_AFTER = timedelta(minutes=15)
 PRIORITY_UP = {"normal": "high", "high": "urgent", "urgent": "urgent"}
 
 Action = Literal["closed_stale", "closed_access_back", "staff_task_completed", "rerun", "requeued", "backed_off",
-                 "skipped_conflict", "decision_released", "recovered", "incident_decision", "failed"]
+                 "skipped_conflict", "decision_released", "recovered", "incident_decision", "held_shadow",
+                 "failed"]
 log = logging.getLogger(__name__)
 
 
@@ -66,14 +74,17 @@ def backoff(rechecks: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
 
 def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow,
                 clock: Clock, *, sla: timedelta, outbox: Outbox, limit: int = 100,
-                alerts: StaffAlerts | None = None, console_url: str | None = None,
+                mode: Mode, alerts: StaffAlerts | None = None, console_url: str | None = None,
                 incidents: IncidentStore | None = None) -> RecheckReport:
     now = clock.now()
     report = RecheckReport()
     for case in store.due(now, limit):
         report.due += 1
         try:
-            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox, incidents)
+            if mode == "shadow":
+                report.actions[case.case_id] = _hold(store, workflow, case, now)
+                continue
+            action = _recheck(platform, store, queue, workflow, clock, case, sla, outbox, mode, incidents)
             report.actions[case.case_id] = action
             if action == "requeued" and alerts is not None:
                 alerts.publish(alert_for(store.get(case.case_id) or case, "requeued", console_url))
@@ -87,6 +98,16 @@ def recheck_due(platform: Platform, store: CaseStore, queue: HumanQueue, workflo
     return report
 
 
+def _hold(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> Action:
+    """Shadow mode: the case waits as it is for a pass in live or approval mode. Its waiting task
+    stays alive (a gone one is recovered by that later pass)."""
+    if case.status == "awaiting_staff" and case.task_token:
+        with contextlib.suppress(TaskGone):
+            workflow.heartbeat(case.task_token)
+    _back_off(store, case, now)
+    return "held_shadow"
+
+
 def _put_off(store: CaseStore, case: Case, now: datetime) -> None:
     """A case whose re-check failed waits for its next turn (it must not hold the head of the index)."""
     try:
@@ -96,7 +117,8 @@ def _put_off(store: CaseStore, case: Case, now: datetime) -> None:
 
 
 def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: Workflow, clock: Clock,
-             case: Case, sla: timedelta, outbox: Outbox, incidents: IncidentStore | None = None) -> Action:
+             case: Case, sla: timedelta, outbox: Outbox, mode: Mode, incidents: IncidentStore | None = None
+             ) -> Action:
     now = clock.now()
     if now - waiting_since(case) > STALE_AFTER:
         if case.status == "awaiting_staff" and case.task_token:
@@ -133,7 +155,7 @@ def _recheck(platform: Platform, store: CaseStore, queue: HumanQueue, workflow: 
         case = store.get(case.case_id) or case
 
     if case.status == "awaiting_staff" and case.task_token and incidents is not None and \
-            incident_flow.apply_pending(incidents, store, workflow, queue, clock, case) is not None:
+            incident_flow.apply_pending(incidents, store, workflow, queue, clock, case, stack_mode=mode) is not None:
         return "incident_decision"
 
     if case.team_id is None or (case.plan is not None and not case.plan.recheck):

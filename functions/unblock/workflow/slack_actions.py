@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from unblock.domain import slack
+from unblock.domain.models import Mode
 from unblock.domain.slack import SlackAction
 from unblock.domain.staff_errors import StaffError
 from unblock.ports import CaseStore, Clock, HumanQueue, Workflow
@@ -25,7 +26,7 @@ FOLLOWS = {"approve": "the proposed fix is applied and verified; the case closes
 
 
 def carry_out(action: SlackAction, *, allowed: Collection[str], store: CaseStore, workflow: Workflow,
-              queue: HumanQueue | None, clock: Clock, post: Post) -> str:
+              queue: HumanQueue | None, clock: Clock, post: Post, stack_mode: Callable[[], Mode]) -> str:
     """Decide as the Slack user (if allowed) and tell Slack; returns what happened (for the log)."""
     if action.user_id not in allowed:
         post(action.response_url, slack.not_allowed_message())
@@ -35,7 +36,7 @@ def carry_out(action: SlackAction, *, allowed: Collection[str], store: CaseStore
         return "refused"
     try:
         staff_decisions.decide(store, workflow, queue, clock, action.case_id, action.decision, action.actor,
-                               "decided in Slack", expected_proposal=action.proposal)
+                               "decided in Slack", stack_mode=stack_mode(), expected_proposal=action.proposal)
     except StaffError as err:  # stale, already decided (by the console or another click), no such case
         post(action.response_url, slack.refused_message(action, str(err)))
         return "refused"

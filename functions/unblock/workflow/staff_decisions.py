@@ -17,7 +17,8 @@ import json
 from typing import Any
 
 from unblock.domain.cases import Case
-from unblock.domain.models import STAFF_DECISIONS, StaffDecision, StaffDecisionName
+from unblock.domain.models import STAFF_DECISIONS, Mode, StaffDecision, StaffDecisionName
+from unblock.domain.modes import staff_may_decide
 from unblock.domain.staff_errors import AlreadyDecided, NoSuchCase, StaffError, StaleDecision
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, HumanQueue, TaskGone, Workflow
@@ -28,7 +29,7 @@ MAX_NOTE = 2000
 
 
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
-           decision: Decision, actor: str, note: str | None = None, *,
+           decision: Decision, actor: str, note: str | None = None, *, stack_mode: Mode,
            expected_version: int | None = None, expected_proposal: str | None = None,
            incident_id: str | None = None) -> Case:
     """Apply one staff decision; returns the case as it was claimed (status `deciding`).
@@ -37,7 +38,10 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     re-escalated, closed) refuses the decision as stale; `expected_proposal` the proposal a Slack button
     was drawn from (`Case.proposal_id`): a later run's proposal refuses it. `incident_id` marks a member's share of
     a bulk decision on an incident (workflow.incidents): its fixes still pass the guardrails.
+    `stack_mode` is the stack's mode now: the run the decision resumes takes it, so a shadow stack
+    refuses every decision (DESIGN.md "Modes").
     """
+    staff_may_decide(stack_mode)
     if decision not in DECISIONS:
         raise StaffError(f"unknown decision {decision!r}: approve, resolve or reject")
     if not actor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.domain import checks, replies
+from unblock.domain import checks, conversation_replies, conversations, replies
 from unblock.domain.cases import Case, Message
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
@@ -28,6 +28,7 @@ from unblock.domain.models import (
     ShadowRun,
     Signal,
 )
+from unblock.domain.modes import run_modes
 from unblock.domain.platform_model import RequestRecord
 from unblock.domain.tickets.signals import from_request_log
 from unblock.ports import (
@@ -65,7 +66,9 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
               execution_arn: str | None = None, proactive: ProactiveCases | None = None,
               mode: Mode = "live") -> Case:
     """Open the case for a report; a redelivered report finds the case already open. A ticket of a
-    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases")."""
+    team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases"). `mode` is
+    the stack's mode as this run starts: a later run of the case takes it too, whatever mode the case
+    was opened in (DESIGN.md "Modes")."""
     found = identify(platform, report)
     team, record = found.team, found.request
     now = clock.now()
@@ -79,9 +82,15 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else None),
                 model=_first(report.facts.get("models")) or (record.model if record else None),
                 created_at=now, updated_at=now, execution_arn=execution_arn,
-                next_check_at=now + RECHECK_FIRST, mode=mode,
+                next_check_at=now + RECHECK_FIRST, mode=mode, modes=[mode],
                 # nobody wrote a proactive case: the team's owner is who is told
                 notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
+    if report.source == "gateway" and case.team_id is not None:
+        from unblock.workflow.proactive import open_cases_of_team
+
+        # the team wrote first: its own case tells the story, the owner gets no second ticket
+        if own := open_cases_of_team(store, case.team_id, case.case_id):
+            case = case.model_copy(update={"notify_email": None, "joined_tickets": own})
     if store.create(case):
         if proactive is not None:
             from unblock.workflow.proactive import join_ticket
@@ -90,14 +99,15 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
         return case
     existing = _get(store, report.case_id)
     if existing.runs > 1 and execution_arn and existing.execution_arn == execution_arn:
-        return _begin_run(platform, store, clock, existing)
+        return _begin_run(platform, store, clock, existing, mode)
     return existing
 
 
-def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -> Case:
+def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case, mode: Mode) -> Case:
     """A later run of the case (a follow-up's, a re-check's): identification runs again over the
     whole conversation (the case's report holds every follow-up's facts), and what the last run
-    concluded is cleared, so this run decides afresh. The fix audit and staff's decisions stay.
+    concluded is cleared, so this run decides afresh, in the stack's mode now (`mode`). The fix
+    audit, staff's decisions and a shadow run's verdict stay.
     A requester stays verified only for the team they were verified for."""
     report = case.report
     found = identify(platform, report)
@@ -116,7 +126,8 @@ def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case) -
                    model=_first(report.facts.get("models")) or (record.model if record else case.model),
                    seen_follow_ups=lambda c: c.follow_ups, findings=[], plan=None, verification=None, escalation=None,
                    outcome=None, resolution=None, customer_reply=None, private_reply=None, internal_note=None,
-                   task_token=None, closed_at=None, status="open")
+                   task_token=None, closed_at=None, status="open", mode=mode,
+                   modes=lambda c: run_modes(c.modes, c.runs, mode, earlier=c.modes[-1] if c.modes else c.mode))
 
 
 def _first(values: list[str] | None) -> str | None:
@@ -166,9 +177,16 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
                 findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
-    plan = decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
+    plan = works_now() if conversations.says_it_works_now(case) else \
+        decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
     _update(store, clock, case, findings=findings, plan=plan)
     return plan
+
+
+def works_now() -> NextStep:
+    """The customer says it works now ("fixed", "never mind"): the case closes as they say, with
+    the checks' findings kept for staff and nothing applied (DESIGN.md "Conversations")."""
+    return NextStep(action="already_working", recheck=False, reason="The customer says it works now.")
 
 
 def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
@@ -229,15 +247,20 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
                                "escalation": escalation, "task_token": task_token, "priority": priority,
                                "next_check_at": clock.now() + RECHECK_FIRST}
     draft = case.model_copy(update=updates)
-    updates["customer_reply"] = replies.customer_reply(draft, findings)
-    updates["private_reply"] = replies.private_reply(draft, findings)
-    updates["internal_note"] = replies.internal_note(draft)
+    updates |= _replies(draft, findings)
     public, private, at = updates["customer_reply"], updates["private_reply"], clock.now()
     updates["conversation"] = lambda c: with_replies(c, public, private, at)
     updates["seen_follow_ups"] = lambda c: c.follow_ups  # staff see the whole conversation from here
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
+
+
+def _replies(draft: Case, findings: list[Finding]) -> dict[str, str | None]:
+    """The outcome's replies and note; a run that answers a follow-up leads with what it added."""
+    return {"customer_reply": conversation_replies.answer(draft, replies.customer_reply(draft, findings), "public"),
+            "private_reply": conversation_replies.answer(draft, replies.private_reply(draft, findings), "private"),
+            "internal_note": replies.internal_note(draft)}
 
 
 def evidence_bundle(case: Case) -> dict[str, Any]:
@@ -277,9 +300,11 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
     updates: dict[str, Any] = {}
     if outcome == "needs_info" and not case.team_id:
-        # no team: the signals alone may answer (a model policy, a client-side mistake)
-        plan = decide(None, [], _no_probe, case.signal_codes)
-        outcome = "customer_action" if plan.action == "customer_action" else "needs_info"
+        # no team: the signals alone may answer (a model policy, a client-side mistake), or the
+        # customer says it works now
+        plan = works_now() if conversations.says_it_works_now(case) else \
+            decide(None, [], _no_probe, case.signal_codes)
+        outcome = plan.action if plan.action in ("customer_action", "already_working") else "needs_info"
         updates["plan"] = plan
     # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
     # needs_info waits for the customer's answer (a follow-up runs it again), stale 14 days after
@@ -291,9 +316,7 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
     }
     draft = case.model_copy(update=updates)
-    updates["customer_reply"] = replies.customer_reply(draft, left)
-    updates["private_reply"] = replies.private_reply(draft, left)
-    updates["internal_note"] = replies.internal_note(draft)
+    updates |= _replies(draft, left)
     public, private = updates["customer_reply"], updates["private_reply"]
     updates["conversation"] = lambda c: with_replies(c, public, private, now)
     return _update(store, clock, case, **updates)

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=["live", "approval", "shadow"],
                      help="the stack's Mode (default: template.yaml's): approval - fixes become proposals; "
                           "shadow - checks and decision only, nothing changes, the customer is not told")
-    run.add_argument("--dry-run", action="store_true", help="the older name of --mode approval")
+    run.add_argument("--dry-run", dest="approval_alias", action="store_true", help="the older name of --mode approval")
     run.add_argument("--decide", choices=["approve", "resolve", "reject"],
                      help="if the case escalates, resume it with this staff decision")
     run.add_argument("--verbose", action="store_true", help="handler logs and metrics on stderr")
@@ -104,7 +104,7 @@ def keep_dir(value: str) -> Path:
 def parameters(args: argparse.Namespace) -> dict[str, str]:
     """Template parameters the run overrides: only the Mode (--mode; --dry-run is --mode approval). Every
     other value, the Mode's default included, is template.yaml's."""
-    mode = getattr(args, "mode", None) or ("approval" if getattr(args, "dry_run", False) else None)
+    mode = getattr(args, "mode", None) or ("approval" if getattr(args, "approval_alias", False) else None)
     return {"Mode": mode} if mode else {}
 
 

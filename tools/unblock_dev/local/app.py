@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,16 @@ class LocalApp:
                 case = self.client.wait(o.case_id, timeout, after_token=tokens.get(o.case_id))
                 results.append(self.client.result(case))
         return record, results
+
+    @contextmanager
+    def mode(self, mode: str, actor: str = "staff:local") -> Iterator[None]:
+        """The stack switched to `mode` (as an admin would: audited) for the block, then back."""
+        was = self.client.mode()
+        self.client.switch_mode(mode, actor)
+        try:
+            yield
+        finally:
+            self.client.switch_mode(was, actor)
 
     def recheck(self) -> dict[str, Any]:
         """One pass of the scheduled re-check, invoked as EventBridge Scheduler would."""

@@ -187,6 +187,13 @@ class LocalStack:
             r.refs[lid] = sns.create_topic(Name=name)["TopicArn"]
             r.attrs[(lid, "TopicName")] = name
 
+        ssm: Any = boto3.client("ssm")
+        for lid, props in self._resources("AWS::SSM::Parameter"):  # the run-time mode
+            name = str(r.resolve(props["Name"])) if "Name" in props else self._name(lid)
+            ssm.put_parameter(Name=name, Value=str(r.resolve(props["Value"])), Type=props.get("Type", "String"),
+                              **({"AllowedPattern": props["AllowedPattern"]} if "AllowedPattern" in props else {}))
+            r.refs[lid] = name
+
         secrets: Any = boto3.client("secretsmanager")
         for lid, props in self._resources("AWS::SecretsManager::Secret"):
             # generated secrets get the sample value locally, so the signed samples in events/ verify

@@ -37,7 +37,7 @@ def decide(case_id: str) -> Response[str]:
     body = CaseDecisionRequest.parse(*_body())
     claimed = staff_decisions.decide(
         composition.cases(), composition.workflow(), composition.human_queue(), composition.clock(), case_id,
-        body.decision, who, body.note, expected_version=body.version)
+        body.decision, who, body.note, stack_mode=composition.mode(), expected_version=body.version)
     logger.info("staff decision", extra={"case_id": case_id, "decision": body.decision, "actor": who})
     metrics.add_dimension(name="decision", value=body.decision)
     metrics.add_metric(name="StaffDecisions", unit="Count", value=1)
@@ -54,7 +54,8 @@ def decide_incident(incident_id: str) -> Response[str]:
     body = IncidentDecisionRequest.parse(*_body())
     record = incident_flow.decide_incident(
         composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
-        composition.clock(), incident_id, body.decision, who, body.note, include=body.include,
+        composition.clock(), incident_id, body.decision, who, body.note, stack_mode=composition.mode(),
+        include=body.include,
         include_unverified=body.include_unverified,
         versions=body.versions, platform=composition.platform(),
         settle=float(os.environ.get("INCIDENT_SETTLE_SECONDS", "15")))
