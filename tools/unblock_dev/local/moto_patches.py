@@ -154,15 +154,6 @@ def parsed_json_paths() -> None:
         _memoized(module, "parse", maxsize=4096)
 
 
-def response_methods_listed_once() -> None:
-    """moto lists a response class's methods (`inspect.getmembers`) at every API call, to find the
-    action's method: a percent and a half of a test session's CPU. A class's methods do not change
-    while it serves: list each class's once. Idempotent."""
-    from moto.core import responses
-
-    _memoized(responses, "method_names_from_class")
-
-
 def serialized_names_worked_out_once() -> None:
     """moto's response serializer works out, for each member of each shape of each response, the names
     the value may be under in moto's object (six alias rules, then each in snake case), one object at a
@@ -307,7 +298,7 @@ FIXES: tuple[Callable[[], None], ...] = (serialized_dynamodb_calls, payload_limi
                                          heartbeat_timeouts)
 SPEEDUPS: dict[str, Callable[[], None]] = {f.__name__: f for f in (
     batch_models_left_unloaded, parsed_programs_reused, one_client_per_service, parsed_json_paths,
-    response_methods_listed_once, serialized_names_worked_out_once, sqs_retention_read_directly)}
+    serialized_names_worked_out_once, sqs_retention_read_directly)}
 
 
 def speedups(switch: str | None = None) -> list[str]:
