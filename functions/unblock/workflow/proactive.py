@@ -134,11 +134,17 @@ def _still_open(store: CaseStore, record: ProactiveRecord, now: datetime) -> boo
     return case.status != "closed"
 
 
-def open_cases_of_team(store: CaseStore, team_id: str, but: str) -> list[str]:
+# a team's own case counts as open for this long after it last moved (a conversation's 14 days: older,
+# it is stale, and the re-check closes it)
+OWN_CASE_ACTIVE_FOR = timedelta(days=14)
+
+
+def open_cases_of_team(store: CaseStore, team_id: str, but: str, now: datetime) -> list[str]:
     """The team's own open cases (its tickets), newest first: while one is open, a proactive case
     sends the owner no ticket of its own (one story per team, DESIGN.md "Proactive cases")."""
     return [c.case_id for c in store.search(team_id)
-            if c.team_id == team_id and c.status != "closed" and c.case_id != but and not is_proactive(c.case_id)]
+            if c.team_id == team_id and c.status != "closed" and c.case_id != but and not is_proactive(c.case_id)
+            and c.created_at <= now and now - c.updated_at <= OWN_CASE_ACTIVE_FOR]
 
 
 def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: Case) -> Case:
