@@ -121,8 +121,8 @@ def later_case_report(case: Case, follow_up: Report, case_id: str) -> Report:
 
 def same_requester(earlier: Report, follow_up: Report) -> bool:
     """The follow-up's author is the case's requester, as far as the follow-up says who wrote: a
-    help desk passes on only the requester's own messages (a Zendesk comment by the ticket's
-    requester, a Discourse post by the topic's author), so what it names must agree."""
+    help desk passes on only the requester's own messages (a comment by the ticket's
+    requester, a forum post by the topic's author), so what it names must agree."""
     pairs = ((earlier.requester_email, follow_up.requester_email), (earlier.requested_by, follow_up.requested_by))
     return all(a.lower() == b.lower() for a, b in pairs if a and b)
 
