@@ -225,6 +225,11 @@ def render(without: Run, with_: Run) -> str:
         "that a policy must leave to staff. A case the policy closes counts 0 minutes on the sandbox clock: the "
         "approval comes at Escalate, the fix and its verification follow within the same execution.",
     ]
+    odd = WAVES  # one member a wave a policy must refuse: staff decide it in both runs
+    rows += ["", f"Of the {with_.staff_rule}, {odd} are the members a policy must refuse (one a wave: staff decide "
+             f"them in both runs); on the {rule_cases - odd} cases a policy may take, staff decided "
+             f"{with_.staff_rule - odd} (the owner's evidence and the shadow) against {without.staff_rule - odd} "
+             f"without: {(with_.staff_rule - odd) / max(without.staff_rule - odd, 1):.2f}x."]
     if with_.unsafe:
         rows += ["", "Unsafe approvals found: " + "; ".join(with_.unsafe)]
     return "\n".join(rows) + "\n"
