@@ -34,7 +34,7 @@ def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
     assert public == {("GET", "/"), ("GET", "/{proxy+}")}
     assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision"),
                          ("POST", "/api/incidents/{incident_id}/decision"), ("POST", "/api/cases/{case_id}/revert"),
-                         ("POST", "/api/cases/{case_id}/shadow")}
+                         ("POST", "/api/cases/{case_id}/shadow"), ("POST", "/api/mode")}
     assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
 
 
@@ -82,7 +82,7 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
     ("GET", "/pages/closed"), ("GET", "/pages/metrics"), ("GET", "/pages/incidents"),
     ("GET", "/pages/incidents/inc-20261126-0a1b2c3d"), ("POST", "/api/cases/zendesk%3A1/decision"),
     ("POST", "/api/incidents/inc-20261126-0a1b2c3d/decision"), ("POST", "/api/cases/zendesk%3A1/revert"),
-    ("POST", "/api/cases/zendesk%3A1/shadow")])
+    ("POST", "/api/cases/zendesk%3A1/shadow"), ("GET", "/pages/mode"), ("POST", "/api/mode")])
 def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
     from unblock.handlers import console
 
@@ -94,7 +94,7 @@ def test_every_protected_route_exists_and_refuses_a_request_without_claims(metho
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/cases/zendesk%3A4720", "/search", "/closed", "/metrics",
-                                  "/incidents", "/incidents/inc-20261126-0a1b2c3d"])
+                                  "/incidents", "/incidents/inc-20261126-0a1b2c3d", "/mode"])
 def test_the_shell_is_served_everywhere_with_a_strict_csp_and_no_data(path):
     from unblock.handlers import console
 

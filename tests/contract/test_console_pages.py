@@ -22,6 +22,7 @@ from unblock.console import stats, views
 from unblock.domain.cases import Case
 from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
 from unblock.domain.models import Escalation, Finding, FixRecord, Report, Signal, StaffDecision
+from unblock.domain.modes import ModeChange
 from unblock.domain.platform_model import HeldTeam, RequestRecord
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -52,6 +53,8 @@ FIELDS = {
                  "outcome.detail", "finding.summary", "decision.actor", "case_id"],
     "metrics": [],  # counts and times only: no text of a case reaches it
     "not_found": ["case_id"],
+    "mode": ["change.actor", "change.note", "admin_group"],
+    "mode_admin": ["change.actor", "change.note"],
     "shell": [],  # the login address: a `javascript:` one is dropped, the others link as given
 }
 
@@ -97,7 +100,9 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
     members = [(member, waiting)]
     # the platform's answer, as another adapter might give it (the platform model checks its shape today)
     held = [HeldTeam.model_construct(team_id=v("held.team_id"), slug=v("held.slug"), since=NOW)]
-    return {"waiting": waiting, "closed": closed, "incident": incident, "members": members, "held": held}
+    changes = [ModeChange(at=NOW, actor=v("change.actor"), was="live", now="shadow", note=v("change.note"))]
+    return {"waiting": waiting, "closed": closed, "incident": incident, "members": members, "held": held,
+            "changes": changes}
 
 
 def _render(page: str, v: Callable[[str], str]) -> str:
@@ -111,6 +116,8 @@ def _render(page: str, v: Callable[[str], str]) -> str:
         "incident": lambda: views.incident_page(w["incident"], w["members"], w["held"], NOW, SLA),
         "metrics": lambda: views.metrics_page(stats.metrics([w["waiting"], w["closed"]], NOW, SLA), SLA),
         "not_found": lambda: views.not_found_page(f"No case {v('case_id')}."),
+        "mode": lambda: views.mode_page("shadow", w["changes"], False, v("admin_group")),
+        "mode_admin": lambda: views.mode_page("live", w["changes"], True, v("admin_group")),
         "shell": lambda: views.shell(v("login_url")),
     }
     return pages[page]()

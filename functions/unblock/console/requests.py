@@ -1,4 +1,4 @@
-"""The bodies of the console's two POST requests: a form (what the page's script sends) or a JSON object.
+"""The bodies of the console's POST requests: a form (what the page's script sends) or a JSON object.
 
 A body that is neither, or whose fields are wrong, is refused by the handler with a 400 that names
 the field; the staff member's note is redacted and capped by the decision flow itself.
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from unblock.domain.limits import InputRejected, check_json_text
-from unblock.domain.models import FixName, ShadowVerdict, StaffDecisionName
+from unblock.domain.models import FixName, Mode, ShadowVerdict, StaffDecisionName
 
 MAX_FIELD = 4000  # a note is capped at 2000 by the decision; anything far longer is not a person typing
 MAX_BODY_BYTES = 64 * 1024  # a decision: a few fields, a note, a version per member
@@ -92,6 +92,21 @@ class ShadowVerdictRequest(BaseModel):
         return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
 
+class ModeSwitchRequest(BaseModel):
+    """`POST /api/mode`: the mode an admin switches the stack to, and why."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    mode: Mode
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+
+    _blank = field_validator("note", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
 class IncidentDecisionRequest(BaseModel):
     """`POST /api/incidents/{incident_id}/decision`: one decision for every waiting member, the version of
     each member the page showed (`version:<case id>` fields), and teams to include (`include`, repeated)."""
@@ -123,3 +138,16 @@ class IncidentDecisionRequest(BaseModel):
             # the version of each member the staff member saw: a member written since is refused as stale
             "versions": {k.removeprefix("version:"): v[0] for k, v in form.items() if k.startswith("version:") and v},
         })
+
+
+def in_group(claims: dict[str, Any], group: str) -> bool:
+    """The token names `group` among its groups: Cognito's `cognito:groups`, or an identity provider's
+    `groups`. API Gateway hands a list claim over as a string ("[a b]"), a JWT as a list."""
+    if not group:
+        return False
+    for name in ("cognito:groups", "groups"):
+        value = claims.get(name)
+        found = value if isinstance(value, list) else str(value or "").strip("[]").replace(",", " ").split()
+        if group in (str(g).strip() for g in found):
+            return True
+    return False

@@ -37,8 +37,10 @@ from unblock.console.requests import (
     BadBody,
     CaseDecisionRequest,
     IncidentDecisionRequest,
+    ModeSwitchRequest,
     RevertRequest,
     ShadowVerdictRequest,
+    in_group,
 )
 from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
 from unblock.observability import logger, metrics
@@ -58,7 +60,7 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
 }
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
-SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
+SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents", "/mode")
 PROTECTED = ("/pages/", "/api/")  # template.yaml puts these behind the JWT authorizer
 MAX_CASES = 2000
 MAX_INCIDENTS = 100
@@ -79,12 +81,17 @@ def _sla() -> timedelta:
     return timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
 
 
+def _claims() -> dict[str, Any]:
+    ctx = app.current_event.raw_event.get("requestContext") or {}
+    claims: dict[str, Any] = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return claims
+
+
 def actor() -> str | None:
     """The staff member, from the claims the JWT authorizer verified: their email when the identity
     provider says it is verified (`email_verified`; API Gateway passes claims as strings), else the
     subject: an unverified email is only what someone typed into their profile."""
-    ctx = app.current_event.raw_event.get("requestContext") or {}
-    claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    claims = _claims()
     verified = claims.get("email_verified")
     email_ok = verified is True or str(verified).lower() == "true"
     who = (claims.get("email") if email_ok else None) or claims.get("sub")
@@ -291,6 +298,38 @@ def shadow_verdict(case_id: str) -> Response[str]:
     metrics.add_metric(name="ShadowVerdicts", unit="Count", value=1)
     return _json(200, {"case_id": case_id, "verdict": body.verdict, "actor": who,
                        "message": f"{body.verdict.capitalize()} recorded for {case_id} by {who}."})
+
+
+# --- the stack's mode (DESIGN.md "Modes"): everyone sees it, admins switch it -------------------------
+def _admin_group() -> str:
+    return os.environ.get("CONSOLE_ADMIN_GROUP", "unblock-admins")
+
+
+@app.get("/pages/mode")
+def mode_view() -> Response[str]:
+    modes = composition.mode_switch()
+    return _page(200, views.mode_page(modes.current(fresh=True), modes.changes(limit=20),
+                                      in_group(_claims(), _admin_group()), _admin_group()))
+
+
+@app.post("/api/mode")
+def switch_mode() -> Response[str]:
+    from unblock.workflow.modes import switch_mode
+
+    who = str(actor())
+    if not in_group(_claims(), _admin_group()):
+        return _json(403, {"error": f"only admins (group {_admin_group()}) may switch the stack's mode"})
+    body = ModeSwitchRequest.parse(*_body())
+    url = _own_url()
+    change = switch_mode(composition.mode_switch(), composition.clock(), body.mode, who, body.note,
+                         alerts=composition.staff_alerts(), link=f"{url.rstrip('/')}/mode" if url else None)
+    if change is None:
+        return _json(200, {"mode": body.mode, "message": f"The stack is in {body.mode} mode already."})
+    logger.info("mode switched", extra={"was": change.was, "now": change.now, "actor": who})
+    metrics.add_metric(name="ModeSwitches", unit="Count", value=1)
+    return _json(200, {"mode": change.now, "actor": who,
+                       "message": f"Switched from {change.was} to {change.now} by {who}: every function obeys "
+                                  "within a minute."})
 
 
 # --- errors: one place ----------------------------------------------------------------------------
