@@ -46,10 +46,18 @@ def _blank_is_none(v: Any) -> Any:
     return None if isinstance(v, str) and not v.strip() else v
 
 
-class CaseDecisionRequest(BaseModel):
-    """`POST /api/cases/{case_id}/decision`: the decision, the note, and the case version the page showed."""
+class _Form(BaseModel):
+    """A body whose fields each hold one value (a field given twice: the first)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class CaseDecisionRequest(_Form):
+    """`POST /api/cases/{case_id}/decision`: the decision, the note, and the case version the page showed."""
 
     decision: StaffDecisionName
     note: str | None = Field(default=None, max_length=MAX_FIELD)
@@ -57,54 +65,32 @@ class CaseDecisionRequest(BaseModel):
 
     _blank = field_validator("note", "version", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
-
-class RevertRequest(BaseModel):
+class RevertRequest(_Form):
     """`POST /api/cases/{case_id}/revert`: which fix (default: every revertible one) and why."""
-
-    model_config = ConfigDict(extra="ignore")
 
     fix: FixName | None = None
     note: str = Field(default="", max_length=MAX_FIELD)
 
     _blank = field_validator("fix", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
-
-class ShadowVerdictRequest(BaseModel):
+class ShadowVerdictRequest(_Form):
     """`POST /api/cases/{case_id}/shadow`: agree or disagree with what unblock would have done."""
-
-    model_config = ConfigDict(extra="ignore")
 
     verdict: ShadowVerdict
     note: str | None = Field(default=None, max_length=MAX_FIELD)
 
     _blank = field_validator("note", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
-
-class ModeSwitchRequest(BaseModel):
+class ModeSwitchRequest(_Form):
     """`POST /api/mode`: the mode an admin switches the stack to, and why."""
-
-    model_config = ConfigDict(extra="ignore")
 
     mode: Mode
     note: str | None = Field(default=None, max_length=MAX_FIELD)
 
     _blank = field_validator("note", mode="before")(_blank_is_none)
-
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
 
 class IncidentDecisionRequest(BaseModel):
