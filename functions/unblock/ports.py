@@ -320,6 +320,11 @@ class HelpDeskReader(Protocol):
         """The ticket and its comments (for a delivery that carried no text), or None."""
         ...
 
+    def message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        """A private message's recipients (usernames, group names); None when unknown, or on a desk
+        without private messages."""
+        ...
+
     def account_user(self) -> str | None:
         """The account unblock's replies and tickets are posted as (its email or username), or None."""
         ...

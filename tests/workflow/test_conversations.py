@@ -53,13 +53,14 @@ def first_arn(app, case_id: str) -> str:
     return app.console.execution_arn(case_id)
 
 
-def test_a_follow_up_that_still_names_no_team_runs_nothing(app):
+def test_a_follow_up_that_still_names_no_team_is_answered_and_still_asks_for_it(app):
     ticket = _ticket()
     first = app.run(_report(ticket, "403 on everything"))
     again = app.run(_reply(ticket, "Any news? It still fails."))
     assert again.outcome == "needs_info" and again.follow_ups == 1
+    assert again.customer_reply != first.customer_reply and "team ID" in again.customer_reply
     case = app.console.store.get(first.case_id)
-    assert case.runs == 1 and case.status == "awaiting_customer"
+    assert case.runs == 2 and case.status == "awaiting_customer"
 
 
 def test_a_redelivered_follow_up_is_taken_in_once(app):
@@ -123,14 +124,15 @@ def test_a_staff_case_gets_the_follow_up_in_its_evidence_and_nothing_runs(app):
     take_human_queue_messages(app, {first.case_id})
 
 
-def test_a_closed_case_that_still_fails_runs_again_and_a_thanks_does_not(app):
+def test_a_closed_case_that_still_fails_runs_again_and_a_plain_thanks_does_not(app):
     event = load_event("ticket-stale-billing-hold.json")
     first = app.run(event)
     assert first.outcome == "auto_fixed"
     ticket, email = event["detail"]["ticket_id"], event["detail"]["requester_email"]
 
-    thanks = app.run(_reply(ticket, "Thanks, all good now!", requester_email=email))
+    thanks = app.run(_reply(ticket, "Thanks!", requester_email=email))
     assert thanks.follow_ups == 1 and app.console.store.get(first.case_id).runs == 1
+    assert thanks.customer_reply == first.customer_reply  # nothing new to answer
 
     again = app.run(_reply(ticket, "It is failing again with 403 since an hour.", requester_email=email))
     assert again.follow_ups == 2 and app.console.store.get(first.case_id).runs == 2

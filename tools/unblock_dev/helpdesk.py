@@ -7,8 +7,10 @@ GET /api/v2/tickets/{id}.json and /api/v2/tickets/{id}/comments.json (a ticket w
 carried no text: `zendesk_tickets` in the file, or `tickets` set by a test);
 PUT /api/v2/tickets/{id}.json (a comment) -> 200; POST /api/v2/tickets.json (Create Ticket) -> 201
 with the ticket's id (the same id again for a repeated Idempotency-Key). Discourse: GET /u/{username}/emails.json ->
-{"email", "secondary_emails", "unconfirmed_emails"}; POST /posts.json -> 200. Everything
-posted is kept in `posted`, and every look-up in `looked_up`, for the demo and tests to read.
+{"email", "secondary_emails", "unconfirmed_emails"}; GET /t/{id}.json -> a private message's
+`details.allowed_users` / `allowed_groups` (`discourse_private_messages` in the file);
+POST /posts.json -> 200. Everything posted is kept in `posted`, and every look-up in `looked_up`,
+for the demo and tests to read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class SandboxHelpDesk:
         self.discourse = {str(u["username"]).lower(): u for u in users.get("discourse", [])}
         # Zendesk tickets by id, for deliveries that carry no text: {"ticket": {...}, "comments": [...]}
         self.tickets: dict[str, dict[str, Any]] = {str(t["ticket"]["id"]): t for t in users.get("zendesk_tickets", [])}
+        # Discourse private messages by topic id: who they are addressed to (GET /t/{id}.json)
+        self.messages: dict[str, dict[str, Any]] = {str(m["topic_id"]): m for m in
+                                                     users.get("discourse_private_messages", [])}
         self.posted: list[dict[str, Any]] = []
         self.looked_up: list[str] = []  # the user look-ups asked, by path
         self.created: dict[str, int] = {}  # tickets created (Zendesk), by idempotency key
@@ -79,6 +84,13 @@ class SandboxHelpDesk:
                         return self._send(404, {"errors": ["not found"]})
                     return self._send(200, {"email": found["email"], "secondary_emails": [],
                                             "unconfirmed_emails": [], "associated_accounts": []})
+                if m := re.fullmatch(r"/t/(\d+)\.json", self.path):
+                    message = desk.messages.get(m.group(1))
+                    if message is None:
+                        return self._send(404, {"errors": ["not found"]})
+                    return self._send(200, {"id": int(m.group(1)), "archetype": "private_message", "details": {
+                        "allowed_users": [{"username": u} for u in message["allowed_users"]],
+                        "allowed_groups": [{"name": g} for g in message["allowed_groups"]]}})
                 return self._send(404, {"error": "not found"})
 
             def _record(self) -> None:

@@ -195,7 +195,7 @@ class StackClient:
         return Result(case_id=case.case_id, outcome=case.outcome, team_id=case.team_id, findings=first_pass,
                       fixes_applied=case.fixes_applied, verified=case.verified, escalation=escalation,
                       customer_reply=case.customer_reply, requester_verified=case.requester_verified,
-                      incident_id=self.incidents.incident_of(case.case_id), signals=case.signal_codes,
+                      incident_id=self.incidents.incident_of(case.case_id), signals=case.all_signal_codes,
                       follow_ups=case.follow_ups, mode=case.mode,
                       shadow=case.shadow.model_dump(mode="json", include={"outcome", "reason", "fixes", "reply"})
                       if case.shadow else None,

@@ -22,8 +22,12 @@ the shared HTTP client) and what unblock does with it.
   case-insensitively; a forum with `unicode_usernames` enabled can have names outside the
   accepted alphabet (models.REQUESTER_USERNAME), and those resolve to None.
 
-Other Discourse calls (a topic's posts for follow-ups) are methods of `DiscourseApi`, beside
-`create_post` and `user_emails`.
+- Private messages to staff (`DiscourseUsers.message_recipients`): a post webhook names no
+  recipients, so `GET /t/{topic_id}.json` is read: for a private message its `details` carry
+  `allowed_users` (`username`) and `allowed_groups` (`name`) (Discourse's TopicViewDetailsSerializer
+  includes both when the topic is a personal message; the API user, an admin, may read any).
+
+Other Discourse calls are methods of `DiscourseApi`, beside `create_post` and `user_emails`.
 """
 
 from __future__ import annotations
@@ -80,6 +84,14 @@ class DiscourseApi:
         document = get_json(self.http, ("u", username, "emails.json"), headers, timeout)
         if not isinstance(document, dict):
             raise LookupFailed("no emails object")
+        return document
+
+
+    def topic(self, topic_id: str, timeout: float) -> dict[str, Any]:
+        headers = self._headers(secret_for_lookup(self.account))
+        document = get_json(self.http, ("t", f"{topic_id}.json"), headers, timeout)
+        if not isinstance(document, dict):
+            raise LookupFailed("no topic object")
         return document
 
 
@@ -140,6 +152,26 @@ class DiscourseUsers:
         if not isinstance(username, str) or not _USERNAME.fullmatch(username):
             return None
         return self._cache.lookup(username.lower(), lambda: self._fetch(username))
+
+    def message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        """A private message's recipients: (usernames, group names); None when it cannot be read or
+        is no private message. Not cached: asked once per private message that opens a case."""
+        if not (isinstance(topic_id, str) and topic_id.isascii() and topic_id.isdigit()):
+            return None
+        try:
+            topic = self.api.topic(topic_id, self._timeout)
+        except LookupFailed:
+            return None
+        details = topic.get("details")
+        if topic.get("archetype") != "private_message" or not isinstance(details, dict):
+            return None
+
+        def names(key: str, field: str) -> list[str]:
+            found = details.get(key)
+            return [str(x[field]) for x in found if isinstance(x, dict) and isinstance(x.get(field), str)] \
+                if isinstance(found, list) else []
+
+        return names("allowed_users", "username"), names("allowed_groups", "name")
 
     def _fetch(self, username: str) -> str | None:
         email = looks_like_email(self.api.user_emails(username, self._timeout).get("email"))

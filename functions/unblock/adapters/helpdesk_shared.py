@@ -239,5 +239,9 @@ class DeskReader:
         read = getattr(self.lookup, "ticket", None)  # a desk whose look-ups read tickets too
         return read(ticket_id) if callable(read) else None
 
+    def message_recipients(self, topic_id: str) -> tuple[list[str], list[str]] | None:
+        read = getattr(self.lookup, "message_recipients", None)  # a desk with private messages
+        return read(topic_id) if callable(read) else None
+
     def account_user(self) -> str | None:
         return self._account_user

@@ -74,6 +74,9 @@ class Case(BaseModel):
     # what the customer saw (the ticket's signals, then the request log's), and the request-log
     # record the ticket named: evidence staff see (DESIGN.md "Signals")
     signals: list[Signal] = []
+    # what earlier messages showed, once a follow-up showed what fails now (DESIGN.md "Conversations":
+    # the latest message's signals decide; the earlier ones stay in the case's signals and evidence)
+    earlier_signals: list[Signal] = []
     request: RequestRecord | None = None
     identified_by: str | None = None
     # what the customer called: the probe (and the verification after a fix) asks the same
@@ -139,6 +142,11 @@ class Case(BaseModel):
     @property
     def signal_codes(self) -> list[str]:
         return list(dict.fromkeys(s.code for s in self.signals))
+
+    @property
+    def all_signal_codes(self) -> list[str]:
+        """What the whole conversation showed: what fails now first, then what earlier messages showed."""
+        return list(dict.fromkeys([*self.signal_codes, *(s.code for s in self.earlier_signals)]))
 
     @property
     def run_key(self) -> str:

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain import helpdesks
 from unblock.domain.helpdesks import HelpDesk
-from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp
+from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp, to_staff
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
 from unblock.domain.tickets.reports import report_from_ticket
@@ -103,9 +103,15 @@ def _with_requester(ticket: TicketEvent, desk: HelpDesk, handle: str | None) -> 
     return with_requester_email(ticket, email)
 
 
-def _follow_up(report: Report, message_id: str, *, private: bool = False) -> Response[Any]:
+def _follow_up(report: Report, message_id: str, *, private: bool = False, desk: HelpDesk | None = None,
+               handle: str | None = None) -> Response[Any]:
+    """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
+    is looked up on the desk (`handle`) as on a new ticket."""
+    def looked_up() -> str | None:
+        return composition.requester_directory(desk.name).email_for(handle) if desk and handle else None
+
     taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False)
+                                  message_id, private=private, open_if_new=False, requester_email=looked_up)
     logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
     if taken["follow_up"] == "no_case":
@@ -120,7 +126,9 @@ def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
     store = composition.cases()
     case = intake.forum_case(store, found, now, os.environ.get(desk.settings.api_user, "").strip())
     if case.action == "follow_up":
-        return _follow_up(case.report, found.event.id, private=found.private)
+        return _follow_up(case.report, found.event.id, private=found.private, desk=desk, handle=found.username)
+    if case.action == "private_message":
+        return _private_message(desk, found, case.case_id)
     # "same here": a report of its own, by its own requester (their email looked up as for a topic)
     opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
     opening = _with_requester(opening, desk, found.username)
@@ -129,12 +137,28 @@ def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
     return _accept_report(new, desk.name)
 
 
+def _private_message(desk: HelpDesk, found: ForumFollowUp, case_id: str) -> Response[Any]:
+    """A customer's own private message: a case of its own when staff are among its recipients
+    (read from the desk: the webhook's post carries none), answered in the message itself."""
+    try:
+        recipients = composition.requester_directory(desk.name).message_recipients(found.topic_id)
+    except Exception:  # noqa: BLE001 - unknown recipients: not to staff
+        recipients = None
+    configured = os.environ.get(f"{desk.name.upper()}_STAFF_GROUPS", "")  # DISCOURSE_STAFF_GROUPS
+    staff_groups = tuple(g.strip() for g in configured.split(",") if g.strip()) or desk.staff_groups
+    if not to_staff(recipients, os.environ.get(desk.settings.api_user, "").strip(), staff_groups):
+        raise webhooks.WebhookIgnored("a private message not addressed to staff")
+    opening = _with_requester(found.event.model_copy(update={"detail_type": DETAIL_TYPE}), desk, found.username)
+    report = report_from_ticket(opening, composition.clock().now(), source=desk.name)
+    return _accept_report(report.model_copy(update={"case_id": case_id}), desk.name)
+
+
 def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
     if isinstance(delivery, ForumFollowUp):
         return _forum_follow_up(desk, delivery)
     if isinstance(delivery, FollowUp):
         report = report_from_ticket(delivery.event, composition.clock().now(), source=desk.name)
-        return _follow_up(report, delivery.message_id, private=delivery.private)
+        return _follow_up(report, delivery.message_id, private=delivery.private, desk=desk, handle=delivery.handle)
     return _accept(_with_requester(delivery.event, desk, delivery.handle), desk.name)
 
 

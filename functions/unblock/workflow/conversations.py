@@ -70,7 +70,7 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, follow_up
         try:
             if step == "new_case":
                 new_id = later_case_id(case.case_id)
-                report = follow_up.model_copy(update={"case_id": new_id})
+                report = conversations.later_case_report(case, follow_up, new_id)
                 store.save(updated.model_copy(update={"next_case": new_id, "seen_follow_ups": updated.follow_ups,
                                                       "updated_at": case.updated_at}))
                 return FollowUpResult("new_case", new_id, new_case=report)
@@ -123,6 +123,17 @@ def same_here_case_id(topic_case_id: str, username: str) -> str:
     """Another requester's case in a forum topic ("same here"): `<desk>:8812/u/<username>`,
     one per author and topic, so their next posts there find it (usernames as the forum compares them)."""
     return f"{topic_case_id}/u/{username.lower()}"
+
+
+def other_requester_case_id(case_id: str, follow_up: Report) -> str:
+    """Someone else's message on a ticket or topic ("same here"): their own case, by username when
+    the message names one, else by a hash of their email (an address stays out of execution names)."""
+    import hashlib
+
+    if follow_up.requested_by:
+        return same_here_case_id(case_id, follow_up.requested_by)
+    digest = hashlib.sha256((follow_up.requester_email or "").lower().encode()).hexdigest()[:16]
+    return f"{case_id}/r/{digest}"
 
 
 def link_topic_case(store: CaseStore, topic_case_id: str, case_id: str, now: datetime) -> None:

@@ -9,13 +9,14 @@ cannot be processed is kept, redacted, on the intake dead-letter queue with its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from unblock.domain import conversations as domain_conversations
 from unblock.domain import helpdesks
 from unblock.domain.helpdesks import HelpDesk
 from unblock.domain.helpdesks.desk import ForumFollowUp
@@ -28,6 +29,7 @@ from unblock.domain.limits import (
 )
 from unblock.domain.models import Report, ReportInput
 from unblock.domain.tickets import webhooks
+from unblock.domain.tickets.redaction import redact
 from unblock.domain.tickets.reports import redact_report, report_from_ticket
 from unblock.domain.tickets.ticket_event import FOLLOW_UP, InvalidTicketEvent, TicketEvent, parse_ticket_event
 from unblock.ports import INTAKE_KINDS, CaseStore, Clock, DeadLetters, IntakeKind, Workflow
@@ -72,14 +74,23 @@ def wait_for_case(store: CaseStore, case_id: str, within: float = CASE_OPENS_WIT
 
 
 def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: Report, message_id: str, *,
-                   private: bool = False, open_if_new: bool = True) -> dict[str, Any]:
+                   private: bool = False, open_if_new: bool = True,
+                   requester_email: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """A follow-up reaches its case (workflow.conversations); one naming no case the stack knows
     opens one when `open_if_new` (a normalized `Customer Replied` is a report too; a help desk's
     reply in a ticket or topic without a case is not), and one after the 14 days opens the new
-    case it was followed by. A follow-up that races its ticket's first run waits for its case."""
+    case it was followed by, its requester's email looked up (`requester_email`, the help desk's
+    user API) as for a new ticket. A follow-up that races its ticket's first run waits for its case."""
+    if (own := _someone_elses(store, report)) is not None:
+        # "same here" from another requester: their own case, with their own verification
+        if store.get(own.case_id) is None:
+            conversations.link_topic_case(store, report.case_id, own.case_id, clock.now())
+            return {**start(workflow, own).as_dict(), "follow_up": "same_here"}
+        report = own
     taken = conversations.take_follow_up(store, workflow, clock, report, message_id, private=private)
     if taken.action == "new_case" and taken.new_case is not None:
-        return {**start(workflow, taken.new_case).as_dict(), "follow_up": taken.action}
+        new_case = with_looked_up_email(taken.new_case, requester_email)
+        return {**start(workflow, new_case).as_dict(), "follow_up": taken.action}
     if taken.action == "no_case":
         if not open_if_new:
             return {"case_id": report.case_id, "execution_arn": None, "started": False, "follow_up": "no_case"}
@@ -92,13 +103,38 @@ def take_follow_up(store: CaseStore, workflow: Workflow, clock: Clock, report: R
             "follow_up": taken.action}
 
 
+def _someone_elses(store: CaseStore, report: Report) -> Report | None:
+    """The follow-up as its author's own case when it names a requester other than the case's
+    (DESIGN.md "Conversations": someone else's "same here" is their own case), else None."""
+    case = store.get(report.case_id)
+    if case is None or domain_conversations.same_requester(case.report, report):
+        return None
+    return report.model_copy(update={"case_id": conversations.other_requester_case_id(report.case_id, report)})
+
+
+def with_looked_up_email(report: Report, requester_email: Callable[[], str | None] | None) -> Report:
+    """The report with its requester's email from the help desk's user API, when it has none yet.
+    A failed look-up leaves it unknown (not verified), as for a new ticket; never drops the report."""
+    if report.requester_email or requester_email is None:
+        return report
+    try:
+        email = requester_email()
+    except Exception:  # noqa: BLE001 - a look-up must never cost the follow-up
+        return report
+    if not email or redact(email)[1]:
+        return report
+    return report.model_copy(update={"requester_email": email})
+
+
 @dataclass(frozen=True)
 class ForumCase:
     """Whose case a reply in a forum topic is: `follow_up` (the topic's requester's case, or the
-    author's own case in the topic) with the follow-up's report naming it, or `same_here` (another
-    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`)."""
+    author's own case in the topic) with the follow-up's report naming it, `same_here` (another
+    author's first post there: a case of its own, `case_id`, linked to `topic_case_id`), or
+    `private_message` (the first post of a customer's private message: a case of its own when
+    staff are among its recipients, which the webhook asks the desk)."""
 
-    action: Literal["follow_up", "same_here"]
+    action: Literal["follow_up", "same_here", "private_message"]
     case_id: str
     topic_case_id: str
     report: Report
@@ -112,6 +148,8 @@ def forum_case(store: CaseStore, found: ForumFollowUp, now: datetime, own_userna
     if own_username and found.username.lower() == own_username.lower():
         raise webhooks.WebhookIgnored("unblock's own post")
     report = report_from_ticket(found.event, now, source=found.event.case_source)
+    if found.own_message:
+        return _private_message_case(store, found, report)
     topic_case = store.get(report.case_id)
     if topic_case is None:
         raise webhooks.WebhookIgnored("a reply in a topic that has no case")
@@ -124,6 +162,21 @@ def forum_case(store: CaseStore, found: ForumFollowUp, now: datetime, own_userna
     if found.private:
         raise webhooks.WebhookIgnored("a private message from someone without a case in the topic")
     return ForumCase("same_here", own_case_id, topic_case.case_id, report)
+
+
+def _private_message_case(store: CaseStore, found: ForumFollowUp, report: Report) -> ForumCase:
+    """A post in a customer's own private message (DESIGN.md "Conversations", issue 36): its first
+    post may open the message's case (`<desk>:<message topic>`); later posts by its requester
+    follow that case up; anyone else's post there (staff answering by hand, another participant)
+    is not the customer's follow-up."""
+    case = store.get(report.case_id)
+    if case is not None:
+        if (case.report.requested_by or "").lower() == found.username.lower():
+            return ForumCase("follow_up", case.case_id, case.case_id, report)
+        raise webhooks.WebhookIgnored("a post by someone other than the requester in their private message")
+    if not found.opening:
+        raise webhooks.WebhookIgnored("a private message that is not an answer to unblock's")
+    return ForumCase("private_message", report.case_id, report.case_id, report)
 
 
 # --- the intake's events -----------------------------------------------------------------------

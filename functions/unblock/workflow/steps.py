@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from unblock.domain import checks, replies
+from unblock.domain import checks, conversation_replies, conversations, replies
 from unblock.domain.cases import Case, Message
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
@@ -171,9 +171,16 @@ def run_all_checks(platform: Platform, clock: Clock, team_id: str, key_prefix: s
 def decide_case(platform: Platform, store: CaseStore, clock: Clock, case_id: str,
                 findings: list[Finding]) -> NextStep:
     case = _get(store, case_id)
-    plan = decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
+    plan = works_now() if conversations.says_it_works_now(case) else \
+        decide(case.team_id, findings, lambda: probe_case(platform, case), case.signal_codes)
     _update(store, clock, case, findings=findings, plan=plan)
     return plan
+
+
+def works_now() -> NextStep:
+    """The customer says it works now ("fixed", "never mind"): the case closes as they say, with
+    the checks' findings kept for staff and nothing applied (DESIGN.md "Conversations")."""
+    return NextStep(action="already_working", recheck=False, reason="The customer says it works now.")
 
 
 def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
@@ -234,15 +241,20 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
                                "escalation": escalation, "task_token": task_token, "priority": priority,
                                "next_check_at": clock.now() + RECHECK_FIRST}
     draft = case.model_copy(update=updates)
-    updates["customer_reply"] = replies.customer_reply(draft, findings)
-    updates["private_reply"] = replies.private_reply(draft, findings)
-    updates["internal_note"] = replies.internal_note(draft)
+    updates |= _replies(draft, findings)
     public, private, at = updates["customer_reply"], updates["private_reply"], clock.now()
     updates["conversation"] = lambda c: with_replies(c, public, private, at)
     updates["seen_follow_ups"] = lambda c: c.follow_ups  # staff see the whole conversation from here
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
+
+
+def _replies(draft: Case, findings: list[Finding]) -> dict[str, str | None]:
+    """The outcome's replies and note; a run that answers a follow-up leads with what it added."""
+    return {"customer_reply": conversation_replies.answer(draft, replies.customer_reply(draft, findings), "public"),
+            "private_reply": conversation_replies.answer(draft, replies.private_reply(draft, findings), "private"),
+            "internal_note": replies.internal_note(draft)}
 
 
 def evidence_bundle(case: Case) -> dict[str, Any]:
@@ -282,9 +294,11 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
     updates: dict[str, Any] = {}
     if outcome == "needs_info" and not case.team_id:
-        # no team: the signals alone may answer (a model policy, a client-side mistake)
-        plan = decide(None, [], _no_probe, case.signal_codes)
-        outcome = "customer_action" if plan.action == "customer_action" else "needs_info"
+        # no team: the signals alone may answer (a model policy, a client-side mistake), or the
+        # customer says it works now
+        plan = works_now() if conversations.says_it_works_now(case) else \
+            decide(None, [], _no_probe, case.signal_codes)
+        outcome = plan.action if plan.action in ("customer_action", "already_working") else "needs_info"
         updates["plan"] = plan
     # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
     # needs_info waits for the customer's answer (a follow-up runs it again), stale 14 days after
@@ -296,9 +310,7 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
         "next_check_at": now + RECHECK_FIRST if waiting else None, "task_token": None,
     }
     draft = case.model_copy(update=updates)
-    updates["customer_reply"] = replies.customer_reply(draft, left)
-    updates["private_reply"] = replies.private_reply(draft, left)
-    updates["internal_note"] = replies.internal_note(draft)
+    updates |= _replies(draft, left)
     public, private = updates["customer_reply"], updates["private_reply"]
     updates["conversation"] = lambda c: with_replies(c, public, private, now)
     return _update(store, clock, case, **updates)

@@ -41,23 +41,44 @@ class Opening:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """The requester's next message on a ticket: it reaches the case its event names."""
+    """The requester's next message on a ticket: it reaches the case its event names. `handle`:
+    the requester's handle on the desk, for their email should the message open a new case (after
+    the 14 days, DESIGN.md "Conversations")."""
 
     event: TicketEvent
     message_id: str
     private: bool = False
+    handle: str | None = None
 
 
 class ForumFollowUp:
     """A reply in a topic or in unblock's private message, as the webhook resolves it to a case:
     `topic_id` (the topic the case is about), `username` (who wrote), `private`, and `event` (a
-    normalized event with the post's text, ticket_id the topic)."""
+    normalized event with the post's text, ticket_id the topic). `own_message`: a post in a private
+    message that is not unblock's (a customer writing to staff privately): its case, if any, is the
+    message's own (`topic_id` is the message's topic); `opening`: the message's first post, which
+    may open that case when staff are among its recipients."""
 
-    def __init__(self, topic_id: str, username: str, private: bool, event: TicketEvent) -> None:
+    def __init__(self, topic_id: str, username: str, private: bool, event: TicketEvent, *,
+                 own_message: bool = False, opening: bool = False) -> None:
         self.topic_id, self.username, self.private, self.event = topic_id, username, private, event
+        self.own_message, self.opening = own_message, opening
 
 
 Delivery = Opening | FollowUp | ForumFollowUp
+
+
+def to_staff(recipients: tuple[list[str], list[str]] | None, own_username: str,
+             staff_groups: tuple[str, ...]) -> bool:
+    """Whether a private message is addressed to staff: one of its groups is a staff group, or
+    unblock's own user is among its users. Unknown recipients (the look-up failed): not to staff,
+    so a conversation between customers is never read as a report."""
+    if recipients is None:
+        return False
+    users, groups = recipients
+    wanted = {g.lower() for g in staff_groups}
+    return any(g.lower() in wanted for g in groups) or bool(
+        own_username and own_username.lower() in {u.lower() for u in users})
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,8 @@ class HelpDesk:
     private_messages: bool = False  # a public channel: the specifics go privately to the poster
     opens_tickets: bool = False  # a proactive case's notice to the team's owner opens a ticket here
     title: str = ""  # its name as people write it, in messages (the name itself when empty)
+    # its own groups of staff: a customer's private message to one of them opens a case (to_staff)
+    staff_groups: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -12,7 +12,8 @@ nothing, and a post is judged by its own fields whatever the header says (`post_
 `post_destroyed` and the rest send the same post object, with `version` above 1 once edited and
 `deleted_at` once deleted). A new opening post of a regular, visible topic by a non-staff user
 opens case `discourse:<topic id>`; a reply in the topic, or an answer to unblock's private message,
-follows a case up (`map_discourse_follow_up`: the workflow tells whose case it is); edits,
+follows a case up (`map_discourse_follow_up`: the workflow tells whose case it is); the first post
+of a customer's own private message to staff opens a case of its own (`desk.to_staff`); edits,
 whispers, small actions, staff posts, hidden or deleted posts open nothing; a ping is answered.
 
 The poster is named by username, resolved to an email through the admin API. A forum is a public
@@ -184,25 +185,29 @@ def map_discourse_follow_up(headers: Mapping[str, str], payload: Mapping[str, An
     if reason:
         raise WebhookIgnored(reason)
     private = post.get("topic_archetype") == "private_message"
-    if private:
-        found = _PRIVATE_TITLE.match(str(post.get("topic_title") or ""))
-        if not found:
-            raise WebhookIgnored("a private message that is not an answer to unblock's")
-        topic_id = found.group(1)
-    else:
-        topic_id = str(post["topic_id"])
+    found = _PRIVATE_TITLE.match(str(post.get("topic_title") or "")) if private else None
+    own_message = private and found is None  # a private message of the customer's own (to staff?)
+    topic_id = found.group(1) if found else help_desk_id(post["topic_id"], "Discourse post.topic_id")
     username = discourse_username(payload)
     if username is None:
         raise WebhookIgnored("a post without a plain username")
     text, time, instance = _post_text_time(headers, post)
     try:
-        ticket = TicketDetail(ticket_id=topic_id, channel="forum", subject=str(post.get("topic_title") or "")[:1000],
+        # a private message of the customer's own is read by them and staff only: not a public channel
+        ticket = TicketDetail(ticket_id=topic_id, channel="private_message" if own_message else "forum",
+                              subject=str(post.get("topic_title") or "")[:1000],
                               text=clip_text(text), requester_username=username)
     except ValueError:
         raise WebhookRejected(400, "Discourse post does not map to a ticket event") from None
     event = TicketEvent(id=event_id("discourse", instance, "post", post["id"]), source="discourse",
                         detail_type="Customer Replied", time=time, detail=ticket)
-    return ForumFollowUp(topic_id, username, private, event)
+    return ForumFollowUp(topic_id, username, private, event, own_message=own_message,
+                         opening=own_message and post.get("post_number", 1) == 1)
+
+
+# Discourse's own groups of staff: a private message to one of them is to staff (the webhook's post
+# names no recipients: the adapter reads them from `GET /t/{topic_id}.json`)
+STAFF_GROUPS = ("staff", "moderators", "admins")
 
 
 
@@ -285,4 +290,5 @@ DESK = HelpDesk(
     kept_headers=("x-discourse-event",),
     event_header=DISCOURSE_EVENT,
     private_messages=True,
+    staff_groups=STAFF_GROUPS,
 )

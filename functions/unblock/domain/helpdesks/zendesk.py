@@ -238,7 +238,7 @@ def _zendesk_comment(payload: dict[str, Any], reader: HelpDeskReader) -> FollowU
         if body is None:
             raise WebhookRejected(400, "Zendesk comment has no body and could not be read") from None
         event = map_zendesk_comment(payload, fetched_body=body)
-    return FollowUp(event, event.id)
+    return FollowUp(event, event.id, handle=zendesk_requester_id(payload))
 
 
 def read(headers: Mapping[str, str], payload: dict[str, Any], reader: HelpDeskReader) -> Opening | FollowUp:

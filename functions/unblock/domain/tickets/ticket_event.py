@@ -68,7 +68,8 @@ def _ticket_source(value: str) -> str:
 
 # `unblock.tickets`, or the help desk whose webhook made the event
 TicketSource = Annotated[str, AfterValidator(_ticket_source)]
-Channel = Literal["email", "web", "forum", "api"]
+# "private_message": a forum's private message to staff (read by the requester and staff only)
+Channel = Literal["email", "web", "forum", "api", "private_message"]
 
 
 class TicketDetail(BaseModel):

@@ -1,0 +1,73 @@
+"""What unblock answers to a follow-up (DESIGN.md "Conversations", docs/conversations.md).
+
+The outcome's reply (domain.replies) says what the case now is; a follow-up's reply starts from
+what the customer's latest message added (the error they see now, the team they named, that it
+still fails) and is never the previous reply again word for word; someone else's "same here" is
+answered as their own case, not with the first poster's reply again. A customer who says it works
+now gets a short thanks and no question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from unblock.domain.cases import Case, Message
+from unblock.domain.conversations import new_signal_codes, says_it_works_now, still_fails, topic_case_of, unanswered
+from unblock.domain.tickets.facts import extract
+
+Channel = Literal["public", "private"]
+
+THANKS = ("Thanks for letting us know it works now. We are closing this case; if requests fail again, "
+          "reply here and we will look again.")
+
+NEW_ERROR = "Thanks for sending the error you see now."
+TEAM_NAMED = "Thanks, that tells us which team to look at."
+STILL_FAILS = "Thanks for trying that and letting us know it still fails. We checked again just now."
+UPDATE = "Thanks for your reply."
+SAME_HERE = ("Thanks for adding your report. We are looking into it as a case of its own, separately from "
+             "the first post.")
+
+# the outcome replies' own opening thanks, left out when a follow-up's lead thanks already
+_OPENING_THANKS = re.compile(r"^Thanks for (reaching out|the details|the report)\.\s*")
+# what unblock's question for the team says (domain.replies NEEDS_INFO*, the private message)
+_ASKED_FOR_TEAM = re.compile(r"which team you are on|team ID", re.IGNORECASE)
+
+
+def answer(case: Case, reply: str | None, channel: Channel) -> str | None:
+    """The reply for a run that answers the customer's follow-up: `reply` (the outcome's reply,
+    on `channel`) led by what the follow-up added, and never unblock's previous reply repeated.
+    A run that answers no follow-up (the first one, a re-check) keeps `reply` as it is."""
+    news = unanswered(case)
+    if reply is not None and topic_case_of(case.case_id) and not any(m.author == "unblock" for m in case.conversation):
+        # someone else's "same here": their first answer is not the first poster's again
+        return f"{SAME_HERE}\n\n{_OPENING_THANKS.sub('', reply, count=1)}"
+    if reply is None or not news or case.follow_ups == 0:
+        return reply
+    if case.outcome == "already_working" and says_it_works_now(case):
+        return THANKS if channel == "public" else None
+    previous = [m.text for m in case.conversation if m.author == "unblock" and m.channel == channel]
+    lead = _lead(case, news, previous)
+    body = _OPENING_THANKS.sub("", reply, count=1)
+    text = f"{lead}\n\n{body}"
+    if text in previous:
+        # the same answer to the same kind of message: say which message this one answers
+        text = f"{lead} (Your message of {news[-1].at:%d %b %H:%M} UTC.)\n\n{body}"
+    return text
+
+
+def _lead(case: Case, news: list[Message], previous: list[str]) -> str:
+    """What the follow-up added, in one sentence: the latest message says what fails now."""
+    if new_signal_codes(case):
+        return NEW_ERROR
+    if case.team_id and any(_ASKED_FOR_TEAM.search(p) for p in previous) and _names_team(news):
+        return TEAM_NAMED
+    if any(still_fails(m.text) for m in news) and case.team_id:
+        return STILL_FAILS
+    return UPDATE
+
+
+
+def _names_team(messages: list[Message]) -> bool:
+    """The messages give a team (an id or a slug), as identification reads one."""
+    return any(extract("", m.text).team_ids or extract("", m.text).team_slugs for m in messages)
