@@ -278,3 +278,16 @@ def test_someone_elses_same_here_on_a_ticket_is_their_own_case(app):
     assert app.console.store.get(first.case_id).follow_ups == 0  # the first requester's case is untouched
     again = app.run(_reply(ticket, f"Our team is {ACME}", email="someone@elsewhere.test"))
     assert again.case_id == other.case_id and again.follow_ups == 1 and not again.requester_verified
+
+
+def test_a_new_error_after_a_request_id_is_answered_for_the_new_error_not_the_logged_refusal(app):
+    event = load_event("ticket-request-id.json")  # the gateway's log names the team and its 403
+    ticket, email = event["detail"]["ticket_id"], event["detail"]["requester_email"]
+    first = app.run(event)
+    assert "gateway.access_denied" in first.signals and first.team_id is not None
+
+    again = app.run(_reply(ticket, RATE_LIMITED, email=email))
+
+    assert again.team_id == first.team_id  # still identified by the request log
+    assert again.signals[0] == "gateway.rate_limited" and "429" in again.customer_reply
+    assert again.outcome == "customer_action" and not _asks_for_team(again.customer_reply)

@@ -208,3 +208,21 @@ def test_a_decision_for_a_member_not_yet_waiting_is_applied_once_it_waits(app):
                                            case, stack_mode="live") is None
     finally:
         take_human_queue_messages(app, {r.case_id for r in results})
+
+
+def test_an_incident_of_shadow_cases_tells_staff_nothing_until_a_live_case_joins(app, staff_alerts):
+    day = datetime(2027, 3, 21, 9, 0, tzinfo=UTC)
+    with app.mode("shadow"):  # as an admin switches it (`unblock mode shadow`)
+        shadowed = run_wave(app, WAVE[:3], day)
+    incident_id = app.client.incidents.incident_of(shadowed[2].case_id)
+    assert incident_id is not None  # grouped all the same: staff can see it in the console
+    assert [m for m in staff_alerts() if incident_id in m["Subject"]] == []  # nobody was paged
+
+    live = app.run(load_event(WAVE[3]), at=day + timedelta(minutes=30))
+    try:
+        assert live.incident_id == incident_id
+        told = [m for m in staff_alerts() if incident_id in m["Subject"]]
+        assert len(told) == 1  # the first live member tells staff, once
+    finally:
+        app.decide(live.case_id, "reject")
+        take_human_queue_messages(app, {live.case_id})

@@ -408,3 +408,40 @@ def test_unblocks_own_notice_delivered_back_as_ticket_created_opens_no_case(app,
     assert app.console.store.get(f"zendesk:{ticket_id}") is None
     app.deliver_replies()
     assert app.helpdesk.posted[replies_before:] == []  # no second reply
+
+
+def test_no_proactive_ticket_to_the_owner_while_the_team_has_an_open_case_of_its_own(app):
+    # the red team: the owner of a team whose own ticket was open was sent "You did not need to write to us"
+    start = datetime(2027, 3, 16, 9, 0, tzinfo=UTC)
+    own = app.run(load_event("ticket-high-risk-hold.json"), at=start)
+    assert app.console.store.get(own.case_id).status == "awaiting_staff"
+    app.clock.set(start + timedelta(minutes=10))
+
+    out = app.put_event(signal(own.team_id, start))
+    proactive = app.wait(out["case_id"])
+
+    assert proactive.notify_email is None and proactive.joined_tickets == [own.case_id]
+    app.deliver_replies()
+    assert not [p for p in app.helpdesk.posted if p["idempotency_key"] == f"{out['case_id']}:owner-ticket"]
+    for case_id in (own.case_id, out["case_id"]):
+        if app.console.store.get(case_id).status == "awaiting_staff":
+            app.decide(case_id, "reject")
+    take_human_queue_messages(app, {own.case_id, out["case_id"]})
+    app.deliver_replies()
+
+
+def test_the_teams_own_ticket_that_fixes_what_its_proactive_case_left_to_staff_tells_one_story(app):
+    # the red team: "a person on our team is already looking at it" and "we found the cause and fixed it"
+    start = datetime(2027, 3, 17, 9, 0, tzinfo=UTC)
+    app.clock.set(start + timedelta(minutes=5))
+    out = app.put_event(signal(LOWRISK, start))
+    assert app.wait(out["case_id"]).status == "awaiting_staff"  # a lift needs a requester
+
+    ticket = app.run(load_event("ticket-risk-hold-lift.json"), at=start + timedelta(minutes=20))
+
+    assert ticket.requester_verified and ticket.outcome == "auto_fixed"
+    assert "already looking at it" not in ticket.customer_reply
+    assert "We noticed at 09:05 UTC" in ticket.customer_reply
+    app.decide(out["case_id"], "reject")
+    take_human_queue_messages(app, {out["case_id"]})
+    app.deliver_replies()

@@ -152,3 +152,22 @@ def test_a_delivery_that_opens_no_case_looks_nobody_up(app):
     stranger = app.run(load_event("discourse-post-created-stranger.json", unique=False))
     assert stranger.requester_verified is False
     assert app.helpdesk.looked_up == ["/u/stranger_42/emails.json"]  # the one that opened a case
+
+
+def test_a_stranger_quoting_another_teams_generation_id_learns_nothing_of_that_team(app):
+    # the red team: "not covered by free credits" told a stranger that team's tier and the model refused
+    event = load_event("ticket-generation-id-model.json")
+    event["detail"].update(requester_email="mallory@elsewhere.test",
+                           text="We get a 403. Generation id gen_01K8SKETCHB00KM0DE100000000 if that helps.")
+
+    result = app.run(event)
+
+    assert result.team_id == "team_FreeCred1tsMode100000000" and result.requester_verified is False
+    assert "gateway.model_restricted" in result.signals  # staff still see what the request log says
+    reply = result.customer_reply.lower()
+    for learned in ("free credits", "model", "claude", "anthropic", "tier", "paid", "answered your request"):
+        assert learned not in reply, learned
+    assert "member of the team" in reply
+
+    owner = load_event("ticket-generation-id-model.json")  # the team's own member is told, as before
+    assert "not covered by free credits" in app.run(owner).customer_reply

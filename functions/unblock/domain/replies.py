@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from unblock.domain import helpdesks
 from unblock.domain.cases import Case
 from unblock.domain.helpdesks import HelpDesk
-from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun
+from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
 from unblock.domain.tickets.signal_catalogue import BY_CODE
 
 STEPS: dict[str, str] = {
@@ -69,15 +69,25 @@ def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
     """The steps for what the customer saw that need no team state (DESIGN.md "Signals"): they
     speak of the customer's own message and the gateway's public rules, never of a team's
     account, so anyone may read them, on any channel. Signals a finding confirms are left to it."""
-    codes = [c for c in case.signal_codes if c in BY_CODE and not BY_CODE[c].needs_team]
+    codes = [c for c in dict.fromkeys(s.code for s in _told(case)) if c in BY_CODE and not BY_CODE[c].needs_team]
     return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
+
+
+def _told(case: Case) -> list[Signal]:
+    """The signals a reply may speak of: what the customer wrote, and, for a verified requester only,
+    what the gateway's request log says of the request they quoted. A stranger quoting another team's
+    generation id learns nothing of that team (its tier, the model refused: issue 35 item 5)."""
+    if case.requester_verified:
+        return list(case.signals)
+    return [s for s in case.signals if s.source != "request_log"]
 
 
 def _quoted(case: Case) -> str:
     """Where the signals came from, as the customer knows it."""
-    if any(s.source == "request_log" for s in case.signals):
+    told = _told(case)
+    if any(s.source == "request_log" for s in told):
         return "From what the gateway answered your request"
-    return "From the error you quoted" if len(case.signals) == 1 else "From the errors you quoted"
+    return "From the error you quoted" if len(told) == 1 else "From the errors you quoted"
 
 
 def _from_signals(case: Case, steps: list[str], closing: str) -> str:
@@ -131,13 +141,16 @@ def _proactive_intro(case: Case) -> str:
 
 def _already_done(case: Case) -> str | None:
     """A ticket that joined its team's proactive case: what unblock had seen and done before the
-    team wrote (times only, no finding: true for any requester)."""
+    team wrote (times only, no finding), for a verified requester and never in public: a stranger
+    naming a team learns nothing of when its requests were refused or fixed (issue 35 item 5)."""
     link = case.proactive
-    if link is None:
-        return None
+    if link is None or not case.requester_verified or is_public(case):
+        return None  # when the team's requests were refused and fixed is the team's own to hear
     noticed = f"We noticed at {link.noticed_at:%H:%M} UTC that your team's requests were being refused"
     if link.verified and link.fixed_at is not None and case.outcome in ("already_working", "auto_fixed"):
         return f"{noticed}, and fixed it at {link.fixed_at:%H:%M} UTC, before you wrote: your calls work again."
+    if case.outcome in ("already_working", "auto_fixed"):  # this ticket's run fixed it: one story, not two
+        return f"{noticed}, before you wrote."
     if link.status == "awaiting_staff":
         return f"{noticed}, before you wrote, and a person on our team is already looking at it."
     return f"{noticed}, before you wrote, and looked into it straight away."

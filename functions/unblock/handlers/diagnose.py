@@ -68,7 +68,7 @@ def decide(case: CaseRef, billing: Finding, key: Finding, restrictions: Finding)
     plan: NextStep = steps.decide_case(composition.platform(), composition.cases(), composition.clock(), case.case_id,
                                    findings)
     incidents.track(composition.incidents(), composition.staff_alerts(), composition.clock(), case.case_id,
-                    case.team_id, findings, composition.console_url())
+                    case.team_id, findings, composition.console_url(), shadow=case.mode == "shadow")
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
     metrics.add_dimension(name="action", value=plan.action)
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)

@@ -57,11 +57,13 @@ SETTLE_GRACE = 1.0
 
 # --- grouping ------------------------------------------------------------------------------
 def track(incidents: IncidentStore, alerts: StaffAlerts | None, clock: Clock, case_id: str, team_id: str | None,
-          findings: list[Finding], console_url: str | None = None) -> str | None:
+          findings: list[Finding], console_url: str | None = None, *, shadow: bool = False) -> str | None:
     """Group the case by its cause; the incident it belongs to, if any. Never fails the case: an
-    error is logged and the case goes on without an incident."""
+    error is logged and the case goes on without an incident. A `shadow` run's case groups like any
+    (staff see the incident) but never tells staff: an incident of shadow cases pages nobody, and the
+    first live case that joins it is the one that tells them (issue 35 item 1)."""
     try:
-        return _track(incidents, alerts, clock, case_id, team_id, findings, console_url)
+        return _track(incidents, None if shadow else alerts, clock, case_id, team_id, findings, console_url)
     except Exception as err:  # noqa: BLE001 - grouping is for staff; the customer's case goes on regardless
         log.warning("incident grouping failed", extra={"case_id": case_id, "error": type(err).__name__})
         return None

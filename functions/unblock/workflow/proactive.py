@@ -4,6 +4,8 @@
   the team's proactive case `gateway:<team id>:<window start>` and starts the same state machine
   as a ticket; while that case is open, the team's later signals join it (counted on the team's
   record, one conditional write each) and start nothing.
+- `open_cases_of_team` (OpenCase of a proactive case): a team that already has an open case of
+  its own (it wrote first) gets no proactive ticket to its owner; the case is linked to it instead.
 - `join_ticket` (OpenCase of a ticket): a ticket from a team with an open proactive case, or one
   that closed within `TICKET_JOINS_CLOSED_FOR`, is linked to it both ways, so its reply says what
   unblock had already found and done ("fixed at 10:07, your calls work again").
@@ -130,6 +132,19 @@ def _still_open(store: CaseStore, record: ProactiveRecord, now: datetime) -> boo
     if case is None:  # claimed, its execution not yet at OpenCase: open, unless it never started
         return record.opened_at + UNSTARTED_AFTER > now
     return case.status != "closed"
+
+
+# a team's own case counts as open for this long after it last moved (a conversation's 14 days: older,
+# it is stale, and the re-check closes it)
+OWN_CASE_ACTIVE_FOR = timedelta(days=14)
+
+
+def open_cases_of_team(store: CaseStore, team_id: str, but: str, now: datetime) -> list[str]:
+    """The team's own open cases (its tickets), newest first: while one is open, a proactive case
+    sends the owner no ticket of its own (one story per team, DESIGN.md "Proactive cases")."""
+    return [c.case_id for c in store.search(team_id)
+            if c.team_id == team_id and c.status != "closed" and c.case_id != but and not is_proactive(c.case_id)
+            and c.created_at <= now and now - c.updated_at <= OWN_CASE_ACTIVE_FOR]
 
 
 def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: Case) -> Case:

@@ -85,6 +85,12 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
                 next_check_at=now + RECHECK_FIRST, mode=mode, modes=[mode],
                 # nobody wrote a proactive case: the team's owner is who is told
                 notify_email=team.owner_email if team is not None and report.source == "gateway" else None)
+    if report.source == "gateway" and case.team_id is not None:
+        from unblock.workflow.proactive import open_cases_of_team
+
+        # the team wrote first: its own case tells the story, the owner gets no second ticket
+        if own := open_cases_of_team(store, case.team_id, case.case_id, now):
+            case = case.model_copy(update={"notify_email": None, "joined_tickets": own})
     if store.create(case):
         if proactive is not None:
             from unblock.workflow.proactive import join_ticket
@@ -113,7 +119,10 @@ def _begin_run(platform: Platform, store: CaseStore, clock: Clock, case: Case, m
         key_prefix = record.key_prefix
     if record is not None and record.team_id != team_id:
         record = None  # another team's record is never this case's evidence
-    signals = case_signals(report, record)
+    # once a follow-up showed what fails now, the request log's record (an earlier message's request)
+    # is evidence, not the signal this run answers (DESIGN.md "Conversations")
+    latest_says = conversations.shows_an_error([m for m in case.conversation if m.author == "customer"])
+    signals = case_signals(report, None if latest_says else record)
     return _update(store, clock, case, team_id=team_id, requester_verified=verified, key_prefix=key_prefix,
                    signals=signals, request=record, identified_by=found.how,
                    endpoint=_called(report.facts.get("endpoints")) or (record.endpoint if record else case.endpoint),
