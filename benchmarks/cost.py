@@ -99,6 +99,11 @@ class CostReport:
     by_outcome: dict[str, OutcomeCost]
     state_types: dict[str, str]
     prices: Prices = PRICES
+    skipped: dict[str, str] = field(default_factory=dict)  # sample -> why it could not be played here
+
+    def played(self) -> list[str]:
+        """The samples this report's cases come from (the later sections play these too)."""
+        return list(dict.fromkeys(r.event for r in self.runs))
 
     @property
     def auto_fix(self) -> OutcomeCost | None:
@@ -161,7 +166,7 @@ def run_case(app: Any, rec: Recorder, name: str, *, staff_decision: str | None =
     from unblock_dev.local.app import event_time
 
     reseed(app)
-    event = load_event(name)
+    event = load_event(name, helpdesk=app.helpdesk)
     if (at := event_time(event)) is not None:
         app.clock.set(at)
     mark = rec.mark()
@@ -211,16 +216,32 @@ def price(runs: list[CaseRun], durations: dict[str, float], memory: dict[str, in
     return out
 
 
-def measure(app: Any, rec: Recorder, reps: int = 2, extra_calls: list[Call] | None = None) -> CostReport:
+def measure(app: Any, rec: Recorder, reps: int = 2, extra_calls: list[Call] | None = None,
+            names: list[str] | None = None) -> CostReport:
+    """Every scenario sample `reps` times; a sample the embedded stack refuses (BadEvent) or takes without
+    opening a case (OpensNoCase: it needs something this stack lacks) is skipped with a line saying why,
+    never a crash of the whole run."""
+    from unblock_dev.local.app import BadEvent, OpensNoCase
+
     doc = template()
     t0 = time.perf_counter()
     runs: list[CaseRun] = []
+    skipped: dict[str, str] = {}
     with quiet_stdout():
         for _ in range(reps):
-            for name in scenario_names():
-                runs.append(run_case(app, rec, name))
-    log(f"cost: {len(runs)} cases in {time.perf_counter() - t0:.0f}s")
-    return report(runs, doc, extra_calls or [])
+            for name in names if names is not None else scenario_names():
+                if name in skipped:
+                    continue
+                try:
+                    runs.append(run_case(app, rec, name))
+                except (BadEvent, OpensNoCase) as err:
+                    skipped[name] = str(err)
+                    log(f"cost: skipped {name}: not a case on the embedded stack ({err})")
+    log(f"cost: {len(runs)} cases in {time.perf_counter() - t0:.0f}s" + (f", {len(skipped)} samples skipped"
+                                                                           if skipped else ""))
+    out = report(runs, doc, extra_calls or [])
+    out.skipped = skipped
+    return out
 
 
 def report(runs: list[CaseRun], doc: dict[str, Any], extra_calls: list[Call]) -> CostReport:

@@ -104,8 +104,13 @@ class Recorder:
             return list(self.calls[mark:])
 
 
-def load_event(name: str) -> dict[str, Any]:
-    """A scenario event with a fresh ticket or case id (tests/support.py), webhook samples re-signed."""
+def load_event(name: str, helpdesk: Any = None) -> dict[str, Any]:
+    """A scenario event with a fresh ticket or case id (tests/support.py), webhook samples re-signed.
+
+    A Zendesk delivery that carries no text makes the webhook read the ticket from the help desk's API, and a
+    Discourse private message makes it ask whom the message is addressed to: `helpdesk` (the embedded stack's
+    sandbox help desk) is given the sample's ticket or message under the fresh id too, or the webhook rightly
+    refuses the delivery (400: a ticket it cannot read) or opens no case (a message not addressed to staff)."""
     from tests.support import load_event as _load
 
     event = _load(name)
@@ -118,11 +123,18 @@ def load_event(name: str) -> dict[str, Any]:
         body, headers = event["body"], event["headers"]
         fresh = str(uuid.uuid4().int)[:9]
         if isinstance(body.get("detail"), dict) and "X-Zendesk-Webhook-Signature" in headers:
+            known = helpdesk.tickets.get(str(body["detail"].get("id"))) if helpdesk is not None else None
+            if known is not None:  # the desk's copy of the ticket, under the fresh id
+                copy = json.loads(json.dumps(known))
+                helpdesk.tickets[fresh] = {**copy, "ticket": {**copy["ticket"], "id": int(fresh)}}
             body["detail"]["id"] = fresh
             body["subject"] = f"zen:ticket:{fresh}"
             headers["X-Zendesk-Webhook-Signature"] = zendesk_signature(
                 canonical_body(body), SAMPLE_SECRET, headers["X-Zendesk-Webhook-Signature-Timestamp"])
         elif isinstance(body.get("post"), dict) and "X-Discourse-Event-Signature" in headers:
+            addressed = helpdesk.messages.get(str(body["post"].get("topic_id"))) if helpdesk is not None else None
+            if addressed is not None:  # a private message: the desk tells who it is addressed to, by topic
+                helpdesk.messages[fresh] = {**json.loads(json.dumps(addressed)), "topic_id": int(fresh)}
             body["post"]["topic_id"] = int(fresh)
             body["post"]["id"] = int(fresh) + 1
             headers["X-Discourse-Event-Signature"] = discourse_signature(canonical_body(body), SAMPLE_SECRET)

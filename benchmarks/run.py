@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks import baseline, coldstart, console, cost, package, recheck, report, throughput
     from benchmarks.common import EVENTS
-    from benchmarks.embedded import Recorder, scenario_names, start_app
+    from benchmarks.embedded import Recorder, start_app
 
     info = machine()
     t0 = time.perf_counter()
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rec = Recorder(app.stack)
             first = cost.measure(app, rec, reps)
-            flow = throughput.run(app, rec, tickets)
+            flow = throughput.run(app, rec, tickets, names=first.played())
         finally:
             app.close()
         # a stack of its own: 10,000 cases in moto's tables would slow every later query there (moto serves a
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             app.close()
         # the baseline's own CLI on the same events (nothing else is timed meanwhile)
-        baseline.transitions(before, scenario_names(), first.teams(), EVENTS)
+        baseline.transitions(before, first.played(), first.teams(), EVENTS)
         before_types = cost.state_types(before.tree.template(), before.tree.root) if before.tree else {}
     prices = cost.report(first.runs, template(), flow.calls)
     comparison = cost.compare(first.runs, before)
@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
     proactive.update(args.out, proactive.render(*proactive.measure()))
     args.out.write_text(report.keep_suite_section(previous, args.out.read_text()))  # section 7, measured by hand
+    from benchmarks import bytecode  # section 8: the package with and without its bytecode
+
+    bytecode.update(args.out, bytecode.render(bytecode.measure(runs), runs))  # the load average: at the end
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 

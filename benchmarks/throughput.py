@@ -78,10 +78,11 @@ def _settled(calls: list[Call], case_id: str) -> Call | None:
     return None
 
 
-def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> Throughput:
+def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0,
+        names: list[str] | None = None) -> Throughput:
     from unblock_dev.local.app import event_time
 
-    names = scenario_names()
+    names = names or scenario_names()  # the samples the cost section could play
     out: list[Ticket] = []
     prep = 0.0
     mark0 = rec.mark()
@@ -91,7 +92,7 @@ def run(app: Any, rec: Recorder, tickets: int = 200, timeout: float = 60.0) -> T
             name = names[i % len(names)]
             t_prep = time.perf_counter()
             reseed(app)
-            event = load_event(name)
+            event = load_event(name, helpdesk=app.helpdesk)
             if (at := event_time(event)) is not None:
                 app.clock.set(at)
             prep += time.perf_counter() - t_prep

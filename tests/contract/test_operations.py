@@ -87,10 +87,10 @@ def test_the_dashboard_covers_what_an_operator_watches():
     searched = " ".join(r[0].get("expression", "") for r in rows if isinstance(r[0], dict))
     for function in FUNCTIONS:  # errors and throttles per function
         assert ("AWS/Lambda", "Errors", f"<{function}>") in aws and ("AWS/Lambda", "Throttles", f"<{function}>") in aws
-    dead_letters = [q for q, r in RESOURCES.items() if r["Type"] == "AWS::SQS::Queue"
-                    and RESOURCES[q]["Properties"].get("RedrivePolicy") is None and q != "IntakeFailedEventsQueue"
-                    ] + ["IntakeFailedEventsQueue"]
-    for queue in dead_letters:
+    kept = [q for q, r in RESOURCES.items()  # the dead-letter queues and the failed-events queue: no redrive
+            if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" not in r["Properties"]]
+    assert "IntakeFailedEventsQueue" in kept and len(kept) >= 5
+    for queue in kept:
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", f"<{queue}.QueueName>") in aws, queue
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "<HumanQueue.QueueName>") in aws  # escalations' age
     assert 'MetricName="CasesClosed"' in searched  # cases by outcome, and the auto-fix rate over them
@@ -120,3 +120,24 @@ def test_cfn_lint_finds_no_stateful_resource_without_a_policy():
 
     found = [m for m in lint_all((ROOT / "template.yaml").read_text()) if m.rule.id == "I3011"]
     assert found == [], [str(m) for m in found]
+
+
+def test_samconfig_deploys_with_the_guides_defaults_and_the_guide_answers_every_public_url():
+    """`sam deploy` asks nothing with samconfig.toml; `sam deploy --guided` asks, for every Function URL
+    without authentication, "<Function> Function Url has no authentication. Is this okay?" (SAM's default,
+    N, stops the deploy): docs/deploy.md answers each before SAM asks."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    deploy = config["default"]["deploy"]["parameters"]
+    assert config["default"]["global"]["parameters"]["stack_name"] == "unblock"
+    assert deploy["capabilities"] == "CAPABILITY_IAM" and deploy["resolve_s3"] is True
+    assert "samconfig.toml" not in (ROOT / ".gitignore").read_text().split()
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    public = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"
+              and r["Properties"].get("FunctionUrlConfig", {}).get("AuthType") == "NONE"]
+    assert sorted(public) == ["SlackActionsFunction", "WebhookFunction"]
+    for function in public:
+        assert f"`{function} Function Url has no authentication. Is this okay? [y/N]`** | **y**" in guide, function
+    asked = re.findall(r"^\| `Parameter (\w+) \[", guide, re.M) + re.findall(r"`Parameter (\w+) \[[^`]*`", guide)
+    assert set(asked) <= set(TEMPLATE["Parameters"]), "the guide quotes a parameter the template lacks"
