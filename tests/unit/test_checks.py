@@ -70,7 +70,17 @@ def test_catalogue_is_the_design_table() -> None:
         "restrictions.risk_hold", "restrictions.abuse", "restrictions.fraud_review", "restrictions.sanctions",
         "restrictions.staff_hold",
     }
-    assert {code: fix for code, (_, fix, _) in CATALOGUE.items() if fix} == DESIGN_FIXES
+    assert {code: fix for code, (_, fix, _, _) in CATALOGUE.items() if fix} == DESIGN_FIXES
+
+
+def test_every_customer_action_finding_carries_its_step() -> None:
+    """A finding's row holds the customer's step (issue 33): a customer_action code without one would
+    send a verified requester no step at all, so this fails for it; no other row has one."""
+    for code, row in CATALOGUE.items():
+        if row.disposition == "customer_action":
+            assert len(row.step) > 20 and row.step.endswith("."), f"{code} has no step for the customer"
+        else:
+            assert row.step == "", f"{code} is not the customer's to mend, so it has no step"
 
 
 def test_healthy_team_every_check_ok(platform: SandboxPlatform, seed: Seeder) -> None:

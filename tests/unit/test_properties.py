@@ -215,7 +215,7 @@ def assert_catalogued(f: Finding, check: str, secrets: list[str]) -> None:
     assert isinstance(f, Finding)
     assert f.check == check
     assert f.code in CATALOGUE
-    disposition, fix, _ = CATALOGUE[f.code]
+    disposition, fix, _, _ = CATALOGUE[f.code]
     assert (f.disposition, f.fix) == (disposition, fix)
     text = json.dumps(f.model_dump(mode="json"))
     assert not any(s in text for s in secrets)

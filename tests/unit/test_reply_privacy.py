@@ -19,7 +19,7 @@ CODES = sorted(CATALOGUE)
 
 
 def _finding(code: str) -> Finding:
-    disposition, fix, summary = CATALOGUE[code]
+    disposition, fix, summary, _ = CATALOGUE[code]
     check = code.split(".")[0]
     evidence: dict[str, Any] = {"reason": "velocity rule 7", "risk_score": 0.87}
     return Finding(check=check, code=code, disposition=disposition, summary=summary, evidence=evidence, fix=fix)
@@ -28,7 +28,8 @@ def _finding(code: str) -> Finding:
 cases = st.builds(
     dict,
     codes=st.lists(st.sampled_from(CODES), min_size=1, max_size=3),
-    outcome=st.sampled_from(["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]),
+    outcome=st.sampled_from(["auto_fixed", "customer_action", "escalated", "already_working", "needs_info",
+                             "handed_off"]),
     status=st.sampled_from(["open", "awaiting_customer", "awaiting_staff", "closed"]),
     resolution=st.sampled_from([None, "verified", "approved", "resolved", "rejected", "timed_out", "stale",
                                 "checks_pass"]),

@@ -26,7 +26,7 @@ EMPTY_SLOT = re.compile(r"\bwe\s*[.,:;]|\band\s*[.,:;]|\s[.,:;]|  |\{|\}|: \.|\b
 
 
 def _finding(code: str) -> Finding:
-    disposition, fix, summary = CATALOGUE[code]
+    disposition, fix, summary, _ = CATALOGUE[code]
     return Finding(check=code.split(".")[0], code=code, disposition=disposition, summary=summary or code, fix=fix)
 
 

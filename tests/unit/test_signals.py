@@ -89,6 +89,64 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
          'ai-gateway.vercel.sh said "Insufficient balance or no resource package. Please recharge."'],
         ["Please recharge your phone", "overloaded_error from api.anthropic.com"],
     ),
+    "client.wrong_endpoint": (
+        ["POST https://ai-gateway.vercel.sh/v1/v1/chat/completions", "DEPLOYMENT_NOT_FOUND",
+         "<title>Vercel Security Checkpoint</title>", "https://ai-gateway.vercel.sh/v1/language-model 404",
+         "curl https://ai-gateway.vercel.sh/chat/completions"],
+        ["POST https://ai-gateway.vercel.sh/v1/chat/completions 403", "https://ai-gateway.vercel.sh/v1/messages",
+         "the deployment went fine"],
+    ),
+    "client.oidc_token": (
+        ["Error verifying OIDC token", "AI Gateway authentication failed: Invalid OIDC token.",
+         "the x-vercel-oidc-token header is missing from the request", "VERCEL_OIDC_TOKEN expired overnight"],
+        ["we use an API key, not OIDC", "VERCEL_OIDC_TOKEN is set by vercel env pull and works"],
+    ),
+    "client.invalid_request": (
+        ['"type":"invalid_request_error"', "GatewayInvalidRequestError", "Invalid input: messages.0.content",
+         "AI_InvalidPromptError"],
+        ["our input form is valid", "the request went through"],
+    ),
+    "gateway.not_found": (
+        ["GatewayNotFoundError: Resource not found", '{"type":"not_found"}'],
+        ["GatewayModelNotFoundError", "page not found"],
+    ),
+    "gateway.failed_dependency": (
+        ["GatewayFailedDependencyError", '"type":"failed_dependency"', "gemini_explicit_cache_fallback_unsupported"],
+        ["our dependency update failed? no, it works"],
+    ),
+    "byok.system_fallback": (
+        ['"credentialType": "system"', "with BYOK we still got charged gateway credits",
+         "it falls back to Vercel keys when our key is limited"],
+        ["BYOK works great", "credits were charged for our normal usage"],
+    ),
+    "gateway.server_error": (
+        ['{"type":"internal_server_error"}', "GatewayInternalServerError: Internal server error",
+         "GatewayTimeoutError", "502 Bad Gateway", "status 499", "is the gateway down?"],
+        ["our server had an error", "GatewayInternalServerError wrapping RestrictedModelsError"],
+    ),
+    "question.credits_api": (
+        ["how can I check the credit balance from my code?", "does getCredits work with OIDC?",
+         "is there a credits endpoint?"],
+        ["getCredits() fails with 401", "we bought credits"],
+    ),
+    "question.rate_limits": (
+        ["what are the rate limits on paid credits?", "can you raise our rate limit?",
+         "how many requests per minute can we send?"],
+        ["we get 429 rate limit exceeded, what are the limits?", "we limit our own users"],
+    ),
+    "question.feature_request": (
+        ["Feature request: per-key budgets", "it would be great if the dashboard showed latency",
+         "does the AI Gateway support video models?", "is there a plan to add Bedrock?"],
+        ["please add credits to continue", "GatewayError: Insufficient funds. Please add credits"],
+    ),
+    "question.billing_dispute": (
+        ["please refund the duplicate charge", "we were charged twice", "an unexpected charge on our invoice"],
+        ["we paid the invoice", "insufficient funds"],
+    ),
+    "question.sibling_product": (
+        ["my v0 credits do not show up", "I have a v0 Premium plan", "billing for v0.dev"],
+        ["we call v1/chat/completions", "credits for the gateway"],
+    ),
     "stream.error_in_body": (
         ['data: {"type":"error","errorText":"Forbidden."}', 'finishReason: "error"', "status 200 but it fails"],
         ['{"type":"error","error":{"type":"overloaded_error"}}', "status 200 and it works"],

@@ -137,6 +137,17 @@ def test_the_ticket_status_follows_the_outcome_and_the_note_links_to_the_console
     assert link in note["body"]["ticket"]["comment"]["body"]
 
 
+def test_a_handed_off_ticket_stays_open_for_staff_tagged_with_its_signals(app, zendesk):
+    result = app.run(zendesk_delivery(load_event("ticket-gateway-server-error.json")))
+    assert result.outcome == "handed_off"
+    app.deliver_replies()
+    note, public = zendesk.requests[-2:]
+    assert public["body"]["ticket"]["status"] == "open"  # staff's queue on the help desk, not solved
+    assert public["body"]["ticket"]["additional_tags"] == [
+        "unblock", "unblock_handed_off", "unblock_signal_gateway_server_error"]
+    assert "Handed off to staff (gateway.server_error)" in note["body"]["ticket"]["comment"]["body"]
+
+
 def test_a_staff_case_has_no_help_desk_to_answer(app, zendesk):
     app.run(load_event("staff-manual.json"))
 

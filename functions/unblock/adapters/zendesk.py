@@ -57,7 +57,7 @@ _USER_ID = re.compile(r"[0-9]{1,20}")
 
 # the ticket's status for the case's outcome (with the reply), and its tags
 ZENDESK_STATUS = {"auto_fixed": "solved", "already_working": "solved", "customer_action": "pending",
-                  "needs_info": "pending", "escalated": "open"}
+                  "needs_info": "pending", "escalated": "open", "handed_off": "open"}
 
 
 class ZendeskApi:
@@ -119,6 +119,14 @@ class ZendeskApi:
         return ticket, [c for c in comments if isinstance(c, dict)]
 
 
+def signal_tags(reply: OutgoingReply) -> list[str]:
+    """A handed-off ticket is tagged with what it shows, so staff find it on their own views
+    (`unblock_signal_gateway_server_error`): Zendesk tags are lowercase words without dots."""
+    if reply.outcome != "handed_off":
+        return []
+    return [f"unblock_signal_{code.replace('.', '_')}" for code in reply.signals]
+
+
 class ZendeskNotifier:
     """Zendesk Support: the internal note, then the public reply, as ticket comments; with the last
     of them, the ticket's status for the outcome and the tags `unblock`, `unblock_<outcome>`."""
@@ -153,7 +161,7 @@ class ZendeskNotifier:
             ticket: dict[str, Any] = {"comment": {"body": body, "public": public}}
             if part == last and reply.outcome in ZENDESK_STATUS:
                 ticket["status"] = ZENDESK_STATUS[reply.outcome]
-                ticket["additional_tags"] = ["unblock", f"unblock_{reply.outcome}"]
+                ticket["additional_tags"] = ["unblock", f"unblock_{reply.outcome}", *signal_tags(reply)]
             self._once(reply.reply_id, part, self._update(reply.ticket_id, ticket))
 
     def _open_ticket(self, reply: OutgoingReply, note: str | None) -> None:

@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 
 from unblock.domain import case_search
 from unblock.domain.cases import Case
+from unblock.domain.models import OUTCOMES as OUTCOMES  # the closed page's filter, the metrics' series
 from unblock.domain.models import SEVERITY, Finding
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-OUTCOMES = ("auto_fixed", "customer_action", "escalated", "already_working", "needs_info")
 WAITING = case_search.WAITING_FOR_STAFF
 CLOSED_SHOWN = 50  # the closed page: the most recently closed cases
 

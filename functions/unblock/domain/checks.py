@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from unblock.domain import gateway_rules as rules
 from unblock.domain.models import SEVERITY, Disposition, Finding, FixName
@@ -25,43 +25,86 @@ def recent_risk_hold_lifts(lifts: Iterable[AutoLift], now: datetime) -> list[Aut
     lift is automatic (the one place the 30-day rule is written; checks and fixes both ask)."""
     return [lift for lift in lifts if lift.flag == "risk_hold" and now - lift.at < AUTO_LIFT_COOLDOWN]
 
-# code -> (disposition, fix, one-line summary a person can read)
-CATALOGUE: dict[str, tuple[Disposition, FixName | None, str]] = {
-    "billing.ok": ("ok", None, "Billing is in good standing."),
-    "billing.no_payment_method": ("customer_action", None, "No verified payment method on the team."),
-    "billing.payment_method_expired": ("customer_action", None, "The team's card has expired."),
-    "billing.payment_failed": ("customer_action", None, "The team's last payment was declined."),
-    "billing.invoice_overdue": ("customer_action", None, "An invoice is open past its due date."),
-    "billing.credits_exhausted": ("customer_action", None, "The team's credit balance is used up."),
-    "billing.free_credits_restricted": ("customer_action", None, "Free credits are restricted on this team."),
-    "billing.stale_hold": ("auto_fix", "clear_billing_hold",
-                           "An automated billing hold is still on although billing is in order."),
-    "billing.hold": ("escalate", None, "Staff placed a billing hold on the team."),
-    "key.ok": ("ok", None, "The API key is active and synced."),
-    "key.none_active": ("customer_action", None, "The team has no active API key."),
-    "key.not_found": ("customer_action", None, "No key with that prefix exists."),
-    "key.wrong_team": ("customer_action", None, "The key belongs to a different team."),
-    "key.revoked": ("customer_action", None, "The API key was revoked."),
-    "key.expired": ("customer_action", None, "The API key has expired."),
-    "key.budget_exhausted": ("customer_action", None, "The key's spending budget is used up."),
-    "key.propagating": ("customer_action", None,
-                        "The key was created minutes ago and is still reaching the edge; retry shortly."),
-    "key.not_propagated": ("auto_fix", "resync_key", "The key never reached the edge; it needs a resync."),
-    "restrictions.ok": ("ok", None, "No restriction flags; AI Gateway is enabled."),
-    "restrictions.entitlement_out_of_sync": ("auto_fix", "resync_entitlements",
-                                             "The AI Gateway entitlement is off although the plan includes it."),
-    "restrictions.risk_hold_liftable": ("auto_fix", "lift_risk_hold",
-                                        "An automated low-risk hold can be lifted safely."),
-    "restrictions.risk_hold": ("escalate", None, "A risk hold needs a person to review it."),
-    "restrictions.abuse": ("escalate", None, "The team is flagged for abuse."),
-    "restrictions.fraud_review": ("escalate", None, "The team is under fraud review."),
-    "restrictions.sanctions": ("escalate", None, "The team is flagged for sanctions screening."),
-    "restrictions.staff_hold": ("escalate", None, "Staff placed a hold on the team."),
+
+class FindingSpec(NamedTuple):
+    """One finding code's row (DESIGN.md "Findings"): what it means for the decision, the fix that
+    mends it, the summary staff read, and for a customer_action code the customer's step (the words
+    the reply gives a verified requester; a test fails for a customer_action code without one)."""
+
+    disposition: Disposition
+    fix: FixName | None
+    summary: str
+    step: str = ""
+
+
+# code -> its row; `key.wrong_team` and `key.not_found` read alike on purpose: a reply must not
+# tell which key prefixes exist on other teams
+CATALOGUE: dict[str, FindingSpec] = {
+    "billing.ok": FindingSpec("ok", None, "Billing is in good standing."),
+    "billing.no_payment_method": FindingSpec(
+        "customer_action", None, "No verified payment method on the team.",
+        "Add a payment method (a credit card) in Team Settings → Billing and complete its verification: the "
+        "gateway serves a team only with a verified card on file, even on free credits."),
+    "billing.payment_method_expired": FindingSpec(
+        "customer_action", None, "The team's card has expired.",
+        "Your card on file has expired: update it in Team Settings → Billing."),
+    "billing.payment_failed": FindingSpec(
+        "customer_action", None, "The team's last payment was declined.",
+        "Your last payment was declined: update your card in Team Settings → Billing (or ask your bank to "
+        "allow the charge), then retry the payment there."),
+    "billing.invoice_overdue": FindingSpec(
+        "customer_action", None, "An invoice is open past its due date.",
+        "An invoice is past due: pay it in Team Settings → Billing → Invoices."),
+    "billing.credits_exhausted": FindingSpec(
+        "customer_action", None, "The team's credit balance is used up.",
+        "Your AI Gateway credit balance is used up: buy credits in the AI Gateway tab → Credits, and turn on "
+        "auto top-up there so it refills before it reaches zero."),
+    "billing.free_credits_restricted": FindingSpec(
+        "customer_action", None, "Free credits are restricted on this team.",
+        "Free credits no longer cover these requests on your team: buy AI Gateway credits in the AI Gateway "
+        "tab → Credits (paid credits are not restricted), then retry."),
+    "billing.stale_hold": FindingSpec("auto_fix", "clear_billing_hold",
+                                      "An automated billing hold is still on although billing is in order."),
+    "billing.hold": FindingSpec("escalate", None, "Staff placed a billing hold on the team."),
+    "key.ok": FindingSpec("ok", None, "The API key is active and synced."),
+    "key.none_active": FindingSpec(
+        "customer_action", None, "The team has no active API key.",
+        "Your team has no active API key: create one in the AI Gateway tab → API Keys and set it as "
+        "AI_GATEWAY_API_KEY."),
+    "key.not_found": FindingSpec(
+        "customer_action", None, "No key with that prefix exists.",
+        "We could not find the key you used on your team: check that you copied it from this team."),
+    "key.wrong_team": FindingSpec(
+        "customer_action", None, "The key belongs to a different team.",
+        "We could not find the key you used on your team: check that you copied it from this team."),
+    "key.revoked": FindingSpec(
+        "customer_action", None, "The API key was revoked.",
+        "The key you used was revoked: create a new key and update your client."),
+    "key.expired": FindingSpec(
+        "customer_action", None, "The API key has expired.",
+        "The key you used has expired: create a new key and update your client."),
+    "key.budget_exhausted": FindingSpec(
+        "customer_action", None, "The key's spending budget is used up.",
+        "The key's spending budget is used up: raise its budget or use another key."),
+    "key.propagating": FindingSpec(
+        "customer_action", None, "The key was created minutes ago and is still reaching the edge; retry shortly.",
+        "Your key was created a few minutes ago and is still reaching every region: retry in a few minutes."),
+    "key.not_propagated": FindingSpec("auto_fix", "resync_key", "The key never reached the edge; it needs a resync."),
+    "restrictions.ok": FindingSpec("ok", None, "No restriction flags; AI Gateway is enabled."),
+    "restrictions.entitlement_out_of_sync": FindingSpec(
+        "auto_fix", "resync_entitlements", "The AI Gateway entitlement is off although the plan includes it."),
+    "restrictions.risk_hold_liftable": FindingSpec(
+        "auto_fix", "lift_risk_hold", "An automated low-risk hold can be lifted safely."),
+    "restrictions.risk_hold": FindingSpec("escalate", None, "A risk hold needs a person to review it."),
+    "restrictions.abuse": FindingSpec("escalate", None, "The team is flagged for abuse."),
+    "restrictions.fraud_review": FindingSpec("escalate", None, "The team is under fraud review."),
+    "restrictions.sanctions": FindingSpec("escalate", None, "The team is flagged for sanctions screening."),
+    "restrictions.staff_hold": FindingSpec("escalate", None, "Staff placed a hold on the team."),
 }
 
 
 def finding(code: str, evidence: dict[str, Any], *, summary: str | None = None) -> Finding:
-    disposition, fix, default_summary = CATALOGUE[code]
+    disposition, fix, default_summary, _ = CATALOGUE[code]
     check = code.split(".", 1)[0]
     return Finding.model_validate(
         {"check": check, "code": code, "disposition": disposition, "fix": fix,

@@ -1,4 +1,4 @@
-"""The decision (DESIGN.md "Decision", steps 1-5) and the verdict after a fix."""
+"""The decision (DESIGN.md "Decision", steps 0-5) and the verdict after a fix."""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ def answered_by_signals(signals: Sequence[str]) -> list[str]:
     return [s.code for s in specs if s.explains]
 
 
+def handed_on(signals: Sequence[str]) -> list[str]:
+    """Step 0 (DESIGN.md "Scope"): the signals staff take (a question, a dispute, the gateway's own
+    failure) when the ticket shows nothing else that explains a refusal. Empty when any signal
+    explains one (an access denial, a client mistake beside a 5xx is the customer's to fix)."""
+    specs = [BY_CODE[c] for c in signals if c in BY_CODE]
+    handing = [s.code for s in specs if s.hands_off]
+    if handing and all(s.hands_off or not s.explains for s in specs):
+        return handing
+    return []
+
+
 def probe_signal(answer: ProbeResult) -> str | None:
     """A refusal the probe shows that needs no team fix (a model free credits do not cover)."""
     code = from_request_log(answer.status, answer.error_type, answer.message)
@@ -31,6 +42,11 @@ def decide(team_id: str | None, findings: list[Finding], probe: Callable[[], Pro
     """The next step for a case. `probe` is only called when every check is ok (step 5).
     `signals` (codes, DESIGN.md "Signals") change the answer, never the safety rules: only
     findings lead to fixes and escalations."""
+    handing = handed_on(signals)
+    if handing and not any(f.disposition != "ok" for f in findings):
+        # step 0: nothing for a check to change (no team, or every check passes): staff take it
+        return NextStep(action="handed_off", recheck=False,
+                        reason="Not a refusal the team's state explains; staff take it: " + ", ".join(handing) + ".")
     if not team_id:
         answered = answered_by_signals(signals)
         if answered:

@@ -248,8 +248,9 @@ def fixes_for(f: Finding) -> list[FixName]:
         return [staff_fix] if staff_fix else []
     out: list[FixName] = [f.fix] if f.fix else []
     for code in f.evidence.get("other_problems", []):
-        disposition, fix, _ = CATALOGUE.get(code, ("ok", None, ""))
-        if disposition == "auto_fix" and fix and fix not in out:
+        row = CATALOGUE.get(code)
+        fix = row.fix if row is not None and row.disposition == "auto_fix" else None
+        if fix and fix not in out:
             out.append(fix)
     return out
 

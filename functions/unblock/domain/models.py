@@ -9,7 +9,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 Check = Literal["billing", "key", "restrictions"]
 CHECKS: tuple[Check, ...] = ("billing", "key", "restrictions")
 Disposition = Literal["ok", "customer_action", "auto_fix", "escalate"]
-Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info"]
+# handed_off: not a remediation case (a question, a dispute, the gateway's own failure): staff take it
+# on the help desk (DESIGN.md "Scope")
+Outcome = Literal["auto_fixed", "customer_action", "escalated", "already_working", "needs_info", "handed_off"]
+OUTCOMES: tuple[Outcome, ...] = ("auto_fixed", "customer_action", "escalated", "already_working", "needs_info",
+                                 "handed_off")
 FixName = Literal["clear_billing_hold", "resync_key", "resync_entitlements", "lift_risk_hold"]
 # Where a case came from: a help desk (its registry name, unblock.domain.helpdesks) or one of
 # these ("gateway": a proactive case, opened from the gateway's denial signals: nobody wrote in)
@@ -122,7 +126,7 @@ class NextStep(_Stored):
     """What the decision chose: the workflow's next step and why (stored as the case's `plan`; not the
     team's billing plan, platform_model.BillingPlan)."""
 
-    action: Literal["needs_info", "escalate", "auto_fix", "customer_action", "already_working"]
+    action: Literal["needs_info", "escalate", "auto_fix", "customer_action", "already_working", "handed_off"]
     reason: str
     fixes: list[FixName] = []
     # False when nothing on the team can change the answer (the customer's own client, or no team):

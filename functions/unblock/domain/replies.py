@@ -9,26 +9,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from unblock.domain import helpdesks
 from unblock.domain.cases import Case
+from unblock.domain.checks import CATALOGUE
 from unblock.domain.helpdesks import HelpDesk
 from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
 from unblock.domain.tickets.signal_catalogue import BY_CODE
 
-STEPS: dict[str, str] = {
-    "billing.no_payment_method": "Add and verify a payment method in Team Settings → Billing.",
-    "billing.payment_method_expired": "Your card on file has expired: update it in Team Settings → Billing.",
-    "billing.payment_failed": "Your last payment was declined: update your card or contact your bank, then retry the payment.",
-    "billing.invoice_overdue": "An invoice is past due: pay it in Team Settings → Billing → Invoices.",
-    "billing.credits_exhausted": "Your credit balance is used up: buy credits or turn on auto top-up.",
-    "billing.free_credits_restricted": "Free credits are restricted on this team: add a payment method and buy credits to continue.",
-    "key.none_active": "Your team has no active API key: create one in the dashboard (AI Gateway → API Keys).",
-    "key.not_found": "We could not find the key you used on your team: check that you copied it from this team.",
-    # alike on purpose: a reply must not tell which key prefixes exist on other teams
-    "key.wrong_team": "We could not find the key you used on your team: check that you copied it from this team.",
-    "key.revoked": "The key you used was revoked: create a new key and update your client.",
-    "key.expired": "The key you used has expired: create a new key and update your client.",
-    "key.budget_exhausted": "The key's spending budget is used up: raise its budget or use another key.",
-    "key.propagating": "Your key was created a few minutes ago and is still reaching every region: retry in a few minutes.",
-}
+# each customer_action finding's step lives on its row (checks.CATALOGUE)
+STEPS: dict[str, str] = {code: spec.step for code, spec in CATALOGUE.items() if spec.step}
 
 FIXED: dict[str, str] = {
     "clear_billing_hold": "removed a billing hold that should have been lifted automatically",
@@ -39,9 +26,6 @@ FIXED: dict[str, str] = {
 
 ROTATE = ("You pasted a full API key or token in your message. We removed it from our records, "
           "but please treat it as exposed: revoke it and create a new one.")
-
-
-GENERIC_STEP = "Reply here and we will tell you what to change on your team."
 
 
 def _in_place(case: Case) -> list[FixName]:
@@ -55,7 +39,8 @@ def _in_place(case: Case) -> list[FixName]:
 
 
 def _steps(findings: list[Finding]) -> list[str]:
-    return [STEPS[f.code] for f in findings if f.disposition == "customer_action" and f.code in STEPS]
+    """Each customer_action finding's step (every such code has one: tests/unit/test_reply_privacy.py)."""
+    return list(dict.fromkeys(STEPS[f.code] for f in findings if f.disposition == "customer_action"))
 
 
 def _confirmed(code: str, findings: list[Finding]) -> bool:
@@ -65,12 +50,65 @@ def _confirmed(code: str, findings: list[Finding]) -> bool:
                                              for p in patterns) for f in findings)
 
 
+def _findings_shown(case: Case) -> bool:
+    """The reply names the findings (and their steps): a verified requester, off a public channel."""
+    return case.requester_verified and not is_public(case)
+
+
 def signal_steps(case: Case, findings: list[Finding]) -> list[str]:
-    """The steps for what the customer saw that need no team state (DESIGN.md "Signals"): they
-    speak of the customer's own message and the gateway's public rules, never of a team's
-    account, so anyone may read them, on any channel. Signals a finding confirms are left to it."""
-    codes = [c for c in dict.fromkeys(s.code for s in _told(case)) if c in BY_CODE and not BY_CODE[c].needs_team]
-    return [BY_CODE[c].steps for c in codes if not _confirmed(c, findings)]
+    """The steps for what the customer saw (DESIGN.md "Signals"): they speak of the customer's own
+    message and the gateway's public rules, never of a team's account, so anyone may read them, on
+    any channel, verified or not. A signal that needs the team's state gives its steps before the team
+    is known (a 402 says how to top up), after that the findings speak; a signal a finding confirms is
+    left to the finding where the reply shows it. Staff's signals (`hands_off`) speak in the hand-off
+    reply only, and a stream that carried the error only when nothing else says what it was. A
+    stranger is never told what the request log says of a request they quoted (`_told`)."""
+    told = dict.fromkeys(s.code for s in _told(case))
+    codes = [c for c in told if c in BY_CODE and not BY_CODE[c].hands_off]
+    if case.team_id is not None:
+        codes = [c for c in codes if not BY_CODE[c].needs_team]
+    else:
+        codes = [c for c in codes if BY_CODE[c].without_team]
+    if _findings_shown(case):
+        codes = [c for c in codes if not _confirmed(c, findings)]
+    if any(BY_CODE[c].explains for c in codes):  # the stream only carried what these explain
+        codes = [c for c in codes if BY_CODE[c].explains]
+    return [BY_CODE[c].steps for c in codes]
+
+
+def handed_off_reply(case: Case) -> str:
+    """What a handed-off ticket looks like and who takes it from here, asking only for what they need
+    and the ticket does not give yet (DESIGN.md "Scope"); never for a team."""
+    told = dict.fromkeys(s.code for s in _told(case))
+    specs = [BY_CODE[c] for c in told if c in BY_CODE and BY_CODE[c].hands_off]
+    asks = list(dict.fromkeys(a for s in specs for a in s.asks if not _given(case, a)))
+    said = [s.steps for s in specs] or ["Our team takes it from here and will answer on this ticket."]
+    if asks:
+        said.append("So they can trace it, please reply with, for one failing request: "
+                    + _listed([_ASKED[a] for a in asks]) + ".")
+    elif any(s.asks for s in specs):
+        said.append("Your message has what they need to trace it (the request, its time and the model).")
+    if any(s.asks for s in specs):
+        said.append("Meanwhile, retrying with backoff (the AI SDK's maxRetries option) usually gets through.")
+    return "\n\n".join(["Thanks for writing.", *said])
+
+
+_ASKED = {"request": "the generation id (gen_…, in the error or the response) or the X-Vercel-Id response header",
+          "time": "the time it failed, with the time zone", "model": "the model you called"}
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}T\d{2}")
+
+
+def _given(case: Case, what: str) -> bool:
+    facts = case.report.facts
+    if what == "request":
+        return bool(facts.get("generation_ids") or facts.get("request_ids") or case.request)
+    if what == "model":
+        return bool(case.model)
+    return bool(_TIME.search(f"{case.report.subject}\n{case.report.text}"))
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _told(case: Case) -> list[Signal]:
@@ -92,7 +130,7 @@ def _quoted(case: Case) -> str:
 
 def _from_signals(case: Case, steps: list[str], closing: str) -> str:
     lead = f"Thanks for the details. {_quoted(case)}:"
-    return "\n".join([lead, *[f"- {s}" for s in steps], closing])
+    return "\n".join([lead, *[f"- {s}" for s in steps], *([closing] if closing else [])])
 
 
 _SIGNALS_CLOSING = ("If requests still fail after that, reply here with the error you see then (and the "
@@ -116,6 +154,8 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
             return _reply(case, _proactive_intro(case), "A person on our team is reviewing what we found now; "
                           "we will write again here once it is decided.")
         return _reply(case, _proactive_intro(case), _specific(case, findings_now))
+    if case.outcome == "handed_off":  # the same for anyone, on any channel: no team fact in it
+        return _reply(case, _already_done(case), handed_off_reply(case), _posted_team_id_note(case))
     steps = signal_steps(case, findings_now)
     if case.outcome == "customer_action" and steps and not any(f.disposition == "customer_action" for f in findings_now):
         # the customer's own steps answer it (no team, or every check passes): the same for anyone
@@ -123,9 +163,12 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
                       _posted_team_id_note(case))
     if case.requester_verified and not is_public(case):
         return _reply(case, _already_done(case), _specific(case, findings_now), _also(steps, case))
-    if is_public(case) and case.outcome == "needs_info":
-        asked = NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_FORM
-        return _reply(case, asked, _also(steps, case), _posted_team_id_note(case))
+    if case.outcome == "needs_info":  # the steps the signals support first, then the team asked for
+        asked = (NEEDS_INFO_PUBLIC if case.report.requested_by else NEEDS_INFO_FORM) if is_public(case) else NEEDS_INFO
+        if steps:
+            return _reply(case, _already_done(case), _from_signals(case, steps, ""),
+                          asked.removeprefix(THANKS), _posted_team_id_note(case))
+        return _reply(case, _already_done(case), asked, _posted_team_id_note(case))
     return _reply(case, _already_done(case), _general(case), _also(steps, case), _where_details_are(case),
                   _posted_team_id_note(case))
 
@@ -160,8 +203,7 @@ def _also(steps: list[str], case: Case) -> str | None:
     """Steps from what the customer quoted, beside the outcome's own text."""
     if not steps:
         return None
-    lead = f"Meanwhile, {_quoted(case).lower()}:" if case.outcome == "needs_info" else \
-        f"Also, {_quoted(case).lower()}:"
+    lead = f"Also, {_quoted(case).lower()}:"
     return "\n".join([lead, *[f"- {s}" for s in steps]])
 
 
@@ -240,6 +282,7 @@ def _general(case: Case) -> str | None:
     return None
 
 
+THANKS = "Thanks for reaching out. "
 NEEDS_INFO = ("Thanks for reaching out. We could not tell which team you are on: please reply with your "
               "team ID (it starts with team_, in Team Settings) or your team's slug.")
 PRIVATE_ONLY = "Only you and our support team can read this message."
@@ -287,10 +330,20 @@ def _specific(case: Case, findings_now: list[Finding]) -> str | None:
     if case.outcome == "customer_action":
         lead = f"We {' and '.join(fixed)}, but one thing is still needed on your side:" if fixed else \
             "We found what blocks your requests; it needs a step on your side:"
-        steps = _steps(findings_now) or [GENERIC_STEP]
+        steps = _steps(findings_now) or _refused_by_gateway(case)
         return "\n".join([lead, *[f"- {s}" for s in steps],
                           "We re-check automatically and will let you know once access works again."])
     return _general(case)  # needs_info and escalated read the same whoever asked
+
+
+def _refused_by_gateway(case: Case) -> list[str]:
+    """Every check passes but the gateway refuses the call itself (the decision names the signal the
+    probe showed, say a model free credits do not cover): that signal's steps."""
+    reason = (case.plan.reason if case.plan else "") + " " + str((case.verification or {}).get("reason", ""))
+    named = [BY_CODE[c].steps for c in re.findall(r"\b[a-z]+\.[a-z_]+\b", reason) if c in BY_CODE]
+    return named or ["Our checks of your team's account pass, but the gateway still refuses the call: reply with "
+                     "the exact error of one failing request and its X-Vercel-Id response header, and we will "
+                     "tell you what to change."]
 
 
 def access_restored_reply() -> str:
@@ -311,6 +364,10 @@ def internal_note(case: Case) -> str:
         lines.append(f"- request log {r.request_id}: {r.status} {r.error_type or ''} {r.endpoint or ''} "
                      f"{r.model or ''} key {r.key_prefix or '-'}".rstrip())
     lines += [f"- fix {r.fix}: {r.status} by {r.actor} at {r.at.isoformat()}" for r in case.fixes]
+    if case.outcome == "handed_off":
+        staff = ", ".join(c for c in case.signal_codes if c in BY_CODE and BY_CODE[c].hands_off)
+        lines.append(f"Handed off to staff ({staff}): not a refusal the team's state explains; nothing was fixed. "
+                     "The customer was asked only for what the ticket's owner needs.")
     if case.escalation:
         lines.append(f"Escalated: {case.escalation.reason}")
     if case.report.must_rotate_key:
@@ -375,6 +432,7 @@ class OutgoingReply(BaseModel):
     private_to: str | None = Field(default=None, pattern=rf"^{REQUESTER_USERNAME}$")
     reply_id: str = Field(min_length=1, max_length=300, description="stable per reply: the idempotency key")
     outcome: str | None = Field(default=None, max_length=40, description="the case's outcome (ticket status, tags)")
+    signals: list[str] = Field(default=[], max_length=40, description="what the ticket shows (signal codes, tags)")
 
     @model_validator(mode="after")
     def _has_text(self) -> OutgoingReply:
@@ -439,4 +497,5 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
         return None
     return OutgoingReply(case_id=case.case_id, destination=destination, ticket_id=ticket_id,
                          public_body=public, internal_note=note, reply_id=reply_id, outcome=case.outcome,
+                         signals=case.signal_codes,
                          private_body=private, private_to=case.report.requested_by if private else None)

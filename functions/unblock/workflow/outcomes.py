@@ -54,7 +54,7 @@ def outcome_of(state: ExecutionState) -> tuple[Outcome, str | None]:
     if state.remedy and state.remedy.verification:
         return state.remedy.verification.outcome, "approved" if decision == "approve" else "verified"
     plan = state.plan()
-    if plan and plan.action in ("customer_action", "already_working", "needs_info"):
+    if plan and plan.action in ("customer_action", "already_working", "needs_info", "handed_off"):
         return plan.action, None
     return "escalated", None
 
@@ -68,15 +68,16 @@ class Closed:
 
 # what each next step would have ended in (shadow mode: nothing was applied, so nothing was verified)
 WOULD: dict[str, Outcome] = {"auto_fix": "auto_fixed", "escalate": "escalated", "customer_action": "customer_action",
-                             "already_working": "already_working", "needs_info": "needs_info"}
+                             "already_working": "already_working", "needs_info": "needs_info",
+                             "handed_off": "handed_off"}
 
 
 def close(state: ExecutionState, *, cases: CaseStore, outbox: Outbox, clock: Clock) -> Closed:
     """The case closes with the outcome of its path; its reply goes on the outbox. A shadow case
     closes with what unblock would have done: only the help desk's internal note goes out."""
     if state.case is not None and state.case.mode == "shadow":
-        plan = state.plan()
-        would: Outcome = WOULD[plan.action] if plan and state.case.team_id else "needs_info"
+        plan = state.plan() if state.case.team_id else steps.decide_without_team(cases, state.case_id())
+        would: Outcome = WOULD[plan.action] if plan else "needs_info"
         reason = plan.reason if plan else "The team is not identified."
         case = steps.close_shadow(cases, clock, state.case_id(), would, reason, list(plan.fixes) if plan else [])
         steps.send_reply(outbox, case)

@@ -303,11 +303,11 @@ def close_case(store: CaseStore, clock: Clock, case_id: str, outcome: Outcome,
     left = [Finding.model_validate(f) for f in (case.verification or {}).get("findings", [])] or case.findings
     updates: dict[str, Any] = {}
     if outcome == "needs_info" and not case.team_id:
-        # no team: the signals alone may answer (a model policy, a client-side mistake), or the
-        # customer says it works now
+        # no team: the signals alone may answer (a model policy, a client-side mistake), hand the
+        # ticket on to staff (a question, the gateway's own failure), or the customer says it works now
         plan = works_now() if conversations.says_it_works_now(case) else \
             decide(None, [], _no_probe, case.signal_codes)
-        outcome = plan.action if plan.action in ("customer_action", "already_working") else "needs_info"
+        outcome = plan.action if plan.action in ("customer_action", "already_working", "handed_off") else "needs_info"
         updates["plan"] = plan
     # customer_action is re-checked (unless the steps are the customer's own: NextStep.recheck);
     # needs_info waits for the customer's answer (a follow-up runs it again), stale 14 days after
@@ -341,6 +341,11 @@ def close_shadow(store: CaseStore, clock: Clock, case_id: str, would: Outcome, r
     return _update(store, clock, case, status="closed", outcome=None, resolution="shadow", shadow=shadow,
                    customer_reply=None, private_reply=None, internal_note=note, next_check_at=None,
                    task_token=None, closed_at=clock.now())
+
+
+def decide_without_team(store: CaseStore, case_id: str) -> NextStep:
+    """What a case with no team comes to: its signals alone decide (DESIGN.md "Decision" 0-1)."""
+    return decide(None, [], _no_probe, _get(store, case_id).signal_codes)
 
 
 def _no_probe() -> ProbeResult:

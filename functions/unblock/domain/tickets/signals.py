@@ -58,8 +58,44 @@ def _snippet(body: str, start: int, end: int) -> str:
     return ("\u2026" if lo > 0 else "") + text + ("\u2026" if hi < len(body) else "")
 
 
-def _status_at(body: str, status: int) -> re.Match[str] | None:
-    return re.search(rf"(?<![\d.$€£]){status}(?![\d])", body)
+@cache
+def _status_pattern(status: int) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\d.$€£]){status}(?![\d])")
+
+
+# A clause that quotes an error only to compare ("an invalid key gives 401 as expected", "the
+# playground works") did not report it: what the customer says fails is the failure (DESIGN.md
+# "Signals"). Clauses end at a sentence's end and at the turn of a contrast.
+_CLAUSE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\"'`])|"
+                         r"(?i:,?\s+\b(?:but|whereas|while|however|though|although)\b|,\s+yet\b)")
+_COMPARISON = re.compile(
+    r"(?i)\bas expected\b|\bexpected(?:ly)? (?:a |an )?(?:401|403|402|404|429|error)\b|"
+    r"\b(?:works?|worked|working|fine|succeeds?|succeeded|ok)\b[^.!?,]{0,30}?\b(?:in|from|on|via) the (?:ai gateway )?"
+    r"playground\b|\bplayground (?:works|is fine|answers|succeeds)\b|"
+    r"\bwith (?:an? )?(?:invalid|bogus|fake|wrong|random|dummy|made[- ]up|garbage|revoked|deleted) "
+    r"(?:api )?(?:key|token)\b|"
+    r"\b(?:an? )?(?:invalid|bogus|fake|wrong|random|dummy|made[- ]up|garbage) (?:api )?(?:key|token) "
+    r"(?:gives|returns|gets|yields|correctly)\b|\bfor comparison\b|\b(?:which|that) is (?:correct|expected|fine)\b"
+)
+
+
+def _comparisons(body: str) -> list[tuple[int, int]]:
+    """Spans of the clauses that quote an error only as a comparison."""
+    spans, start = [], 0
+    for end in [m.start() for m in _CLAUSE_END.finditer(body)] + [len(body)]:
+        if _COMPARISON.search(body, start, end):
+            spans.append((start, end))
+        start = end
+    return spans
+
+
+def _first(patterns: tuple[re.Pattern[str], ...], body: str, skip: list[tuple[int, int]]) -> re.Match[str] | None:
+    """The first match of any pattern outside a comparison."""
+    for p in patterns:
+        for m in p.finditer(body):
+            if not any(lo <= m.start() < hi for lo, hi in skip):
+                return m
+    return None
 
 
 def read_signals(subject: str, text: str) -> list[Signal]:
@@ -69,16 +105,21 @@ def read_signals(subject: str, text: str) -> list[Signal]:
         return []
     statuses = set(extract(subject, text).status_codes)
     gateway = _GATEWAY_CONTEXT.search(body) is not None
+    compared = _comparisons(body)
     found: dict[str, Signal] = {}
     for spec in SIGNALS:
         if spec.gateway_context is not None and spec.gateway_context != gateway:
             continue
-        hit = next((m for p in _compiled(spec) if (m := p.search(body))), None)
+        if spec.unless and any(re.search(u, body) for u in spec.unless):
+            continue
+        hit = _first(_compiled(spec), body, compared)
         if hit is None:
-            hit = next((m for s in spec.statuses if s in statuses and (m := _status_at(body, s))), None)
+            hit = _first(tuple(_status_pattern(s) for s in spec.statuses if s in statuses), body, compared)
         if hit is not None:
             found[spec.code] = Signal(code=spec.code, snippet=_snippet(body, hit.start(), hit.end()))
     suppressed = {c for code in found for c in BY_CODE[code].suppresses}
+    if any(BY_CODE[c].explains and not BY_CODE[c].hands_off for c in found if c not in suppressed):
+        suppressed |= {c for c in found if not BY_CODE[c].beside_refusal}
     return [s for s in found.values() if s.code not in suppressed]
 
 
@@ -93,6 +134,12 @@ _LOGGED: dict[str, str] = {
     "no_providers_available": "gateway.no_providers",
     "model_restricted": "gateway.model_restricted",
     "model_not_found": "gateway.model_not_found",
+    "invalid_request_error": "client.invalid_request",
+    "not_found": "gateway.not_found",
+    "failed_dependency": "gateway.failed_dependency",
+    "gemini_explicit_cache_fallback_unsupported": "gateway.failed_dependency",
+    "internal_server_error": "gateway.server_error",
+    "timeout_error": "gateway.server_error",
 }
 
 

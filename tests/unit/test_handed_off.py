@@ -1,0 +1,135 @@
+"""Scope (DESIGN.md "Scope", "Decision" step 0): what unblock hands on to staff, what it answers with
+the customer's own steps, and what the customer says fails (a quoted comparison is not the failure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_reply_privacy import NOW, _finding
+from unblock.domain import replies
+from unblock.domain.cases import Case
+from unblock.domain.decision import decide
+from unblock.domain.models import Finding, ProbeResult, Report
+from unblock.domain.tickets.facts import extract
+from unblock.domain.tickets.signals import codes, read_signals
+
+OK = [_finding("billing.ok"), _finding("key.ok"), _finding("restrictions.ok")]
+
+
+def _no_probe() -> ProbeResult:
+    raise AssertionError("a handed-off ticket is never probed")
+
+
+def _case(text: str, *, outcome: str, team_id: str | None = None, verified: bool = False,
+          channel: str = "email", findings: list[Finding] | None = None) -> Case:
+    facts = {k: [str(v) for v in vs] for k, vs in extract("", text).model_dump(exclude_defaults=True).items()}
+    report = Report(case_id="ticket:1", source="eventbridge", channel=channel, subject="", text=text,
+                    requester_email="dev@example.test", signals=read_signals("", text), facts=facts)
+    return Case(case_id="ticket:1", report=report, team_id=team_id, requester_verified=verified,
+                signals=report.signals,
+                outcome=outcome, findings=findings or [], status="closed", created_at=NOW, updated_at=NOW,
+                model=(report.facts.get("models") or [None])[0])
+
+
+# --- step 0 --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("signals", [["gateway.server_error"], ["question.billing_dispute"],
+                                     ["question.credits_api"], ["gateway.server_error", "stream.error_in_body"]])
+def test_a_ticket_staff_take_is_handed_off_without_asking_for_a_team(signals: list[str]) -> None:
+    plan = decide(None, [], _no_probe, signals)
+    assert (plan.action, plan.recheck) == ("handed_off", False)
+
+
+def test_a_known_team_whose_checks_pass_is_handed_off_unprobed() -> None:
+    assert decide("team_x", OK, _no_probe, ["question.feature_request"]).action == "handed_off"
+
+
+@pytest.mark.parametrize(("finding", "action"), [("billing.payment_method_expired", "customer_action"),
+                                                 ("billing.stale_hold", "auto_fix"), ("billing.hold", "escalate")])
+def test_a_check_that_finds_something_to_act_on_goes_on(finding: str, action: str) -> None:
+    findings = [_finding(finding), _finding("key.ok"), _finding("restrictions.ok")]
+    assert decide("team_x", findings, _no_probe, ["question.feature_request"]).action == action
+
+
+@pytest.mark.parametrize("signals", [["gateway.server_error", "gateway.access_denied"],
+                                     ["question.rate_limits", "client.wrong_endpoint"]])
+def test_a_refusal_beside_it_is_not_handed_off(signals: list[str]) -> None:
+    assert decide(None, [], _no_probe, signals).action != "handed_off"
+
+
+def test_a_500_wrapping_a_403_is_the_403() -> None:
+    text = "GatewayInternalServerError: internal_server_error, cause: 403 Forbidden access_denied"
+    assert codes(read_signals("", text)) == ["gateway.access_denied"]
+
+
+# --- the hand-off reply ----------------------------------------------------------------------------
+def test_the_hand_off_reply_asks_only_for_what_staff_need_and_the_ticket_lacks() -> None:
+    bare = replies.customer_reply(_case("GatewayInternalServerError 500", outcome="handed_off"), []) or ""
+    assert "X-Vercel-Id" in bare and "the model you called" in bare and "time it failed" in bare
+    given = replies.customer_reply(_case("GatewayInternalServerError 500 at 09:12 UTC on openai/gpt-4o, "
+                                         "generation gen_01JDX4K2Q8", outcome="handed_off"), []) or ""
+    assert "please reply with" not in given and "what they need" in given
+    for reply in (bare, given):
+        assert "team" not in reply.lower().replace("our gateway engineers", "")
+
+
+def test_the_hand_off_reply_is_the_same_for_anyone_on_any_channel() -> None:
+    text = "We were charged twice for credits, please refund."
+    seen = {replies.customer_reply(_case(text, outcome="handed_off", channel=channel, verified=verified,
+                                         team_id="team_x" if verified else None), OK)
+            for channel in ("email", "forum") for verified in (False, True)}
+    assert len(seen) == 1 and "billing team" in seen.pop()  # type: ignore[operator]
+
+
+def test_the_internal_note_says_it_was_handed_off_with_its_signals() -> None:
+    note = replies.internal_note(_case("GatewayTimeoutError", outcome="handed_off"))
+    assert "Handed off to staff (gateway.server_error)" in note and "saw gateway.server_error" in note
+
+
+# --- steps are public ------------------------------------------------------------------------------
+def test_a_402_without_a_team_says_how_to_top_up_before_it_asks_for_the_team() -> None:
+    reply = replies.customer_reply(_case("402 Payment Required, balance $0", outcome="needs_info"), []) or ""
+    assert reply.index("Buy credits") < reply.index("team ID")
+
+
+def test_verification_required_says_a_verified_card_is_needed() -> None:
+    reply = replies.customer_reply(_case('{"type":"customer_verification_required"}', outcome="needs_info"), [])
+    assert "verified credit card" in (reply or "")
+
+
+def test_a_stranger_gets_the_signals_steps_though_a_finding_confirms_them() -> None:
+    """An unverified requester learns no team fact, but what their own error means is theirs to read."""
+    restricted = _finding("billing.free_credits_restricted")
+    case = _case("Free tier users do not have access to this model.", outcome="customer_action",
+                 team_id="team_x", findings=[restricted])
+    reply = replies.customer_reply(case, [restricted]) or ""
+    assert "buy AI Gateway credits" in reply and replies.STEPS["billing.free_credits_restricted"] not in reply
+
+
+# --- what the customer says fails ------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "want"), [
+    ("With an invalid key we get 401 Unauthenticated as expected, but our real key gets 403 Forbidden.",
+     ["gateway.access_denied"]),
+    ("An invalid key gives 401 as expected. Our production key: {\"type\":\"access_denied\"}",
+     ["gateway.access_denied"]),
+    ("It works in the playground. From our server: 402 Payment Required.", ["gateway.insufficient_funds"]),
+    ("Works fine in the playground but our app gets GatewayRateLimitError", ["gateway.rate_limited"]),
+])
+def test_a_quoted_comparison_is_not_the_failure(text: str, want: list[str]) -> None:
+    assert codes(read_signals("", text)) == want
+
+
+def test_a_stream_error_quoted_beside_its_cause_is_not_explained_back() -> None:
+    text = ('Free tier users do not have access to this model. In the browser the stream shows '
+            'data: {"type":"error","errorText":"Free tier users do not have access to this model."}')
+    case = _case(text, outcome="customer_action")
+    reply = replies.customer_reply(case, []) or ""
+    assert "stream" not in reply and "buy AI Gateway credits" in reply
+
+
+def test_an_empty_provider_key_is_never_told_nothing_changes_on_their_side() -> None:
+    text = ("AI_GATEWAY_API_KEY=\nANTHROPIC_API_KEY=\n"
+            "Calling through ai-gateway.vercel.sh: api.anthropic.com answered x-api-key header is required")
+    case = _case(text, outcome="customer_action")
+    assert "client.key_not_loaded" in case.signal_codes and "upstream.provider_error" not in case.signal_codes
+    reply = replies.customer_reply(case, []) or ""
+    assert "nothing to change on your side" not in reply and "ANTHROPIC_API_KEY" in reply
