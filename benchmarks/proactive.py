@@ -204,9 +204,9 @@ class _NoCases:
 
 
 def flood(teams: int = 10_000) -> Flood:
-    from unblock.domain.clock import FixedClock
     from unblock.domain.denials import Thresholds, parse_denial_event
     from unblock.workflow.proactive import take_signal
+    from unblock_dev.clock import FixedClock
 
     start = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     clock = FixedClock(start + timedelta(minutes=5))

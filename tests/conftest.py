@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from tests.support import EVENTS
+from tests.support import EVENTS, out_of_reach
 
 # `make test` is deterministic: the same examples on every run and machine (a property that fails
 # fails every time, with its shrunk example), and a failing search never spends minutes shrinking.
@@ -69,4 +69,6 @@ def app(stack_app, default_seed):  # type: ignore[no-untyped-def]
     stack_app.stack.faults.clear()
     if stack_app.client.mode() != "live":  # a test that switched the mode and failed before switching back
         stack_app.client.switch_mode("live", "test:reset")
+    out_of_reach(stack_app)
     return stack_app
+
