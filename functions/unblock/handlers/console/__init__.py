@@ -9,7 +9,9 @@ Routes (template.yaml wires the same ones):
   (agree or disagree with a shadow case) and
   `POST /api/incidents/{incident_id}/decision` (one decision for every waiting member of an
   incident, optionally including teams held by the same rule that have not written in), and
-  `POST /api/mode` (an admin switches the stack's run-time mode).
+  `POST /api/causes/{cause_key}/policies`, `POST /api/policies/{policy_id}/status` (standing
+  policies from a cause's page, causes.py; docs/causes.md), and `POST /api/mode` (an admin switches the
+  stack's run-time mode).
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
@@ -33,7 +35,7 @@ from pydantic import ValidationError
 
 from unblock.console.requests import BadBody
 from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
-from unblock.handlers.console import decisions, mode, pages
+from unblock.handlers.console import causes, decisions, mode, pages
 from unblock.handlers.console.http import CSP, PROTECTED, SECURITY_HEADERS, actor, json_answer
 from unblock.observability import logger, metrics
 
@@ -62,6 +64,7 @@ app.use(middlewares=[security_headers, staff_only])
 
 app.include_router(pages.router)
 app.include_router(decisions.router)
+app.include_router(causes.router)  # docs/causes.md
 app.include_router(mode.router)
 
 
