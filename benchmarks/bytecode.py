@@ -151,8 +151,9 @@ def render(figures: list[Figure], runs: int, load: str = "") -> str:
         "(tools/lambda-build/Makefile: python3.11, the runtime's magic number, unchecked-hash). First use: "
         "the import plus what the first invocation loads before any I/O (section 1's `_READY`).", "",
         *rows, "",
-        "The package grows by its bytecode (DiagnoseFunction's folder: 14 MB -> 21 MB unzipped; the zip Lambda "
-        "downloads grows less), far below Lambda's 250 MB; a cold start reads the .pyc instead of compiling "
+        "The package grows by its bytecode (DiagnoseFunction's `sam build` folder: 14 MB -> 21 MB unzipped, "
+        "3.8 MB -> 6.6 MB zipped with deflate), far below Lambda's 250 MB; a cold start reads the .pyc instead of "
+        "compiling "
         "the source, and each function's first invocation is faster by the last column.",
     ])
 

@@ -31,9 +31,9 @@ def api_url() -> Iterator[str]:
     from datetime import UTC, datetime
 
     from unblock.adapters.platform_sandbox import SandboxPlatform
-    from unblock.domain.clock import FixedClock
     from unblock.domain.platform_model import load_seed_text
     from unblock_dev.api_server import make_api_server
+    from unblock_dev.clock import FixedClock
 
     with mock_aws():
         table: Any = boto3.resource("dynamodb", region_name="us-east-1").create_table(

@@ -16,8 +16,8 @@ from moto import mock_aws
 
 from memory_table import MemoryTable
 from unblock.adapters.platform_sandbox import SandboxPlatform
-from unblock.domain.clock import FixedClock
 from unblock.domain.platform_model import Seed
+from unblock_dev.clock import FixedClock
 from unit_support import NOW, make_team, other_team
 
 

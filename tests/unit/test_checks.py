@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain import checks
 from unblock.domain.checks import CATALOGUE, check_billing, check_key, check_restrictions
-from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide
 from unblock.domain.models import Finding, ProbeResult
 from unblock.ports import PlatformUnavailable
+from unblock_dev.clock import FixedClock
 from unit_support import (
     KEY_PREFIX,
     NOW,

@@ -10,9 +10,9 @@ from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain import checks
-from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide, verdict
 from unblock.domain.models import Finding, ProbeResult
+from unblock_dev.clock import FixedClock
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,

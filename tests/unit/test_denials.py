@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from unblock.domain.clock import FixedClock
 from unblock.domain.denials import InvalidDenialSignal, Thresholds, assess, parse_denial_event
+from unblock_dev.clock import FixedClock
 from unblock_dev.denial_signals import DenialAggregator
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ import pytest
 from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
-from unblock.domain.clock import FixedClock
 from unblock.domain.fixes import FIXES, FixPolicy, FixTarget, apply_fixes
 from unblock.domain.models import Finding, FixName, FixRecord
 from unblock.domain.platform_model import Entitlements, Team
 from unblock.ports import FixConflict
+from unblock_dev.clock import FixedClock
 from unit_support import (
     ENTITLEMENT_OFF,
     LOW_RISK_HOLD,

@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unblock.domain.cases import Case
-from unblock.domain.clock import FixedClock
 from unblock.domain.conversations import unseen
 from unblock.domain.models import Report
 from unblock.domain.platform_model import Team
 from unblock.ports import CaseConflict
 from unblock.workflow import conversations, recheck, steps
+from unblock_dev.clock import FixedClock
 
 TEAM = "team_Q3xr89YFWHvqTRO0X0bmHkoU"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 
 from unblock import composition
 from unblock.adapters.dead_letters import kept_message
-from unblock.domain.clock import FixedClock
 from unblock.domain.helpdesks.discourse import discourse_signature
 from unblock.domain.helpdesks.zendesk import zendesk_signature
 from unblock.domain.limits import MAX_EXECUTION_INPUT_BYTES, MAX_JSON_DEPTH
 from unblock.handlers import intake, webhook
+from unblock_dev.clock import FixedClock
 from unblock_dev.commands import start as start_cmd
 from unblock_dev.inputs import UsageError
 from unblock_dev.local.app import webhook_request

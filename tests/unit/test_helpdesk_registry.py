@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from unblock import composition
 from unblock.domain import helpdesks
 from unblock.domain.cases import Case
-from unblock.domain.clock import FixedClock
 from unblock.domain.helpdesks import HelpDesk, UnknownHelpDesk
 from unblock.domain.helpdesks.desk import FollowUp, Opening, Settings
 from unblock.domain.models import Report
@@ -32,6 +31,7 @@ from unblock.domain.tickets.ticket_event import FOLLOW_UP, TicketDetail, TicketE
 from unblock.domain.tickets.webhooks import WebhookRejected, canonical_body, event_id, header
 from unblock.handlers import webhook
 from unblock.workflow import intake
+from unblock_dev.clock import FixedClock
 from unblock_dev.local.app import webhook_request
 from unblock_dev.local.stack import FakeContext
 
@@ -205,3 +205,13 @@ def test_a_desk_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="registered already"):
         helpdesks.register(HelpDesk(name="zendesk", adapter=__name__, settings=DESK.settings, verify=verify,
                                     read=read, opening=DESK.opening))
+
+
+@pytest.mark.parametrize("name", ["zendesk", "discourse"])
+def test_a_desk_is_known_in_its_own_modules_and_the_registry_only(name: str) -> None:
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "functions" / "unblock"
+    naming = sorted(str(p.relative_to(package)) for p in package.rglob("*") if p.suffix in (".py", ".html")
+                    and name in p.read_text(encoding="utf-8").lower())
+    assert len(naming) <= 4, f"{name} is named in {naming}: ask the registry (unblock.domain.helpdesks) instead"

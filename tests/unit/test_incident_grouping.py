@@ -15,10 +15,10 @@ from moto import mock_aws
 from tests.support import ROOT
 from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 from unblock.domain.checks import finding
-from unblock.domain.clock import FixedClock
 from unblock.domain.incidents import cause_of, normalize_reason
 from unblock.domain.models import Finding
 from unblock.workflow import incidents as flow
+from unblock_dev.clock import FixedClock
 from unblock_dev.local.template import load_template
 from unit_support import NOW
 
@@ -46,7 +46,7 @@ class Alerts:
 @pytest.fixture
 def incidents(boto_session):
     """The cases table exactly as template.yaml defines it."""
-    from unblock_dev.local.stack import serialized_dynamodb_calls
+    from unblock_dev.local.moto_patches import serialized_dynamodb_calls
 
     serialized_dynamodb_calls()  # DynamoDB's own atomicity, which moto lacks
     props = load_template(ROOT / "template.yaml")["Resources"]["CasesTable"]["Properties"]

@@ -22,11 +22,11 @@ from memory_ledger import MemoryLedger
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain import gateway_rules as rules
 from unblock.domain.checks import CATALOGUE, check_billing, check_key, check_restrictions
-from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide
 from unblock.domain.fixes import fixes_for
 from unblock.domain.models import SEVERITY, Finding
 from unblock.domain.platform_model import Seed, Team, hash_secret
+from unblock_dev.clock import FixedClock
 from unit_support import (
     ENTITLEMENT_OFF,
     KEY_PREFIX,

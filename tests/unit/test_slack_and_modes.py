@@ -67,9 +67,9 @@ def test_a_decision_that_fails_is_reported_in_slack_and_raised_for_lambda_to_ret
     from datetime import UTC, datetime
 
     from unblock.domain.cases import Case
-    from unblock.domain.clock import FixedClock
     from unblock.domain.models import Report
     from unblock.workflow.slack_actions import carry_out
+    from unblock_dev.clock import FixedClock
 
     now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     case = Case(case_id="zendesk:1", status="awaiting_staff", task_token="tok", created_at=now, updated_at=now,

@@ -12,10 +12,10 @@ from moto import mock_aws
 from tests.support import ROOT
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
 from unblock.domain.cases import Case
-from unblock.domain.clock import FixedClock
 from unblock.domain.models import FixRecord, Report
 from unblock.ports import CaseConflict
 from unblock.workflow import steps
+from unblock_dev.clock import FixedClock
 from unblock_dev.local.template import load_template
 from unit_support import NOW
 
@@ -141,7 +141,7 @@ def test_what_comes_from_outside_stays_strict():
 def test_the_hourly_lift_cap_is_one_conditional_write_under_concurrency(store):
     from concurrent.futures import ThreadPoolExecutor
 
-    from unblock_dev.local.stack import serialized_dynamodb_calls
+    from unblock_dev.local.moto_patches import serialized_dynamodb_calls
 
     serialized_dynamodb_calls()  # DynamoDB's own atomicity, which moto lacks
     with ThreadPoolExecutor(12) as pool:

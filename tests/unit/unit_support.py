@@ -16,11 +16,11 @@ from memory_ledger import MemoryLedger
 
 from unblock.adapters.platform_sandbox import SandboxPlatform
 from unblock.domain.checks import check_billing, check_key, check_restrictions
-from unblock.domain.clock import FixedClock
 from unblock.domain.decision import decide, verdict
 from unblock.domain.fixes import FixPolicy, apply_fixes
 from unblock.domain.models import Finding, FixRecord, NextStep, Outcome, ProbeResult
 from unblock.domain.platform_model import hash_secret
+from unblock_dev.clock import FixedClock
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TEAM_ID = "team_Hea1thyTeam0000000000000"

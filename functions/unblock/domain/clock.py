@@ -1,26 +1,11 @@
-"""Time as a port, so "older than 10 minutes", "past due" and "30 days" are testable."""
+"""Time as a port, so "older than 10 minutes", "past due" and "30 days" are testable (the clock
+that only moves when told to, for tests, the demo and `unblock run --now`, is unblock_dev.clock)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class FixedClock:
-    """A clock that only moves when told to (tests, `unblock run --now`, the demo)."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at
-
-    def advance(self, delta: timedelta) -> None:
-        self._at += delta
-
-    def set(self, at: datetime) -> None:
-        self._at = at

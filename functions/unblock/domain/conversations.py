@@ -36,8 +36,8 @@ MAX_SIGNALS = 20  # a report's signals are capped so (models.Report)
 NextStep = Literal["wait", "evidence", "run", "noted", "new_case"]
 
 
-# A closed case runs again only when the customer says it still fails (a "thanks, works now"
-# reruns nothing): a failure word, a status code or an error type.
+# A closed case runs again when the customer says it still fails (a plain "thanks" runs nothing):
+# a failure word, a status code or an error type, in the languages the tickets come in.
 _STILL_FAILS = re.compile(
     r"(?i)\b(still|again|403|401|402|forbidden|denied|fail(s|ed|ing)?|error|not\s+working|doesn'?t\s+work|"
     r"broken|same\s+(problem|issue|error)|"
@@ -121,8 +121,8 @@ def later_case_report(case: Case, follow_up: Report, case_id: str) -> Report:
 
 def same_requester(earlier: Report, follow_up: Report) -> bool:
     """The follow-up's author is the case's requester, as far as the follow-up says who wrote: a
-    help desk passes on only the requester's own messages (a Zendesk comment by the ticket's
-    requester, a Discourse post by the topic's author), so what it names must agree."""
+    help desk passes on only the requester's own messages (a comment by the ticket's
+    requester, a forum post by the topic's author), so what it names must agree."""
     pairs = ((earlier.requester_email, follow_up.requester_email), (earlier.requested_by, follow_up.requested_by))
     return all(a.lower() == b.lower() for a, b in pairs if a and b)
 

@@ -20,14 +20,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain import helpdesks
 from unblock.domain.helpdesks import HelpDesk
-from unblock.domain.helpdesks.desk import Delivery, FollowUp, ForumFollowUp, to_staff
+from unblock.domain.helpdesks.desk import Delivery
 from unblock.domain.models import Report
 from unblock.domain.tickets import webhooks
-from unblock.domain.tickets.reports import report_from_ticket
-from unblock.domain.tickets.ticket_event import DETAIL_TYPE, TicketEvent, with_requester_email
 from unblock.observability import logger, metrics
-from unblock.workflow import intake
-from unblock.workflow.conversations import link_topic_case
+from unblock.workflow import deliveries, intake
+from unblock.workflow.deliveries import FollowsUp
 
 if TYPE_CHECKING:
     from unblock.ports import IntakeKind
@@ -63,10 +61,6 @@ def _raw_body() -> bytes:
         raise webhooks.WebhookRejected(400, "body is marked base64-encoded but is not valid base64") from None
 
 
-def _accept(ticket: TicketEvent, source: str) -> Response[Any]:
-    return _accept_report(report_from_ticket(ticket, composition.clock().now(), source=source), source)
-
-
 def _accept_report(report: Report, source: str) -> Response[Any]:
     logger.append_keys(case_id=report.case_id)
     started = intake.start(composition.workflow(), report)
@@ -91,75 +85,46 @@ def _keep_if_unprocessable(kind: IntakeKind, headers: dict[str, str], raw: bytes
         return _json(err.status, {"error": err.reason, "kept": True})
 
 
-def _with_requester(ticket: TicketEvent, desk: HelpDesk, handle: str | None) -> TicketEvent:
-    """The mapped ticket with the requester's email from the help desk's user API. Looked up only
-    for a delivery that opens a case; any failure leaves it unknown (the requester is then not
-    verified) and never drops the ticket."""
-    try:
-        email = composition.requester_directory(desk.name).email_for(handle)
-    except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
-        logger.warning("requester lookup failed")
-        return ticket
-    return with_requester_email(ticket, email)
+def _email_for(desk: HelpDesk) -> Callable[[str | None], str | None]:
+    """The requester's email from the help desk's user API. Looked up only for a delivery that
+    opens a case; any failure leaves it unknown (the requester is then not verified) and never
+    drops the ticket."""
+    def find(handle: str | None) -> str | None:
+        try:
+            return composition.requester_directory(desk.name).email_for(handle)
+        except Exception:  # noqa: BLE001 - a lookup must never cost the ticket
+            logger.warning("requester lookup failed")
+            return None
+
+    return find
 
 
-def _follow_up(report: Report, message_id: str, *, private: bool = False, desk: HelpDesk | None = None,
-               handle: str | None = None) -> Response[Any]:
+def _follow_up(desk: HelpDesk, taken: FollowsUp) -> Response[Any]:
     """A follow-up reaches its case; one after the 14 days opens a new case whose requester's email
-    is looked up on the desk (`handle`) as on a new ticket."""
+    is looked up on the desk (`taken.handle`) as on a new ticket."""
     def looked_up() -> str | None:
-        return composition.requester_directory(desk.name).email_for(handle) if desk and handle else None
+        return composition.requester_directory(desk.name).email_for(taken.handle) if taken.handle else None
 
-    taken = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(), report,
-                                  message_id, private=private, open_if_new=False, requester_email=looked_up)
-    logger.info("follow-up taken in", extra={"action": taken["follow_up"], "case_id": taken["case_id"]})
+    followed = intake.take_follow_up(composition.cases(), composition.workflow(), composition.clock(),
+                                     taken.report, taken.message_id, private=taken.private, open_if_new=False,
+                                     requester_email=looked_up)
+    logger.info("follow-up taken in", extra={"action": followed["follow_up"], "case_id": followed["case_id"]})
     metrics.add_metric(name="FollowUps", unit="Count", value=1)
-    if taken["follow_up"] == "no_case":
+    if followed["follow_up"] == "no_case":
         raise webhooks.WebhookIgnored("a follow-up on a ticket or topic that has no case")
-    return _json(202, {"case_id": taken["case_id"], "execution_arn": taken["execution_arn"],
-                       "follow_up": taken["follow_up"]})
-
-
-def _forum_follow_up(desk: HelpDesk, found: ForumFollowUp) -> Response[Any]:
-    """A reply in a topic, or in unblock's private message (workflow.intake.forum_case says whose)."""
-    now = composition.clock().now()
-    store = composition.cases()
-    case = intake.forum_case(store, found, now, os.environ.get(desk.settings.api_user, "").strip())
-    if case.action == "follow_up":
-        return _follow_up(case.report, found.event.id, private=found.private, desk=desk, handle=found.username)
-    if case.action == "private_message":
-        return _private_message(desk, found, case.case_id)
-    # "same here": a report of its own, by its own requester (their email looked up as for a topic)
-    opening = found.event.model_copy(update={"detail_type": DETAIL_TYPE})
-    opening = _with_requester(opening, desk, found.username)
-    new = report_from_ticket(opening, now, source=desk.name).model_copy(update={"case_id": case.case_id})
-    link_topic_case(store, case.topic_case_id, case.case_id, now)
-    return _accept_report(new, desk.name)
-
-
-def _private_message(desk: HelpDesk, found: ForumFollowUp, case_id: str) -> Response[Any]:
-    """A customer's own private message: a case of its own when staff are among its recipients
-    (read from the desk: the webhook's post carries none), answered in the message itself."""
-    try:
-        recipients = composition.requester_directory(desk.name).message_recipients(found.topic_id)
-    except Exception:  # noqa: BLE001 - unknown recipients: not to staff
-        recipients = None
-    configured = os.environ.get(f"{desk.name.upper()}_STAFF_GROUPS", "")  # DISCOURSE_STAFF_GROUPS
-    staff_groups = tuple(g.strip() for g in configured.split(",") if g.strip()) or desk.staff_groups
-    if not to_staff(recipients, os.environ.get(desk.settings.api_user, "").strip(), staff_groups):
-        raise webhooks.WebhookIgnored("a private message not addressed to staff")
-    opening = _with_requester(found.event.model_copy(update={"detail_type": DETAIL_TYPE}), desk, found.username)
-    report = report_from_ticket(opening, composition.clock().now(), source=desk.name)
-    return _accept_report(report.model_copy(update={"case_id": case_id}), desk.name)
+    return _json(202, {"case_id": followed["case_id"], "execution_arn": followed["execution_arn"],
+                       "follow_up": followed["follow_up"]})
 
 
 def _take(desk: HelpDesk, delivery: Delivery) -> Response[Any]:
-    if isinstance(delivery, ForumFollowUp):
-        return _forum_follow_up(desk, delivery)
-    if isinstance(delivery, FollowUp):
-        report = report_from_ticket(delivery.event, composition.clock().now(), source=desk.name)
-        return _follow_up(report, delivery.message_id, private=delivery.private, desk=desk, handle=delivery.handle)
-    return _accept(_with_requester(delivery.event, desk, delivery.handle), desk.name)
+    configured = os.environ.get(f"{desk.name.upper()}_STAFF_GROUPS", "")  # a forum's staff groups
+    taken = deliveries.route(desk, delivery, composition.cases, composition.clock().now(), _email_for(desk),
+                             os.environ.get(desk.settings.api_user, "").strip(),
+                             recipients=lambda topic: composition.requester_directory(desk.name).message_recipients(
+                                 topic),
+                             staff_groups=tuple(g.strip() for g in configured.split(",") if g.strip())
+                             or desk.staff_groups)
+    return _follow_up(desk, taken) if isinstance(taken, FollowsUp) else _accept_report(taken.report, desk.name)
 
 
 @app.post("/<name>")

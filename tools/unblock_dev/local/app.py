@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from unblock.domain.cases import Case
-from unblock.domain.clock import FixedClock
 from unblock.domain.models import Result
 from unblock.domain.platform_model import Seed, load_seed_text
+from unblock_dev.clock import FixedClock
 from unblock_dev.helpdesk import SandboxHelpDesk
 from unblock_dev.local.stack import ROOT, InvocationFailed, LocalStack, acting_as, fresh_adapters
 from unblock_dev.local.wiring import Wiring

@@ -13,7 +13,6 @@ import importlib
 import io
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from unblock.ports import Clock
+from unblock_dev.local import moto_patches
+from unblock_dev.local.moto_patches import PAYLOAD_LIMIT
 from unblock_dev.local.template import Resolver, load_template
 from unblock_dev.local.timings import Timings
 
@@ -32,7 +33,6 @@ SAMPLE_SECRET = "unblock-sample-secret"  # noqa: S105 - the local stack's known 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROOT = Path(__file__).resolve().parents[3]
-PAYLOAD_LIMIT = 256 * 1024  # Step Functions: an execution's input and every state's input and output (bytes)
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -94,7 +94,7 @@ class LocalStack:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> LocalStack:
-        batch_models_left_unloaded()
+        moto_patches.before_moto_import()
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -114,16 +114,7 @@ class LocalStack:
             return stack._dispatch(function_name, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
-        serialized_dynamodb_calls()
-        payload_limits()
-        early_task_results()
-        parsed_programs_reused()
-        one_client_per_service()
-        parsed_json_paths()
-        response_methods_listed_once()
-        serialized_names_worked_out_once()
-        sqs_retention_read_directly()
-        heartbeat_timeouts()
+        self.patches = moto_patches.apply()  # moto as AWS behaves, and (UNBLOCK_MOTO_SPEEDUPS) doing less
         ended_executions_tick()
         self._create()
         fresh_adapters()
@@ -341,217 +332,6 @@ class DataLimitExceeded(Exception):
     """Reported to the state machine as `States.DataLimitExceeded`, as AWS does."""
 
 
-def batch_models_left_unloaded() -> None:
-    """moto's Step Functions interpreter imports Batch's package for one enum of its utils module, and
-    the package imports Batch's models and with them EC2's, which read EC2's instance types and list
-    its regions at import: half a second of every stack's start, in every test worker and every
-    `unblock run`. No state of this template calls Batch: the utils module is loaded here without its
-    package's models. A later `import moto.batch` still loads them, and they use this module, but the
-    package then has no `utils` attribute (`moto.batch.utils.X` fails; `from moto.batch.utils import X`
-    works, and is how moto imports it). Call it before other threads import moto. Idempotent."""
-    import importlib.util
-
-    if "moto.batch" in sys.modules or "moto.batch.utils" in sys.modules:
-        return
-    spec = importlib.util.find_spec("moto.batch")
-    assert spec is not None, "moto has no Batch package"
-    sys.modules["moto.batch"] = importlib.util.module_from_spec(spec)  # its path, not its code
-    try:
-        importlib.import_module("moto.batch.utils")
-    finally:
-        del sys.modules["moto.batch"]
-
-
-def payload_limits() -> None:
-    """Enforce Step Functions' 256 KiB on StartExecution's input, as AWS does (moto does not);
-    `LocalStack._dispatch` enforces it on each Lambda task's input and result. Idempotent."""
-    from moto.stepfunctions.exceptions import ValidationException
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    start = StepFunctionsParserBackend.start_execution
-    if getattr(start, "_unblock_limited", False):
-        return
-
-    def limited(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
-                *args: Any, **kwargs: Any) -> Any:
-        size = len(str(execution_input or "").encode())
-        if size > PAYLOAD_LIMIT:
-            raise ValidationException(f"1 validation error detected: Value at 'input' failed to satisfy constraint: "
-                                      f"Member must have length less than or equal to {PAYLOAD_LIMIT} (was {size})")
-        return start(self, state_machine_arn, name, execution_input, *args, **kwargs)
-
-    limited._unblock_limited = True  # type: ignore[attr-defined]
-    StepFunctionsParserBackend.start_execution = limited  # type: ignore[method-assign]
-
-
-def early_task_results() -> None:
-    """Keep a task result that arrives while a waitForTaskToken task's Lambda still runs, as AWS does.
-
-    moto sets up the wait's heartbeat endpoint only once the Lambda has returned, so a SendTaskSuccess
-    or SendTaskFailure made meanwhile (an incident's bulk decision reaching a case the moment it waits
-    for staff) notifies nothing that is waited on, and the execution hangs until HeartbeatSeconds.
-    Here the new endpoint is notified at once when the task already has its result. Idempotent."""
-    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
-
-    setup = CallbackEndpoint.setup_heartbeat_endpoint
-    if getattr(setup, "_unblock_early", False):
-        return
-
-    def keeping(self: Any, heartbeat_seconds: int) -> HeartbeatEndpoint:
-        endpoint = setup(self, heartbeat_seconds=heartbeat_seconds)
-        if self.get_outcome() is not None:
-            endpoint.notify()
-        return endpoint
-
-    keeping._unblock_early = True  # type: ignore[attr-defined]
-    CallbackEndpoint.setup_heartbeat_endpoint = keeping  # type: ignore[method-assign]
-
-
-def parsed_programs_reused() -> None:
-    """Parse each definition once, not at every execution's start (moto parses the ASL with a pure
-    Python ANTLR parser each time: a fifth of a workflow test's CPU). A parsed program keeps its
-    evaluation state in the execution's environment, not in itself, but a component draws its heap
-    key lazily, so two executions never evaluate the same program object at once: each takes one
-    from its definition's pool and gives it back when it ends. Idempotent."""
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    run = ExecutionWorker._execution_logic
-    if getattr(run, "_unblock_pooled", False):
-        return
-    pools: dict[str, list[Any]] = {}
-    lock = threading.Lock()
-
-    def pooled_run(self: Any) -> None:
-        definition = self._evaluation_details.state_machine_details.definition
-        with lock:
-            pool = pools.setdefault(definition, [])
-            program = pool.pop() if pool else None
-        if program is None:
-            program = AmazonStateLanguageParser.parse(definition)[0]
-        self._get_evaluation_entrypoint = lambda: program  # this execution's, for the original logic
-        try:
-            run(self)
-        finally:
-            with lock:
-                pools[definition].append(program)
-
-    pooled_run._unblock_pooled = True  # type: ignore[attr-defined]
-    ExecutionWorker._execution_logic = pooled_run  # type: ignore[method-assign]
-
-
-def _memoized(module: Any, name: str, maxsize: int | None = None) -> None:
-    """`module.name` answers each argument from a cache once it has answered it; a second call (a
-    second stack's start) finds it done."""
-    import functools
-
-    function = getattr(module, name)
-    if getattr(function, "_unblock_cached", False):
-        return
-    cached = functools.lru_cache(maxsize=maxsize)(function)
-    cached._unblock_cached = True  # type: ignore[attr-defined]
-    setattr(module, name, cached)
-
-
-def parsed_json_paths() -> None:
-    """moto parses every JSONPath ($.report, $.case.team_id ...) with a new PLY parser each time it
-    reads or writes one; a parsed path is not changed by finding or updating, so keep each. Idempotent."""
-    from moto.stepfunctions.parser.asl.component.common.path import result_path
-    from moto.stepfunctions.parser.asl.utils import json_path
-
-    for module in (json_path, result_path):  # jsonpath_ng.ext's parser, and (ResultPath) jsonpath_ng's own
-        _memoized(module, "parse", maxsize=4096)
-
-
-def response_methods_listed_once() -> None:
-    """moto lists a response class's methods (`inspect.getmembers`) at every API call, to find the
-    action's method: a percent and a half of a test session's CPU. A class's methods do not change
-    while it serves: list each class's once. Idempotent."""
-    from moto.core import responses
-
-    _memoized(responses, "method_names_from_class")
-
-
-def serialized_names_worked_out_once() -> None:
-    """moto's response serializer works out, for each member of each shape of each response, the names
-    the value may be under in moto's object (six alias rules, then each in snake case), one object at a
-    time: a fifth of a DynamoDB GetItem's CPU on this stack. Those names depend on the object's class
-    (not on the instance), the member, its shape and the shape's parent (moto sets it as it walks):
-    work them out once for each. Asked each time, as moto does: an object with aliases of its own (a
-    Meta class), and an error's members (moto builds an error's shapes anew for each error, so they
-    would only fill the cache). Idempotent."""
-    from moto.core import serialize
-    from moto.core.errors import ErrorShape
-
-    possible = serialize.XFormedAttributePicker.get_possible_keys
-    if getattr(possible, "_unblock_cached", False):
-        return
-    names: dict[tuple[Any, ...], tuple[str, ...]] = {}
-
-    def worked_out(self: Any, context: Any) -> Any:
-        obj, shape = context.obj, context.shape
-        parent = getattr(shape, "parent", None)
-        if (hasattr(obj, "Meta") or self.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS
-                or isinstance(parent, ErrorShape) or isinstance(shape, ErrorShape)):
-            return possible(self, context)
-        key = (type(obj), context.key, shape, parent)
-        if (found := names.get(key)) is None:
-            found = tuple(possible(self, context))
-            if len(names) < 20_000:  # a backstop: four tickets through the workflow need 252
-                names[key] = found
-        return found
-
-    worked_out._unblock_cached = True  # type: ignore[attr-defined]
-    serialize.XFormedAttributePicker.get_possible_keys = worked_out  # type: ignore[method-assign]
-
-
-def sqs_retention_read_directly() -> None:
-    """moto builds every attribute of a queue (camel-case names, the redrive policy's JSON) for each
-    message a receive looks at, to read one of them, the retention period: with the thousands of
-    messages a test session leaves on the human queue, that was most of a receive. Read the one
-    attribute. Idempotent."""
-    from moto.sqs import models as sqs_models
-
-    check = sqs_models.SQSBackend.is_message_valid_based_on_retention_period
-    if getattr(check, "_unblock_direct", False):
-        return
-
-    def retained(self: Any, queue_name: str, message: Any) -> bool:
-        retention = float(self.get_queue(queue_name).message_retention_period)
-        return bool(retention + message.sent_timestamp / 1000 > sqs_models.unix_time())
-
-    retained._unblock_direct = True  # type: ignore[attr-defined]
-    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
-
-
-def one_client_per_service() -> None:
-    """moto's interpreter builds a boto3 client for every Lambda task it runs (~10 ms each on moto);
-    keep one per region, service and role (boto3 clients are thread-safe; moto's builder signs with
-    fixed test keys whatever the role). Idempotent."""
-    from moto.core.models import botocore_stubber
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
-    build = boto_client.boto_client_for
-    if getattr(build, "_unblock_shared", False):
-        return
-    clients: dict[tuple[str, str, bool, str | None], Any] = {}
-    lock = threading.Lock()
-
-    def shared(region: str, service: str, state_credentials: Any = None) -> Any:
-        key = (region, service, bool(botocore_stubber.enabled), getattr(state_credentials, "role_arn", None))
-        with lock:
-            if key not in clients:
-                clients[key] = build(region, service, state_credentials)
-            return clients[key]
-
-    shared._unblock_shared = True  # type: ignore[attr-defined]
-    boto_client.boto_client_for = shared
-    # the task modules imported so far took the builder's name at import; those imported later take `shared`
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is build:
-            module.boto_client_for = shared  # type: ignore[attr-defined]
-
-
 class StackActivity:
     """A count of what happened on the embedded stack (a function returned, an execution ended), so a
     wait looks again at once instead of on a timer (staff.poll with `changes`)."""
@@ -576,85 +356,6 @@ class StackActivity:
 
 
 ACTIVITY = StackActivity()  # one stack per process: moto's state is the process's
-
-
-def ended_executions_tick() -> None:
-    """Tick ACTIVITY when an execution ends (moto's worker reflects its status, then returns), so a
-    wait for the end sees it at once. Idempotent."""
-    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-
-    terminated = BaseExecutionWorkerCommunication.terminated
-    if getattr(terminated, "_unblock_tick", False):
-        return
-
-    def ticking(self: Any) -> None:
-        try:
-            terminated(self)
-        finally:
-            ACTIVITY.tick()
-
-    ticking._unblock_tick = True  # type: ignore[attr-defined]
-    BaseExecutionWorkerCommunication.terminated = ticking  # type: ignore[method-assign]
-
-
-def heartbeat_timeouts() -> None:
-    """Report a lapsed heartbeat of a waitForTaskToken task as `States.HeartbeatTimeout`, as Step
-    Functions does. moto raises its HeartbeatTimeoutError, a TimeoutError, which StateTask turns into
-    `States.Timeout`: the ASL's Catch would then close the case (TimedOut) where AWS queues it for
-    staff again (BackToStaff). Idempotent."""
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
-        StateTaskServiceCallback,
-    )
-    from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
-    from_error = StateTaskServiceCallback._from_error
-    if getattr(from_error, "_unblock_heartbeat", False):
-        return
-
-    def reporting(self: Any, env: Any, ex: Exception) -> Any:
-        if not isinstance(ex, HeartbeatTimeoutError):
-            return from_error(self, env=env, ex=ex)
-        error = StatesErrorNameType.StatesHeartbeatTimeout
-        return FailureEvent(env=env, error_name=StatesErrorName(typ=error), event_type=HistoryEventType.TaskTimedOut,
-                            event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(
-                                resourceType=self._get_sfn_resource_type(), resource=self._get_sfn_resource(),
-                                error=error.to_name())))  # type: ignore[typeddict-item]
-
-    reporting._unblock_heartbeat = True  # type: ignore[attr-defined]
-    StateTaskServiceCallback._from_error = reporting  # type: ignore[method-assign]
-
-
-_DYNAMODB_LOCK = threading.RLock()
-
-
-def serialized_dynamodb_calls() -> None:
-    """Serialize moto's DynamoDB calls, so writes are atomic and reads never fail, as on DynamoDB:
-    moto checks a ConditionExpression and writes without a lock, so concurrent executions (threads
-    here) could both pass a condition that AWS lets only one pass; and a query or scan of a table
-    with a sort key walks moto's nested item dicts, so a write landing meanwhile fails the read
-    ("dictionary changed size during iteration", a 500 to the caller; reproduced with three writers
-    and three readers on one hash key). Idempotent; stays for the process."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item",
-                 "get_item", "query", "scan", "batch_get_item", "transact_get_items"):
-        method = getattr(DynamoDBBackend, name)
-        if getattr(method, "_unblock_serialized", False):
-            continue
-
-        def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            with _DYNAMODB_LOCK:
-                return _method(self, *args, **kwargs)
-
-        locked._unblock_serialized = True  # type: ignore[attr-defined]
-        setattr(DynamoDBBackend, name, locked)
 
 
 _running = threading.local()
@@ -687,6 +388,25 @@ def fresh_adapters(clock: Clock | None = None) -> None:
             value.cache_clear()
     if clock is not None:
         composition.clock = lambda: clock  # type: ignore[assignment]
+
+
+def ended_executions_tick() -> None:
+    """Tick ACTIVITY when an execution ends (moto's worker reflects its status, then returns), so a
+    wait for the end sees it at once. Idempotent."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+    if getattr(terminated, "_unblock_tick", False):
+        return
+
+    def ticking(self: Any) -> None:
+        try:
+            terminated(self)
+        finally:
+            ACTIVITY.tick()
+
+    ticking._unblock_tick = True  # type: ignore[attr-defined]
+    BaseExecutionWorkerCommunication.terminated = ticking  # type: ignore[method-assign]
 
 
 class InvocationFailed(Exception):
