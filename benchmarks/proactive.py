@@ -292,10 +292,10 @@ def render(pro: PathTimes, tick: PathTimes, fl: Flood) -> str:
         "themselves (measured above for four teams, not for 10,000).", ""])
 
 
-def update(path: Path, section: str) -> None:
-    """Replace this piece's section of BENCHMARKS.md (or add it at the end); the rest stays as it was."""
+def update(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replace a piece's section of BENCHMARKS.md (`heading` on; or add it at the end); the rest stays as it was."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
+    pattern = re.compile(re.escape(heading) + r".*?(?=\n## |\Z)", re.S)
     text = pattern.sub(lambda _: section.rstrip("\n"), text) if pattern.search(text) else \
         text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n")

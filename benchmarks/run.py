@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import bytecode  # section 8: the package with and without its bytecode
 
     bytecode.update(args.out, bytecode.render(bytecode.measure(runs), runs))  # the load average: at the end
+    from benchmarks import month  # section 9: a simulated month of one misfiring rule (two stacks of its own)
+
+    proactive.update(args.out, month.render(*month.measure()), month.SECTION)
     log(f"wrote {args.out} in {info['elapsed']}")
     return 0
 

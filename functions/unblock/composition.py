@@ -18,15 +18,19 @@ from unblock.domain.clock import SystemClock
 if TYPE_CHECKING:
     from unblock.adapters.dead_letters import IntakeDeadLetters
     from unblock.adapters.dynamodb_cases import DynamoCaseStore
+    from unblock.adapters.dynamodb_causes import DynamoCauseStore
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+    from unblock.adapters.dynamodb_policies import DynamoPolicyStore
     from unblock.adapters.dynamodb_proactive import DynamoProactiveCases
     from unblock.adapters.helpdesk_http import HelpDeskAccount
     from unblock.adapters.helpdesk_shared import DeliverOnce
     from unblock.adapters.idempotency import PersistentOnce
+    from unblock.adapters.owner_notices import SnsOwnerNotices
     from unblock.adapters.sqs import SqsHumanQueue, SqsOutbox
     from unblock.adapters.ssm_mode import SsmModeSwitch
     from unblock.adapters.staff_alerts import StaffAlertsFanOut
     from unblock.adapters.stepfunctions import StepFunctionsWorkflow
+    from unblock.domain.causes import MisfiringRule
     from unblock.domain.fixes import FixPolicy
     from unblock.domain.models import Mode
     from unblock.ports import Clock, HelpDeskReader, Notifier, Platform
@@ -92,6 +96,54 @@ def incidents() -> DynamoIncidentStore:
     from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
 
     return DynamoIncidentStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+@cache
+def causes() -> DynamoCauseStore:
+    """Each cause's record (docs/causes.md), kept in the cases table too."""
+    from unblock.adapters.dynamodb_causes import DynamoCauseStore
+
+    return DynamoCauseStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+@cache
+def policies() -> DynamoPolicyStore:
+    """Standing policies and their audit (docs/causes.md), kept in the cases table too."""
+    from unblock.adapters.dynamodb_policies import DynamoPolicyStore
+
+    return DynamoPolicyStore(_dynamodb().Table(os.environ["CASES_TABLE"]))
+
+
+def misfiring_rule(environ: Mapping[str, str] | None = None) -> MisfiringRule:
+    """When a cause's rule counts as likely misfiring (MISFIRING_RULE `N/M/DAYS`, default 5/6/30)."""
+    from unblock.domain.causes import MisfiringRule
+
+    return MisfiringRule.parse((os.environ if environ is None else environ).get("MISFIRING_RULE"))
+
+
+def rule_owners(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Who owns which rule (RULE_OWNERS, a JSON object: a reason or code prefix -> owner, and
+    `default`); a value that is not such an object fails loudly."""
+    import json
+
+    raw = (os.environ if environ is None else environ).get("RULE_OWNERS", "").strip()
+    owners = json.loads(raw) if raw else {}
+    if not isinstance(owners, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in owners.items()):
+        raise ValueError("RULE_OWNERS must be a JSON object of prefix -> owner (strings), with a `default`")
+    return owners
+
+
+@cache
+def owner_notices() -> SnsOwnerNotices | None:
+    """The rule owners' SNS topic (RULE_OWNER_TOPIC_ARN); None when the stack has none."""
+    topic = os.environ.get("RULE_OWNER_TOPIC_ARN", "").strip()
+    if not topic:
+        return None
+    import boto3
+
+    from unblock.adapters.owner_notices import SnsOwnerNotices
+
+    return SnsOwnerNotices(boto3.client("sns"), topic)
 
 
 @cache

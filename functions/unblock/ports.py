@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model at a cold start
     from unblock.domain.cases import Case
+    from unblock.domain.causes import CauseHead, CauseSeen, Evidence
     from unblock.domain.denials import ProactiveRecord
     from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
     from unblock.domain.models import CaseStatus, FixName, FixRecord, Mode, ProbeResult, Report
@@ -28,8 +29,9 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no domain model
         Source,
         Team,
     )
+    from unblock.domain.policies import Policy, PolicyDecision
     from unblock.domain.replies import OutgoingReply
-    from unblock.domain.staff_alerts import IncidentAlert, ModeAlert, RevertAlert, StaffAlert
+    from unblock.domain.staff_alerts import IncidentAlert, ModeAlert, RevertAlert, RuleMisfiringAlert, StaffAlert
 
 
 class PlatformUnavailable(Exception):
@@ -209,7 +211,7 @@ class StaffAlerts(Protocol):
     """Tells staff a case waits for them (SNS topic, Slack). Never raises: an alert that cannot be
     sent is logged; the case is on the human queue and in the console regardless."""
 
-    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert | ModeAlert) -> None: ...
+    def publish(self, alert: StaffAlert | IncidentAlert | RevertAlert | ModeAlert | RuleMisfiringAlert) -> None: ...
 
 
 class ModeSwitch(Protocol):
@@ -228,6 +230,54 @@ class ModeSwitch(Protocol):
     def changes(self, limit: int = 20) -> list[ModeChange]:
         """The latest switches, newest first."""
         ...
+
+
+class CauseStore(Protocol):
+    """Where each cause's record is kept (the cases table on AWS; docs/causes.md): the cases seen with
+    it, for good, and the one notice to its rule's owner."""
+
+    def seen(self, cause: Cause, seen: CauseSeen) -> bool:
+        """Keep the case in the cause's history; False when it was kept before."""
+        ...
+    def heads(self, limit: int = 200) -> list[CauseHead]:
+        """The causes, newest wave (last seen) first."""
+        ...
+    def head(self, cause_key: str) -> CauseHead | None: ...
+    def cases(self, cause_key: str) -> list[CauseSeen]: ...
+    def claim_owner_notice(self, cause_key: str, at: datetime, evidence: Evidence) -> bool:
+        """True for exactly one caller per cause: that one tells the rule's owner."""
+        ...
+    def notice(self, cause_key: str) -> Evidence | None: ...
+
+
+class PolicyConflict(Exception):
+    """The policy changed since it was read (another staff member switched or revoked it)."""
+
+
+class PolicyStore(Protocol):
+    """Standing policies and the audit of their decisions (the cases table on AWS; docs/causes.md)."""
+
+    def create(self, policy: Policy) -> None: ...
+    def get(self, policy_id: str) -> Policy | None: ...
+    def save(self, policy: Policy) -> Policy:
+        """One conditional write over the version read; PolicyConflict if anyone wrote since."""
+        ...
+    def record(self, decision: PolicyDecision) -> bool:
+        """The policy's decision on a case, once: False when it decided the case before."""
+        ...
+    def update_decision(self, decision: PolicyDecision) -> None: ...
+    def decisions(self, policy_id: str) -> list[PolicyDecision]: ...
+    def claim_day(self, policy_id: str, at: datetime, cap: int) -> bool:
+        """One of the day's `cap` approvals, atomically; False when they are taken."""
+        ...
+    def release_day(self, policy_id: str, at: datetime) -> None: ...
+    def list(self, limit: int = 200) -> list[Policy]: ...  # last: the name hides the builtin below it
+
+
+class OwnerNotices(Protocol):
+    """The rule owners' channel (an SNS topic; the rule and its owner in the message): never customers."""
+
+    def publish(self, evidence: Evidence) -> None: ...
 
 
 class Outbox(Protocol):

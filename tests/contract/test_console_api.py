@@ -34,7 +34,8 @@ def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
     assert public == {("GET", "/"), ("GET", "/{proxy+}")}
     assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision"),
                          ("POST", "/api/incidents/{incident_id}/decision"), ("POST", "/api/cases/{case_id}/revert"),
-                         ("POST", "/api/cases/{case_id}/shadow")}
+                         ("POST", "/api/cases/{case_id}/shadow"), ("POST", "/api/causes/{cause_key}/policies"),
+                         ("POST", "/api/policies/{policy_id}/status")}
     assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
 
 
@@ -82,7 +83,10 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
     ("GET", "/pages/closed"), ("GET", "/pages/metrics"), ("GET", "/pages/incidents"),
     ("GET", "/pages/incidents/inc-20261126-0a1b2c3d"), ("POST", "/api/cases/zendesk%3A1/decision"),
     ("POST", "/api/incidents/inc-20261126-0a1b2c3d/decision"), ("POST", "/api/cases/zendesk%3A1/revert"),
-    ("POST", "/api/cases/zendesk%3A1/shadow")])
+    ("POST", "/api/cases/zendesk%3A1/shadow"), ("GET", "/pages/causes"),
+    ("GET", "/pages/causes/restrictions.risk_hold%23abc"),
+    ("POST", "/api/causes/restrictions.risk_hold%23abc/policies"),
+    ("POST", "/api/policies/pol-20270101-abcdef/status")])
 def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
     from unblock.handlers import console
 
@@ -94,7 +98,8 @@ def test_every_protected_route_exists_and_refuses_a_request_without_claims(metho
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/cases/zendesk%3A4720", "/search", "/closed", "/metrics",
-                                  "/incidents", "/incidents/inc-20261126-0a1b2c3d"])
+                                  "/incidents", "/incidents/inc-20261126-0a1b2c3d", "/causes",
+                                  "/causes/restrictions.risk_hold%23abc"])
 def test_the_shell_is_served_everywhere_with_a_strict_csp_and_no_data(path):
     from unblock.handlers import console
 
@@ -138,6 +143,12 @@ CLAIMS = {"sub": "staff-1", "email": "alice@example.test"}
      "decision=approve&version%3Azendesk%3A1=abc", "invalid field: versions"),
     ("/api/incidents/inc-20261126-0a1b2c3d/decision", "application/x-www-form-urlencoded", "decision=undo",
      "decision must be approve, resolve or reject"),
+    ("/api/causes/restrictions.risk_hold%23abc/policies", "application/x-www-form-urlencoded", "days=0",
+     "invalid field: days"),
+    ("/api/causes/restrictions.risk_hold%23abc/policies", "application/x-www-form-urlencoded",
+     "days=7&max_risk_score=2", "invalid field: max_risk_score"),
+    ("/api/policies/pol-20270101-abcdef/status", "application/x-www-form-urlencoded", "status=on",
+     "invalid field: status"),
 ])
 def test_a_bad_decision_body_is_refused_with_the_field_it_got_wrong(path, ctype, body, error):
     """Refused before anything is read: the request body model names what is wrong, headers as on every page."""

@@ -9,6 +9,7 @@ the page (it could make a case id or a note read backwards).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,9 +21,12 @@ from markupsafe import escape
 
 from unblock.console import stats, views
 from unblock.domain.cases import Case
+from unblock.domain.causes import CaseLine, CauseHead, CauseView, Evidence, figures
 from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
 from unblock.domain.models import Escalation, Finding, FixRecord, Report, Signal, StaffDecision
 from unblock.domain.platform_model import HeldTeam, RequestRecord
+from unblock.domain.policies import Policy
+from unblock.workflow.policies import PolicyView
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SLA = timedelta(hours=4)
@@ -50,6 +54,9 @@ FIELDS = {
     "incident": ["incident_id", "cause.code", "cause.reason", "opened_by", "member.case_id", "member.team_id",
                  "held.team_id", "held.slug", "bulk.actor", "bulk.note", "outcome.case_id", "outcome.team_id",
                  "outcome.detail", "finding.summary", "decision.actor", "case_id"],
+    "causes": ["cause.code", "cause.reason"],
+    "cause": ["cause.code", "cause.reason", "line.case_id", "line.team_id", "line.actor", "decider", "owner",
+              "policy.policy_id", "policy.owner", "policy.stopped_reason"],
     "metrics": [],  # counts and times only: no text of a case reaches it
     "not_found": ["case_id"],
     "shell": [],  # the login address: a `javascript:` one is dropped, the others link as given
@@ -97,7 +104,20 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
     members = [(member, waiting)]
     # the platform's answer, as another adapter might give it (the platform model checks its shape today)
     held = [HeldTeam.model_construct(team_id=v("held.team_id"), slug=v("held.slug"), since=NOW)]
-    return {"waiting": waiting, "closed": closed, "incident": incident, "members": members, "held": held}
+    lines = [CaseLine(v("line.case_id"), v("line.team_id"), NOW, False, True, "closed", "auto_fixed", "approve",
+                      v("line.actor"), NOW, timedelta(minutes=5), timedelta(minutes=40), NOW)]
+    fig = figures(lines)
+    fig = dataclasses.replace(fig, deciders=[v("decider")])
+    head = CauseHead(cause=cause, first_seen=NOW, last_seen=NOW, owner_told_at=NOW)
+    notice = Evidence(cause=cause, owner=v("owner"), approvals=5, decisions=6, window_days=30, teams=[],
+                      first_seen=NOW, last_seen=NOW, decided=[])
+    cause_view = CauseView(head, lines, fig, notice)
+    live = Policy(policy_id=v("policy.policy_id"), cause=cause, fix="lift_risk_hold", owner=v("policy.owner"),
+                  created_by="staff", created_at=NOW, expires_at=NOW + timedelta(days=7), status="live")
+    stopped = live.model_copy(update={"status": "stopped", "stopped_reason": v("policy.stopped_reason")})
+    policies = [PolicyView(live, "live", [], 1, 2), PolicyView(stopped, "stopped", [], 0, 0)]
+    return {"waiting": waiting, "closed": closed, "incident": incident, "members": members, "held": held,
+            "cause": cause_view, "policies": policies}
 
 
 def _render(page: str, v: Callable[[str], str]) -> str:
@@ -109,6 +129,8 @@ def _render(page: str, v: Callable[[str], str]) -> str:
         "closed": lambda: views.closed_page([w["closed"]], "auto_fixed", NOW),
         "incidents": lambda: views.incidents_page([(w["incident"], w["members"])], NOW),
         "incident": lambda: views.incident_page(w["incident"], w["members"], w["held"], NOW, SLA),
+        "causes": lambda: views.causes_page([w["cause"]]),
+        "cause": lambda: views.cause_page(w["cause"], w["policies"]),
         "metrics": lambda: views.metrics_page(stats.metrics([w["waiting"], w["closed"]], NOW, SLA), SLA),
         "not_found": lambda: views.not_found_page(f"No case {v('case_id')}."),
         "shell": lambda: views.shell(v("login_url")),

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from tests.corpus import (
+    DATA,
     DESIGN_CODES,
     EXTRA_CODES,
     OUTCOMES,
@@ -120,3 +123,13 @@ def test_a_follow_up_is_a_customer_replied_event_on_the_same_ticket() -> None:
     other = next(e for s, e in zip(steps(convo)[1:], later, strict=True) if s.by_other)
     assert other["detail"]["requester_username"] != convo["requester_username"]
     assert Step(convo, 0).id == convo["id"] and Step(convo, 1).id == convo["id"] + "#1"
+
+
+def test_the_reply_review_names_steps_of_the_corpus_with_a_verdict_each() -> None:
+    """tests/data/reply_review.yaml: the replies read as the customer would (docs/signals.md has the counts)."""
+    review = yaml.safe_load((DATA / "reply_review.yaml").read_text())["verdicts"]
+    step_ids = {s.id for t in TICKETS for s in steps(t)}
+    assert len(review) >= 60 and set(review) <= step_ids, set(review) - step_ids
+    assert {v["verdict"] for v in review.values()} <= {"useful", "weak", "wrong"}
+    assert all(v.get("why") for v in review.values() if v["verdict"] != "useful"), "a weak or wrong verdict says why"
+    assert sum(1 for k in review if "#" in k) >= 40, "the follow-ups are read too"

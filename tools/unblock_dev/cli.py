@@ -18,12 +18,14 @@ from unblock.workflow.staff_decisions import StaffError
 from unblock_dev import api_server, gateway
 from unblock_dev.commands import (
     cases,
+    causes,
     console,
     decide,
     demo,
     incidents,
     mode,
     platform_seed,
+    policy,
     recheck,
     replay,
     revert,
@@ -33,8 +35,8 @@ from unblock_dev.commands import (
 from unblock_dev.inputs import UsageError
 
 # in the order `unblock --help` lists them
-SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, start, replay, recheck, revert,
-               mode)
+SUBCOMMANDS = (gateway, api_server, run, console, demo, decide, cases, incidents, causes, policy, start, replay,
+               recheck, revert, mode)
 
 
 def build_parser() -> argparse.ArgumentParser:

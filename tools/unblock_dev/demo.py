@@ -288,6 +288,10 @@ def run_demo(out: TextIO, seed: Seed, raw_seed: Any = None) -> int:
             out.write("\n")
             rows += run_proactive_demo(app, seed, out, view, _alerts(app, "demo-proactive-alerts"))
         out.write("\n")
+        from unblock_dev.demo_policy import run_policy_demo  # the same rule a week later: closed by policy
+
+        rows += run_policy_demo(app, seed, out)
+        out.write("\n")
         rows += run_adopt_demo(app, seed, out)
     finally:
         if view is not None:

@@ -12,14 +12,19 @@ from typing import Any, Protocol, TypeVar
 
 from unblock.adapters import stepfunctions as executions
 from unblock.adapters.dynamodb_cases import DynamoCaseStore
+from unblock.adapters.dynamodb_causes import DynamoCauseStore
 from unblock.adapters.dynamodb_incidents import DynamoIncidentStore
+from unblock.adapters.dynamodb_policies import DynamoPolicyStore
 from unblock.domain.cases import Case
 from unblock.domain.clock import SystemClock
 from unblock.domain.incidents import IncidentDecision
 from unblock.domain.models import Finding, FixName, Mode, Result, Trace
 from unblock.domain.modes import ModeChange
+from unblock.domain.policies import Policy, PolicyConditions, PolicyStatus
 from unblock.ports import Clock, Platform, StaffAlerts
+from unblock.workflow import causes as cause_flow
 from unblock.workflow import incidents as incident_flow
+from unblock.workflow import policies as policy_flow
 from unblock.workflow import staff_decisions
 from unblock.workflow.incidents import IncidentView
 from unblock.workflow.staff_decisions import Decision, StaffError
@@ -82,6 +87,8 @@ class StackClient:
         cases_table = boto3.resource("dynamodb").Table(outputs["CasesTableName"])
         self.store = DynamoCaseStore(cases_table)
         self.incidents = DynamoIncidentStore(cases_table)
+        self.causes = DynamoCauseStore(cases_table)
+        self.policies = DynamoPolicyStore(cases_table)
         self.workflow = executions.StepFunctionsWorkflow(self.sfn, outputs["StateMachineArn"])
         self.human_queue = SqsHumanQueue(self.sqs, outputs["HumanQueueUrl"])
         self.modes = SsmModeSwitch(outputs["ModeParameterName"], cases_table)
@@ -290,6 +297,26 @@ class StackClient:
         # staff are told who reverted what
         return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix,
                               alerts=self._staff_alerts(), outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
+
+    # --- causes ----------------------------------------------------------------------------
+    def list_causes(self, limit: int = 50) -> list[cause_flow.CauseView]:
+        """Each cause's record with its figures, newest wave first (docs/causes.md)."""
+        return cause_flow.list_causes(self.causes, self.store, limit)
+
+    def cause(self, cause_key: str) -> cause_flow.CauseView | None:
+        return cause_flow.cause_view(self.causes, self.store, cause_key)
+
+    # --- standing policies -----------------------------------------------------------------
+    def create_policy(self, cause_key: str, actor: str, *, owner: str | None = None, days: int = 14,
+                      conditions: PolicyConditions | None = None) -> Policy:
+        return policy_flow.create(self.policies, self.causes, self.clock, cause_key, actor, owner=owner, days=days,
+                                  conditions=conditions)
+
+    def switch_policy(self, policy_id: str, status: PolicyStatus, actor: str, note: str | None = None) -> Policy:
+        return policy_flow.switch(self.policies, self.clock, policy_id, status, actor, note)
+
+    def list_policies(self, cause_key: str | None = None) -> list[policy_flow.PolicyView]:
+        return policy_flow.list_policies(self.policies, self.store, self.clock, cause_key)
 
     # --- incidents -------------------------------------------------------------------------
     def list_incidents(self, limit: int = 100) -> list[IncidentView]:

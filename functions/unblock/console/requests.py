@@ -7,7 +7,7 @@ the field; the staff member's note is redacted and capped by the decision flow i
 from __future__ import annotations
 
 import json
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -123,3 +123,36 @@ class IncidentDecisionRequest(BaseModel):
             # the version of each member the staff member saw: a member written since is refused as stale
             "versions": {k.removeprefix("version:"): v[0] for k, v in form.items() if k.startswith("version:") and v},
         })
+
+
+class PolicyCreateRequest(BaseModel):
+    """`POST /api/causes/{cause_key}/policies`: a standing policy for the cause (docs/causes.md), in shadow."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    days: int = Field(default=14, ge=1, le=90)
+    max_per_day: int = Field(default=10, ge=1, le=500)
+    max_risk_score: float | None = Field(default=None, gt=0, le=1)
+    card: Literal["required", "not_required"] = "required"
+    owner: str | None = Field(default=None, max_length=200)
+
+    _blank = field_validator("max_risk_score", "owner", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class PolicyStatusRequest(BaseModel):
+    """`POST /api/policies/{policy_id}/status`: switch it live, back to shadow, or revoke it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["live", "shadow", "revoked"]
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+
+    _blank = field_validator("note", mode="before")(_blank_is_none)
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})

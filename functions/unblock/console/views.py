@@ -10,6 +10,7 @@ token (no template names it), and report text was redacted at intake.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -21,13 +22,14 @@ from markupsafe import Markup
 
 from unblock.console import charts, stats
 from unblock.domain.cases import Case
+from unblock.domain.causes import CauseView
 from unblock.domain.fixes import fixes_for
 from unblock.domain.incidents import Incident, IncidentDecision, MemberCase
 from unblock.domain.platform_model import HeldTeam
 from unblock.domain.tickets.signal_catalogue import BY_CODE as SIGNALS
 
 NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics", "Metrics"),
-       ("/incidents", "Incidents"))
+       ("/incidents", "Incidents"), ("/causes", "Causes"))
 
 IncidentMembers = list[tuple[MemberCase, Case | None]]
 
@@ -38,6 +40,18 @@ def case_href(case_id: str) -> str:
 
 def incident_href(incident_id: str) -> str:
     return "/incidents/" + quote(incident_id, safe="")
+
+
+def cause_href(cause_key: str) -> str:
+    return "/causes/" + quote(cause_key, safe="")
+
+
+def minutes(value: timedelta | None) -> str:
+    """A duration as staff read it: minutes below two hours, else hours (one decimal)."""
+    if value is None:
+        return "\u2013"
+    mins = value.total_seconds() / 60
+    return f"{mins:.1f} min" if mins < 120 else f"{mins / 60:.1f} h"
 
 
 def safe_url(url: str) -> str:
@@ -78,7 +92,9 @@ def _env() -> Environment:
     # the templates are read and compiled on first use, once per container
     env = Environment(loader=PackageLoader("unblock.console", "templates"), autoescape=True,
                       undefined=StrictUndefined, finalize=_finalize)
-    env.filters.update(case_href=case_href, incident_href=incident_href, safe_url=safe_url, tojson_text=_json_text)
+    env.filters.update(case_href=case_href, incident_href=incident_href, cause_href=cause_href, minutes=minutes,
+                       segment=lambda v: quote(str(v), safe=""),
+                       safe_url=safe_url, tojson_text=_json_text)
     env.globals.update(stats=stats, charts=charts, outcome_summary=outcome_summary, signals=SIGNALS)
     env.tests["is_proactive"] = is_proactive  # a proactive case has no requester to verify (DESIGN.md "Incidents")
     env.globals["m"] = env.get_template("macros.html").module
@@ -174,6 +190,17 @@ def outcome_summary(d: IncidentDecision) -> str:
     for o in d.outcomes:
         counts[o.result] = counts.get(o.result, 0) + 1
     return ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in sorted(counts.items())) or "no member"
+
+
+def causes_page(rows: list[CauseView]) -> str:
+    """Causes with their record, newest wave first (docs/causes.md)."""
+    return render("causes.html", rows=rows)
+
+
+def cause_page(view: CauseView, policies: Sequence[Any] = ()) -> str:
+    """A cause's record and its standing policies (each with `policy`, `state`, `approved`, `agreed`,
+    `compared`: unblock.workflow.policies.PolicyView)."""
+    return render("cause.html", view=view, policies=list(policies))
 
 
 def not_found_page(what: str) -> str:

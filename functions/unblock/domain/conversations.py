@@ -36,8 +36,8 @@ MAX_SIGNALS = 20  # a report's signals are capped so (models.Report)
 NextStep = Literal["wait", "evidence", "run", "noted", "new_case"]
 
 
-# A closed case runs again only when the customer says it still fails (a "thanks, works now"
-# reruns nothing): a failure word, a status code or an error type.
+# A closed case runs again when the customer says it still fails (a plain "thanks" runs nothing):
+# a failure word, a status code or an error type, in the languages the tickets come in.
 _STILL_FAILS = re.compile(
     r"(?i)\b(still|again|403|401|402|forbidden|denied|fail(s|ed|ing)?|error|not\s+working|doesn'?t\s+work|"
     r"broken|same\s+(problem|issue|error)|"

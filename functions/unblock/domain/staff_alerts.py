@@ -130,11 +130,45 @@ class ModeAlert(BaseModel):
         return "\n".join(lines)
 
 
-AnyAlert = StaffAlert | IncidentAlert | RevertAlert | ModeAlert
+class RuleMisfiringAlert(BaseModel):
+    """Staff are told (as the rule's owner is) once a cause's rule is likely misfiring (docs/causes.md)."""
+
+    kind: Literal["rule_misfiring"] = "rule_misfiring"
+    cause: str  # the cause's label: code and reason
+    owner: str
+    approvals: int
+    decisions: int
+    window_days: int
+    teams: int
+    time_to_fix_minutes: float | None = None
+    link: str | None
+    priority: str = "normal"
+
+    @property
+    def subject(self) -> str:
+        return f"[unblock] rule likely misfiring: {self.cause}"[:100]
+
+    @property
+    def text(self) -> str:
+        fix = f"{self.time_to_fix_minutes:g} minutes" if self.time_to_fix_minutes is not None else "not measured"
+        lines = [self.subject, f"Owner told: {self.owner}",
+                 f"Staff approved the lift for {self.approvals} of the last {self.decisions} decisions "
+                 f"(within {self.window_days} days), no revert; {self.teams} teams held so far; "
+                 f"customers' median time to fix: {fix}.",
+                 "A standing policy can approve this cause's fix for the next wave (unblock policy create)."]
+        lines.append(f"Open it: {self.link}" if self.link else "Open it in the staff console (Causes).")
+        return "\n".join(lines)
+
+
+AnyAlert = StaffAlert | IncidentAlert | RevertAlert | ModeAlert | RuleMisfiringAlert
 
 
 def case_link(case_id: str, console_url: str | None) -> str | None:
     return console_url.rstrip("/") + "/cases/" + _quote(case_id) if console_url else None
+
+
+def cause_link(cause_key: str, console_url: str | None) -> str | None:
+    return console_url.rstrip("/") + "/causes/" + _quote(cause_key) if console_url else None
 
 
 def incident_alert(incident: Incident, teams: int, cases: int, console_url: str | None) -> IncidentAlert:

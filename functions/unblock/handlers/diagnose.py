@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain.models import Finding, NextStep
 from unblock.observability import logger, metrics
-from unblock.workflow import incidents, steps
+from unblock.workflow import causes, incidents, steps
 from unblock.workflow.models import (
     CaseRef,
     CheckStep,
@@ -69,6 +69,7 @@ def decide(case: CaseRef, billing: Finding, key: Finding, restrictions: Finding)
                                    findings)
     incidents.track(composition.incidents(), composition.staff_alerts(), composition.clock(), case.case_id,
                     case.team_id, findings, composition.console_url(), shadow=case.mode == "shadow")
+    causes.track(composition.causes(), composition.clock(), case.case_id, case.team_id, findings)
     logger.info("decided", extra={"action": plan.action, "fixes": plan.fixes})
     metrics.add_dimension(name="action", value=plan.action)
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)

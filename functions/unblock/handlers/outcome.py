@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from unblock import composition
+from unblock.domain.cases import Case
 from unblock.observability import logger, metrics
-from unblock.workflow import conversations, outcomes
+from unblock.workflow import causes, conversations, outcomes, policies
 from unblock.workflow.models import CloseStep, EscalateStep, OutcomeInput
 
 
@@ -31,12 +32,25 @@ def escalate(event: EscalateStep) -> dict[str, Any]:
     case = outcomes.escalate(event.state, event.task_token, cases=composition.cases(),
                              queue=composition.human_queue(), outbox=composition.outbox(),
                              alerts=composition.staff_alerts(), clock=composition.clock(),
-                             console_url=composition.console_url())
+                             console_url=composition.console_url(), policies=consult_policies)
     take_in_follow_ups(case.case_id)
     logger.info("escalated", extra={"priority": case.priority,
                                     "reason": case.escalation.reason if case.escalation else None})
     metrics.add_metric(name="Escalations", unit=MetricUnit.Count, value=1)
     return {"case_id": case.case_id, "status": case.status}
+
+
+def consult_policies(case: Case, failed: bool) -> bool:
+    """A live standing policy of the case's cause may approve its proposal now (docs/causes.md)."""
+    try:
+        stack_mode = composition.mode()
+    except Exception:  # noqa: BLE001 - the mode cannot be read: no policy acts, staff decide
+        logger.exception("stack mode not read: standing policies not consulted")
+        return False
+    return policies.consult(composition.policies(), composition.cases(), composition.workflow(),
+                            composition.cases(), composition.clock(), case,
+                            lift_cap=composition.fix_policy(stack_mode).max_auto_lifts_per_hour, stack_mode=stack_mode,
+                            failed=failed) is not None
 
 
 def take_in_follow_ups(case_id: str) -> None:
@@ -56,6 +70,11 @@ def close(event: CloseStep) -> dict[str, Any]:
     closed = outcomes.close(event.state, cases=composition.cases(), outbox=composition.outbox(),
                             clock=composition.clock())
     take_in_follow_ups(closed.case.case_id)
+    if closed.case.decisions:  # staff decided it: does its cause now look like a misfiring rule?
+        causes.after_staff_decision(composition.causes(), composition.cases(), composition.clock(), closed.case,
+                                    rule=composition.misfiring_rule(), owners=composition.rule_owners(),
+                                    notices=composition.owner_notices(), alerts=composition.staff_alerts(),
+                                    console_url=composition.console_url())
     logger.info("case closed", extra={"outcome": closed.outcome, "status": closed.case.status,
                                       "resolution": closed.resolution})
     metrics.add_dimension(name="outcome", value=closed.outcome)

@@ -4,7 +4,9 @@ Served by the OutcomeFunction (handlers/outcome.py); never reads or changes the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
 
 from unblock.domain.cases import Case
 from unblock.domain.denials import is_proactive
@@ -27,12 +29,47 @@ def escalation_reason(state: ExecutionState) -> str:
     return plan.reason if plan else "Needs a person."
 
 
+@dataclass
+class _HeldQueue:
+    """The evidence for staff, held until no standing policy decided the case (then nobody needs it)."""
+
+    queue: HumanQueue
+    held: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+    def send(self, message: dict[str, Any], *, priority: str) -> None:
+        self.held.append((message, priority))
+
+    def remove(self, case_id: str) -> int:
+        return self.queue.remove(case_id)
+
+    def remove_cases(self, case_ids: Collection[str]) -> int:
+        return self.queue.remove_cases(case_ids)
+
+    def flush(self) -> None:
+        for message, priority in self.held:
+            self.queue.send(message, priority=priority)
+
+
+# a standing policy's say on a waiting case (workflow.policies.consult): True when it approved it
+PolicyConsult = Callable[[Case, bool], bool]
+
+
 def escalate(state: ExecutionState, task_token: str, *, cases: CaseStore, queue: HumanQueue, outbox: Outbox,
-             alerts: StaffAlerts, clock: Clock, console_url: str | None) -> Case:
+             alerts: StaffAlerts, clock: Clock, console_url: str | None,
+             policies: PolicyConsult | None = None) -> Case:
     """The case waits for staff (with the task token): queued with its evidence, staff alerted, and
-    the customer told (unless this is a lapsed wait queued again: nothing new to say)."""
-    case = steps.escalate_case(cases, queue, clock, state.case_id(), escalation_reason(state), task_token,
-                               report=state.report, partial=state.findings())
+    the customer told (unless this is a lapsed wait queued again: nothing new to say). Where a live
+    standing policy approves the proposal first (`policies`), the case is decided at once as staff
+    would: nothing is queued, no one alerted, and the customer hears once, when it closes."""
+    held = _HeldQueue(queue)
+    case = steps.escalate_case(cases, held, clock, state.case_id(), escalation_reason(state), task_token,
+                               report=state.report, partial=state.findings(),
+                               status="open" if policies is not None else "awaiting_staff")
+    if case.status == "open":  # recorded, not yet waiting: nobody sees it until the policies had their say
+        if policies is not None and policies(case, state.error is not None):
+            return case
+        case = steps.wait_for_staff(cases, clock, case)
+    held.flush()
     if (state.staff_error or {}).get("Error") != "States.HeartbeatTimeout":
         steps.send_reply(outbox, case)
     if not is_proactive(case.case_id):

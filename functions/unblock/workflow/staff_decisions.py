@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from unblock.domain.cases import Case
-from unblock.domain.models import STAFF_DECISIONS, Mode, StaffDecision, StaffDecisionName
+from unblock.domain.models import STAFF_DECISIONS, CaseStatus, Mode, StaffDecision, StaffDecisionName
 from unblock.domain.modes import staff_may_decide
 from unblock.domain.staff_errors import AlreadyDecided, NoSuchCase, StaffError, StaleDecision
 from unblock.domain.tickets.redaction import redact
@@ -31,7 +31,7 @@ MAX_NOTE = 2000
 def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock: Clock, case_id: str,
            decision: Decision, actor: str, note: str | None = None, *, stack_mode: Mode,
            expected_version: int | None = None, expected_proposal: str | None = None,
-           incident_id: str | None = None) -> Case:
+           incident_id: str | None = None, waiting: CaseStatus = "awaiting_staff") -> Case:
     """Apply one staff decision; returns the case as it was claimed (status `deciding`).
 
     `expected_version` is the case version the staff member saw: a case written since (re-queued,
@@ -53,7 +53,7 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
     case = store.get(case_id)
     if case is None:
         raise NoSuchCase(f"no case {case_id!r}")
-    _check_waiting(case, expected_version, expected_proposal)
+    _check_waiting(case, expected_version, expected_proposal, waiting)
     token = str(case.task_token)
     fixes = list(case.escalation.proposed_fixes) if case.escalation else []
     if decision == "approve" and not fixes:
@@ -92,10 +92,12 @@ def decide(store: CaseStore, workflow: Workflow, queue: HumanQueue | None, clock
 CHANGED = "this case changed: see the latest alert"
 
 
-def _check_waiting(case: Case, expected_version: int | None, expected_proposal: str | None = None) -> None:
+def _check_waiting(case: Case, expected_version: int | None, expected_proposal: str | None = None,
+                   waiting: CaseStatus = "awaiting_staff") -> None:
     if case.status == "deciding" or (case.status == "closed" and case.decisions):
         raise AlreadyDecided(_decided_message(case))
-    if case.status != "awaiting_staff" or not case.task_token:
+    # `waiting` open: a standing policy decides the case Escalate just recorded, before it waits for staff
+    if case.status != waiting or not case.task_token:
         raise StaleDecision(f"case {case.case_id} is not waiting for staff (status: {case.status})")
     if expected_proposal is not None and case.proposal_id != expected_proposal:
         raise StaleDecision(f"{CHANGED} (case {case.case_id} proposes {', '.join(_fixes(case)) or 'no fix'} "

@@ -16,6 +16,7 @@ from unblock.domain.fixes import FixPolicy, apply_fixes, proposed_fixes
 from unblock.domain.identification import identify, requester_verified
 from unblock.domain.models import (
     CHECKS,
+    CaseStatus,
     Escalation,
     Finding,
     FixName,
@@ -195,8 +196,10 @@ def works_now() -> NextStep:
 def apply_case_fixes(platform: Platform, store: CaseStore, ledger: FixLedger, clock: Clock, case_id: str,
                      fixes: list[FixName], policy: FixPolicy, actor: str, approved: bool) -> list[FixRecord]:
     case = _get(store, case_id)
-    # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents")
-    bulk = approved and bool(case.decisions) and case.decisions[-1].incident_id is not None
+    # an incident's bulk approval keeps each case's auto-lift guardrails (DESIGN.md "Incidents"), and so
+    # does a standing policy's (docs/causes.md): nobody looked at this one team
+    last = case.decisions[-1] if approved and case.decisions else None
+    bulk = last is not None and (last.incident_id is not None or last.actor.startswith("policy:"))
     records = apply_fixes(platform, ledger, clock, case_id=case.run_key, team_id=str(case.team_id),
                           findings=case.findings, fixes=fixes, policy=policy, actor=actor, approved=approved,
                           requester_verified=case.requester_verified, guardrails=not approved or bulk)
@@ -220,7 +223,7 @@ def verify_case(
 
 def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: str, reason: str,
                   task_token: str, report: dict[str, Any] | None = None,
-                  partial: list[Finding] | None = None) -> Case:
+                  partial: list[Finding] | None = None, status: CaseStatus = "awaiting_staff") -> Case:
     """Record the case as awaiting staff (with its task token) and queue the evidence bundle.
 
     `report` opens the case if even OpenCase failed; `partial` is evidence gathered before a failure.
@@ -246,17 +249,26 @@ def escalate_case(store: CaseStore, queue: HumanQueue, clock: Clock, case_id: st
     priority = "high" if any(f.code.endswith(".unavailable") for f in findings) else case.priority
     escalation = Escalation(reason=reason, priority=priority, findings=findings, proposed_fixes=proposals,
                             must_rotate_key=case.report.must_rotate_key, queued_at=clock.now())
-    updates: dict[str, Any] = {"status": "awaiting_staff", "outcome": "escalated", "findings": findings,
+    # `status` open: a standing policy has its say before anyone sees the case waiting (outcomes.escalate)
+    updates: dict[str, Any] = {"status": status, "outcome": "escalated", "findings": findings,
                                "escalation": escalation, "task_token": task_token, "priority": priority,
                                "next_check_at": clock.now() + RECHECK_FIRST}
     draft = case.model_copy(update=updates)
     updates |= _replies(draft, findings)
     public, private, at = updates["customer_reply"], updates["private_reply"], clock.now()
-    updates["conversation"] = lambda c: with_replies(c, public, private, at)
+    if status == "awaiting_staff":  # else the reply joins the conversation once it is sent (wait_for_staff)
+        updates["conversation"] = lambda c: with_replies(c, public, private, at)
     updates["seen_follow_ups"] = lambda c: c.follow_ups  # staff see the whole conversation from here
     case = _update(store, clock, case, **updates)
     queue.send(evidence_bundle(case), priority=priority)
     return case
+
+
+def wait_for_staff(store: CaseStore, clock: Clock, case: Case) -> Case:
+    """The case escalate_case recorded `open` now waits for staff, its reply in the conversation."""
+    public, private, at = case.customer_reply, case.private_reply, clock.now()
+    return _update(store, clock, case, status="awaiting_staff",
+                   conversation=lambda c: with_replies(c, public, private, at))
 
 
 def _replies(draft: Case, findings: list[Finding]) -> dict[str, str | None]:

@@ -8,7 +8,9 @@ Routes (template.yaml wires the same ones):
   `POST /api/cases/{case_id}/revert` (undo a fix unblock applied), `POST /api/cases/{case_id}/shadow`
   (agree or disagree with a shadow case) and
   `POST /api/incidents/{incident_id}/decision` (one decision for every waiting member of an
-  incident, optionally including teams held by the same rule that have not written in).
+  incident, optionally including teams held by the same rule that have not written in), and
+  `POST /api/causes/{cause_key}/policies`, `POST /api/policies/{policy_id}/status` (standing
+  policies from a cause's page, causes.py; docs/causes.md).
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
@@ -31,7 +33,7 @@ from pydantic import ValidationError
 
 from unblock.console.requests import BadBody
 from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
-from unblock.handlers.console import decisions, pages
+from unblock.handlers.console import causes, decisions, pages
 from unblock.handlers.console.http import CSP, PROTECTED, SECURITY_HEADERS, actor, json_answer
 from unblock.observability import logger, metrics
 
@@ -60,6 +62,7 @@ app.use(middlewares=[security_headers, staff_only])
 
 app.include_router(pages.router)
 app.include_router(decisions.router)
+app.include_router(causes.router)  # docs/causes.md
 
 
 # --- errors: one place ----------------------------------------------------------------------------

@@ -26,22 +26,22 @@ router = APIGatewayHttpRouter()
 
 
 # --- the shell (no data, no token needed) ---------------------------------------------------------
-def _shell() -> Response[str]:
+def shell() -> Response[str]:
     return page(200, views.shell(os.environ.get("CONSOLE_LOGIN_URL", "")))
 
 
 for _path in SHELL_PATHS:
-    router.get(_path)(_shell)
+    router.get(_path)(shell)
 
 
 @router.get("/cases/<case_id>")
 def shell_case(case_id: str) -> Response[str]:
-    return _shell()
+    return shell()
 
 
 @router.get("/incidents/<incident_id>")
 def shell_incident(incident_id: str) -> Response[str]:
-    return _shell()
+    return shell()
 
 
 @router.get("/static/<name>")
