@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from unblock.domain.fixes import FixPolicy
     from unblock.domain.models import Mode
     from unblock.ports import Clock, HelpDeskReader, Notifier, Platform
+    from unblock.workflow.guardrails import RevertGuard
 
 
 @cache
@@ -163,6 +164,13 @@ def mode() -> Mode:
     return mode_switch().current()
 
 
+def revert_guard() -> RevertGuard:
+    """MAX_REVERTS_PER_HOUR reverts within an hour move a live stack to approval (workflow.guardrails)."""
+    from unblock.workflow.guardrails import RevertGuard
+
+    return RevertGuard(cases(), mode_switch(), int(os.environ.get("MAX_REVERTS_PER_HOUR", "3")))
+
+
 @cache
 def proactive() -> DynamoProactiveCases:
     """Each team's proactive case (DESIGN.md "Proactive cases"), kept in the cases table too."""
@@ -178,6 +186,7 @@ def fix_policy(run_mode: Mode) -> FixPolicy:
     return FixPolicy(
         approval=run_mode == "approval",
         max_auto_lifts_per_hour=int(os.environ.get("MAX_AUTO_LIFTS_PER_HOUR", "20")),
+        max_fixes_per_hour=int(os.environ.get("MAX_FIXES_PER_HOUR", "100")),
     )
 
 

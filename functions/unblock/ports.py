@@ -142,6 +142,13 @@ class FixLedger(Protocol):
     def begin_fix(self, case_id: str, fix: FixName) -> bool:
         """Note that the case is about to apply the fix; True if it had begun it before (a retry)."""
         ...
+    def fixes_since(self, since: datetime) -> int:
+        """The fixes unblock applied by itself since `since` (within the last two hours)."""
+        ...
+    def record_revert(self, case_id: str, fix: FixName, at: datetime) -> None: ...
+    def reverts_since(self, since: datetime) -> int:
+        """The fixes staff reverted since `since` (within the last two hours)."""
+        ...
 
 
 class HumanQueue(Protocol):

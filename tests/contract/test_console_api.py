@@ -35,7 +35,7 @@ def test_pages_and_decisions_need_the_jwt_and_only_the_shell_is_public():
     assert protected == {("GET", "/pages/{proxy+}"), ("POST", "/api/cases/{case_id}/decision"),
                          ("POST", "/api/incidents/{incident_id}/decision"), ("POST", "/api/cases/{case_id}/revert"),
                          ("POST", "/api/cases/{case_id}/shadow"), ("POST", "/api/causes/{cause_key}/policies"),
-                         ("POST", "/api/policies/{policy_id}/status")}
+                         ("POST", "/api/policies/{policy_id}/status"), ("POST", "/api/mode")}
     assert all(e["ApiId"] == {"Ref": "ConsoleApi"} for e in EVENTS.values())
 
 
@@ -86,7 +86,7 @@ def test_the_console_may_do_exactly_what_a_decision_needs():
     ("POST", "/api/cases/zendesk%3A1/shadow"), ("GET", "/pages/causes"),
     ("GET", "/pages/causes/restrictions.risk_hold%23abc"),
     ("POST", "/api/causes/restrictions.risk_hold%23abc/policies"),
-    ("POST", "/api/policies/pol-20270101-abcdef/status")])
+    ("POST", "/api/policies/pol-20270101-abcdef/status"), ("GET", "/pages/mode"), ("POST", "/api/mode")])
 def test_every_protected_route_exists_and_refuses_a_request_without_claims(method, path):
     from unblock.handlers import console
 
@@ -99,7 +99,7 @@ def test_every_protected_route_exists_and_refuses_a_request_without_claims(metho
 
 @pytest.mark.parametrize("path", ["/", "/login", "/cases/zendesk%3A4720", "/search", "/closed", "/metrics",
                                   "/incidents", "/incidents/inc-20261126-0a1b2c3d", "/causes",
-                                  "/causes/restrictions.risk_hold%23abc"])
+                                  "/causes/restrictions.risk_hold%23abc", "/mode"])
 def test_the_shell_is_served_everywhere_with_a_strict_csp_and_no_data(path):
     from unblock.handlers import console
 

@@ -24,6 +24,7 @@ from unblock.domain.cases import Case
 from unblock.domain.causes import CaseLine, CauseHead, CauseView, Evidence, figures
 from unblock.domain.incidents import Cause, Incident, IncidentDecision, MemberCase, MemberOutcome
 from unblock.domain.models import Escalation, Finding, FixRecord, Report, Signal, StaffDecision
+from unblock.domain.modes import ModeChange
 from unblock.domain.platform_model import HeldTeam, RequestRecord
 from unblock.domain.policies import Policy
 from unblock.workflow.policies import PolicyView
@@ -59,6 +60,8 @@ FIELDS = {
               "policy.policy_id", "policy.owner", "policy.stopped_reason"],
     "metrics": [],  # counts and times only: no text of a case reaches it
     "not_found": ["case_id"],
+    "mode": ["change.actor", "change.note", "admin_group"],
+    "mode_admin": ["change.actor", "change.note"],
     "shell": [],  # the login address: a `javascript:` one is dropped, the others link as given
 }
 
@@ -104,6 +107,7 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
     members = [(member, waiting)]
     # the platform's answer, as another adapter might give it (the platform model checks its shape today)
     held = [HeldTeam.model_construct(team_id=v("held.team_id"), slug=v("held.slug"), since=NOW)]
+    changes = [ModeChange(at=NOW, actor=v("change.actor"), was="live", now="shadow", note=v("change.note"))]
     lines = [CaseLine(v("line.case_id"), v("line.team_id"), NOW, False, True, "closed", "auto_fixed", "approve",
                       v("line.actor"), NOW, timedelta(minutes=5), timedelta(minutes=40), NOW)]
     fig = figures(lines)
@@ -117,7 +121,7 @@ def _world(v: Callable[[str], str]) -> dict[str, Any]:
     stopped = live.model_copy(update={"status": "stopped", "stopped_reason": v("policy.stopped_reason")})
     policies = [PolicyView(live, "live", [], 1, 2), PolicyView(stopped, "stopped", [], 0, 0)]
     return {"waiting": waiting, "closed": closed, "incident": incident, "members": members, "held": held,
-            "cause": cause_view, "policies": policies}
+            "cause": cause_view, "policies": policies, "changes": changes}
 
 
 def _render(page: str, v: Callable[[str], str]) -> str:
@@ -133,6 +137,8 @@ def _render(page: str, v: Callable[[str], str]) -> str:
         "cause": lambda: views.cause_page(w["cause"], w["policies"]),
         "metrics": lambda: views.metrics_page(stats.metrics([w["waiting"], w["closed"]], NOW, SLA), SLA),
         "not_found": lambda: views.not_found_page(f"No case {v('case_id')}."),
+        "mode": lambda: views.mode_page("shadow", w["changes"], False, v("admin_group")),
+        "mode_admin": lambda: views.mode_page("live", w["changes"], True, v("admin_group")),
         "shell": lambda: views.shell(v("login_url")),
     }
     return pages[page]()

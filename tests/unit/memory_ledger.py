@@ -14,6 +14,7 @@ class MemoryLedger:
         self.records: list[FixRecord] = []
         self.claims: dict[str, datetime] = {}  # case id -> when it claimed a lift
         self.begun: set[tuple[str, FixName]] = set()
+        self.reverts: list[datetime] = []
 
     def find(self, case_id: str, fix: FixName) -> FixRecord | None:
         return next((r for r in reversed(self.records) if r.case_id == case_id and r.fix == fix), None)
@@ -37,6 +38,15 @@ class MemoryLedger:
 
     def release_lift(self, case_id: str, at: datetime) -> None:
         self.claims.pop(case_id, None)
+
+    def fixes_since(self, since: datetime) -> int:
+        return sum(1 for r in self.records if r.status == "applied" and r.actor == "unblock" and r.at >= since)
+
+    def record_revert(self, case_id: str, fix: FixName, at: datetime) -> None:
+        self.reverts.append(at)
+
+    def reverts_since(self, since: datetime) -> int:
+        return sum(1 for at in self.reverts if at >= since)
 
     def begin_fix(self, case_id: str, fix: FixName) -> bool:
         retry = (case_id, fix) in self.begun

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from tests.support import load_event, take_human_queue_messages
 
@@ -69,3 +70,53 @@ def test_the_hourly_lift_cap_holds_under_concurrent_executions(app, monkeypatch)
     assert len(refused) == 10
     assert all("MAX_AUTO_LIFTS_PER_HOUR (2) reached" in c.escalation.reason for c in refused)
     assert len(queued) == 10
+
+
+# an hour of their own for the run-time guardrails below: the counts are by the case clock's hour
+GUARDED_HOUR = datetime(2026, 8, 3, 3, 0, tzinfo=UTC)
+
+
+def test_past_the_hourly_cap_on_fixes_the_next_fix_waits_for_staff(app, monkeypatch):
+    monkeypatch.setenv("MAX_FIXES_PER_HOUR", "1")  # the MaxFixesPerHour template parameter
+
+    first = app.run(load_event("ticket-stale-billing-hold.json"), at=GUARDED_HOUR)
+    second = app.run(load_event("ticket-entitlement-off.json"), at=GUARDED_HOUR + timedelta(minutes=5))
+    try:
+        assert first.outcome == "auto_fixed"
+        assert second.outcome == "escalated" and second.fixes_applied == []
+        assert "MAX_FIXES_PER_HOUR (1) reached" in second.escalation["reason"]
+        assert app.platform.get_team(second.team_id).entitlements.ai_gateway is False  # untouched
+    finally:
+        take_human_queue_messages(app, {second.case_id})
+
+
+def test_a_burst_of_reverts_moves_a_live_stack_to_approval_and_alerts_staff(app, monkeypatch):
+    from tests.workflow.test_staff_alerts import _topic_messages
+    from unblock_dev.console_server import http_api_event
+
+    monkeypatch.setenv("MAX_REVERTS_PER_HOUR", "2")  # the console's (MaxRevertsPerHour)
+    read = next(_topic_messages(app))
+
+    def revert_in_console(case_id: str) -> None:
+        body = b'{"note": "the bank asked us to keep the hold"}'
+        answer = app.stack.invoke("ConsoleFunction", http_api_event(
+            "POST", f"/api/cases/{quote(case_id, safe='')}/revert", "", {"content-type": "application/json"}, body,
+            {"sub": "staff-1", "email": "alice@example.test", "email_verified": "true"}))
+        assert answer["statusCode"] == 200, answer["body"]
+
+    try:
+        for minute in (0, 10):  # the same fix, applied and reverted twice within the hour
+            fixed = app.run(load_event("ticket-stale-billing-hold.json"), at=GUARDED_HOUR + timedelta(minutes=minute))
+            assert fixed.outcome == "auto_fixed"
+            revert_in_console(fixed.case_id)
+
+        change = app.client.modes.changes(limit=1)[0]
+        assert app.client.mode() == "approval"
+        assert (change.actor, change.was, change.now) == ("unblock:guardrail", "live", "approval")
+        assert "2 fixes reverted within an hour" in str(change.note)
+        assert "[unblock] unblock:guardrail switched the stack from live to approval" in [m["Subject"] for m in read()]
+        proposed = app.run(load_event("ticket-stale-billing-hold.json"), at=GUARDED_HOUR + timedelta(minutes=20))
+        assert proposed.mode == "approval" and proposed.escalation["proposed_fixes"] == ["clear_billing_hold"]
+        take_human_queue_messages(app, {proposed.case_id})
+    finally:
+        app.client.switch_mode("live", "staff:test")

@@ -205,3 +205,42 @@ def test_a_switch_is_audited_and_told_to_staff(app):
     subjects = [m["Subject"] for m in read()]
     assert subjects == ["[unblock] staff:bob switched the stack from live to approval",
                         "[unblock] staff:bob switched the stack from approval to live"]
+
+
+# --- the console's Mode page ----------------------------------------------------------------------
+ADMIN = {"sub": "admin-1", "email": "dana@example.test", "email_verified": "true",
+         "cognito:groups": "[support unblock-admins]"}  # API Gateway hands a list claim over as a string
+STAFF = {"sub": "staff-1", "email": "alice@example.test", "email_verified": "true", "cognito:groups": "[support]"}
+
+
+def _console(app, method: str, path: str, claims: dict, body: bytes = b"") -> dict:
+    from unblock_dev.console_server import http_api_event
+
+    return app.stack.invoke("ConsoleFunction", http_api_event(
+        method, path, "", {"content-type": "application/x-www-form-urlencoded"}, body, claims))
+
+
+def test_an_admin_switches_the_mode_in_the_console_audited_and_others_only_see_it(app):
+    refused = _console(app, "POST", "/api/mode", STAFF, b"mode=shadow&note=just+trying")
+    assert refused["statusCode"] == 403 and "only admins" in refused["body"]
+    assert app.client.mode() == "live"
+    page = _console(app, "GET", "/pages/mode", STAFF)["body"]
+    assert "Mode: live" in page and "Only admins" in page and "Switch to shadow" not in page
+
+    try:
+        done = _console(app, "POST", "/api/mode", ADMIN, b"mode=shadow&note=a+fix+misbehaves")
+        assert done["statusCode"] == 200 and "Switched from live to shadow by dana@example.test" in done["body"]
+        assert app.client.mode() == "shadow"
+        shadow = app.run(load_event("ticket-stale-billing-hold.json"))  # the next run obeys
+        assert (shadow.mode, shadow.outcome) == ("shadow", None)
+
+        page = _console(app, "GET", "/pages/mode", ADMIN)["body"]
+        assert "Mode: shadow" in page and "Switch to live" in page and "Switch to shadow" not in page
+        assert "dana@example.test" in page and "a fix misbehaves" in page  # the audit: who, from, to, why
+        bad = _console(app, "POST", "/api/mode", ADMIN, b"mode=off")
+        assert bad["statusCode"] == 400 and "mode" in bad["body"]
+    finally:
+        _console(app, "POST", "/api/mode", ADMIN, b"mode=live")
+    assert app.client.mode() == "live"
+    case_page = _console(app, "GET", f"/pages/cases/{shadow.case_id.replace(':', '%3A')}", STAFF)["body"]
+    assert "run 1: shadow" in case_page  # the case shows the mode its run used

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import threading
 import time
@@ -52,7 +53,9 @@ class ConsoleServer(ThreadingHTTPServer):
     def session_token(self, claims: dict[str, Any] | None = None) -> str:
         """A session as the login exchange makes it: an unsigned JWT-shaped token the browser keeps."""
         now = int(time.time())
-        claims = claims or {"sub": self.identity}
+        # the local identity is the operator on their own machine: an admin (it may switch the mode)
+        admins = os.environ.get("CONSOLE_ADMIN_GROUP", "unblock-admins")
+        claims = claims or {"sub": self.identity, "cognito:groups": [admins]}
         payload = {"iss": self.base_url, "aud": "unblock-console-local", "iat": now, "exp": now + 8 * 3600,
                    "nonce": secrets.token_urlsafe(16), **claims}
 

@@ -286,6 +286,7 @@ class StackClient:
     def revert(self, case_id: str, actor: str, note: str, fix: FixName | None = None) -> Case:
         """Staff undo a fix unblock applied (unblock.workflow.reverts), through the stack's platform."""
         from unblock.workflow import reverts
+        from unblock.workflow.guardrails import RevertGuard
 
         if self.platform is None:
             raise StaffError("this stack's platform is the operator's admin API: revert from the staff console")
@@ -295,8 +296,10 @@ class StackClient:
 
             outbox = SqsOutbox(self.sqs, url)
         # staff are told who reverted what
+        guard = RevertGuard(self.store, self.modes, int(self.outputs.get("MaxRevertsPerHour", "3")))
         return reverts.revert(self.platform, self.store, self.clock, case_id, actor, note, fix=fix,
-                              alerts=self._staff_alerts(), outbox=outbox, console_url=self.outputs.get("ConsoleUrl"))
+                              alerts=self._staff_alerts(), outbox=outbox, console_url=self.outputs.get("ConsoleUrl"),
+                              guard=guard)
 
     # --- causes ----------------------------------------------------------------------------
     def list_causes(self, limit: int = 50) -> list[cause_flow.CauseView]:

@@ -202,20 +202,39 @@ class DynamoCaseStore:
 
     def record(self, rec: FixRecord) -> None:
         self._table.put_item(Item={"pk": f"case#{rec.case_id}", "sk": f"fix#{rec.fix}", "doc": rec.model_dump_json()})
-        if rec.fix == "lift_risk_hold" and rec.status == "applied" and rec.actor == "unblock":
-            self._table.put_item(Item={"pk": f"lifts#{rec.at:%Y-%m-%dT%H}", "sk": f"{_iso(rec.at)}#{rec.case_id}"})
+        if rec.status == "applied" and rec.actor == "unblock":  # counted for the hourly guardrails
+            self._count(f"fixes#{rec.at:%Y-%m-%dT%H}", f"{_iso(rec.at)}#{rec.case_id}#{rec.fix}")
+            if rec.fix == "lift_risk_hold":
+                self._count(f"lifts#{rec.at:%Y-%m-%dT%H}", f"{_iso(rec.at)}#{rec.case_id}")
 
-    def lifts_since(self, since: datetime) -> int:
+    def _count(self, pk: str, sk: str) -> None:
+        # an hour's counting items expire two days later (the table's TTL attribute)
+        self._table.put_item(Item={"pk": pk, "sk": sk, "expiration": int(datetime.now(UTC).timestamp()) + 2 * 86400})
+
+    def _since(self, kind: str, since: datetime) -> int:
+        """The items of `kind` counted since `since` (its hour's and the next hour's items)."""
         from boto3.dynamodb.conditions import Key
 
         count = 0
         for hour in (since, since + timedelta(hours=1)):
             resp = self._table.query(
-                KeyConditionExpression=Key("pk").eq(f"lifts#{hour:%Y-%m-%dT%H}") & Key("sk").gte(_iso(since)),
+                KeyConditionExpression=Key("pk").eq(f"{kind}#{hour:%Y-%m-%dT%H}") & Key("sk").gte(_iso(since)),
                 Select="COUNT",
             )
             count += int(resp["Count"])
         return count
+
+    def lifts_since(self, since: datetime) -> int:
+        return self._since("lifts", since)
+
+    def fixes_since(self, since: datetime) -> int:
+        return self._since("fixes", since)
+
+    def record_revert(self, case_id: str, fix: FixName, at: datetime) -> None:
+        self._count(f"reverts#{at:%Y-%m-%dT%H}", f"{_iso(at)}#{case_id}#{fix}")
+
+    def reverts_since(self, since: datetime) -> int:
+        return self._since("reverts", since)
 
     def claim_lift(self, case_id: str, at: datetime, cap: int) -> bool:
         from botocore.exceptions import ClientError

@@ -1,4 +1,4 @@
-"""The bodies of the console's two POST requests: a form (what the page's script sends) or a JSON object.
+"""The bodies of the console's POST requests: a form (what the page's script sends) or a JSON object.
 
 A body that is neither, or whose fields are wrong, is refused by the handler with a 400 that names
 the field; the staff member's note is redacted and capped by the decision flow itself.
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from unblock.domain.limits import InputRejected, check_json_text
-from unblock.domain.models import FixName, ShadowVerdict, StaffDecisionName
+from unblock.domain.models import FixName, Mode, ShadowVerdict, StaffDecisionName
 
 MAX_FIELD = 4000  # a note is capped at 2000 by the decision; anything far longer is not a person typing
 MAX_BODY_BYTES = 64 * 1024  # a decision: a few fields, a note, a version per member
@@ -46,10 +46,18 @@ def _blank_is_none(v: Any) -> Any:
     return None if isinstance(v, str) and not v.strip() else v
 
 
-class CaseDecisionRequest(BaseModel):
-    """`POST /api/cases/{case_id}/decision`: the decision, the note, and the case version the page showed."""
+class _Form(BaseModel):
+    """A body whose fields each hold one value (a field given twice: the first)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def parse(cls, body: str, content_type: str) -> Self:
+        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+class CaseDecisionRequest(_Form):
+    """`POST /api/cases/{case_id}/decision`: the decision, the note, and the case version the page showed."""
 
     decision: StaffDecisionName
     note: str | None = Field(default=None, max_length=MAX_FIELD)
@@ -57,39 +65,32 @@ class CaseDecisionRequest(BaseModel):
 
     _blank = field_validator("note", "version", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
-
-class RevertRequest(BaseModel):
+class RevertRequest(_Form):
     """`POST /api/cases/{case_id}/revert`: which fix (default: every revertible one) and why."""
-
-    model_config = ConfigDict(extra="ignore")
 
     fix: FixName | None = None
     note: str = Field(default="", max_length=MAX_FIELD)
 
     _blank = field_validator("fix", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
 
-
-class ShadowVerdictRequest(BaseModel):
+class ShadowVerdictRequest(_Form):
     """`POST /api/cases/{case_id}/shadow`: agree or disagree with what unblock would have done."""
-
-    model_config = ConfigDict(extra="ignore")
 
     verdict: ShadowVerdict
     note: str | None = Field(default=None, max_length=MAX_FIELD)
 
     _blank = field_validator("note", mode="before")(_blank_is_none)
 
-    @classmethod
-    def parse(cls, body: str, content_type: str) -> Self:
-        return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+class ModeSwitchRequest(_Form):
+    """`POST /api/mode`: the mode an admin switches the stack to, and why."""
+
+    mode: Mode
+    note: str | None = Field(default=None, max_length=MAX_FIELD)
+
+    _blank = field_validator("note", mode="before")(_blank_is_none)
 
 
 class IncidentDecisionRequest(BaseModel):
@@ -156,3 +157,16 @@ class PolicyStatusRequest(BaseModel):
     @classmethod
     def parse(cls, body: str, content_type: str) -> Self:
         return cls.model_validate({k: v[0] for k, v in fields(body, content_type).items() if v})
+
+
+def in_group(claims: dict[str, Any], group: str) -> bool:
+    """The token names `group` among its groups: Cognito's `cognito:groups`, or an identity provider's
+    `groups`. API Gateway hands a list claim over as a string ("[a b]"), a JWT as a list."""
+    if not group:
+        return False
+    for name in ("cognito:groups", "groups"):
+        value = claims.get(name)
+        found = value if isinstance(value, list) else str(value or "").strip("[]").replace(",", " ").split()
+        if group in (str(g).strip() for g in found):
+            return True
+    return False

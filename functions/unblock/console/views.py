@@ -25,11 +25,13 @@ from unblock.domain.cases import Case
 from unblock.domain.causes import CauseView
 from unblock.domain.fixes import fixes_for
 from unblock.domain.incidents import Incident, IncidentDecision, MemberCase
+from unblock.domain.models import Mode
+from unblock.domain.modes import ModeChange
 from unblock.domain.platform_model import HeldTeam
 from unblock.domain.tickets.signal_catalogue import BY_CODE as SIGNALS
 
 NAV = (("/", "Queue"), ("/search", "Search"), ("/closed", "Closed"), ("/metrics", "Metrics"),
-       ("/incidents", "Incidents"), ("/causes", "Causes"))
+       ("/incidents", "Incidents"), ("/causes", "Causes"), ("/mode", "Mode"))
 
 IncidentMembers = list[tuple[MemberCase, Case | None]]
 
@@ -126,6 +128,19 @@ def case_page(case: Case, now: datetime, sla: timedelta, path: list[str] | None,
                   timeline=timeline(case), conversation=conversation_view(case),
                   topic_cases=[topic] if topic else list(case.topic_cases),
                   revertible=revertible(case.fixes, case.reverted, now))
+
+
+def mode_page(mode: Mode, changes: list[ModeChange], admin: bool, admin_group: str) -> str:
+    """The stack's mode, who switched it when, and (for an admin) the switch (DESIGN.md "Modes")."""
+    return render("mode.html", mode=mode, changes=changes, admin=admin, admin_group=admin_group,
+                  meanings=MODE_MEANINGS)
+
+
+MODE_MEANINGS: dict[str, str] = {
+    "live": "Safe fixes apply, customers are answered, escalations wait for staff.",
+    "approval": "Every fix is a proposal staff approve; customers are answered.",
+    "shadow": "Checks and decisions run; nothing is changed and nobody is told, staff decisions included.",
+}
 
 
 def timeline(case: Case) -> list[tuple[datetime, str]]:

@@ -21,6 +21,9 @@ from unblock.ports import Clock, FixConflict, FixLedger, Platform
 class FixPolicy:
     approval: bool = False  # approval mode: every fix becomes a proposal staff approve
     max_auto_lifts_per_hour: int = 20
+    # every fix unblock applies by itself, across teams: a burst past it waits for staff (a brake, counted
+    # as the fixes are recorded, not claimed: concurrent executions may pass it by a few)
+    max_fixes_per_hour: int = 100
 
 
 @dataclass(frozen=True)
@@ -301,6 +304,9 @@ def apply_fixes(
         elif not (approved or requester_verified or fix in CONSISTENCY_REPAIRS):
             rec = FixRecord(**base, status="proposed", after=before,
                             reason="The requester is not verified as a member of the team: waiting for staff.")
+        elif guard and ledger.fixes_since(now - timedelta(hours=1)) >= policy.max_fixes_per_hour:
+            rec = FixRecord(**base, status="refused", after=before,
+                            reason=f"MAX_FIXES_PER_HOUR ({policy.max_fixes_per_hour}) reached across teams.")
         elif (capped := fix == "lift_risk_hold" and guard) and not ledger.claim_lift(
                 case_id, now, policy.max_auto_lifts_per_hour):
             rec = FixRecord(**base, status="refused", after=before, reason=_cap_refusal(policy))

@@ -19,6 +19,7 @@ from unblock.domain.models import FixName, FixRecord, FixRevert
 from unblock.domain.staff_alerts import RevertAlert, case_link
 from unblock.domain.tickets.redaction import redact
 from unblock.ports import CaseConflict, CaseStore, Clock, FixConflict, Outbox, Platform, StaffAlerts
+from unblock.workflow.guardrails import RevertGuard
 from unblock.workflow.staff_decisions import MAX_NOTE, NoSuchCase, StaffError
 from unblock.workflow.steps import send_reply
 
@@ -35,11 +36,12 @@ def revertible(case: Case) -> list[FixRecord]:
 
 def revert(platform: Platform, store: CaseStore, clock: Clock, case_id: str, actor: str, note: str, *,
            fix: FixName | None = None, alerts: StaffAlerts | None = None, outbox: Outbox | None = None,
-           console_url: str | None = None) -> Case:
+           console_url: str | None = None, guard: RevertGuard | None = None) -> Case:
     """Revert the case's applied fix (or every revertible one); returns the case as written.
 
     Repeating a revert that was done returns the case unchanged (idempotent). RevertRefused says why
-    a revert cannot be done: no such fix applied, past 7 days, or the team changed since."""
+    a revert cannot be done: no such fix applied, past 7 days, or the team changed since. `guard` counts
+    the reverts (workflow.guardrails: a burst of them moves the stack to approval)."""
     if not actor:
         raise StaffError("a revert needs the staff member's identity")
     actor = redact(actor)[0]
@@ -90,6 +92,9 @@ def revert(platform: Platform, store: CaseStore, clock: Clock, case_id: str, act
     if outbox is not None:
         send_reply(outbox, case.model_copy(update={"customer_reply": None, "private_reply": None,
                                                    "outcome": None, "internal_note": _note(done)}))
+    if guard is not None:
+        guard.reverted(clock, case.case_id, [d.fix for d in done], alerts=alerts,
+                       link=console_url.rstrip("/") + "/mode" if console_url else None)
     return case
 
 

@@ -10,7 +10,8 @@ Routes (template.yaml wires the same ones):
   `POST /api/incidents/{incident_id}/decision` (one decision for every waiting member of an
   incident, optionally including teams held by the same rule that have not written in), and
   `POST /api/causes/{cause_key}/policies`, `POST /api/policies/{policy_id}/status` (standing
-  policies from a cause's page, causes.py; docs/causes.md).
+  policies from a cause's page, causes.py; docs/causes.md), and `POST /api/mode` (an admin switches the
+  stack's run-time mode).
 
 Bearer tokens only (no cookies, so no CSRF); every response carries a strict
 Content-Security-Policy. The actor of a decision is the token's email (or subject).
@@ -18,8 +19,9 @@ Content-Security-Policy. The actor of a decision is the token's email (or subjec
 Thin: this module is the resolver (Powertools' `Router`s included): one middleware refuses a
 protected request without an identity and puts the security headers on every answer, and the errors
 are mapped in one place below. The routes are in `pages.py` (the shell, static files, each page
-reading what it shows and rendering it with console.views) and `decisions.py` (each parses its body
-with console.requests and calls one decision flow); `http.py` holds what they share.
+reading what it shows and rendering it with console.views), `decisions.py` (each parses its body
+with console.requests and calls one decision flow) and `mode.py` (the Mode page and the admins'
+switch); `http.py` holds what they share.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pydantic import ValidationError
 
 from unblock.console.requests import BadBody
 from unblock.domain.staff_errors import AlreadyDecided, NotFound, StaffError, StaleDecision
-from unblock.handlers.console import causes, decisions, pages
+from unblock.handlers.console import causes, decisions, mode, pages
 from unblock.handlers.console.http import CSP, PROTECTED, SECURITY_HEADERS, actor, json_answer
 from unblock.observability import logger, metrics
 
@@ -63,6 +65,7 @@ app.use(middlewares=[security_headers, staff_only])
 app.include_router(pages.router)
 app.include_router(decisions.router)
 app.include_router(causes.router)  # docs/causes.md
+app.include_router(mode.router)
 
 
 # --- errors: one place ----------------------------------------------------------------------------

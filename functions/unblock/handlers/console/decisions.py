@@ -85,7 +85,7 @@ def revert(case_id: str) -> Response[str]:
     before = composition.cases().get(case_id)
     case = reverts.revert(composition.platform(), composition.cases(), composition.clock(), case_id, who, body.note,
                           fix=body.fix, alerts=composition.staff_alerts(), outbox=composition.outbox(),
-                          console_url=_own_url())
+                          console_url=_own_url(), guard=composition.revert_guard())
     fresh = len(case.reverts) - (len(before.reverts) if before else 0)
     done = [r.fix for r in case.reverts[-fresh:]] if fresh else []
     logger.info("fix reverted", extra={"case_id": case_id, "fixes": done, "actor": who})

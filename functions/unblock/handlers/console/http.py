@@ -22,7 +22,7 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000",
 }
 STATIC = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
-SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents")
+SHELL_PATHS = ("/", "/login", "/search", "/closed", "/metrics", "/incidents", "/mode")
 PROTECTED = ("/pages/", "/api/")  # template.yaml puts these behind the JWT authorizer
 MAX_CASES = 2000
 MAX_INCIDENTS = 100
@@ -41,12 +41,18 @@ def sla() -> timedelta:
     return timedelta(hours=float(os.environ.get("STAFF_SLA_HOURS", "4")))
 
 
+def verified_claims(event: APIGatewayProxyEventV2) -> dict[str, Any]:
+    """The claims the JWT authorizer verified."""
+    ctx = event.raw_event.get("requestContext") or {}
+    found: dict[str, Any] = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return found
+
+
 def actor(event: APIGatewayProxyEventV2) -> str | None:
     """The staff member, from the claims the JWT authorizer verified: their email when the identity
     provider says it is verified (`email_verified`; API Gateway passes claims as strings), else the
     subject: an unverified email is only what someone typed into their profile."""
-    ctx = event.raw_event.get("requestContext") or {}
-    claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    claims = verified_claims(event)
     verified = claims.get("email_verified")
     email_ok = verified is True or str(verified).lower() == "true"
     who = (claims.get("email") if email_ok else None) or claims.get("sub")
