@@ -205,6 +205,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="client.key_not_loaded",
         patterns=(
             r"(?i)no authentication provided",
+            r"(?i)vercel ai gateway access failed",
             r"(?i)\bbearer (?:undefined|null|none)\b",
             r"(?i)\bapi_?key\"?'? ?[:=] ?(?:undefined|null|None)\b",
             r"(?i)\b(?:AI_GATEWAY_API_KEY|VERCEL_OIDC_TOKEN|OPENAI_API_KEY)\b[^.!?]{0,40}?"
@@ -406,6 +407,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?i)\b(?:batch|job|video|generation) [\w\"'`-]{0,60} ?(?:was )?not found\b",
         ),
         explanation="The gateway has no resource with that id (an unknown batch, video or generation id).",
+        suppresses=("client.wrong_endpoint",),
         steps=("The gateway has no resource with the id you asked for (404 not_found): the batch, video job or "
                "generation id is mistyped, expired, or was created with another team's key. Use the id exactly as "
                "the create call returned it, with an API key of the same team."),
@@ -452,6 +454,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"(?<![A-Za-z])AuthenticationError\b",
         ),
         explanation="The gateway did not accept the credentials (401).",
+        unless=(EMPTY_PROVIDER_KEY,),
         steps=("The gateway did not accept the key the request carried (401). Check that the request sends a "
                "current AI Gateway API key (it starts with vck_) as the bearer, copied from AI Gateway → API Keys "
                "of the team you use; if that key was revoked or expired, create a new one and update your "
@@ -491,8 +494,6 @@ SIGNALS: tuple[SignalSpec, ...] = (
             r"\bECONNRESET\b|(?i:socket hang up|other side closed)|\bUND_ERR_SOCKET\b",
             r"\bINTERNAL_FUNCTION_INVOCATION_FAILED\b|\bINTERNAL_SERVER_ERROR\b",
             r"(?i)upstream connect error or disconnect",
-            r"(?i)\b(?:time to first token|ttft|latency)\b[^.!?]{0,60}?(?:\d+ ?(?:ms|s|sec|seconds)\b|slow|high|spik)",
-            r"(?i)\bstream\b[^.!?]{0,60}?\b(?:just )?(?:stops|ends early|cuts? off|dies|hangs)\b",
         ),
         explanation=("The gateway's own failure: a 5xx internal_server_error, a timeout, a 499, an error body not in "
                      "its format, an outage. Staff trace it; the team's state does not explain it."),
