@@ -29,8 +29,10 @@ os.environ.setdefault("UNBLOCK_TEST_TIMINGS", "retry_seconds=1")
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: each worker that takes some starts a chromium, once the rest of its
-    queue is done."""
-    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+    queue is done. The ticket corpus first (one test of a minute or more, four under a loaded
+    machine): the other workers take the rest of the suite meanwhile, instead of waiting for it."""
+    items.sort(key=lambda item: ("tests/browser/" in str(item.path).replace("\\", "/"),
+                                 item.name != "test_the_corpus_through_the_workflow"))
 
 
 @pytest.fixture(scope="session")

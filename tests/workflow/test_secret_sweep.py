@@ -41,7 +41,10 @@ from unblock_dev.local.keep import RunRecording, keep_stack
 from unblock_dev.local.stack import SAMPLE_SECRET
 
 CORPUS: list[dict[str, Any]] = json.loads(
-    (ROOT / "tests" / "data" / "secret_corpus.json").read_text(encoding="utf-8"))["samples"]
+    (ROOT / "tests" / "data" / "secret_corpus.json").read_text(encoding="utf-8"))["samples"] + [
+    # round four (issue 35 item 3): every provider's key form, the token families, a key written otherwise
+    s for s in json.loads((ROOT / "tests" / "data" / "secret_lookalikes.json").read_text(encoding="utf-8"))["samples"]
+    if s["round"] == 4 and s["label"] == "secret"]
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # what TicketDetail accepts
 KEY_PREFIX = re.compile(r"^vck_[A-Za-z0-9_-]{4,200}$")
 TICKET_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
@@ -211,6 +214,32 @@ class Sweep:
             self.count(field)
 
 
+    def denials(self) -> None:
+        """Every sample in a denial signal's `endpoints`, `models` and `sample_request_ids`, twenty at a time;
+        each signal opens a case of its own for acme (its window hours after the last one closed). A sample
+        longer than an entry may be makes its signal invalid: kept, redacted, on the intake DLQ."""
+        from datetime import timedelta
+
+        base = datetime(2027, 4, 2, 0, 0, tzinfo=UTC)
+        for j in range(0, len(CORPUS), 20):
+            values = [s["text"] for s in CORPUS[j:j + 20]]
+            start = base + timedelta(hours=j)
+            self.app.clock.set(start + timedelta(minutes=5))
+            out = self.app.put_event({
+                "source": "unblock.gateway", "detail-type": "Requests Denied", "time": start.isoformat(),
+                "detail": {"team_id": ACME, "window_start": start.isoformat(),
+                           "window_end": (start + timedelta(minutes=4)).isoformat(), "denied": 57, "total": 57,
+                           "status": 403, "error_type": "access_denied", "endpoints": values, "models": values,
+                           "sample_request_ids": values}})
+            if out.get("kept"):
+                self.dead_lettered += 1
+            elif out.get("case_id"):
+                self.results.append(self.app.client.result(self.app.wait(out["case_id"])))
+                self.executions += 1
+        for field in ("denial endpoints", "denial models", "denial sample_request_ids"):
+            self.count(field)
+
+
 def _accepted(value: str) -> dict[str, str]:
     """The single-value fields of a ticket event that take `value` as it is."""
     fields = {"team_slug": SLUG.match(value.strip()), "key_prefix": KEY_PREFIX.match(value),
@@ -241,6 +270,7 @@ def test_every_corpus_secret_through_every_entry_field_leaves_no_trace(app, monk
         assert waiting, "some of the tickets wait for staff"
         sweep.decide(waiting, texts)
         sweep.single_values(set(ticket_reps), set(staff_reps))
+        sweep.denials()
         for _ in range(100):  # replies to the sandbox help desk, as the outbox's event source mapping would
             if not app.deliver_replies(max_rounds=50)["delivered"]:
                 break

@@ -160,26 +160,37 @@ _EMPHASIS = re.compile(r"(?<=[A-Za-z0-9_-])[*`~]{1,4}(?=[A-Za-z0-9_-])")
 _MAX_DECODE_PASSES = 3  # `%25` decodes to `%`: bounded, a deeper nesting is not undone
 _ELLIPSIS_CHAR = "\u2026"  # a marker's: NFKC would make it three dots
 
-_Chars = list[tuple[str, int, int]]  # each character of the copy and the original span it came from
+class _Copy:
+    """The copy being decoded: its text, and for each of its characters the original span."""
 
+    def __init__(self, text: str, starts: list[int], ends: list[int]) -> None:
+        self.text, self.starts, self.ends = text, starts, ends
 
-def _rewrite(chars: _Chars, pattern: re.Pattern[str], decode: Callable[[re.Match[str]], str | None]) -> bool:
-    """Replace each match of `pattern` by `decode(match)` (None: keep it), every new character spanning
-    the whole of what it replaced; True when anything changed."""
-    text = "".join(c for c, _, _ in chars)
-    out: _Chars = []
-    last, changed = 0, False
-    for m in pattern.finditer(text):
-        new = decode(m)
-        if new is None or new == m[0]:
-            continue
-        out += chars[last:m.start()]
-        start, end = chars[m.start()][1], chars[m.end() - 1][2]
-        out += [(c, start, end) for c in new]
-        last, changed = m.end(), True
-    if changed:
-        chars[:] = out + chars[last:]
-    return changed
+    def rewrite(self, pattern: re.Pattern[str], decode: Callable[[re.Match[str]], str | None]) -> bool:
+        """Replace each match of `pattern` by `decode(match)` (None: keep it), every new character spanning
+        the whole of what it replaced; True when anything changed."""
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        last = 0
+        for m in pattern.finditer(self.text):
+            new = decode(m)
+            if new is None or new == m[0]:
+                continue
+            pieces.append(self.text[last:m.start()])
+            starts.extend(self.starts[last:m.start()])
+            ends.extend(self.ends[last:m.start()])
+            pieces.append(new)
+            starts.extend([self.starts[m.start()]] * len(new))
+            ends.extend([self.ends[m.end() - 1]] * len(new))
+            last = m.end()
+        if not pieces:
+            return False
+        pieces.append(self.text[last:])
+        starts.extend(self.starts[last:])
+        ends.extend(self.ends[last:])
+        self.text, self.starts, self.ends = "".join(pieces), starts, ends
+        return True
 
 
 def _percent(m: re.Match[str]) -> str | None:
@@ -210,23 +221,24 @@ def decoded_view(text: str, base: View | None = None) -> View | None:
     undone, NFKC applied and markdown emphasis inside a word dropped, each character mapped back to its
     span of `text`; None when none of that changes anything."""
     source = base.text if base else text
-    if "%" not in source and "\\" not in source and "*" not in source and "~" not in source \
-            and "`" not in source and source.isascii():
+    nfkc = not unicodedata.is_normalized("NFKC", source)
+    if "%" not in source and "\\" not in source and not nfkc and not _EMPHASIS.search(source):
         return None
-    chars: _Chars = ([(c, base.starts[i], base.ends[i]) for i, c in enumerate(base.text)] if base
-                     else [(c, i, i + 1) for i, c in enumerate(text)])
+    copy = (_Copy(base.text, base.starts, base.ends) if base
+            else _Copy(text, list(range(len(text))), list(range(1, len(text) + 1))))
     changed = False
     for _ in range(_MAX_DECODE_PASSES):
-        step = _rewrite(chars, _JSON_ESCAPE, _json_escape)
-        step = _rewrite(chars, _PERCENT_RUN, _percent) or step
+        step = copy.rewrite(_JSON_ESCAPE, _json_escape)
+        step = copy.rewrite(_PERCENT_RUN, _percent) or step
         if not step:
             break
         changed = True
-    changed = _rewrite(chars, _NON_ASCII, _nfkc) or changed
-    changed = _rewrite(chars, _EMPHASIS, lambda m: "") or changed
+    if nfkc or not unicodedata.is_normalized("NFKC", copy.text):
+        changed = copy.rewrite(_NON_ASCII, _nfkc) or changed
+    changed = copy.rewrite(_EMPHASIS, lambda m: "") or changed
     if not changed:
         return None
-    return View("".join(c for c, _, _ in chars), [s for _, s, _ in chars], [e for _, _, e in chars])
+    return View(copy.text, copy.starts, copy.ends)
 
 
 # --- formats --------------------------------------------------------------------------------------
