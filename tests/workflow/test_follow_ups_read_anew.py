@@ -291,3 +291,18 @@ def test_a_new_error_after_a_request_id_is_answered_for_the_new_error_not_the_lo
     assert again.team_id == first.team_id  # still identified by the request log
     assert again.signals[0] == "gateway.rate_limited" and "429" in again.customer_reply
     assert again.outcome == "customer_action" and not _asks_for_team(again.customer_reply)
+
+
+def test_still_fails_after_the_customers_own_steps_asks_for_the_failing_request_not_the_steps_again(app):
+    ticket = _ticket()
+    report = _report(ticket, 'Every second call fails with 429 {"error":{"message":"Rate limit exceeded",'
+                             '"type":"rate_limit_exceeded"}}')
+    report["detail"]["subject"] = "429 on half of our calls"
+    first = app.run(report)
+    assert first.outcome == "customer_action" and "backoff" in first.customer_reply
+
+    again = app.run(_reply(ticket, "I added backoff as you said, still fails with the same error."))
+
+    assert again.outcome == "customer_action" and again.follow_ups == 1
+    assert again.customer_reply.startswith("Sorry it still fails")  # it moves on: the failing request itself
+    assert "X-Vercel-Id" in again.customer_reply and not _asks_for_team(again.customer_reply)

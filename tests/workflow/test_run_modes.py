@@ -244,3 +244,30 @@ def test_an_admin_switches_the_mode_in_the_console_audited_and_others_only_see_i
     assert app.client.mode() == "live"
     case_page = _console(app, "GET", f"/pages/cases/{shadow.case_id.replace(':', '%3A')}", STAFF)["body"]
     assert "run 1: shadow" in case_page  # the case shows the mode its run used
+
+
+def test_a_switch_by_another_writer_reaches_a_function_once_its_short_cache_expires(app):
+    """Each container caches the mode briefly (MODE_MAX_AGE, 30 s: every function obeys within a minute);
+    here a 1 s cache, and an operator's own `aws ssm put-parameter`."""
+    import time
+
+    import boto3
+
+    from unblock.adapters.ssm_mode import MODE_MAX_AGE, SsmModeSwitch
+    from unblock.domain.modes import UnknownMode
+
+    assert MODE_MAX_AGE <= 30
+    name = app.stack.outputs["ModeParameterName"]
+    function = SsmModeSwitch(name, app.client.store._table, max_age=1)
+    assert function.current(fresh=True) == "live"
+    boto3.client("ssm").put_parameter(Name=name, Value="approval", Type="String", Overwrite=True)
+    try:
+        assert function.current() == "live"  # still cached
+        time.sleep(1.1)
+        assert function.current() == "approval"
+        boto3.client("ssm").put_parameter(Name=name, Value="shadw", Type="String", Overwrite=True)
+        with pytest.raises(UnknownMode, match="shadw"):  # a typo never runs live: every run fails loudly
+            function.current(fresh=True)
+    finally:
+        boto3.client("ssm").put_parameter(Name=name, Value="live", Type="String", Overwrite=True)
+        app.client.mode()  # this process's cache, fresh again

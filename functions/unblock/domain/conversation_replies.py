@@ -14,6 +14,7 @@ from typing import Literal
 
 from unblock.domain.cases import Case, Message
 from unblock.domain.conversations import new_signal_codes, says_it_works_now, still_fails, topic_case_of, unanswered
+from unblock.domain.replies import ROTATE
 from unblock.domain.tickets.facts import extract
 
 Channel = Literal["public", "private"]
@@ -25,11 +26,16 @@ NEW_ERROR = "Thanks for sending the error you see now."
 TEAM_NAMED = "Thanks, that tells us which team to look at."
 STILL_FAILS = "Thanks for trying that and letting us know it still fails. We checked again just now."
 UPDATE = "Thanks for your reply."
+# "still fails" where the outcome's steps would be the previous reply's again: ask for the request itself
+STILL_FAILS_AFTER_STEPS = (
+    "Sorry it still fails after those steps. To look further we need one failing request: please reply "
+    "with the X-Vercel-Id response header of a failing call (or its generation id), the time it failed "
+    "with the time zone, and the model you called; we will look at that request itself.")
 SAME_HERE = ("Thanks for adding your report. We are looking into it as a case of its own, separately from "
              "the first post.")
 
 # the outcome replies' own opening thanks, left out when a follow-up's lead thanks already
-_OPENING_THANKS = re.compile(r"^Thanks for (reaching out|the details|the report)\.\s*")
+_OPENING_THANKS = re.compile(r"^Thanks for [^.!?\n]*[.!]\s*")
 # what unblock's question for the team says (domain.replies NEEDS_INFO*, the private message)
 _ASKED_FOR_TEAM = re.compile(r"which team you are on|team ID", re.IGNORECASE)
 
@@ -49,11 +55,22 @@ def answer(case: Case, reply: str | None, channel: Channel) -> str | None:
     previous = [m.text for m in case.conversation if m.author == "unblock" and m.channel == channel]
     lead = _lead(case, news, previous)
     body = _OPENING_THANKS.sub("", reply, count=1)
+    if case.outcome == "customer_action" and any(still_fails(m.text) for m in news) and previous \
+            and not any(f.disposition == "customer_action" for f in case.findings) \
+            and _steps_of(body) in previous[-1]:
+        # the steps of what they quoted did not help, and the same steps again would not either: ask for
+        # what lets us look further (a finding's step, an expired card, still applies and is repeated)
+        return f"{STILL_FAILS_AFTER_STEPS}\n\nIn case one of them was missed, here they are again:\n{body}"
     text = f"{lead}\n\n{body}"
     if text in previous:
         # the same answer to the same kind of message: say which message this one answers
         text = f"{lead} (Your message of {news[-1].at:%d %b %H:%M} UTC.)\n\n{body}"
     return text
+
+
+def _steps_of(body: str) -> str:
+    """The reply without the rotation notice (it is repeated on purpose while a pasted key is live)."""
+    return body.replace(ROTATE, "").strip()
 
 
 def _lead(case: Case, news: list[Message], previous: list[str]) -> str:
