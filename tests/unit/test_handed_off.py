@@ -243,3 +243,15 @@ def test_claude_code_is_told_its_base_url_without_a_path() -> None:
 def test_an_invalid_request_reply_names_the_field(text: str, named: str) -> None:
     reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
     assert named in reply
+
+
+@pytest.mark.parametrize(("text", "right"), [
+    ('"google/gemini-2.5-flash:free" gives 404 model_not_found on the gateway.', "google/gemini-2.5-flash"),
+    ("embed({ model: 'vercel/text-embedding-3-small' }) → AI_APICallError 404 model_not_found",
+     "openai/text-embedding-3-small"),
+    ("GatewayModelNotFoundError: Model 'gpt-5' not found modelId: 'gpt-5', statusCode: 404", "openai/gpt-5"),
+])
+def test_a_model_not_found_reply_gives_the_gateways_id_for_the_one_sent(text: str, right: str) -> None:
+    assert codes(read_signals("", text)) == ["gateway.model_not_found"]
+    reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
+    assert f"most likely {right} " in reply

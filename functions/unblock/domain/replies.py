@@ -89,6 +89,8 @@ def _their_words(case: Case, code: str) -> str:
     text = normalize(f"{case.report.subject}\n{case.report.text}")
     if code == "client.wrong_endpoint":
         return _endpoint_words(text)
+    if code == "gateway.model_not_found":
+        return _model_words(text)
     if code != "client.invalid_request":
         return ""
     marker = _BODY_ERROR.search(text)
@@ -130,6 +132,34 @@ def _right_path(path: str) -> str | None:
     tail = fixed.removeprefix("/v1")
     fixed = "/v1" + _SINGULAR.get(tail, tail) if fixed.startswith("/v1/") else fixed
     return fixed if fixed != path and fixed.removeprefix("/v1") in _ROUTES else None
+
+
+_MODEL_QUOTED = re.compile(r"""(?i)\bmodel(?:Id)?\b['"]?\s*[:=]?\s*['"]([\w./:-]{2,80})['"]|"""
+                           r"""['"]([a-z0-9-]+/[\w.:-]{2,80})['"]""")
+# The provider a bare model id's family belongs to.
+_FAMILY = (("openai", r"gpt-|o[134]\b|o[134]-|text-embedding-|dall-e|whisper"), ("anthropic", r"claude"),
+           ("google", r"gemini|gemma"), ("xai", r"grok"), ("mistral", r"mistral|codestral|pixtral"),
+           ("deepseek", r"deepseek"), ("meta", r"llama"))
+
+
+def _right_model(sent: str) -> str | None:
+    """The gateway's "provider/model" id for one sent with a router's suffix or prefix, or none."""
+    model = re.sub(r":(?:free|beta|extended|nitro|floor|online)$", "", sent)
+    model = model.removeprefix("vercel/")
+    if "/" not in model:
+        provider = next((p for p, family in _FAMILY if re.match(family, model, re.I)), None)
+        model = f"{provider}/{model}" if provider else model
+    return model if model != sent and "/" in model else None
+
+
+def _model_words(text: str) -> str:
+    """The model id the customer sent, and the id the gateway knows for it."""
+    for m in _MODEL_QUOTED.finditer(text):
+        sent = m.group(1) or m.group(2)
+        right = _right_model(sent)
+        if right:
+            return f" You sent “{sent}”: the gateway's id for it is most likely {right} (check it in the model list)."
+    return ""
 
 
 def _endpoint_words(text: str) -> str:
