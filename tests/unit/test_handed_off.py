@@ -165,3 +165,47 @@ def test_only_a_question_is_handed_off_unread_an_empty_ticket_asks_nothing(subje
     from unblock.domain.tickets.signals import only_asks
 
     assert only_asks(subject, text) is asks
+
+
+def test_a_client_side_timeout_is_told_to_raise_its_timeout_not_to_retry() -> None:
+    """GatewayTimeoutError (408) is the client giving up: a retry with the same timeout fails the same way."""
+    text = ("GatewayTimeoutError: Gateway request timed out: The operation was aborted due to timeout\n"
+            "This is a client-side timeout. Please increase your timeout settings. statusCode: 408. Model openai/o3")
+    reply = replies.customer_reply(_case(text, outcome="handed_off"), []) or ""
+    assert "abortSignal" in reply and "timeout" in reply and "not a gateway failure" in reply
+    assert "retrying with backoff" not in reply and "not in your code" not in reply
+    assert reply.index("abortSignal") < reply.index("If it still times out")
+    assert "the model you called" not in reply and "X-Vercel-Id" in reply  # the model is given, the request not
+    assert "team ID" not in reply
+
+
+@pytest.mark.parametrize("text", [
+    "Since yesterday TTFT through the gateway is 8-10 seconds, direct it is 0.5s. No errors, just slow.",
+    "The stream just stops after a few chunks, no error part, no finish part.",
+])
+def test_slowness_with_no_failure_is_handed_off_with_what_staff_need(text: str) -> None:
+    from unblock.domain.tickets.signals import only_asks
+
+    assert codes(read_signals("", text)) == [] and only_asks("", text)
+    assert decide(None, [], _no_probe, [], describes_failure=False).action == "handed_off"
+    reply = replies.customer_reply(_case(text, outcome="handed_off"), []) or ""
+    assert "gateway engineers" in reply and "X-Vercel-Id" in reply and "team ID" not in reply
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Auto top-up charged us three times within an hour on Dec 5. Why?", "question.billing_dispute"),
+    ("Auf der Rechnung fehlt unsere USt-IdNr. Können Sie die Rechnung korrigieren?", "question.billing_dispute"),
+    ("Is gpt-realtime available through the AI Gateway?", "question.feature_request"),
+    ("Would be great to get an email when the balance drops under a threshold.", "question.feature_request"),
+    ("Our Vercel bill shows a lot of Function Duration. Is that billed under the AI Gateway?",
+     "question.sibling_product"),
+])
+def test_billing_and_product_questions_are_read_and_handed_off(text: str, code: str) -> None:
+    assert codes(read_signals("", text)) == [code]
+    assert decide(None, [], _no_probe, [code]).action == "handed_off"
+
+
+def test_a_refusal_asked_about_is_not_a_product_question() -> None:
+    text = "Is claude-opus-4 available through the gateway? We get 403 access_denied on it."
+    assert "question.feature_request" not in codes(read_signals("", text))
+    assert decide(None, [], _no_probe, codes(read_signals("", text))).action != "handed_off"

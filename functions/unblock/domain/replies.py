@@ -13,7 +13,7 @@ from unblock.domain.checks import CATALOGUE
 from unblock.domain.helpdesks import HelpDesk
 from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
 from unblock.domain.tickets.signal_catalogue import BY_CODE
-from unblock.domain.tickets.signals import normalize
+from unblock.domain.tickets.signals import SLOW, normalize
 
 # each customer_action finding's step lives on its row (checks.CATALOGUE)
 STEPS: dict[str, str] = {code: spec.step for code, spec in CATALOGUE.items() if spec.step}
@@ -108,9 +108,22 @@ def handed_off_reply(case: Case) -> str:
     told = dict.fromkeys(s.code for s in _told(case))
     specs = [BY_CODE[c] for c in told if c in BY_CODE and BY_CODE[c].hands_off]
     asks = list(dict.fromkeys(a for s in specs for a in s.asks if not _given(case, a)))
-    said = [s.steps for s in specs] or [
+    timed_out = _client_timeout(case)
+    if timed_out:  # the client gave up, not the gateway: its timeout is the customer's to raise first
+        specs = [s for s in specs if s.code != "gateway.server_error"]
+    slow = not specs and not timed_out and SLOW.search(normalize(f"{case.report.subject}\n{case.report.text}"))
+    if slow:  # staff trace it as they would a failure, with the same details
+        specs = [BY_CODE["gateway.server_error"]]
+        asks = [a for a in specs[0].asks if not _given(case, a)]
+    said = [SLOWNESS] if slow else [s.steps for s in specs] + ([CLIENT_TIMEOUT] if timed_out else [])
+    said = said or [
         "This reads as a question rather than a request that fails, so there is nothing to check or change on "
         "your account: our support team takes it from here and will answer here."]
+    if timed_out:  # only then is it the gateway engineers' to trace
+        wanted = f", for one failing request: {_listed([_ASKED[a] for a in asks])}" if asks else ""
+        said.append(f"If it still times out with a longer timeout, reply here{wanted}, and our gateway engineers "
+                    "take it from there.")
+        return "\n\n".join(["Thanks for writing.", *said])
     if asks:
         said.append("So they can trace it, please reply with, for one failing request: "
                     + _listed([_ASKED[a] for a in asks]) + ".")
@@ -119,6 +132,27 @@ def handed_off_reply(case: Case) -> str:
     if any(s.asks for s in specs):
         said.append("Meanwhile, retrying with backoff (the AI SDK's maxRetries option) usually gets through.")
     return "\n\n".join(["Thanks for writing.", *said])
+
+
+# The AI SDK gateway provider's GatewayTimeoutError (408, timeout_error) is raised when the client's own
+# fetch or abortSignal gave up: retrying with the same timeout fails the same way.
+_CLIENT_TIMEOUT = re.compile(r"\bGatewayTimeoutError\b|\btimeout_error\b|(?i:client-side timeout)")
+CLIENT_TIMEOUT = (
+    "This is a timeout on your side: your client stopped waiting (GatewayTimeoutError, 408) before the model "
+    "finished, which long-thinking models (reasoning models such as o3) easily exceed. It is not a gateway "
+    "failure, so retrying with the same timeout fails the same way: raise the client's timeout. With the AI SDK, "
+    "pass a longer `abortSignal` (for example `abortSignal: AbortSignal.timeout(300_000)`) or remove the short "
+    "one, and raise the timeout of any custom `fetch` you give the provider; with the OpenAI SDK, its `timeout` "
+    "option; with a plain fetch, the AbortController that ends it. Streaming (streamText) also helps, as tokens "
+    "arrive before the whole answer is done.")
+
+
+SLOWNESS = ("Slow answers, or a stream that stops without an error, are for our gateway engineers to trace: "
+            "nothing on your account or in your code explains them, and they take it from here.")
+
+
+def _client_timeout(case: Case) -> bool:
+    return _CLIENT_TIMEOUT.search(normalize(f"{case.report.subject}\n{case.report.text}")) is not None
 
 
 _ASKED = {"request": "the generation id (gen_…, in the error or the response) or the X-Vercel-Id response header",

@@ -66,7 +66,7 @@ FAILING = (
     r"(?<!\bno )(?<!\bnot seeing )(?<!\bwithout )(?<!\bnot getting )(?<!\bzero )"
     r"\b(?:forbidden|denied|refused|blocked|unauthori[sz]ed|unauthenticated|fail(?:s|ed|ing|ure)?|errors?|"
     r"exception|(?:is|are|seems?) broken|broke|stopped working|not working|doesn't work|does not work|"
-    r"isn't working|can't|cannot|won't|down)\b",
+    r"isn't working|can't|cannot|won't|down(?! (?:per|by|into)\b))\b",
 )
 # An empty provider key in a pasted .env (`ANTHROPIC_API_KEY=` on its own line, or `=""`).
 EMPTY_PROVIDER_KEY = (r"\b(?:OPENAI|ANTHROPIC|GOOGLE_GENERATIVE_AI|GEMINI|XAI|GROQ|MISTRAL|DEEPSEEK)_API_KEY="
@@ -560,7 +560,9 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="question.feature_request",
         patterns=(
             r"(?i)\bfeature request\b",
-            r"(?i)\b(?:would be (?:great|nice|helpful) if|please (?:add )?support for)\b",
+            r"(?i)\b(?:would be (?:great|nice|helpful|cool|awesome) (?:if|to)|please (?:add )?support for)\b",
+            r"(?i)\b(?:is|are) [\w./:-]+(?: models?)? (?:available|supported) (?:through|on|via|in|with) (?:the )?"
+            r"(?:vercel )?(?:ai )?gateway\b",
             r"(?i)\b(?:any plans? to|is there (?:a )?plans? to)\b",
             r"(?i)\bdoes (?:the )?(?:ai |vercel ai )?gateway (?:support|have|offer|allow)\b",
             r"(?i)\b(?:support|add) for [^.!?]{0,40}?\b(?:soon|planned|coming)\b",
@@ -577,7 +579,10 @@ SIGNALS: tuple[SignalSpec, ...] = (
         code="question.billing_dispute",
         patterns=(
             r"(?i)\brefund(?:s|ed)?\b",
-            r"(?i)\b(?:charged|billed) (?:twice|double|two times|again|more than)",
+            r"(?i)\b(?:charged|billed)(?: us| me)? (?:twice|double|two times|three times|\d+ times|again|more than|"
+            r"multiple times)",
+            r"(?i)\bUSt-?Id(?:Nr)?\b|\bVAT (?:id|number)\b|\b(?:correct|amend|re-?issue|korrigieren)\b[^.!?]{0,40}?"
+            r"\b(?:invoice|rechnung|receipt)\b",
             r"(?i)\bdouble[- ](?:charged|billed)\b|\bover-?charged\b|\bchargeback\b",
             r"(?i)\b(?:unexpected|unrecogni[sz]ed|wrong|incorrect|duplicate) (?:charge|invoice|bill|payment)s?\b",
             r"(?i)\bdispute\b",
@@ -593,11 +598,14 @@ SIGNALS: tuple[SignalSpec, ...] = (
         patterns=(
             r"(?i)\bv0(?:\.dev|\.app)?\b[^.!?]{0,60}?\b(?:credits?|plan|subscription|premium|tokens?|billing)\b",
             r"(?i)\b(?:credits?|plan|subscription|premium|billing)\b[^.!?]{0,60}?\bv0(?:\.dev|\.app)?\b",
+            r"(?i)\bfunction (?:duration|invocations?)\b[^?]{0,120}?\b(?:bill(?:ed)?|costs?|charged?)\b",
         ),
-        explanation="About a sibling product's credits or plan (v0), not the gateway's.",
+        explanation="About a sibling product's credits, plan or bill (v0, Vercel Functions), not the gateway's.",
         suppresses=("gateway.insufficient_funds",),
-        steps=("This is about v0's credits or plan, which v0 keeps apart from your team's AI Gateway credits. "
-               "The v0 team handles it and has your message; nothing on your AI Gateway account needs to change."),
+        steps=("This is about another Vercel product's credits or bill (v0's credits or plan, or Vercel Functions "
+               "usage such as Function Duration), which is billed apart from your team's AI Gateway credits: AI "
+               "Gateway credits pay only for the model calls. The team for that product has your message; nothing "
+               "on your AI Gateway account needs to change."),
         hands_off=True,
     ),
 )

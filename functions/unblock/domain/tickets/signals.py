@@ -166,11 +166,16 @@ _ASKS = re.compile(r"\?|(?i:\b(?:how|what|which|where|why|is there|are there|can
                    r"does|wondering)\b)")
 
 
+# Slowness, or a stream that stops without an error: the gateway's to trace, nothing a team's state explains.
+SLOW = re.compile(r"(?i)\b(?:slow(?:er|ness)?|latency|time to first token|ttft|takes? (?:\d+|ages|forever))\b|"
+                  r"\bstreams? (?:just |randomly |sometimes )?(?:stops?|ends?|cuts? off|hangs?|stalls?)\b")
+
+
 def only_asks(subject: str, text: str) -> bool:
-    """A question in the customer's own words: it asks something and says nothing fails (an empty
+    """A question in the customer's own words, or a report of slowness: it says nothing fails (an empty
     ticket or a bare "help" asks nothing: the team is asked for as before)."""
     body = f"{subject}\n{text}"
-    return not describes_failure(subject, text) and _ASKS.search(body) is not None
+    return not describes_failure(subject, text) and (_ASKS.search(body) is not None or SLOW.search(body) is not None)
 
 
 def codes(signals: list[Signal]) -> list[str]:
