@@ -209,3 +209,49 @@ def test_a_refusal_asked_about_is_not_a_product_question() -> None:
     text = "Is claude-opus-4 available through the gateway? We get 403 access_denied on it."
     assert "question.feature_request" not in codes(read_signals("", text))
     assert decide(None, [], _no_probe, codes(read_signals("", text))).action != "handed_off"
+
+
+# --- the customer's own words in the steps ---------------------------------------------------------
+@pytest.mark.parametrize(("text", "wrong", "right"), [
+    ("POST https://ai-gateway.vercel.sh/v1/response -> 404 Not Found", "/v1/response;", "/v1/responses"),
+    ("notre client appelle https://ai-gateway.vercel.sh/v1//chat/completions et reçoit 404 Not Found",
+     "/v1//chat/completions", "https://ai-gateway.vercel.sh/v1/chat/completions"),
+    ("GET https://ai-gateway.vercel.sh/models -> 404", "https://ai-gateway.vercel.sh/models;", "/v1/models"),
+])
+def test_a_wrong_endpoint_reply_echoes_the_path_and_gives_the_route(text: str, wrong: str, right: str) -> None:
+    assert codes(read_signals("", text)) == ["client.wrong_endpoint"]
+    reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
+    assert wrong in reply and right in reply
+
+
+def test_claude_code_is_told_its_base_url_without_a_path() -> None:
+    text = ('Claude Code with ANTHROPIC_BASE_URL=https://ai-gateway.vercel.sh/v1/chat/completions -> 404 '
+            '{"error":{"message":"Not Found","type":"not_found"}}')
+    reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
+    assert "ANTHROPIC_BASE_URL=https://ai-gateway.vercel.sh " in reply
+    assert "the route is https://ai-gateway.vercel.sh/v1/chat/completions" not in reply
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("GatewayInvalidRequestError: messages.3: `tool_result` block(s) provided when previous message does not "
+     "contain any `tool_use` blocks statusCode 400", "`tool_use`"),
+    ('recebo {"error":{"message":"Invalid input","type":"invalid_request_error"}} quando mando temperature: 3',
+     "`temperature`"),
+    ("GatewayInvalidRequestError: Invalid input\n  at createGatewayErrorFromResponse (index.mjs:412:14)\n"
+     "statusCode: 400, happens for messages that contain an image part", "`image part`"),
+])
+def test_an_invalid_request_reply_names_the_field(text: str, named: str) -> None:
+    reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
+    assert named in reply
+
+
+@pytest.mark.parametrize(("text", "right"), [
+    ('"google/gemini-2.5-flash:free" gives 404 model_not_found on the gateway.', "google/gemini-2.5-flash"),
+    ("embed({ model: 'vercel/text-embedding-3-small' }) → AI_APICallError 404 model_not_found",
+     "openai/text-embedding-3-small"),
+    ("GatewayModelNotFoundError: Model 'gpt-5' not found modelId: 'gpt-5', statusCode: 404", "openai/gpt-5"),
+])
+def test_a_model_not_found_reply_gives_the_gateways_id_for_the_one_sent(text: str, right: str) -> None:
+    assert codes(read_signals("", text)) == ["gateway.model_not_found"]
+    reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
+    assert f"most likely {right} " in reply

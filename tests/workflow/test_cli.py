@@ -33,7 +33,7 @@ def test_run_readable_output_shows_what_the_customer_saw_and_how_to_decide_an_es
 
     assert done.returncode == 0, done.stderr
     restricted, escalated = done.stdout.split("case ticket:4720:")
-    assert restricted.startswith("case ticket:4801: customer_action")
+    assert restricted.startswith("case ticket:4810: customer_action")
     assert "customer saw:" in restricted and "gateway.model_restricted" in restricted
     assert "buy AI Gateway credits" in restricted
     assert escalated.startswith(" escalated") and "proposed for staff approval: lift_risk_hold" in escalated

@@ -153,7 +153,8 @@ def test_a_lapsed_staff_wait_goes_back_to_staff_and_the_customer_hears_nothing_n
     from tests.support import take_human_queue_messages
     from unblock_dev.local.timings import Timings
 
-    with app.stack.retimed(Timings(staff_heartbeat_seconds=5)):  # only this execution's waits are short
+    # only this execution's waits are short (10 s: under load, 5 s lapsed before the first wait began)
+    with app.stack.retimed(Timings(staff_heartbeat_seconds=10)):
         first = app.run(load_event("ticket-fraud-review.json"))
     waiting = app.client.store.get(first.case_id)
     assert waiting.status == "awaiting_staff"

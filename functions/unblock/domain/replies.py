@@ -12,7 +12,7 @@ from unblock.domain.cases import Case
 from unblock.domain.checks import CATALOGUE
 from unblock.domain.helpdesks import HelpDesk
 from unblock.domain.models import REQUESTER_USERNAME, Finding, FixName, ShadowRun, Signal
-from unblock.domain.tickets.signal_catalogue import BY_CODE
+from unblock.domain.tickets.signal_catalogue import BY_CODE, OPENAI_BASE
 from unblock.domain.tickets.signals import SLOW, normalize
 
 # each customer_action finding's step lives on its row (checks.CATALOGUE)
@@ -86,20 +86,101 @@ _INVALID = re.compile(r"(?i)\binvalid (?:input|value|type)(?: for [^:]{1,60})?: 
 
 
 def _their_words(case: Case, code: str) -> str:
+    text = normalize(f"{case.report.subject}\n{case.report.text}")
+    if code == "client.wrong_endpoint":
+        return _endpoint_words(text)
+    if code == "gateway.model_not_found":
+        return _model_words(text)
     if code != "client.invalid_request":
         return ""
-    text = normalize(f"{case.report.subject}\n{case.report.text}")
     marker = _BODY_ERROR.search(text)
     if marker is None:
         return ""
     said = [(abs(m.start() - marker.start()), m.group(1)) for m in _MESSAGE.finditer(text)]
     said = said or [(abs(m.start() - marker.start()), m.group(0)) for m in _INVALID.finditer(text)]
-    if not said:
-        return ""
-    quoted = min(said)[1].strip().rstrip(".,")
-    if len(quoted) < 16:  # "Invalid input" alone says nothing the step does not
-        return ""
+    said = said or [(0, m.group(1)) for m in _AFTER_CLASS.finditer(text)]
+    quoted = min(said)[1].strip().rstrip(".,") if said else ""
+    if len(quoted) < 16:  # "Invalid input" alone says nothing the step does not: the part they name does
+        named = list(dict.fromkeys(m.group(0) for m in _FIELD.finditer(text)))
+        return (f" The message alone does not name the field, but what you describe points at "
+                f"{_listed([f'`{n}`' for n in named[:3]])}: check it against what the model accepts."
+                if named else "")
     return f" Here the gateway's message says what to change: “{quoted[:200]}”."
+
+
+# A class name followed by the provider's own sentence (Anthropic's "messages.3: `tool_result` ...").
+_AFTER_CLASS = re.compile(r"\b(?:GatewayInvalidRequestError|BadRequestError|InvalidPromptError): "
+                          r"([^{}]{1,220}?)(?= statusCode| at |\s\{|$)")
+# The request fields customers name beside a bare "Invalid input".
+_FIELD = re.compile(r"\b(?:temperature|top_p|top_k|max_tokens|maxOutputTokens|max_completion_tokens|seed|"
+                    r"tool_choice|response_format|reasoning_effort|providerOptions|image part|file part|mediaType|"
+                    r"stop sequences?)\b")
+_GATEWAY_PATH = re.compile(r"(?i)https://ai-gateway\.vercel\.sh(/[^\s\"'`)]*)")
+# The OpenAI-compatible routes, and the wrong spellings of them customers send.
+_ROUTES = ("/chat/completions", "/responses", "/embeddings", "/models", "/completions")
+_SINGULAR = {"/response": "/responses", "/embedding": "/embeddings", "/model": "/models",
+             "/chat/completion": "/chat/completions", "/chat": "/chat/completions"}
+
+
+def _right_path(path: str) -> str | None:
+    """The route a wrong OpenAI-compatible path meant (None: not one we can tell)."""
+    fixed = re.sub(r"/{2,}", "/", path).rstrip("/")
+    while fixed.startswith("/v1/v1"):
+        fixed = fixed[3:]
+    if not fixed.startswith("/v1/") and any(fixed == r or fixed.startswith(r + "/") for r in _ROUTES):
+        fixed = "/v1" + fixed
+    tail = fixed.removeprefix("/v1")
+    fixed = "/v1" + _SINGULAR.get(tail, tail) if fixed.startswith("/v1/") else fixed
+    return fixed if fixed != path and fixed.removeprefix("/v1") in _ROUTES else None
+
+
+_MODEL_QUOTED = re.compile(r"""(?i)\bmodel(?:Id)?\b['"]?\s*[:=]?\s*['"]([\w./:-]{2,80})['"]|"""
+                           r"""['"]([a-z0-9-]+/[\w.:-]{2,80})['"]""")
+# The provider a bare model id's family belongs to.
+_FAMILY = (("openai", r"gpt-|o[134]\b|o[134]-|text-embedding-|dall-e|whisper"), ("anthropic", r"claude"),
+           ("google", r"gemini|gemma"), ("xai", r"grok"), ("mistral", r"mistral|codestral|pixtral"),
+           ("deepseek", r"deepseek"), ("meta", r"llama"))
+
+
+def _right_model(sent: str) -> str | None:
+    """The gateway's "provider/model" id for one sent with a router's suffix or prefix, or none."""
+    model = re.sub(r":(?:free|beta|extended|nitro|floor|online)$", "", sent)
+    model = model.removeprefix("vercel/")
+    if "/" not in model:
+        provider = next((p for p, family in _FAMILY if re.match(family, model, re.I)), None)
+        model = f"{provider}/{model}" if provider else model
+    return model if model != sent and "/" in model else None
+
+
+def _model_words(text: str) -> str:
+    """The model id the customer sent, and the id the gateway knows for it."""
+    for m in _MODEL_QUOTED.finditer(text):
+        sent = m.group(1) or m.group(2)
+        right = _right_model(sent)
+        if right:
+            return f" You sent “{sent}”: the gateway's id for it is most likely {right} (check it in the model list)."
+    return ""
+
+
+def _endpoint_words(text: str) -> str:
+    """The wrong URL the customer quoted, and the one their client needs instead."""
+    said: list[str] = []
+    if re.search(r"\bANTHROPIC_BASE_URL\b", text):
+        said.append("For Claude Code and the Anthropic SDK, set ANTHROPIC_BASE_URL=https://ai-gateway.vercel.sh "
+                    "(no /v1, no path: they add /v1/messages themselves).")
+    if re.search(r"(?i)\ballow: ?POST\b", text) or (re.search(r"\b405\b", text) and re.search(r"\bcurl\b", text)
+                                                    and not re.search(r"(?:^| )(?:-d|--data|-X POST)\b", text)):
+        said.append("The endpoint takes POST only, with a JSON body: a GET (curl without -d, or the URL opened in "
+                    "a browser) gets 405.")
+    if re.search(r"(?i)ai-gateway\.vercel\.sh/v1/language-model\b", text):
+        said.append("/v1/language-model is not a route: the AI SDK's gateway provider builds its own paths, so "
+                    "remove the baseURL you gave it (or the custom fetch's URL rewrite) and let it use its default.")
+    for m in _GATEWAY_PATH.finditer(text):
+        right = _right_path(m.group(1))
+        if right and not re.search(r"\bANTHROPIC_BASE_URL\b", text):
+            said.append(f"You called https://ai-gateway.vercel.sh{m.group(1)}; the route is "
+                        f"https://ai-gateway.vercel.sh{right} (base URL {OPENAI_BASE}).")
+    return "".join(" " + s for s in dict.fromkeys(said))
 
 
 def handed_off_reply(case: Case) -> str:
