@@ -255,3 +255,13 @@ def test_a_model_not_found_reply_gives_the_gateways_id_for_the_one_sent(text: st
     assert codes(read_signals("", text)) == ["gateway.model_not_found"]
     reply = replies.customer_reply(_case(text, outcome="customer_action"), []) or ""
     assert f"most likely {right} " in reply
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("If anthropic/claude-sonnet-4 is unavailable I'd like the gateway to try openai/gpt-4.1. Is there a setting "
+     "for fallback models?", "gateway: { models:"),
+    ("How do I make the gateway use our own Anthropic key?", "Bring Your Own Key"),
+])
+def test_a_how_to_question_gets_the_documented_option_beside_the_hand_off(text: str, hint: str) -> None:
+    reply = replies.customer_reply(_case(text, outcome="handed_off"), []) or ""
+    assert hint in reply and "takes it from here" in reply and "team ID" not in reply

@@ -199,7 +199,8 @@ def handed_off_reply(case: Case) -> str:
     said = [SLOWNESS] if slow else [s.steps for s in specs] + ([CLIENT_TIMEOUT] if timed_out else [])
     said = said or [
         "This reads as a question rather than a request that fails, so there is nothing to check or change on "
-        "your account: our support team takes it from here and will answer here."]
+        "your account: our support team takes it from here and will answer here.",
+        *[hint for pattern, hint in _HOW_TOS if not specs and pattern.search(case.report.text)]]
     if timed_out:  # only then is it the gateway engineers' to trace
         wanted = f", for one failing request: {_listed([_ASKED[a] for a in asks])}" if asks else ""
         said.append(f"If it still times out with a longer timeout, reply here{wanted}, and our gateway engineers "
@@ -226,6 +227,19 @@ CLIENT_TIMEOUT = (
     "one, and raise the timeout of any custom `fetch` you give the provider; with the OpenAI SDK, its `timeout` "
     "option; with a plain fetch, the AbortController that ends it. Streaming (streamText) also helps, as tokens "
     "arrive before the whole answer is done.")
+
+
+# Public how-tos a plain question gets beside the hand-off (the gateway's documented options).
+_HOW_TOS = (
+    (re.compile(r"(?i)\bfallback models?\b|\bfall ?back (?:to|models?)\b"),
+     "Meanwhile, in case it helps: model fallbacks are a request option. With the AI SDK, "
+     "`providerOptions: { gateway: { models: ['openai/gpt-4.1'] } }` lists the models tried, in order, when the "
+     "primary model fails; the OpenAI-compatible API takes the same `providerOptions` in the request body."),
+    (re.compile(r"(?i)\bbyok\b|\bbring your own keys?\b|\bown (?:\w+ )?(?:api )?key\b"),
+     "Meanwhile, in case it helps: your own provider key (BYOK) is added once per team in the dashboard, AI "
+     "Gateway → Bring Your Own Key; requests for that provider's models then use it, and your code keeps "
+     "calling the gateway with its AI Gateway key as before."),
+)
 
 
 SLOWNESS = ("Slow answers, or a stream that stops without an error, are for our gateway engineers to trace: "
