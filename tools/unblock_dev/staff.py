@@ -137,7 +137,10 @@ class StackClient:
                 return case
             return None
 
-        return poll(settled, timeout, f"case {case_id} did not settle", self.changes)
+        case = poll(settled, timeout, f"case {case_id} did not settle", self.changes)
+        if case.joined_into:  # a ticket that joined its team's proactive case: that case answers it
+            return self.wait(case.joined_into, timeout, after_token=after_token)
+        return case
 
     def trace(self, case_id: str, execution_arn: str | None = None) -> Trace:
         events: list[Any] = []

@@ -120,6 +120,11 @@ class Case(BaseModel):
     notify_email: str | None = None
     joined_tickets: list[str] = []
     proactive: ProactiveLink | None = None
+    # a team's ticket written while its proactive case is open joins it (one story per team): the
+    # ticket's own record names that case (`joined_into`), and the proactive case answers on the
+    # ticket (`reply_ticket`, its case id), its `proactive` link what was seen and done before
+    joined_into: str | None = None
+    reply_ticket: str | None = None
 
     @property
     def verified(self) -> bool:

@@ -24,6 +24,8 @@ THANKS = ("Thanks for letting us know it works now. We are closing this case; if
 
 NEW_ERROR = "Thanks for sending the error you see now."
 TEAM_NAMED = "Thanks, that tells us which team to look at."
+# the message id of a team's ticket taken into its proactive case (workflow.proactive.join_open_case)
+JOINED_TICKET = "joined:"
 STILL_FAILS = "Thanks for trying that and letting us know it still fails. We checked again just now."
 UPDATE = "Thanks for your reply."
 # "still fails" where the outcome's steps would be the previous reply's again: ask for the request itself
@@ -50,6 +52,8 @@ def answer(case: Case, reply: str | None, channel: Channel) -> str | None:
         return f"{SAME_HERE}\n\n{_OPENING_THANKS.sub('', reply, count=1)}"
     if reply is None or not news or case.follow_ups == 0:
         return reply
+    if all(m.id.startswith(JOINED_TICKET) for m in news):
+        return reply  # a team's ticket that joined its proactive case: its first answer, no follow-up's lead
     if case.outcome == "already_working" and says_it_works_now(case):
         return THANKS if channel == "public" else None
     previous = [m.text for m in case.conversation if m.author == "unblock" and m.channel == channel]

@@ -304,7 +304,9 @@ def customer_reply(case: Case, findings_now: list[Finding]) -> str | None:
     fact) go only to a verified requester, and never on a public channel (DESIGN.md "Who may
     act on which team"); no reply to anyone names a restriction's reason or score. On a public
     channel no reply asks for a team id or a key, nor names one (DESIGN.md "Conversations")."""
-    if case.report.source == "gateway":  # nobody wrote: the team's owner, a member, reads it as a new ticket
+    # nobody wrote: the team's owner, a member, reads it as a new ticket (a ticket that joined the case
+    # makes its requester the case's: answered as a ticket, from what the case had done before)
+    if case.report.source == "gateway" and case.proactive is None:
         if not case.notify_email:
             return None
         if case.outcome == "escalated" and case.status != "closed":
@@ -631,7 +633,7 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
     The internal note goes to a desk that keeps internal notes, the specifics privately on a desk
     with private messages. A proactive case's goes to its team's owner as a new ticket on the desk
     that opens tickets (the NotifyFunction skips it when that desk is not configured)."""
-    if case.report.source == "gateway":
+    if case.report.source == "gateway" and case.reply_ticket is None:
         # told once, when the case has an outcome of its own (not while staff decide): one ticket per case,
         # whatever the retries (its reply id is the case's)
         opener = next((d for d in helpdesks.DESKS.values() if d.opens_tickets), None)
@@ -642,7 +644,10 @@ def reply_for(case: Case, reply_id: str) -> OutgoingReply | None:
                              new_ticket=NewTicket(requester_email=case.notify_email, subject=PROACTIVE_SUBJECT),
                              public_body=case.customer_reply, internal_note=case.internal_note or None,
                              reply_id=f"{case.case_id}:owner-ticket", outcome=case.outcome)
-    where = destination_of(case)
+    # a proactive case a team's ticket joined answers on that ticket
+    where = destination_of(case) if case.reply_ticket is None else destination_of(case.model_copy(update={
+        "case_id": case.reply_ticket,
+        "report": case.report.model_copy(update={"source": case.reply_ticket.partition(":")[0]})}))
     if where is None:
         return None
     desk, ticket_id = where

@@ -45,12 +45,12 @@ def handler(event: OpenCaseStep | CheckStep | DiagnoseStep | DecideStep, context
 def open_case(event: OpenCaseStep) -> dict[str, Any]:
     case = steps.open_case(composition.platform(), composition.cases(), composition.clock(), event.report,
                            execution_arn=event.execution_arn, proactive=composition.proactive(),
-                           mode=composition.mode())
+                           mode=composition.mode(), workflow=composition.workflow())
     logger.append_keys(case_id=case.case_id, team_id=case.team_id)
     logger.info("case opened", extra={"source": case.report.source, "team_identified": case.team_id is not None})
     metrics.add_metric(name="CasesOpened", unit=MetricUnit.Count, value=1)
     return CaseRef(case_id=case.case_id, team_id=case.team_id, key_prefix=case.key_prefix,
-                   mode=case.mode).model_dump()
+                   mode=case.mode, joined_into=case.joined_into).model_dump()
 
 
 def check(name: str, case: CaseRef) -> Finding:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from unblock import composition
 from unblock.domain.cases import Case
 from unblock.observability import logger, metrics
-from unblock.workflow import causes, conversations, outcomes, policies
+from unblock.workflow import causes, conversations, outcomes, policies, proactive
 from unblock.workflow.models import CloseStep, EscalateStep, OutcomeInput
 
 
@@ -67,6 +67,12 @@ def take_in_follow_ups(case_id: str) -> None:
 
 
 def close(event: CloseStep) -> dict[str, Any]:
+    if event.state.staff is not None and event.state.staff.decision == "requester":
+        # a verified requester's ticket joined the proactive case: their run replaces the staff wait
+        arn = proactive.run_for_requester(composition.cases(), composition.workflow(), composition.clock(),
+                                          event.state.case_id())
+        logger.info("staff wait replaced by the requester's run", extra={"execution_arn": arn})
+        return {"case_id": event.state.case_id(), "outcome": None, "status": "open", "resolution": None}
     closed = outcomes.close(event.state, cases=composition.cases(), outbox=composition.outbox(),
                             clock=composition.clock())
     take_in_follow_ups(closed.case.case_id)

@@ -97,6 +97,13 @@ def drain(store: CaseStore, workflow: Workflow, clock: Clock, case_id: str) -> F
     raise CaseConflict(case_id)
 
 
+def take_in(store: CaseStore, workflow: Workflow, case: Case, now: datetime) -> FollowUpResult:
+    """A case whose follow-ups another path added (a team's ticket joining its proactive case), taken
+    in as its state says; CaseConflict when the case moved on meanwhile."""
+    step = conversations.next_step(case, now)
+    return _act(store, workflow, case, "noted" if step == "new_case" else step, now)
+
+
 def _act(store: CaseStore, workflow: Workflow, case: Case, step: conversations.NextStep, now: datetime
          ) -> FollowUpResult:
     if step == "wait":

@@ -22,6 +22,7 @@ class CaseRef(BaseModel):
     team_id: str | None = None
     key_prefix: str | None = None
     mode: Mode = "live"  # Route sends a shadow case from the decision straight to CloseCase
+    joined_into: str | None = None  # the ticket joined its team's proactive case: its execution ends here
 
 
 # --- DiagnoseFunction: reads the platform, writes the case's findings and plan ----------------
@@ -105,7 +106,8 @@ class StaffAnswer(BaseModel):
     """What the waiting Escalate task was resumed with (`$.staff`), or the Pass state's stand-in."""
 
     model_config = ConfigDict(extra="ignore")
-    decision: Literal["approve", "resolve", "reject", "timed_out"] | None = None
+    # "requester": a verified requester's ticket joined the proactive case; its run replaces the wait
+    decision: Literal["approve", "resolve", "reject", "timed_out", "requester"] | None = None
     resolution: str | None = None
     actor: str | None = None
     fixes: list[FixName] = []

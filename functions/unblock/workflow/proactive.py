@@ -6,9 +6,12 @@
   record, one conditional write each) and start nothing.
 - `open_cases_of_team` (OpenCase of a proactive case): a team that already has an open case of
   its own (it wrote first) gets no proactive ticket to its owner; the case is linked to it instead.
-- `join_ticket` (OpenCase of a ticket): a ticket from a team with an open proactive case, or one
-  that closed within `TICKET_JOINS_CLOSED_FOR`, is linked to it both ways, so its reply says what
-  unblock had already found and done ("fixed at 10:07, your calls work again").
+- `join_open_case` (OpenCase of a ticket): a ticket from a team with an open proactive case joins
+  it: one case, one requester, one reply on the ticket (`run_for_requester` when a verified
+  requester replaces the staff wait).
+- `join_ticket` (OpenCase of a ticket): a ticket written within `TICKET_JOINS_CLOSED_FOR` after the
+  team's proactive case closed is linked to it both ways, so its reply says what unblock had
+  already found and done ("fixed at 10:07, your calls work again").
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from unblock.domain import conversations as domain_conversations
 from unblock.domain.cases import Case, ProactiveLink
+from unblock.domain.conversation_replies import JOINED_TICKET
 from unblock.domain.denials import (
     DenialDetail,
     InvalidDenialSignal,
@@ -33,6 +38,7 @@ from unblock.domain.denials import (
 from unblock.domain.limits import MAX_EVENT_BYTES, InputRejected, check_json_value
 from unblock.domain.models import Report
 from unblock.ports import CaseConflict, CaseStore, Clock, DeadLetters, Platform, ProactiveCases, Workflow
+from unblock.workflow import conversations
 
 # a team's ticket written soon after its proactive case closed (fixed before the customer looked)
 # is still about it: the reply says what was done instead of starting from nothing
@@ -147,6 +153,67 @@ def open_cases_of_team(store: CaseStore, team_id: str, but: str, now: datetime) 
             and c.created_at <= now and now - c.updated_at <= OWN_CASE_ACTIVE_FOR]
 
 
+def _link(proactive: Case) -> ProactiveLink:
+    """What the proactive case had found and done so far (a ticket's reply starts from it)."""
+    applied = [r for r in proactive.fixes if r.status == "applied"]
+    return ProactiveLink(case_id=proactive.case_id, noticed_at=proactive.created_at, status=proactive.status,
+                         outcome=proactive.outcome, fixes=[r.fix for r in applied],
+                         fixed_at=max((r.at for r in applied), default=None), verified=proactive.verified)
+
+
+def join_open_case(records: ProactiveCases, store: CaseStore, workflow: Workflow, clock: Clock,
+                   ticket: Case) -> str | None:
+    """A ticket of a team whose proactive case is open joins that case (DESIGN.md "Proactive cases"):
+    the ticket is the case's follow-up, its requester the case's requester, and the case answers on
+    the ticket. The case runs again as a follow-up's state says; a case waiting for staff keeps the
+    ticket as evidence, unless its requester is verified: then their run replaces the staff wait (the
+    waiting task is resumed with `requester`, and CloseCase starts the run, `run_for_requester`).
+    Returns the joined case's id, or None when there is no open case to join."""
+    if ticket.team_id is None or is_proactive(ticket.case_id) or ticket.report.source == "gateway":
+        return None
+    record = records.get(ticket.team_id)
+    if record is None:
+        return None
+    message_id = f"{JOINED_TICKET}{ticket.case_id}"
+    for _ in range(conversations.ATTEMPTS):
+        proactive = store.get(record.case_id)
+        if proactive is None or proactive.status == "closed" or proactive.team_id != ticket.team_id:
+            return None
+        if domain_conversations.already_taken(proactive, message_id):
+            return proactive.case_id  # a redelivered ticket: joined already
+        now = clock.now()
+        joined = domain_conversations.add_follow_up(proactive, ticket.report, message_id, now)
+        joined = joined.model_copy(update={
+            "proactive": proactive.proactive or _link(proactive), "notify_email": None,
+            "reply_ticket": proactive.reply_ticket or ticket.case_id,
+            "joined_tickets": [*proactive.joined_tickets, ticket.case_id][-50:]})
+        try:
+            if proactive.status == "awaiting_staff" and proactive.task_token and ticket.requester_verified:
+                store.save(joined.model_copy(update={"status": "deciding", "updated_at": now}))
+                workflow.complete_staff_task(proactive.task_token, {"decision": "requester",
+                                                                    "actor": "requester:ticket"})
+            else:
+                conversations.take_in(store, workflow, joined, now)
+        except CaseConflict:
+            continue
+        return proactive.case_id
+    raise CaseConflict(record.case_id)
+
+
+def run_for_requester(store: CaseStore, workflow: Workflow, clock: Clock, case_id: str) -> str:
+    """CloseCase of a proactive case whose staff wait a verified requester's ticket replaced: the
+    workflow runs again for the case, now with its requester (one run at a time: claimed first)."""
+    for _ in range(conversations.ATTEMPTS):
+        case = store.get(case_id)
+        if case is None:
+            raise CaseConflict(case_id)
+        try:
+            return conversations.claim_run(store, workflow, case, clock.now())
+        except CaseConflict:
+            continue
+    raise CaseConflict(case_id)
+
+
 def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: Case) -> Case:
     """Link a ticket's new case to its team's proactive case, when there is one to join."""
     if case.team_id is None or is_proactive(case.case_id) or case.proactive is not None:
@@ -157,10 +224,7 @@ def join_ticket(records: ProactiveCases, store: CaseStore, clock: Clock, case: C
     if proactive is None or (proactive.status == "closed"
                              and not timedelta(0) <= now - proactive.updated_at <= TICKET_JOINS_CLOSED_FOR):
         return case
-    applied = [r for r in proactive.fixes if r.status == "applied"]
-    link = ProactiveLink(case_id=proactive.case_id, noticed_at=proactive.created_at, status=proactive.status,
-                         outcome=proactive.outcome, fixes=[r.fix for r in applied],
-                         fixed_at=max((r.at for r in applied), default=None), verified=proactive.verified)
+    link = _link(proactive)
     for _ in range(5):
         try:
             if case.case_id not in proactive.joined_tickets:

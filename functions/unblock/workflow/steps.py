@@ -42,6 +42,7 @@ from unblock.ports import (
     Outbox,
     Platform,
     ProactiveCases,
+    Workflow,
 )
 
 RECHECK_FIRST = timedelta(minutes=15)
@@ -65,11 +66,11 @@ def send_reply(outbox: Outbox, case: Case) -> bool:
 
 def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report,
               execution_arn: str | None = None, proactive: ProactiveCases | None = None,
-              mode: Mode = "live") -> Case:
+              mode: Mode = "live", workflow: Workflow | None = None) -> Case:
     """Open the case for a report; a redelivered report finds the case already open. A ticket of a
     team with an open proactive case joins it (`proactive`, DESIGN.md "Proactive cases"). `mode` is
     the stack's mode as this run starts: a later run of the case takes it too, whatever mode the case
-    was opened in (DESIGN.md "Modes")."""
+    was opened in (DESIGN.md "Modes"). An open proactive case is joined through `workflow`."""
     found = identify(platform, report)
     team, record = found.team, found.request
     now = clock.now()
@@ -92,8 +93,17 @@ def open_case(platform: Platform, store: CaseStore, clock: Clock, report: Report
         # the team wrote first: its own case tells the story, the owner gets no second ticket
         if own := open_cases_of_team(store, case.team_id, case.case_id, now):
             case = case.model_copy(update={"notify_email": None, "joined_tickets": own})
+    if proactive is not None and workflow is not None and report.source != "gateway" \
+            and store.get(report.case_id) is None:
+        from unblock.workflow.proactive import join_open_case
+
+        # the team's proactive case is open: the ticket joins it (one case, one story); the ticket's
+        # own record only names it, and its execution ends (TeamKnown)
+        if (joined := join_open_case(proactive, store, workflow, clock, case)) is not None:
+            case = case.model_copy(update={"joined_into": joined, "status": "closed", "closed_at": now,
+                                           "next_check_at": None})
     if store.create(case):
-        if proactive is not None:
+        if proactive is not None and case.joined_into is None:
             from unblock.workflow.proactive import join_ticket
 
             case = join_ticket(proactive, store, clock, case)
