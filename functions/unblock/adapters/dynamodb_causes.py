@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from unblock.adapters.dynamodb_incidents import INCIDENTS_INDEX, _conditional_failed, _iso
+from unblock.adapters.dynamodb_incidents import INCIDENTS_INDEX, _conditional_failed, _iso, query_docs
 from unblock.domain.causes import CauseHead, CauseSeen, Evidence
 from unblock.domain.incidents import Cause
 
@@ -76,17 +76,7 @@ class DynamoCauseStore:
         return self._head(item) if item and item.get("last_joined_at") else None
 
     def cases(self, cause_key: str) -> list[CauseSeen]:
-        from boto3.dynamodb.conditions import Key
-
-        out: list[CauseSeen] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(_pk(cause_key)) & Key("sk").begins_with(
-            "case#"), "ConsistentRead": True}
-        while True:
-            page = self._table.query(**kwargs)
-            out += [CauseSeen.model_validate_json(i["doc"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return sorted(out, key=lambda s: (s.at, s.case_id))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(query_docs(self._table, _pk(cause_key), "case#", CauseSeen), key=lambda s: (s.at, s.case_id))
 
     def claim_owner_notice(self, cause_key: str, at: datetime, evidence: Evidence) -> bool:
         """Mark the cause's rule likely misfiring and claim the one notice to its owner: True for the

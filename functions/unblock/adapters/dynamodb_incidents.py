@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from unblock.domain.incidents import WINDOW, Cause, Incident, IncidentDecision, MemberCase, PendingDecision, Sighting
 
 SIGHTING_TTL = timedelta(days=2)
+M = TypeVar("M", bound=BaseModel)
 INCIDENTS_INDEX = "incidents-by-opening"  # hash `kind`, range `opened_at`: only an incident's own item has both
 
 
@@ -37,6 +40,23 @@ def _conditional_failed(err: Exception) -> bool:
     from botocore.exceptions import ClientError
 
     return isinstance(err, ClientError) and err.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def query_docs(table: Any, pk: str, sk_prefix: str, model: type[M]) -> list[M]:
+    """Every item under `pk` whose sort key starts with `sk_prefix`, read whole (all pages, consistent),
+    each parsed from its `doc` attribute: the one way the incident, cause and policy stores read their
+    records' children."""
+    from boto3.dynamodb.conditions import Key
+
+    out: list[M] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(sk_prefix),
+                              "ConsistentRead": True}
+    while True:
+        page = table.query(**kwargs)
+        out += [model.model_validate_json(i["doc"]) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return out
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoIncidentStore:
@@ -164,17 +184,8 @@ class DynamoIncidentStore:
         return self._incident(item, decisions)
 
     def members(self, incident_id: str) -> list[MemberCase]:
-        from boto3.dynamodb.conditions import Key
-
-        out: list[MemberCase] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"incident#{incident_id}")
-                                  & Key("sk").begins_with("member#"), "ConsistentRead": True}
-        while True:
-            page = self._table.query(**kwargs)
-            out += [MemberCase.model_validate_json(i["doc"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return sorted(out, key=lambda m: (m.joined_at, m.case_id))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        members = query_docs(self._table, f"incident#{incident_id}", "member#", MemberCase)
+        return sorted(members, key=lambda m: (m.joined_at, m.case_id))
 
     def list(self, limit: int = 100) -> list[Incident]:
         """The newest incidents, from the `incidents-by-opening` index (the console reads what it shows)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from unblock.adapters.dynamodb_incidents import INCIDENTS_INDEX, _conditional_failed, _iso
+from unblock.adapters.dynamodb_incidents import INCIDENTS_INDEX, _conditional_failed, _iso, query_docs
 from unblock.domain.policies import Policy, PolicyDecision
 from unblock.ports import PolicyConflict
 
@@ -80,17 +80,8 @@ class DynamoPolicyStore:
                                    "doc": decision.model_dump_json()})
 
     def decisions(self, policy_id: str) -> list[PolicyDecision]:
-        from boto3.dynamodb.conditions import Key
-
-        out: list[PolicyDecision] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(_pk(policy_id)) & Key("sk").begins_with(
-            "case#"), "ConsistentRead": True}
-        while True:
-            page = self._table.query(**kwargs)
-            out += [PolicyDecision.model_validate_json(i["doc"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return sorted(out, key=lambda d: (d.at, d.case_id))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        decisions = query_docs(self._table, _pk(policy_id), "case#", PolicyDecision)
+        return sorted(decisions, key=lambda d: (d.at, d.case_id))
 
     def claim_day(self, policy_id: str, at: datetime, cap: int) -> bool:
         """One of the day's `cap` approvals (UTC day), or False when they are taken."""
