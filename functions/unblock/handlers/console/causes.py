@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from unblock import composition
 from unblock.console import views
 from unblock.console.requests import PolicyCreateRequest, PolicyStatusRequest
-from unblock.handlers.console.http import actor, json_answer, page
+from unblock.handlers.console.http import actor, form, json_answer, page
 from unblock.handlers.console.pages import shell
 from unblock.observability import logger
 
@@ -49,17 +49,13 @@ def cause(cause_key: str) -> Response[str]:
     return page(200, views.cause_page(view, shown))
 
 
-def _body() -> tuple[str, str]:
-    return router.current_event.decoded_body or "", (router.current_event.headers or {}).get("content-type", "")
-
-
 @router.post("/api/causes/<cause_key>/policies")
 def create_policy(cause_key: str) -> Response[str]:
     from unblock.domain.policies import PolicyConditions
     from unblock.workflow import policies as policy_flow
 
     who, key = str(actor(router.current_event)), unquote(cause_key)
-    body = PolicyCreateRequest.parse(*_body())
+    body = PolicyCreateRequest.parse(*form(router.current_event))
     conditions = PolicyConditions(card_valid_and_verified=body.card == "required", max_risk_score=body.max_risk_score,
                                   max_per_day=body.max_per_day)
     policy = policy_flow.create(composition.policies(), composition.causes(), composition.clock(), key, who,
@@ -75,7 +71,7 @@ def switch_policy(policy_id: str) -> Response[str]:
     from unblock.workflow import policies as policy_flow
 
     who, policy_id = str(actor(router.current_event)), unquote(policy_id)
-    body = PolicyStatusRequest.parse(*_body())
+    body = PolicyStatusRequest.parse(*form(router.current_event))
     policy = policy_flow.switch(composition.policies(), composition.clock(), policy_id, body.status, who, body.note)
     logger.info("policy switched", extra={"policy_id": policy_id, "status": policy.status, "actor": who})
     return json_answer(200, {"policy_id": policy_id, "state": policy.status,

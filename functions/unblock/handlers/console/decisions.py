@@ -19,14 +19,10 @@ from unblock.console.requests import (
     RevertRequest,
     ShadowVerdictRequest,
 )
-from unblock.handlers.console.http import actor, json_answer
+from unblock.handlers.console.http import actor, form, json_answer
 from unblock.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
-
-
-def _body() -> tuple[str, str]:
-    return router.current_event.decoded_body or "", (router.current_event.headers or {}).get("content-type", "")
 
 
 @router.post("/api/cases/<case_id>/decision")
@@ -34,7 +30,7 @@ def decide(case_id: str) -> Response[str]:
     from unblock.workflow import staff_decisions
 
     who, case_id = str(actor(router.current_event)), unquote(case_id)
-    body = CaseDecisionRequest.parse(*_body())
+    body = CaseDecisionRequest.parse(*form(router.current_event))
     claimed = staff_decisions.decide(
         composition.cases(), composition.workflow(), composition.human_queue(), composition.clock(), case_id,
         body.decision, who, body.note, stack_mode=composition.mode(), expected_version=body.version)
@@ -51,7 +47,7 @@ def decide_incident(incident_id: str) -> Response[str]:
     from unblock.workflow import incidents as incident_flow
 
     who, incident_id = str(actor(router.current_event)), unquote(incident_id)
-    body = IncidentDecisionRequest.parse(*_body())
+    body = IncidentDecisionRequest.parse(*form(router.current_event))
     record = incident_flow.decide_incident(
         composition.incidents(), composition.cases(), composition.workflow(), composition.human_queue(),
         composition.clock(), incident_id, body.decision, who, body.note, stack_mode=composition.mode(),
@@ -81,7 +77,7 @@ def revert(case_id: str) -> Response[str]:
     from unblock.workflow import reverts
 
     who, case_id = str(actor(router.current_event)), unquote(case_id)
-    body = RevertRequest.parse(*_body())
+    body = RevertRequest.parse(*form(router.current_event))
     before = composition.cases().get(case_id)
     case = reverts.revert(composition.platform(), composition.cases(), composition.clock(), case_id, who, body.note,
                           fix=body.fix, alerts=composition.staff_alerts(), outbox=composition.outbox(),
@@ -101,7 +97,7 @@ def shadow_verdict(case_id: str) -> Response[str]:
     from unblock.workflow import shadow
 
     who, case_id = str(actor(router.current_event)), unquote(case_id)
-    body = ShadowVerdictRequest.parse(*_body())
+    body = ShadowVerdictRequest.parse(*form(router.current_event))
     shadow.mark(composition.cases(), composition.clock(), case_id, body.verdict, who, body.note)
     metrics.add_dimension(name="verdict", value=body.verdict)
     metrics.add_metric(name="ShadowVerdicts", unit="Count", value=1)

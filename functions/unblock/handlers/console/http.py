@@ -61,3 +61,8 @@ def actor(event: APIGatewayProxyEventV2) -> str | None:
 
 def page(status: int, html: str) -> Response[str]:
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html)
+
+
+def form(event: APIGatewayProxyEventV2) -> tuple[str, str]:
+    """A console request's body and its content type, as the request models' `parse` takes them."""
+    return event.decoded_body or "", (event.headers or {}).get("content-type", "")

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from unblock import composition
 from unblock.console import views
 from unblock.console.requests import ModeSwitchRequest, in_group
-from unblock.handlers.console.http import actor, json_answer, page, verified_claims
+from unblock.handlers.console.http import actor, form, json_answer, page, verified_claims
 from unblock.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
@@ -40,7 +40,7 @@ def switch() -> Response[str]:
     if not _admin():
         return json_answer(403, {"error": f"only admins (group {_admin_group()}) may switch the stack's mode"})
     event = router.current_event
-    body = ModeSwitchRequest.parse(event.decoded_body or "", (event.headers or {}).get("content-type", ""))
+    body = ModeSwitchRequest.parse(*form(event))
     host = (event.raw_event.get("requestContext") or {}).get("domainName")
     url = f"https://{host}/" if host else composition.console_url()
     change = switch_mode(composition.mode_switch(), composition.clock(), body.mode, who, body.note,
