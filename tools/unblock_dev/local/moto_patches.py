@@ -111,7 +111,7 @@ def parsed_programs_reused() -> None:
     if getattr(run, "_unblock_pooled", False):
         return
     pools: dict[str, list[Any]] = {}
-    lock = threading.Lock()
+    lock, parsing = threading.Lock(), threading.Lock()
 
     def pooled_run(self: Any) -> None:
         definition = self._evaluation_details.state_machine_details.definition
@@ -119,7 +119,8 @@ def parsed_programs_reused() -> None:
             pool = pools.setdefault(definition, [])
             program = pool.pop() if pool else None
         if program is None:
-            program = AmazonStateLanguageParser.parse(definition)[0]
+            with parsing:  # moto's ASL parser is not thread-safe: two parses at once killed an execution
+                program = AmazonStateLanguageParser.parse(definition)[0]
         self._get_evaluation_entrypoint = lambda: program  # this execution's, for the original logic
         try:
             run(self)
